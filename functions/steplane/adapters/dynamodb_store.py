@@ -1,0 +1,225 @@
+"""ExecutionStore on DynamoDB: every write conditional, the head small, events apart.
+
+Commit protocol for a transition from version N to N+1 (no transaction: a transaction
+would double the write units of every transition):
+1. Put the history item ``H#{N+1}`` if absent (or if it carries this same decision id,
+   which is the redelivery of an input whose previous attempt died here).
+2. Put the head on condition ``v = N``.
+A crash between 1 and 2 leaves an orphan history item that only the same input can
+overwrite; its message is redelivered and completes the commit. Readers never see the
+orphan because history is read up to the head's version only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from steplane.adapters.dynamodb_items import (
+    HEAD_SK,
+    events_from_json,
+    events_to_json,
+    execution_pk,
+    head_to_item,
+    history_sk,
+    item_to_head,
+)
+from steplane.definition.loader import Definition, canonical_json, load_definition
+from steplane.errors import ConcurrentDecisionError
+from steplane.execution import Execution
+from steplane.interpreter.decisions import HistoryEvent
+from steplane.ports import CommitOutcome, HistoryPage
+
+# Head data above this size moves to a content-addressed payload item, keeping the head
+# (rewritten on every transition, billed per KB) around 1 KB.
+INLINE_DATA_BYTES = 1024
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_ddb(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+def _from_ddb(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def _conditional_failure(error: ClientError) -> dict[str, Any] | None:
+    """Translate a ClientError: the current item for a failed condition, else re-raise."""
+    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        raise error
+    return _from_ddb(error.response.get("Item") or {})
+
+
+class DynamoDBExecutionStore:
+    """The executions table through a boto3 DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # -- heads -----------------------------------------------------------------
+    def get_head(self, execution_id: str) -> Execution | None:
+        """The head, read strongly consistent (it decides every transition)."""
+        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
+                                         Key=_to_ddb({"pk": execution_pk(execution_id), "sk": HEAD_SK}))
+        item = response.get("Item")
+        return self._head(_from_ddb(item)) if item else None
+
+    def create_head(self, execution: Execution) -> Execution | None:
+        """Create the head unless it exists; on conflict return the existing head."""
+        try:
+            self._client.put_item(TableName=self._table, Item=_to_ddb(self._head_item(execution)),
+                                  ConditionExpression="attribute_not_exists(pk)",
+                                  ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as error:
+            return self._head(_conditional_failure(error) or {})
+        return None
+
+    def commit(self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]) -> CommitOutcome:
+        """Append the transition's events, then move the head on (see the module docstring)."""
+        pk = execution_pk(execution.execution_id)
+        history = {"pk": pk, "sk": history_sk(execution.version), "did": execution.decision_id,
+                   "ev": self._events_json(pk, list(events))}
+        try:
+            self._client.put_item(TableName=self._table, Item=_to_ddb(history),
+                                  ConditionExpression="attribute_not_exists(sk) OR did = :d",
+                                  ExpressionAttributeValues=_to_ddb({":d": execution.decision_id}))
+        except ClientError as error:
+            _conditional_failure(error)
+            current = self.get_head(execution.execution_id)
+            if current is not None and current.version >= execution.version:
+                return CommitOutcome.STALE
+            raise ConcurrentDecisionError(execution.execution_id, previous.version) from error
+        try:
+            self._client.put_item(TableName=self._table, Item=_to_ddb(self._head_item(execution)),
+                                  ConditionExpression="v = :v",
+                                  ExpressionAttributeValues=_to_ddb({":v": previous.version}),
+                                  ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as error:
+            current = _conditional_failure(error) or {}
+            # A concurrent copy of the same input committed the same transition first.
+            same = current.get("did") == execution.decision_id and current.get("v") == execution.version
+            return CommitOutcome.COMMITTED if same else CommitOutcome.STALE
+        return CommitOutcome.COMMITTED
+
+    # -- history ---------------------------------------------------------------
+    def history(self, execution_id: str, next_token: str | None, max_events: int) -> HistoryPage:
+        """Events oldest first, up to the head's version, in pages of whole transitions."""
+        head = self.get_head(execution_id)
+        if head is None:
+            return HistoryPage([], None)
+        pk = execution_pk(execution_id)
+        start = next_token or "H#"
+        events: list[HistoryEvent] = []
+        last_sk: str | None = None
+        query: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": _to_ddb({":pk": pk, ":from": start + "\x00" if next_token else start,
+                                                  ":to": history_sk(head.version)}),
+        }
+        while len(events) < max_events:
+            response = self._client.query(**query)
+            for raw in response.get("Items", []):
+                item = _from_ddb(raw)
+                events.extend(self._resolve_events(pk, item["ev"]))
+                last_sk = item["sk"]
+                if len(events) >= max_events:
+                    break
+            if "LastEvaluatedKey" not in response or len(events) >= max_events:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        more = last_sk is not None and last_sk < history_sk(head.version)
+        return HistoryPage(events, last_sk if more else None)
+
+    # -- definitions -----------------------------------------------------------
+    def put_definition(self, definition: Definition) -> None:
+        """Store a definition by hash; storing it again is a no-op."""
+        item = {"pk": f"DEF#{definition.hash}", "sk": "DEF", "body": definition.canonical_json()}
+        self._put_if_absent(item)
+
+    def get_definition(self, definition_hash: str) -> Definition | None:
+        """Load and validate a stored definition."""
+        response = self._client.get_item(TableName=self._table,
+                                         Key=_to_ddb({"pk": f"DEF#{definition_hash}", "sk": "DEF"}))
+        item = response.get("Item")
+        return load_definition(json.loads(_from_ddb(item)["body"])) if item else None
+
+    def publish(self, workflow: str, definition_hash: str) -> None:
+        """Point the workflow at a definition, conditional on the revision read."""
+        key = {"pk": f"WF#{workflow}", "sk": "WF"}
+        current = self._client.get_item(TableName=self._table, ConsistentRead=True, Key=_to_ddb(key)).get("Item")
+        revision = int(_from_ddb(current)["rev"]) if current else 0
+        condition = "rev = :rev" if current else "attribute_not_exists(pk)"
+        values = {":rev": revision} if current else None
+        self._client.put_item(TableName=self._table,
+                              Item=_to_ddb({**key, "dh": definition_hash, "rev": revision + 1}),
+                              ConditionExpression=condition,
+                              **({"ExpressionAttributeValues": _to_ddb(values)} if values else {}))
+
+    def resolve_workflow(self, workflow: str) -> str | None:
+        """The published definition hash of ``workflow``."""
+        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
+                                         Key=_to_ddb({"pk": f"WF#{workflow}", "sk": "WF"}))
+        item = response.get("Item")
+        return str(_from_ddb(item)["dh"]) if item else None
+
+    # -- payloads --------------------------------------------------------------
+    def _head_item(self, execution: Execution) -> dict[str, Any]:
+        text = canonical_json(execution.data)
+        if len(text.encode()) <= INLINE_DATA_BYTES:
+            return head_to_item(execution, {"d": text})
+        digest = self._put_payload(execution_pk(execution.execution_id), text)
+        return head_to_item(execution, {"dref": digest})
+
+    def _head(self, item: dict[str, Any]) -> Execution:
+        if "dref" in item:
+            data = json.loads(self._get_payload(item["pk"], item["dref"]))
+        else:
+            data = json.loads(item.get("d", "null"))
+        return item_to_head(item, data)
+
+    def _events_json(self, pk: str, events: list[HistoryEvent]) -> str:
+        text = events_to_json(events)
+        if len(text.encode()) <= 64 * 1024:
+            return text
+        # Spill the large payloads of a large transition into payload items.
+        spilled = []
+        for event in events:
+            details = {key: ({"$payload": self._put_payload(pk, canonical_json(value))}
+                             if len(canonical_json(value).encode()) > INLINE_DATA_BYTES else value)
+                       for key, value in event.details.items()}
+            spilled.append(HistoryEvent(event.id, event.type, event.timestamp, event.state, details))
+        return events_to_json(spilled)
+
+    def _resolve_events(self, pk: str, text: str) -> list[HistoryEvent]:
+        events = events_from_json(text)
+        for event in events:
+            for key, value in list(event.details.items()):
+                if isinstance(value, dict) and set(value) == {"$payload"}:
+                    event.details[key] = json.loads(self._get_payload(pk, value["$payload"]))
+        return events
+
+    def _put_payload(self, pk: str, text: str) -> str:
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        self._put_if_absent({"pk": pk, "sk": f"P#{digest}", "body": text})
+        return digest
+
+    def _get_payload(self, pk: str, digest: str) -> str:
+        response = self._client.get_item(TableName=self._table, Key=_to_ddb({"pk": pk, "sk": f"P#{digest}"}))
+        return str(_from_ddb(response["Item"])["body"])
+
+    def _put_if_absent(self, item: dict[str, Any]) -> None:
+        try:
+            self._client.put_item(TableName=self._table, Item=_to_ddb(item),
+                                  ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            _conditional_failure(error)  # already there: content-addressed, so identical

@@ -1,0 +1,69 @@
+"""MessageBus on SQS: batched sends, partial failures surfaced, never swallowed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from steplane.messages import OutboundMessage
+
+SQS_BATCH_LIMIT = 10
+
+
+class SendFailedError(Exception):
+    """SQS refused some messages of a batch."""
+
+    def __init__(self, failures: list[dict[str, Any]]) -> None:
+        reasons = "; ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failures)
+        super().__init__(f"{len(failures)} message(s) not sent: {reasons}")
+        self.failures = failures
+
+
+class SqsMessageBus:
+    """Sends through a boto3 SQS client, ten messages per request where it can."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def send(self, messages: Sequence[OutboundMessage]) -> None:
+        """Send every message (grouped by queue, batches of ten), or raise SendFailedError."""
+        by_queue: dict[str, list[OutboundMessage]] = defaultdict(list)
+        for message in messages:
+            by_queue[message.queue_url].append(message)
+        for queue_url, queued in by_queue.items():
+            for start in range(0, len(queued), SQS_BATCH_LIMIT):
+                self._send_batch(queue_url, queued[start : start + SQS_BATCH_LIMIT])
+
+    def _send_batch(self, queue_url: str, batch: list[OutboundMessage]) -> None:
+        if len(batch) == 1:
+            self._client.send_message(QueueUrl=queue_url, MessageBody=batch[0].body,
+                                      DelaySeconds=batch[0].delay_seconds)
+            return
+        entries = [{"Id": str(i), "MessageBody": m.body, "DelaySeconds": m.delay_seconds}
+                   for i, m in enumerate(batch)]
+        response = self._client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if response.get("Failed"):
+            raise SendFailedError(response["Failed"])
+
+
+class BufferedBus:
+    """Collects messages during one Lambda invocation and sends them together at the end.
+
+    Safe because an input is acknowledged only after the invocation returns: if the
+    flush never happens, the inputs come back and re-derive the same messages.
+    """
+
+    def __init__(self, bus: Any) -> None:
+        self._bus = bus
+        self._pending: list[OutboundMessage] = []
+
+    def send(self, messages: Sequence[OutboundMessage]) -> None:
+        """Buffer ``messages`` until :meth:`flush`."""
+        self._pending.extend(messages)
+
+    def flush(self) -> None:
+        """Send everything buffered."""
+        pending, self._pending = self._pending, []
+        if pending:
+            self._bus.send(pending)

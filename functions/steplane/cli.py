@@ -1,0 +1,95 @@
+"""The ``steplane`` command: ``run`` a workflow locally, ``validate`` definitions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from steplane.definition.loader import load_definition
+from steplane.errors import DefinitionError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``steplane`` console script."""
+    parser = argparse.ArgumentParser(prog="steplane", description="Run and check steplane workflows.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run a definition locally (moto, virtual clock, example workers)")
+    run.add_argument("definition", help="path to a definition (founding spelling or ASL)")
+    run.add_argument("--input", default="{}", help="execution input as JSON (default {})")
+    run.add_argument("--name", default=None, help="execution name (idempotency key)")
+    run.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    validate = commands.add_parser("validate", help="report every problem in definitions")
+    validate.add_argument("files", nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.files)
+    return _run(args.definition, args.input, args.name, args.json)
+
+
+def _validate(files: list[str]) -> int:
+    status = 0
+    for path in files:
+        try:
+            load_definition(path)
+        except DefinitionError as error:
+            status = 1
+            print(f"{path}: {len(error.problems)} problem(s)")
+            for problem in error.problems:
+                print(f"  {problem}")
+        else:
+            print(f"{path}: valid")
+    return status
+
+
+def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> int:
+    try:
+        execution_input = json.loads(raw_input)
+    except json.JSONDecodeError as error:
+        print(f"--input is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", file=sys.stderr)
+        return 2
+    try:
+        load_definition(definition)
+    except DefinitionError as error:
+        print(error, file=sys.stderr)
+        return 1
+    from steplane.examples.onboarding import register_all  # noqa: PLC0415 - needs the local extra
+    from steplane.local import LocalRuntime  # noqa: PLC0415
+
+    with LocalRuntime() as runtime:
+        register_all(runtime.worker)
+        start = runtime.clock.now()
+        execution_id = runtime.start(definition, execution_input, name=name)
+
+        def show(event: dict[str, Any]) -> None:
+            if not as_json and event["type"].endswith(("StateExited", "TaskFailed", "TaskTimedOut")):
+                print(f"  +{_offset(event, start):>8}  {event.get('state', ''):<28} {event['type']}")
+
+        if not as_json:
+            print(f"execution {execution_id}")
+        result = runtime.run_until_complete(execution_id, progress=show)
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        print("\nhistory:")
+        for event in result.history:
+            print(f"  {event['id']:>3}  +{_offset(event, start):>8}  {event.get('state', ''):<28} {event['type']}")
+        print(f"\nstatus: {result.status}")
+        if result.status == "SUCCEEDED":
+            print(f"output: {json.dumps(result.output)}")
+        else:
+            print(f"error: {result.error}\ncause: {result.cause}")
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _offset(event: dict[str, Any], start: Any) -> str:
+    from datetime import datetime  # noqa: PLC0415
+
+    seconds = (datetime.fromisoformat(event["timestamp"]) - start).total_seconds()
+    return f"{seconds:.0f}s"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

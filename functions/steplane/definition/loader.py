@@ -1,0 +1,166 @@
+"""Load a definition from a path, a JSON string or a dict, reporting every problem at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from steplane.definition.choice_rules import ChoiceBranch, parse_choice_branch
+from steplane.definition.model import STATE_TYPES, ChoiceState, State, StateMachine
+from steplane.definition.spelling import Normalised, normalise, pointer
+from steplane.definition.validate import check_machine
+from steplane.errors import DefinitionError, Problem
+
+DefinitionSource = str | Path | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A validated state machine, pinned by the hash of its canonical JSON text."""
+
+    machine: StateMachine
+    branches: Mapping[str, tuple[ChoiceBranch, ...]]
+    document: Mapping[str, Any]
+    hash: str
+
+    @property
+    def name(self) -> str | None:
+        """The founding ``WorkflowName``, when the definition gives one."""
+        return self.machine.workflow_name
+
+    def state(self, name: str) -> State:
+        """The state called ``name`` (validated to exist wherever the machine refers to it)."""
+        return self.machine.states[name]
+
+    def canonical_json(self) -> str:
+        """The definition as stored and hashed: sorted keys, no insignificant white space."""
+        return canonical_json(self.document)
+
+
+def canonical_json(document: Any) -> str:
+    """Serialise JSON deterministically, so equal documents hash equally."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_definition(source: DefinitionSource) -> Definition:
+    """Load and validate a definition in either spelling.
+
+    Args:
+        source: a path to a JSON file, a JSON text, or an already-parsed mapping.
+
+    Raises:
+        DefinitionError: listing every problem found, each with its JSON location.
+    """
+    document = _read_document(source)
+    normalised = normalise(document)
+    problems = list(normalised.problems)
+    machine: StateMachine | None = None
+    try:
+        machine = StateMachine.model_validate(normalised.document)
+    except ValidationError as error:
+        problems.extend(_pydantic_problems(error, normalised))
+    branches, choice_problems = _parse_choices(normalised.document)
+    problems.extend(choice_problems)
+    if machine is not None:
+        problems.extend(check_machine(machine, branches))
+    if problems or machine is None:
+        raise DefinitionError(_unique(problems))
+    digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    return Definition(machine, branches, document, digest)
+
+
+def _read_document(source: DefinitionSource) -> dict[str, Any]:
+    if isinstance(source, Mapping):
+        return _expect_object(json.loads(json.dumps(source)))
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        return _expect_object(_parse_json(source, "the definition text"))
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DefinitionError([Problem("", f"cannot read {str(path)!r}: {error.strerror}")]) from error
+    return _expect_object(_parse_json(text, str(path)))
+
+
+def _parse_json(text: str, origin: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DefinitionError(
+            [Problem("", f"malformed JSON in {origin} at line {error.lineno} column "
+                     f"{error.colno}: {error.msg}")]
+        ) from error
+
+
+def _expect_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DefinitionError([Problem("", "a definition must be a JSON object")])
+    return value
+
+
+def _parse_choices(document: dict[str, Any]) -> tuple[dict[str, tuple[ChoiceBranch, ...]], list[Problem]]:
+    branches: dict[str, tuple[ChoiceBranch, ...]] = {}
+    problems: list[Problem] = []
+    states = document.get("States")
+    if not isinstance(states, dict):
+        return branches, problems
+    for name, state in states.items():
+        if not (isinstance(state, dict) and state.get("Type") == "Choice"):
+            continue
+        parsed: list[ChoiceBranch] = []
+        for index, raw in enumerate(state.get("Choices") or ()):
+            branch, found = parse_choice_branch(raw, pointer("States", name, "Choices", index))
+            problems.extend(found)
+            if branch is not None:
+                parsed.append(branch)
+        branches[name] = tuple(parsed)
+    return branches, problems
+
+
+def _pydantic_problems(error: ValidationError, normalised: Normalised) -> list[Problem]:
+    problems = []
+    for detail in error.errors():
+        location = _location(detail)
+        if location.startswith("/States/") and "/Choices/" in location:
+            continue  # the choice parser reports these, with better messages
+        problems.append(Problem(normalised.original_location(location), _message(detail)))
+    return problems
+
+
+def _location(detail: ErrorDetails) -> str:
+    parts = list(detail["loc"])
+    # A discriminated union inserts the tag ("Task") after the state name; drop it.
+    if len(parts) > 2 and parts[0] == "States" and parts[2] in STATE_TYPES:
+        del parts[2]
+    if detail["type"] == "extra_forbidden":
+        return pointer(*parts)
+    return pointer(*parts)
+
+
+def _message(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    field = detail["loc"][-1] if detail["loc"] else ""
+    if kind == "extra_forbidden":
+        return f"unknown field {field!r}"
+    if kind == "missing":
+        return f"missing required field {field!r}"
+    if kind == "union_tag_invalid":
+        found = detail.get("ctx", {}).get("tag")
+        return f"unknown state type {found!r}; expected one of {', '.join(STATE_TYPES)}"
+    if kind == "union_tag_not_found":
+        return "missing required field 'Type'"
+    return f"{detail['msg']} (got {detail.get('input')!r})"
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+__all__ = ["ChoiceState", "Definition", "DefinitionSource", "canonical_json", "load_definition"]

@@ -1,0 +1,150 @@
+"""The state machine definition as a frozen pydantic tree, in ASL spelling.
+
+Both accepted spellings (the founding ``StartState``/``Service``+``Action`` form and
+Amazon States Language) are normalised to this one model by :mod:`.spelling` before
+validation, so the interpreter sees a single shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from steplane.definition.base import Spec
+
+# Step Functions bounds (ASL spec / service quotas): retry intervals and caps are in
+# seconds, at most one year (31622400 s); state names at most 80 characters.
+MAX_SECONDS = 99_999_999
+MAX_DELAY_SECONDS = 31_622_400
+
+
+class Retrier(Spec):
+    """One ``Retry`` entry. Defaults are the ones the ASL specification states."""
+
+    error_equals: tuple[str, ...] = Field(alias="ErrorEquals", min_length=1)
+    interval_seconds: int = Field(1, alias="IntervalSeconds", ge=1, le=MAX_SECONDS)
+    # "MaxAttempts ... value of 0 is permitted and indicates that the error or errors
+    # should never be retried." Its maximum is 99999999.
+    max_attempts: int = Field(3, alias="MaxAttempts", ge=0, le=MAX_SECONDS)
+    backoff_rate: float = Field(2.0, alias="BackoffRate", ge=1.0)
+    max_delay_seconds: int | None = Field(None, alias="MaxDelaySeconds", ge=1, le=MAX_DELAY_SECONDS)
+    jitter_strategy: Literal["FULL", "NONE"] = Field("NONE", alias="JitterStrategy")
+    comment: str | None = Field(None, alias="Comment")
+
+
+class Catcher(Spec):
+    """One ``Catch`` entry; ``ResultPath`` defaults to ``$`` (the error output replaces the input)."""
+
+    error_equals: tuple[str, ...] = Field(alias="ErrorEquals", min_length=1)
+    next: str = Field(alias="Next")
+    result_path: str | None = Field("$", alias="ResultPath")
+    comment: str | None = Field(None, alias="Comment")
+
+
+class _StateBase(Spec):
+    comment: str | None = Field(None, alias="Comment")
+
+
+class _Flow(_StateBase):
+    """States that move on: exactly one of ``Next`` and ``End`` (checked by the validator)."""
+
+    next: str | None = Field(None, alias="Next")
+    end: bool | None = Field(None, alias="End")
+
+
+class _DataFlow(_Flow):
+    input_path: str | None = Field("$", alias="InputPath")
+    output_path: str | None = Field("$", alias="OutputPath")
+
+
+class TaskState(_DataFlow):
+    """A unit of work done by a worker: ``Resource``, or the founding ``Service`` + ``Action``."""
+
+    type: Literal["Task"] = Field(alias="Type")
+    resource: str | None = Field(None, alias="Resource")
+    service: str | None = Field(None, alias="Service")
+    action: str | None = Field(None, alias="Action")
+    result_path: str | None = Field("$", alias="ResultPath")
+    timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
+    retry: tuple[Retrier, ...] = Field((), alias="Retry")
+    catch: tuple[Catcher, ...] = Field((), alias="Catch")
+
+    @property
+    def route(self) -> str:
+        """The key that selects the task queue: the founding Service, else the Resource."""
+        return self.service or self.resource or ""
+
+    @property
+    def action_name(self) -> str:
+        """The action a worker registers for: the founding Action, else the Resource."""
+        return self.action or self.resource or ""
+
+
+class PassState(_DataFlow):
+    """Passes its input (or ``Result``) to its output."""
+
+    type: Literal["Pass"] = Field(alias="Type")
+    result: Any = Field(None, alias="Result")
+    result_path: str | None = Field("$", alias="ResultPath")
+
+    @property
+    def has_result(self) -> bool:
+        """Whether ``Result`` was given (``"Result": null`` counts as given)."""
+        return "result" in self.model_fields_set
+
+
+class ChoiceState(_StateBase):
+    """Branches on its input. ``Choices`` are parsed into rules by the loader."""
+
+    type: Literal["Choice"] = Field(alias="Type")
+    choices: tuple[dict[str, Any], ...] = Field(alias="Choices", min_length=1)
+    default: str | None = Field(None, alias="Default")
+    input_path: str | None = Field("$", alias="InputPath")
+    output_path: str | None = Field("$", alias="OutputPath")
+
+
+class WaitState(_DataFlow):
+    """Delays for ``Seconds``, until ``Timestamp``, or by the *Path forms of either."""
+
+    type: Literal["Wait"] = Field(alias="Type")
+    seconds: int | None = Field(None, alias="Seconds", ge=0, le=MAX_SECONDS)
+    timestamp: str | None = Field(None, alias="Timestamp")
+    seconds_path: str | None = Field(None, alias="SecondsPath")
+    timestamp_path: str | None = Field(None, alias="TimestampPath")
+
+
+class SucceedState(_StateBase):
+    """Ends the execution successfully."""
+
+    type: Literal["Succeed"] = Field(alias="Type")
+    input_path: str | None = Field("$", alias="InputPath")
+    output_path: str | None = Field("$", alias="OutputPath")
+
+
+class FailState(_StateBase):
+    """Ends the execution with ``Error`` and ``Cause``."""
+
+    type: Literal["Fail"] = Field(alias="Type")
+    error: str | None = Field(None, alias="Error")
+    cause: str | None = Field(None, alias="Cause")
+
+
+State = Annotated[
+    TaskState | PassState | ChoiceState | WaitState | SucceedState | FailState,
+    Field(discriminator="type"),
+]
+
+STATE_TYPES: tuple[str, ...] = ("Task", "Pass", "Choice", "Wait", "Succeed", "Fail")
+
+
+class StateMachine(Spec):
+    """A whole definition: ``StartAt`` and the ``States`` it names."""
+
+    start_at: str = Field(alias="StartAt")
+    states: dict[str, State] = Field(alias="States", min_length=1)
+    comment: str | None = Field(None, alias="Comment")
+    version: str | None = Field(None, alias="Version")
+    timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
+    # The founding spelling names its workflow; ASL leaves naming to the caller.
+    workflow_name: str | None = Field(None, alias="WorkflowName")

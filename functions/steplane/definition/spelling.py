@@ -1,0 +1,112 @@
+"""Normalise the founding spelling to Amazon States Language, and refuse what is not built yet.
+
+The founding document writes ``StartState`` for ``StartAt`` and ``Retry`` as one object
+that applies to every error. Both spellings load into one model; this module rewrites
+the founding forms in a copy of the document and reports features this version does
+not implement, so nothing is ever silently ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from steplane.errors import Problem, StatesError
+
+NOT_YET = "is not supported yet"
+
+# Fields ASL defines that this version refuses rather than ignores.
+_UNSUPPORTED_STATE_FIELDS = {
+    "Parameters": "Parameters",
+    "ResultSelector": "ResultSelector",
+    "Assign": "Assign (variables)",
+    "Arguments": "Arguments (JSONata)",
+    "Output": "Output (JSONata)",
+    "HeartbeatSeconds": "HeartbeatSeconds",
+    "HeartbeatSecondsPath": "HeartbeatSecondsPath",
+    "TimeoutSecondsPath": "TimeoutSecondsPath",
+    "Credentials": "Credentials",
+    "ErrorPath": "ErrorPath",
+    "CausePath": "CausePath",
+}
+_UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
+
+
+@dataclass
+class Normalised:
+    """The ASL-spelled document, the problems found, and pointer rewrites for messages."""
+
+    document: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    # Pointers into the normalised document whose founding original had no list index:
+    # ``/States/X/Retry/0`` was written as ``/States/X/Retry``.
+    collapsed: set[str] = field(default_factory=set)
+
+    def original_location(self, location: str) -> str:
+        """Map a pointer into the normalised document back to where the user wrote it."""
+        for prefix in self.collapsed:
+            if location == prefix or location.startswith(prefix + "/"):
+                return prefix[: -len("/0")] + location[len(prefix) :]
+        return location
+
+
+def normalise(raw: dict[str, Any]) -> Normalised:
+    """Rewrite the founding spelling to ASL and collect "not supported yet" problems."""
+    doc = copy.deepcopy(raw)
+    result = Normalised(doc)
+    if "StartState" in doc:
+        if "StartAt" in doc:
+            result.problems.append(Problem("/StartState", "give StartAt or StartState, not both"))
+        else:
+            doc["StartAt"] = doc.pop("StartState")
+    _take_query_language("", doc, result)
+    states = doc.get("States")
+    if isinstance(states, dict):
+        for name, state in states.items():
+            if isinstance(state, dict):
+                _normalise_state(f"/States/{_escape(name)}", state, result)
+    return result
+
+
+def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> None:
+    kind = state.get("Type")
+    if kind in _UNSUPPORTED_STATE_TYPES:
+        result.problems.append(Problem(f"{where}/Type", f"state type {kind!r} {NOT_YET}"))
+    for key, label in _UNSUPPORTED_STATE_FIELDS.items():
+        if key in state:
+            result.problems.append(Problem(f"{where}/{key}", f"{label} {NOT_YET}"))
+            del state[key]
+    _take_query_language(where, state, result)
+    retry = state.get("Retry")
+    if isinstance(retry, dict):
+        # Founding spelling: one retry policy for every error, i.e. ErrorEquals [States.ALL].
+        if "ErrorEquals" not in retry:
+            retry = {"ErrorEquals": [StatesError.ALL.value], **retry}
+        state["Retry"] = [retry]
+        result.collapsed.add(f"{where}/Retry/0")
+    if kind in _UNSUPPORTED_STATE_TYPES:
+        # Keep the rest of validation quiet about a type already refused, but keep its
+        # Next so the states after it do not read as unreachable.
+        following = state.get("Next")
+        state.clear()
+        state.update({"Type": "Pass", "Next": following} if following else {"Type": "Pass", "End": True})
+
+
+def _take_query_language(where: str, node: dict[str, Any], result: Normalised) -> None:
+    """JSONPath is the default and only query language so far; JSONata is refused."""
+    language = node.get("QueryLanguage")
+    if language == "JSONata":
+        result.problems.append(Problem(f"{where}/QueryLanguage", f"JSONata {NOT_YET}"))
+    if language in ("JSONata", "JSONPath"):
+        del node["QueryLanguage"]
+
+
+def _escape(token: str) -> str:
+    """Escape a JSON-pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*parts: str | int) -> str:
+    """Build an RFC 6901 JSON pointer from path parts."""
+    return "".join(f"/{_escape(str(p))}" for p in parts)

@@ -1,0 +1,66 @@
+"""The execution head: the small, versioned record of where an execution stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from steplane.jsontypes import Json
+
+
+class ExecutionStatus(StrEnum):
+    """Execution statuses, spelled as Step Functions spells them."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether nothing more will happen to an execution in this status."""
+        return self is not ExecutionStatus.RUNNING
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The execution head. Every change produces a new value with ``version + 1``.
+
+    ``data`` is the raw input of the current state while running (ResultPath merges a
+    task result into it) and the execution output once it has succeeded.
+    """
+
+    execution_id: str
+    workflow: str
+    name: str
+    definition_hash: str
+    input_hash: str
+    start_date: datetime
+    status: ExecutionStatus = ExecutionStatus.RUNNING
+    version: int = 0
+    state: str | None = None
+    data: Json = None
+    # The current state was entered at this version: the anchor of the task idempotency key.
+    entered_version: int = 0
+    # Task attempt number (1 for the first attempt) and retries used per Retrier.
+    attempt: int = 0
+    retry_counts: tuple[int, ...] = ()
+    # Proves a task completion belongs to the attempt dispatched at this version.
+    task_nonce: str | None = None
+    # When a Wait ends, or a delayed retry is due to be dispatched.
+    due_at: datetime | None = None
+    # When the current task attempt times out (TimeoutSeconds).
+    timeout_at: datetime | None = None
+    event_count: int = 0
+    stop_date: datetime | None = None
+    error: str | None = None
+    cause: str | None = None
+    # Names the input that produced this version, so a redelivered copy of that input is
+    # recognised after a crash and the version's follow-up messages are sent again.
+    decision_id: str | None = None
+
+    def evolve(self, **changes: object) -> Execution:
+        """A copy with ``changes`` applied (the version is not bumped here)."""
+        return replace(self, **changes)  # type: ignore[arg-type]

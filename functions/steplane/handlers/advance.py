@@ -1,0 +1,30 @@
+"""advance: the AdvanceQueue consumer that moves executions on when their timers fire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from steplane.handlers.observability import logger, metrics, tracer
+from steplane.handlers.sqs_batch import delivery_of, process_batch
+from steplane.handlers.wiring import Dependencies, entrypoint
+from steplane.messages import WakeMessage
+
+
+def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
+    """Apply each wake-up message; flush the messages the decisions produced, then return."""
+
+    def on_record(record: SQSRecord) -> str:
+        message = WakeMessage.model_validate_json(record.body)
+        logger.set_correlation_id(message.execution_id)
+        return deps.engine.wake(message, delivery_of(record)).value
+
+    response = process_batch(event, context, on_record)
+    deps.bus.flush()
+    return response
+
+
+lambda_handler = tracer.capture_lambda_handler(
+    metrics.log_metrics(logger.inject_lambda_context(entrypoint(handle)))
+)

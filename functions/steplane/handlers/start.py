@@ -1,0 +1,52 @@
+"""start: ``POST /executions`` (API Gateway) and the same body as a StartQueue message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from steplane.handlers.api import error_response, json_response
+from steplane.handlers.observability import logger, metrics, tracer
+from steplane.handlers.sqs_batch import process_batch
+from steplane.handlers.wiring import Dependencies, entrypoint
+from steplane.messages import StartRequest
+
+
+def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
+    """Start executions from an SQS batch or one API request."""
+    if "Records" in event:
+        response = process_batch(event, context, lambda record: _on_record(record, deps))
+    else:
+        response = _api(deps).resolve(event, context)
+    deps.bus.flush()
+    return response
+
+
+def _on_record(record: SQSRecord, deps: Dependencies) -> str:
+    _, created = deps.engine.start(StartRequest.model_validate_json(record.body))
+    return "started" if created else "existing"
+
+
+def _api(deps: Dependencies) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.post("/executions")
+    def start(request: StartRequest) -> Response[Any]:
+        try:
+            head, created = deps.engine.start(request)
+        except Exception as error:
+            return error_response(error)
+        logger.set_correlation_id(head.execution_id)
+        return json_response(201 if created else 200, {
+            "executionId": head.execution_id, "startDate": head.start_date.isoformat(),
+            "status": head.status.value,
+        })
+
+    return app
+
+
+lambda_handler = tracer.capture_lambda_handler(
+    metrics.log_metrics(logger.inject_lambda_context(entrypoint(handle)))
+)

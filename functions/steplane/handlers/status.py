@@ -1,0 +1,41 @@
+"""status: ``GET /executions/{id}`` and ``GET /executions/{id}/history`` for operators."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from steplane.handlers.api import error_response, json_response
+from steplane.handlers.observability import logger, metrics, tracer
+from steplane.handlers.wiring import Dependencies, entrypoint
+from steplane.queries import describe_execution, history_page
+
+
+def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
+    """Answer one status request."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.get("/executions/<execution_id>")
+    def describe(execution_id: str) -> Response[Any]:
+        try:
+            return json_response(200, describe_execution(deps.store, unquote(execution_id)))
+        except Exception as error:
+            return error_response(error)
+
+    @app.get("/executions/<execution_id>/history")
+    def history(execution_id: str, next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+                max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100) -> Response[Any]:
+        try:
+            return json_response(200, history_page(deps.store, unquote(execution_id), next_token, max_results))
+        except Exception as error:
+            return error_response(error)
+
+    return app.resolve(event, context)
+
+
+lambda_handler = tracer.capture_lambda_handler(
+    metrics.log_metrics(logger.inject_lambda_context(entrypoint(handle)))
+)

@@ -1,0 +1,59 @@
+"""Builds a handler's dependencies once per cold start, from its environment.
+
+The local runtime builds the same dependencies from the template's environment, with its
+virtual clock and moto clients, and passes them to the same ``handle`` functions.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
+from steplane.adapters.sqs_bus import BufferedBus, SqsMessageBus
+from steplane.ports import Clock, SystemClock
+from steplane.routing import Routes
+from steplane.service import Engine
+
+Handle = Callable[[dict[str, Any], Any, "Dependencies"], dict[str, Any]]
+
+
+@dataclass
+class Dependencies:
+    """What a handler needs: the engine, the store, and the buffered bus it flushes."""
+
+    engine: Engine
+    store: DynamoDBExecutionStore
+    bus: BufferedBus
+    clock: Clock
+
+
+def build_dependencies(environ: Mapping[str, str], clock: Clock, session: Any = None,
+                       new_id: Callable[[], str] | None = None) -> Dependencies:
+    """Wire an Engine over DynamoDB and SQS clients made from ``session`` (or boto3's default)."""
+    session = session or boto3.session.Session()
+    store = DynamoDBExecutionStore(session.client("dynamodb"), environ["EXECUTIONS_TABLE_NAME"])
+    bus = BufferedBus(SqsMessageBus(session.client("sqs")))
+    routes = Routes.from_environment(environ)
+    engine = Engine(store, bus, routes, clock, new_id or (lambda: str(uuid.uuid4())))
+    return Dependencies(engine, store, bus, clock)
+
+
+_cold_start: Dependencies | None = None
+
+
+def entrypoint(handle: Handle) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Turn ``handle(event, context, dependencies)`` into a Lambda handler."""
+
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        global _cold_start  # noqa: PLW0603 - clients are created once per cold start
+        if _cold_start is None:
+            _cold_start = build_dependencies(os.environ, SystemClock())
+        return handle(event, context, _cold_start)
+
+    return lambda_handler

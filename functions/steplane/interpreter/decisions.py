@@ -1,0 +1,74 @@
+"""What the interpreter decides: imperative values the shell persists, then carries out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from steplane.execution import Execution
+from steplane.interpreter.signals import WakePurpose
+from steplane.jsontypes import Json
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One history event, in Step Functions' vocabulary (``TaskStateEntered``, ...)."""
+
+    id: int
+    type: str
+    timestamp: datetime
+    state: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DispatchTask:
+    """Send the current task attempt to its worker queue, after ``delay_seconds``."""
+
+    route: str
+    action: str
+    resource: str | None
+    token: str
+    input: Json
+    attempt: int
+    idempotency_key: str
+    delay_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class WakeAt:
+    """Come back to this execution at ``due_at`` (the shell re-arms delays beyond 900 s)."""
+
+    due_at: datetime
+    purpose: WakePurpose
+    version: int
+
+
+Command = DispatchTask | WakeAt
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Commit ``execution`` (one version on), append ``events``, then run ``commands``."""
+
+    execution: Execution
+    events: tuple[HistoryEvent, ...]
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True)
+class Rearm:
+    """Nothing to commit; send ``commands`` (a wake that came early, a retry now due)."""
+
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """The signal is stale or a duplicate; acknowledge it and do nothing."""
+
+    reason: str
+
+
+Decision = Transition | Rearm | Ignore

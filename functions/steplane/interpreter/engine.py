@@ -1,0 +1,166 @@
+"""The pure core: ``decide(definition, execution, signal, now, seed) -> Decision``.
+
+It reads no clock and does no I/O. Pass, Choice, Succeed and Fail states run inside one
+decision (no queue hop per state); a decision ends where the execution must wait for
+something outside it (a task result, a timer) or where it ends.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from steplane.definition.loader import Definition
+from steplane.definition.model import TaskState, WaitState
+from steplane.errors import StatesError
+from steplane.execution import Execution, ExecutionStatus
+from steplane.interpreter.decisions import Decision, DispatchTask, Ignore, Rearm, Transition
+from steplane.interpreter.paths import PathError
+from steplane.interpreter.pending import pending_commands
+from steplane.interpreter.run import Run
+from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
+from steplane.interpreter.states import ENTER, task_state, wait_state
+from steplane.interpreter.steps import Fail, Finish, Goto, Park, Step
+from steplane.jsontypes import Json
+
+# A Pass/Choice loop must not spin one invocation forever: after this many states the
+# decision commits and continues from a wake-up message.
+MAX_STATES_PER_DECISION = 250
+# Step Functions' payload quota per state: 256 KiB.
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+def decide(definition: Definition, execution: Execution, signal: Signal, now: datetime, seed: str) -> Decision:
+    """Decide what ``signal`` does to ``execution``. Pure: same arguments, same decision."""
+    if execution.status.is_terminal:
+        return Ignore(f"execution is already {execution.status}")
+    run = Run(definition, execution, now, seed)
+    if isinstance(signal, Begin):
+        if execution.version != 0:
+            return Ignore("execution has already begun")
+        run.emit("ExecutionStarted", input=signal.input)
+        return _commit(run, _walk(run, definition.machine.start_at, signal.input))
+    if isinstance(signal, TaskResult):
+        return _on_task_result(run, signal)
+    return _on_wake(run, signal)
+
+
+def _on_task_result(run: Run, result: TaskResult) -> Decision:
+    execution = run.execution
+    state = _current(run)
+    if not isinstance(state, TaskState) or (result.version, result.nonce) != (execution.version, execution.task_nonce):
+        return Ignore("the result is for a task attempt that is no longer pending")
+    name = execution.state or ""
+    run.emit("TaskStarted", name, at=result.started_at or run.now, attempt=execution.attempt)
+    if result.succeeded:
+        step = task_state.succeed(name, state, execution, result.output, run)
+    else:
+        run.emit("TaskFailed", name, error=result.error, cause=result.cause)
+        step = task_state.fail(name, state, execution, result.error or "", result.cause, run)
+    return _commit(run, _follow(run, name, step))
+
+
+def _on_wake(run: Run, wake: Wake) -> Decision:
+    execution = run.execution
+    if wake.version != execution.version:
+        return Ignore("the wake-up is for a version that has passed")
+    state, name, now = _current(run), execution.state or "", run.now
+    pending = pending_commands(run.definition, execution, now)
+    if wake.purpose is WakePurpose.WAIT and isinstance(state, WaitState):
+        if execution.due_at is not None and now < execution.due_at:
+            return Rearm(pending)
+        return _commit(run, _follow(run, name, wait_state.finish(state, execution.data)))
+    if wake.purpose is WakePurpose.RETRY and isinstance(state, TaskState):
+        if execution.due_at is not None and now < execution.due_at:
+            return Rearm(pending)
+        return Rearm(tuple(c for c in pending if isinstance(c, DispatchTask)))
+    if wake.purpose is WakePurpose.TIMEOUT and isinstance(state, TaskState):
+        if execution.timeout_at is None or now < execution.timeout_at:
+            return Rearm(tuple(c for c in pending if not isinstance(c, DispatchTask)))
+        run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
+        step = task_state.fail(name, state, execution, StatesError.TIMEOUT, "task timed out", run)
+        return _commit(run, _follow(run, name, step))
+    if wake.purpose is WakePurpose.CONTINUE and not isinstance(state, TaskState | WaitState):
+        return _commit(run, _walk(run, name, execution.data))
+    return Ignore(f"a {wake.purpose} wake-up does not apply to state {name!r}")
+
+
+def _current(run: Run) -> object:
+    name = run.execution.state
+    return run.definition.state(name) if name is not None else None
+
+
+def _walk(run: Run, name: str, raw_input: Json) -> Execution:
+    """Enter ``name`` with ``raw_input`` and run states until one parks or the execution ends."""
+    for _ in range(MAX_STATES_PER_DECISION):
+        state = run.definition.state(name)
+        run.emit(f"{state.type}StateEntered", name, input=raw_input)
+        try:
+            step = ENTER[state.type](name, state, raw_input, run)
+        except PathError as error:
+            step = Fail(error.error, error.cause)
+        if not isinstance(step, Goto):
+            return _settle(run, name, raw_input, step)
+        if (oversize := _check_size(step.output)) is not None:
+            return _end_failed(run, oversize)
+        name, raw_input = _exit(run, name, step)
+    # Yield: commit with the next state pending; a CONTINUE wake-up carries on.
+    return _advance(run, state=name, data=raw_input, entered_version=run.execution.version + 1,
+                    attempt=0, retry_counts=(), task_nonce=None, due_at=None, timeout_at=None)
+
+
+def _follow(run: Run, name: str, step: Step) -> Execution:
+    """Carry on from a step taken in the current (parked) state."""
+    if isinstance(step, Goto):
+        if (oversize := _check_size(step.output)) is not None:
+            return _end_failed(run, oversize)
+        next_name, output = _exit(run, name, step)
+        return _walk(run, next_name, output)
+    return _settle(run, name, run.execution.data, step)
+
+
+def _exit(run: Run, name: str, step: Goto) -> tuple[str, Json]:
+    run.emit(f"{run.definition.state(name).type}StateExited", name, output=step.output)
+    return step.next, step.output
+
+
+def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
+    if isinstance(step, Park):
+        fields = dict(step.changes)
+        if step.reentry:
+            fields["entered_version"] = run.execution.version + 1
+        return _advance(run, state=name, data=raw_input, **fields)
+    if isinstance(step, Finish):
+        if (failure := _check_size(step.output)) is not None:
+            return _end_failed(run, failure)
+        run.emit(f"{run.definition.state(name).type}StateExited", name, output=step.output)
+        run.emit("ExecutionSucceeded", output=step.output)
+        return _advance(run, status=ExecutionStatus.SUCCEEDED, state=None, data=step.output,
+                        stop_date=run.now, task_nonce=None, due_at=None, timeout_at=None)
+    assert isinstance(step, Fail)
+    return _end_failed(run, step)
+
+
+def _end_failed(run: Run, failure: Fail) -> Execution:
+    run.emit("ExecutionFailed", error=failure.error, cause=failure.cause)
+    return _advance(run, status=ExecutionStatus.FAILED, state=None, data=None, stop_date=run.now,
+                    error=failure.error, cause=failure.cause, task_nonce=None, due_at=None, timeout_at=None)
+
+
+def _advance(run: Run, **changes: object) -> Execution:
+    return run.execution.evolve(**changes)
+
+
+def _check_size(output: Json) -> Fail | None:
+    size = len(json.dumps(output, separators=(",", ":")).encode())
+    if size <= MAX_PAYLOAD_BYTES:
+        return None
+    return Fail(StatesError.DATA_LIMIT_EXCEEDED,
+                f"the state output is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes")
+
+
+def _commit(run: Run, execution: Execution) -> Transition:
+    """Bump the version, count the events, and derive the commands from the new head."""
+    committed = execution.evolve(version=run.execution.version + 1,
+                                 event_count=run.execution.event_count + len(run.events))
+    return Transition(committed, tuple(run.events), pending_commands(run.definition, committed, run.now))

@@ -1,0 +1,56 @@
+"""What can happen to an execution: the inputs of :func:`steplane.interpreter.engine.decide`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from steplane.jsontypes import Json
+
+
+@dataclass(frozen=True)
+class Begin:
+    """The execution starts with ``input``."""
+
+    input: Json
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """A worker finished the attempt identified by ``version`` and ``nonce``.
+
+    ``error`` is None for a success (then ``output`` is the result).
+    """
+
+    version: int
+    nonce: str
+    started_at: datetime | None = None
+    output: Json = None
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the task succeeded."""
+        return self.error is None
+
+
+class WakePurpose(StrEnum):
+    """Why a delayed wake-up message was sent."""
+
+    WAIT = "wait"  # a Wait state's time is up
+    RETRY = "retry"  # a retry delayed beyond SQS's 900 s is due for dispatch
+    TIMEOUT = "timeout"  # a task attempt's TimeoutSeconds has passed
+    CONTINUE = "continue"  # a long Pass/Choice chain yielded; carry on
+
+
+@dataclass(frozen=True)
+class Wake:
+    """A delayed message came back for ``version``."""
+
+    version: int
+    purpose: WakePurpose
+
+
+Signal = Begin | TaskResult | Wake

@@ -1,0 +1,18 @@
+"""Pass: passes its input, or its ``Result``, to its output."""
+
+from __future__ import annotations
+
+from steplane.definition.model import PassState
+from steplane.interpreter.paths import apply_input_path, apply_output_path, apply_result_path
+from steplane.interpreter.run import Run
+from steplane.interpreter.steps import Step, leave
+from steplane.jsontypes import Json
+
+
+def enter(name: str, state: PassState, raw_input: Json, run: Run) -> Step:
+    """Run a Pass state: Result (or the effective input) placed by ResultPath, then OutputPath."""
+    effective = apply_input_path(raw_input, state.input_path)
+    result = state.result if state.has_result else effective
+    # ResultPath places the result within the state's original (raw) input.
+    output = apply_output_path(apply_result_path(raw_input, state.result_path, result), state.output_path)
+    return leave(state.next, output)

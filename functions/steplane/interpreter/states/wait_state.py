@@ -1,0 +1,49 @@
+"""Wait: parks until a time, then passes its input on."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from steplane.definition.model import WaitState
+from steplane.definition.validate import parse_timestamp
+from steplane.errors import StatesError
+from steplane.interpreter.paths import apply_input_path, apply_output_path, read_path
+from steplane.interpreter.run import Run
+from steplane.interpreter.steps import Fail, Park, Step, leave
+from steplane.jsontypes import Json
+
+
+def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
+    """Compute when the Wait ends; park until then (or go straight on if that has passed)."""
+    effective = apply_input_path(raw_input, state.input_path)
+    due = _due(state, effective, run.now)
+    if isinstance(due, Fail):
+        return due
+    if due <= run.now:
+        return leave(state.next, apply_output_path(effective, state.output_path))
+    return Park({"due_at": due})
+
+
+def finish(state: WaitState, raw_input: Json) -> Step:
+    """Leave the Wait once its time has come: the output is the (effective) input."""
+    return leave(state.next, apply_output_path(apply_input_path(raw_input, state.input_path), state.output_path))
+
+
+def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
+    if state.seconds is not None:
+        return now + timedelta(seconds=state.seconds)
+    if state.timestamp is not None:
+        parsed = parse_timestamp(state.timestamp)
+        return parsed if parsed is not None else now
+    if state.seconds_path is not None:
+        seconds = read_path(effective, state.seconds_path)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            return Fail(StatesError.RUNTIME, f"SecondsPath {state.seconds_path!r} gave {seconds!r}, "
+                        "not a non-negative number of seconds")
+        return now + timedelta(seconds=seconds)
+    stamp = read_path(effective, state.timestamp_path or "$")
+    parsed = parse_timestamp(stamp) if isinstance(stamp, str) else None
+    if parsed is None:
+        return Fail(StatesError.RUNTIME, f"TimestampPath {state.timestamp_path!r} gave {stamp!r}, "
+                    "not an RFC 3339 timestamp")
+    return parsed

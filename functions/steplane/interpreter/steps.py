@@ -1,0 +1,51 @@
+"""What running one state yields: go on, finish, fail, or park until a signal arrives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from steplane.jsontypes import Json
+
+
+@dataclass(frozen=True)
+class Goto:
+    """Leave the state with ``output``; it becomes the raw input of ``next``."""
+
+    next: str
+    output: Json
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Leave the state and end the execution successfully with ``output``."""
+
+    output: Json
+
+
+@dataclass(frozen=True)
+class Fail:
+    """The state failed with an ASL error that nothing in this state handles."""
+
+    error: str | None
+    cause: str | None
+
+
+@dataclass(frozen=True)
+class Park:
+    """Stay in the state until a signal (a task result, a wake-up) arrives.
+
+    ``changes`` are Execution fields to set (attempt, nonce, due time, ...).
+    ``reentry`` is False for a retry: the state visit (and its idempotency key) goes on.
+    """
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    reentry: bool = True
+
+
+Step = Goto | Finish | Fail | Park
+
+
+def leave(next_state: str | None, output: Json) -> Goto | Finish:
+    """Go to ``next_state``, or finish when the state has ``End: true``."""
+    return Goto(next_state, output) if next_state is not None else Finish(output)

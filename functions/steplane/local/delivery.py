@@ -1,0 +1,48 @@
+"""SQS-to-Lambda delivery, as an event source mapping does it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from steplane.worker.runner import sqs_event
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A queue and the handler its messages are delivered to, in batches of ``batch_size``."""
+
+    queue_url: str
+    queue_arn: str
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]]
+    batch_size: int = 10
+
+
+def deliver_round(sqs: Any, subscriptions: list[Subscription], twice: bool = False) -> bool:
+    """Receive one batch per subscription and deliver it. Returns whether anything was delivered.
+
+    Like Lambda: records listed in ``batchItemFailures`` are not deleted (they come back
+    after the visibility timeout); an invocation that raises deletes nothing.
+    With ``twice`` every batch is delivered two times, as an at-least-once queue may.
+    """
+    delivered = False
+    for subscription in subscriptions:
+        received = sqs.receive_message(QueueUrl=subscription.queue_url, MaxNumberOfMessages=subscription.batch_size,
+                                       WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
+        if not received:
+            continue
+        delivered = True
+        event = sqs_event(received, subscription.queue_arn)
+        try:
+            response = subscription.handler(event, None)
+            if twice:
+                subscription.handler(event, None)
+        except Exception:  # noqa: BLE001 - a failed invocation: every record returns after its timeout
+            continue
+        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(received) if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(QueueUrl=subscription.queue_url, Entries=done)
+    return delivered

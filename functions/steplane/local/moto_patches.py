@@ -1,0 +1,56 @@
+"""What the local runtime changes inside moto while it runs, and undoes afterwards.
+
+- SQS delays and visibility timeouts follow the virtual clock (moto reads the wall clock).
+- Every moto request is serialised by one lock: moto is not thread-safe (a worker polling
+  in a thread beside the runtime would otherwise race it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from steplane.local.clock import VirtualClock
+
+_MOTO_LOCK = threading.RLock()
+
+
+@contextmanager
+def patched_moto(clock: VirtualClock) -> Iterator[None]:
+    """Apply the patches for the duration of the block."""
+    import moto.sqs.models as sqs_models  # noqa: PLC0415 - moto is a local-only dependency
+    from moto.core.botocore_stubber import BotocoreStubber  # noqa: PLC0415
+
+    saved = (sqs_models.unix_time_millis, sqs_models.unix_time, BotocoreStubber.__call__)
+    original_call = BotocoreStubber.__call__
+
+    def locked_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _MOTO_LOCK:
+            return original_call(self, *args, **kwargs)
+
+    sqs_models.unix_time_millis = lambda *_: clock.epoch_seconds() * 1000.0
+    sqs_models.unix_time = lambda *_: clock.epoch_seconds()
+    BotocoreStubber.__call__ = locked_call  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        sqs_models.unix_time_millis, sqs_models.unix_time, BotocoreStubber.__call__ = saved
+
+
+def next_message_due(account_id: str, region: str) -> datetime | None:
+    """The earliest moment a delayed or in-flight message becomes receivable, if any."""
+    from moto.sqs.models import sqs_backends  # noqa: PLC0415
+
+    due_ms: float | None = None
+    with _MOTO_LOCK:
+        for queue in sqs_backends[account_id][region].queues.values():
+            for message in list(queue._messages):
+                moment = max(float(message.delayed_until or 0), float(message.visible_at or 0))
+                due_ms = moment if due_ms is None else min(due_ms, moment)
+    if due_ms is None:
+        return None
+    # moto counts a message visible strictly after ``visible_at``: step one millisecond past.
+    return datetime.fromtimestamp((due_ms + 1) / 1000.0, UTC)

@@ -1,0 +1,49 @@
+"""What a local run returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from steplane.errors import ExecutionNotFoundError
+from steplane.ports import ExecutionStore
+from steplane.queries import event_to_api
+
+
+class StalledError(RuntimeError):
+    """The execution is running but nothing can move it on."""
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """An execution's outcome: status, output or error and cause, and its full history."""
+
+    execution_id: str
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` shape of ``steplane run``."""
+        return {"executionId": self.execution_id, "status": self.status, "output": self.output,
+                "error": self.error, "cause": self.cause, "history": self.history}
+
+
+def result_of(store: ExecutionStore, execution_id: str) -> ExecutionResult:
+    """Read an execution's head and all its history."""
+    head = store.get_head(execution_id)
+    if head is None:
+        raise ExecutionNotFoundError(execution_id)
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = store.history(execution_id, token, 1000)
+        events.extend(event_to_api(e) for e in page.events)
+        token = page.next_token
+        if token is None:
+            break
+    return ExecutionResult(head.execution_id, head.status.value,
+                           head.data if head.status.value == "SUCCEEDED" else None,
+                           head.error, head.cause, events)

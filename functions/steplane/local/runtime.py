@@ -1,0 +1,200 @@
+"""LocalRuntime: the real handlers on in-process moto, driven by a virtual clock.
+
+It plays the parts AWS plays: provisions the tables and queues that ``template.yaml``
+declares, delivers SQS batches to the handlers in the Lambda event shape (honouring
+partial batch failures, visibility timeouts and DLQs), turns HTTP requests into API
+Gateway proxy events, and skips time to the next due message instead of waiting.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from steplane.adapters.sqs_bus import SqsMessageBus
+from steplane.definition.loader import DefinitionSource, load_definition
+from steplane.handlers.wiring import Dependencies, build_dependencies
+from steplane.local.clock import VirtualClock
+from steplane.local.delivery import Subscription, deliver_round
+from steplane.local.http import api_event, parse_response
+from steplane.local.moto_patches import next_message_due, patched_moto
+from steplane.local.result import ExecutionResult, StalledError, result_of
+from steplane.local.template import Template, find_template, function_environment, load_template, provision
+from steplane.worker.client import WorkerClient
+from steplane.worker.runner import make_lambda_handler
+
+_LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+}
+ENGINE_HANDLERS = "steplane.handlers."
+
+
+class LocalRuntime:
+    """Runs workflows locally on the real engine handlers. Use as a context manager."""
+
+    def __init__(self, template: str | Path | None = None, *, region: str = "us-east-1",
+                 start_time: datetime | None = None, deliver_twice: bool = False) -> None:
+        self.template: Template = load_template(template or find_template())
+        self.region = region
+        self.clock = VirtualClock(start_time)
+        self.deliver_twice = deliver_twice
+        self.worker = WorkerClient(clock=self.clock)
+        self._stack = ExitStack()
+        self._subscriptions: list[Subscription] = []
+        self._routes: list[tuple[str, str, Callable[[dict[str, Any], Any], dict[str, Any]]]] = []
+        self._deps: dict[str, Dependencies] = {}
+        self._ids = 0
+
+    # -- lifecycle -------------------------------------------------------------
+    def __enter__(self) -> LocalRuntime:
+        import boto3  # noqa: PLC0415
+        from moto import mock_aws  # noqa: PLC0415 - moto is the local extra, not a Lambda dependency
+
+        self._stack.enter_context(_environment({**_LOCAL_ENV, "AWS_DEFAULT_REGION": self.region}))
+        self._stack.enter_context(mock_aws())
+        self._stack.enter_context(patched_moto(self.clock))
+        self.session = boto3.session.Session(region_name=self.region)
+        self.sqs = self.session.client("sqs")
+        self.resources = provision(self.template, self.session.client("dynamodb"), self.sqs)
+        self._wire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    def _wire(self) -> None:
+        task_queues: set[str] = set()
+        for spec in self.template.functions():
+            if not spec.handler.startswith(ENGINE_HANDLERS):
+                continue  # example workers are replaced by what is registered with the runtime
+            env = function_environment(self.template, spec.logical_id, self.resources)
+            deps = build_dependencies(env, self.clock, self.session, self._new_id)
+            self._deps[spec.logical_id] = deps
+            module = importlib.import_module(spec.handler.rsplit(".", 1)[0])
+            handler = _bind(module.handle, deps)
+            for event in spec.sqs_events:
+                self._subscribe(event.queue_logical_id, handler, event.batch_size)
+            for route in spec.api_events:
+                self._routes.append((route.method.upper(), route.path, handler))
+            task_queues.update(_task_queue_urls(env))
+            self.worker.configure(result_queue_url=env["TASK_RESULT_QUEUE_URL"], bus=SqsMessageBus(self.sqs))
+        worker_handler = make_lambda_handler(self.worker)
+        for url in sorted(task_queues):
+            self._subscriptions.append(Subscription(url, _arn_of(url, self.region), worker_handler, 10))
+
+    def _subscribe(self, queue_logical_id: str, handler: Callable[..., dict[str, Any]], batch_size: int) -> None:
+        url = self.resources.ref(queue_logical_id)
+        self._subscriptions.append(Subscription(url, self.resources.get_att(queue_logical_id, "Arn"), handler, batch_size))
+
+    def _new_id(self) -> str:
+        self._ids += 1
+        return str(uuid.UUID(int=self._ids))
+
+    @property
+    def store(self) -> Any:
+        """The execution store the handlers use (for inspection in tests)."""
+        return next(iter(self._deps.values())).store
+
+    # -- the public contract ---------------------------------------------------
+    def register(self, route: str, action_or_fn: str | Callable[..., Any], fn: Callable[..., Any] | None = None) -> None:
+        """Register ``fn(task_input, context)`` for Service + Action, or for a Resource."""
+        self.worker.register(route, action_or_fn, fn)
+
+    def publish(self, definition: DefinitionSource, workflow: str | None = None) -> str:
+        """Store a definition and point a workflow name at it; returns the workflow name."""
+        loaded = load_definition(definition)
+        name = workflow or loaded.name or (Path(definition).stem if isinstance(definition, Path | str)
+                                           and not str(definition).lstrip().startswith("{") else None)
+        name = name or f"workflow-{loaded.hash[:12]}"
+        self.store.put_definition(loaded)
+        self.store.publish(name, loaded.hash)
+        return name
+
+    def start(self, definition: DefinitionSource, input: Any = None, name: str | None = None) -> str:  # noqa: A002
+        """Publish ``definition`` and start it through ``POST /executions``; returns the execution id."""
+        workflow = self.publish(definition)
+        body = {"workflow": workflow, "input": {} if input is None else input, **({"name": name} if name else {})}
+        status, response = self.http("POST", "/executions", body)
+        if status not in (200, 201):
+            raise RuntimeError(f"start failed with HTTP {status}: {response}")
+        return str(response["executionId"])
+
+    def http(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Send an HTTP request to the API as an API Gateway proxy event."""
+        for route_method, pattern, handler in self._routes:
+            event = api_event(method, path, body, route_method, pattern)
+            if event is not None:
+                return parse_response(handler(event, None))
+        return 404, {"message": f"no route for {method} {path}"}
+
+    def run_until_complete(self, execution_id: str, *, max_rounds: int = 100_000,
+                           progress: Callable[[dict[str, Any]], None] | None = None) -> ExecutionResult:
+        """Deliver messages and skip time until the execution stops; return its result."""
+        seen = 0
+        for _ in range(max_rounds):
+            result = result_of(self.store, execution_id)
+            for event in result.history[seen:]:
+                if progress is not None:
+                    progress(event)
+            seen = len(result.history)
+            if result.status != "RUNNING":
+                return result
+            self.step()
+        raise StalledError(f"execution {execution_id!r} still running after {max_rounds} rounds")
+
+    def run_all(self, max_rounds: int = 1_000_000) -> None:
+        """Deliver until no message is in flight anywhere."""
+        for _ in range(max_rounds):
+            if not self.step(raise_when_idle=False):
+                return
+
+    def step(self, raise_when_idle: bool = True) -> bool:
+        """Deliver one round of visible messages, or skip time to the next due one."""
+        if deliver_round(self.sqs, self._subscriptions, self.deliver_twice):
+            return True
+        due = next_message_due(self.resources.account_id, self.region)
+        if due is None:
+            if raise_when_idle:
+                raise StalledError("no message is in flight: the execution cannot make progress")
+            return False
+        self.clock.advance_to(due)
+        return True
+
+
+def _bind(handle: Callable[..., dict[str, Any]], deps: Dependencies) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    return lambda event, context: handle(event, context, deps)
+
+
+def _task_queue_urls(env: dict[str, str]) -> set[str]:
+    import json  # noqa: PLC0415
+
+    urls = set(json.loads(env.get("TASK_QUEUE_URLS") or "{}").values())
+    if env.get("DEFAULT_TASK_QUEUE_URL"):
+        urls.add(env["DEFAULT_TASK_QUEUE_URL"])
+    return urls
+
+
+def _arn_of(queue_url: str, region: str) -> str:
+    account, name = queue_url.rstrip("/").split("/")[-2:]
+    return f"arn:aws:sqs:{region}:{account}:{name}"
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

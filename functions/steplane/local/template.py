@@ -1,0 +1,153 @@
+"""Read ``template.yaml`` so the local runtime builds exactly what the SAM template declares.
+
+The template is the single source of truth: tables, queues, dead-letter queues, function
+handlers, environment variables and event sources are read from it, never copied by hand.
+Parsing here is pure; :func:`provision` (in :mod:`steplane.local.provision`) creates the
+resources in moto or any other AWS endpoint.
+
+Example::
+
+    template = load_template(find_template())
+    resources = provision(template, boto3.client("dynamodb"), boto3.client("sqs"))
+    env = function_environment(template, "AdvanceFunction", resources)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from steplane.local.cfn import (
+    TemplateError,
+    UnresolvedReferenceError,
+    UnsupportedIntrinsicError,
+    load_yaml,
+)
+from steplane.local.provision import Resources, function_environment, provision
+from steplane.local.specs import (
+    ApiEventSpec,
+    FunctionSpec,
+    QueueSpec,
+    SqsEventSpec,
+    TableSpec,
+    parse_function,
+    parse_queue,
+    parse_table,
+)
+
+__all__ = [
+    "ApiEventSpec",
+    "FunctionSpec",
+    "QueueSpec",
+    "Resources",
+    "SqsEventSpec",
+    "TableSpec",
+    "Template",
+    "TemplateError",
+    "UnresolvedReferenceError",
+    "UnsupportedIntrinsicError",
+    "find_template",
+    "function_environment",
+    "load_template",
+    "provision",
+]
+
+TEMPLATE_ENV_VAR = "STEPLANE_TEMPLATE"
+TEMPLATE_FILE_NAME = "template.yaml"
+TABLE = "AWS::DynamoDB::Table"
+QUEUE = "AWS::SQS::Queue"
+FUNCTION = "AWS::Serverless::Function"
+# functions/steplane/local/template.py -> the repository root is three levels above local/.
+PACKAGE_TEMPLATE = Path(__file__).resolve().parents[3] / TEMPLATE_FILE_NAME
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed SAM template: the raw data plus typed views of the parts the runtime uses."""
+
+    data: dict[str, Any]
+    path: Path | None = None
+
+    def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Return logical id -> resource for every resource of ``resource_type``."""
+        resources = self.data.get("Resources")
+        if not isinstance(resources, dict):
+            raise TemplateError("template has no Resources mapping")
+        return {
+            k: v
+            for k, v in resources.items()
+            if isinstance(v, dict) and v.get("Type") == resource_type
+        }
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        """Return the Default of every template parameter that has one."""
+        parameters = self.data.get("Parameters") or {}
+        return {k: v["Default"] for k, v in parameters.items() if "Default" in (v or {})}
+
+    def tables(self) -> list[TableSpec]:
+        """Every ``AWS::DynamoDB::Table``, in template order."""
+        return [parse_table(k, v) for k, v in self.resources_of_type(TABLE).items()]
+
+    def queues(self) -> list[QueueSpec]:
+        """Every ``AWS::SQS::Queue``, in template order."""
+        return [parse_queue(k, v) for k, v in self.resources_of_type(QUEUE).items()]
+
+    def dead_letter_queue_ids(self) -> frozenset[str]:
+        """Logical ids of the queues that some RedrivePolicy names as its dead-letter queue."""
+        return frozenset(
+            q.dead_letter_queue_logical_id for q in self.queues() if q.dead_letter_queue_logical_id
+        )
+
+    def functions(self) -> list[FunctionSpec]:
+        """Every ``AWS::Serverless::Function``, Globals merged, in template order."""
+        globals_ = (self.data.get("Globals") or {}).get("Function") or {}
+        functions = self.resources_of_type(FUNCTION).items()
+        return [parse_function(k, v, globals_) for k, v in functions]
+
+    def function(self, logical_id: str) -> FunctionSpec:
+        """The function named ``logical_id``; raises TemplateError if there is none."""
+        for spec in self.functions():
+            if spec.logical_id == logical_id:
+                return spec
+        raise TemplateError(f"template has no {FUNCTION} {logical_id!r}")
+
+
+def load_template(path: str | Path) -> Template:
+    """Read and parse a SAM template.
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+        TemplateError: the file is not a template.
+    """
+    path = Path(path)
+    return Template(data=load_yaml(path.read_text(encoding="utf-8")), path=path)
+
+
+def find_template(start: Path | None = None) -> Path:
+    """Locate ``template.yaml``.
+
+    Looks, in order, at the ``STEPLANE_TEMPLATE`` environment variable (which must then name
+    an existing file), every directory from ``start`` (default: the working directory) up to
+    the root, and the repository root this package sits in.
+
+    Raises:
+        FileNotFoundError: no template was found; the message lists every place looked at.
+    """
+    explicit = os.environ.get(TEMPLATE_ENV_VAR)
+    if explicit:
+        if Path(explicit).is_file():
+            return Path(explicit)
+        raise FileNotFoundError(f"{TEMPLATE_ENV_VAR}={explicit!r} is not a file")
+    here = (start or Path.cwd()).resolve()
+    candidates = [d / TEMPLATE_FILE_NAME for d in (here, *here.parents)]
+    candidates.append(PACKAGE_TEMPLATE)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"no {TEMPLATE_FILE_NAME} found; set {TEMPLATE_ENV_VAR} or run inside the project "
+        f"(looked at: {looked})"
+    )

@@ -1,0 +1,91 @@
+"""The wire format: API request bodies and queue message bodies (camelCase, like the SFN API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from steplane.interpreter.signals import WakePurpose
+
+# Step Functions' execution-name rule: 1-80 characters, no white space or wildcards.
+NAME_PATTERN = r"^[A-Za-z0-9_\-.:]{1,80}$"
+
+
+class Wire(BaseModel):
+    """A message body: camelCase on the wire, snake_case in Python, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              alias_generator=lambda name: _camel(name))
+
+    def to_json(self) -> str:
+        """Serialise with the wire (camelCase) names."""
+        return self.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class StartRequest(Wire):
+    """``POST /executions`` (and a StartQueue message): start ``workflow`` with ``input``."""
+
+    workflow: str = Field(min_length=1, max_length=80, pattern=NAME_PATTERN)
+    input: Any = Field(default_factory=dict)
+    name: str | None = Field(None, pattern=NAME_PATTERN)
+
+
+class WakeMessage(Wire):
+    """AdvanceQueue: come back to ``execution_id`` at ``version`` (a timer fired)."""
+
+    kind: Literal["wake"] = "wake"
+    execution_id: str
+    version: int
+    purpose: WakePurpose
+    due_at: datetime
+
+
+class TaskMessage(Wire):
+    """A task queue: one attempt of one task, for a worker."""
+
+    kind: Literal["task"] = "task"
+    task_token: str
+    execution_id: str
+    state: str
+    route: str
+    action: str
+    resource: str | None = None
+    attempt: int
+    idempotency_key: str
+    input: Any = None
+
+
+class TaskResultMessage(Wire):
+    """TaskResultQueue: a worker's outcome for the attempt named by ``task_token``."""
+
+    kind: Literal["result"] = "result"
+    task_token: str
+    status: Literal["SUCCEEDED", "FAILED"]
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    started_at: datetime | None = None
+
+
+class TaskFailureBody(Wire):
+    """``POST /tasks/{token}/failure``."""
+
+    error: str | None = None
+    cause: str | None = None
+
+
+class OutboundMessage(BaseModel):
+    """A message to send: where, what, and after how long."""
+
+    model_config = ConfigDict(frozen=True)
+
+    queue_url: str
+    body: str
+    delay_seconds: int = 0

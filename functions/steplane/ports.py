@@ -1,0 +1,93 @@
+"""The interfaces the engine's shell talks to; boto3 lives only behind them, in adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Protocol
+
+from steplane.definition.loader import Definition
+from steplane.execution import Execution
+from steplane.interpreter.decisions import HistoryEvent
+from steplane.messages import OutboundMessage
+
+
+class Clock(Protocol):
+    """Tells the time. Injected, so tests and the local runtime can skip time."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        """The current UTC time."""
+        return datetime.now(UTC)
+
+
+class CommitOutcome(Enum):
+    """How a conditional commit ended."""
+
+    COMMITTED = "committed"
+    STALE = "stale"  # the head had moved on: another decision won; acknowledge the input
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page of history events and the token of the next page, if any."""
+
+    events: list[HistoryEvent]
+    next_token: str | None
+
+
+class ExecutionStore(Protocol):
+    """Execution heads, their history, and published definitions."""
+
+    def get_head(self, execution_id: str) -> Execution | None:
+        """The head, read strongly consistent, or None."""
+        ...
+
+    def create_head(self, execution: Execution) -> Execution | None:
+        """Create a version-0 head; on a name conflict return the existing head instead."""
+        ...
+
+    def commit(self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]) -> CommitOutcome:
+        """Append ``events`` and move the head from ``previous`` to ``execution`` (version + 1).
+
+        Raises:
+            ConcurrentDecisionError: another decision for the same version is in flight.
+        """
+        ...
+
+    def history(self, execution_id: str, next_token: str | None, max_events: int) -> HistoryPage:
+        """A page of the execution's history, oldest first."""
+        ...
+
+    def put_definition(self, definition: Definition) -> None:
+        """Store a definition under its content hash (idempotent)."""
+        ...
+
+    def get_definition(self, definition_hash: str) -> Definition | None:
+        """A stored definition by content hash."""
+        ...
+
+    def publish(self, workflow: str, definition_hash: str) -> None:
+        """Point ``workflow`` at a stored definition; new executions use it."""
+        ...
+
+    def resolve_workflow(self, workflow: str) -> str | None:
+        """The definition hash ``workflow`` points at, or None."""
+        ...
+
+
+class MessageBus(Protocol):
+    """Sends queue messages."""
+
+    def send(self, messages: Sequence[OutboundMessage]) -> None:
+        """Send every message, or raise."""
+        ...

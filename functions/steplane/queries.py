@@ -1,0 +1,46 @@
+"""Read models for operators: an execution's description and its history, in API shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from steplane.errors import ExecutionNotFoundError
+from steplane.interpreter.decisions import HistoryEvent
+from steplane.ports import ExecutionStore
+
+
+def event_to_api(event: HistoryEvent) -> dict[str, Any]:
+    """A history event as the API returns it."""
+    body: dict[str, Any] = {"id": event.id, "type": event.type, "timestamp": event.timestamp.isoformat()}
+    if event.state is not None:
+        body["state"] = event.state
+    body.update(event.details)
+    return body
+
+
+def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, Any]:
+    """Status, current state, input, output, error, cause, start and stop dates."""
+    head = store.get_head(execution_id)
+    if head is None:
+        raise ExecutionNotFoundError(execution_id)
+    first = store.history(execution_id, None, 1).events
+    started = first[0].details.get("input") if first else None
+    return {
+        "executionId": head.execution_id, "workflow": head.workflow, "name": head.name,
+        "status": head.status.value, "currentState": head.state, "input": started,
+        "output": head.data if head.status.value == "SUCCEEDED" else None,
+        "error": head.error, "cause": head.cause, "startDate": head.start_date.isoformat(),
+        "stopDate": head.stop_date.isoformat() if head.stop_date else None,
+        "definitionHash": head.definition_hash, "version": head.version,
+    }
+
+
+def history_page(store: ExecutionStore, execution_id: str, next_token: str | None, max_results: int) -> dict[str, Any]:
+    """One page of history events, with ``nextToken`` when there are more."""
+    if store.get_head(execution_id) is None:
+        raise ExecutionNotFoundError(execution_id)
+    page = store.history(execution_id, next_token, max_results)
+    body: dict[str, Any] = {"events": [event_to_api(e) for e in page.events]}
+    if page.next_token:
+        body["nextToken"] = page.next_token
+    return body

@@ -1,0 +1,58 @@
+"""Where messages go: a task route (Service or Resource) to its queue, wake-ups to AdvanceQueue."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from steplane.interpreter.decisions import Command, DispatchTask, WakeAt
+from steplane.interpreter.pending import MAX_QUEUE_DELAY_SECONDS
+from steplane.messages import OutboundMessage, TaskMessage, WakeMessage
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Queue URLs the engine sends to."""
+
+    advance_queue_url: str
+    default_task_queue_url: str
+    task_queue_urls: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Routes:
+        """Read ``ADVANCE_QUEUE_URL``, ``DEFAULT_TASK_QUEUE_URL`` and ``TASK_QUEUE_URLS`` (JSON)."""
+        return cls(
+            advance_queue_url=environ["ADVANCE_QUEUE_URL"],
+            default_task_queue_url=environ.get("DEFAULT_TASK_QUEUE_URL", ""),
+            task_queue_urls=json.loads(environ.get("TASK_QUEUE_URLS") or "{}"),
+        )
+
+    def task_queue(self, route: str) -> str:
+        """The queue for a task route; unknown routes go to the default task queue."""
+        return self.task_queue_urls.get(route, self.default_task_queue_url)
+
+    def to_messages(self, execution_id: str, state: str | None, commands: tuple[Command, ...],
+                    now: datetime) -> list[OutboundMessage]:
+        """Turn interpreter commands into queue messages."""
+        return [self._message(execution_id, state or "", command, now) for command in commands]
+
+    def _message(self, execution_id: str, state: str, command: Command, now: datetime) -> OutboundMessage:
+        if isinstance(command, DispatchTask):
+            body = TaskMessage(
+                task_token=command.token, execution_id=execution_id, state=state,
+                route=command.route, action=command.action, resource=command.resource,
+                attempt=command.attempt, idempotency_key=command.idempotency_key, input=command.input,
+            )
+            return OutboundMessage(queue_url=self.task_queue(command.route), body=body.to_json(),
+                                   delay_seconds=min(command.delay_seconds, MAX_QUEUE_DELAY_SECONDS))
+        assert isinstance(command, WakeAt)
+        # A wake-up beyond SQS's 900 s cap arrives early and is re-armed by the interpreter.
+        delay = math.ceil(max(0.0, (command.due_at - now).total_seconds()))
+        wake = WakeMessage(execution_id=execution_id, version=command.version,
+                           purpose=command.purpose, due_at=command.due_at)
+        return OutboundMessage(queue_url=self.advance_queue_url, body=wake.to_json(),
+                               delay_seconds=min(delay, MAX_QUEUE_DELAY_SECONDS))

@@ -1,0 +1,157 @@
+"""The engine's application layer: read the head, decide, commit, send.
+
+Invariants this module keeps:
+- DynamoDB is the truth. A message only names an execution and what it expects; the
+  head is re-read and the pure interpreter decides.
+- Commit before send: a crash after the commit leaves the input unacknowledged; its
+  redelivery finds the head carrying its own decision id and re-sends the commands the
+  head implies (they are derived from the head, so nothing else is stored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from steplane.definition.loader import Definition, canonical_json
+from steplane.errors import (
+    ExecutionAlreadyExistsError,
+    ExecutionNotFoundError,
+    StatesError,
+    WorkflowNotFoundError,
+)
+from steplane.execution import Execution
+from steplane.interpreter.decisions import Command, Ignore, Rearm, Transition
+from steplane.interpreter.engine import decide
+from steplane.interpreter.pending import pending_commands
+from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
+from steplane.interpreter.tokens import decode_task_token
+from steplane.messages import StartRequest, TaskResultMessage, WakeMessage
+from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
+from steplane.routing import Routes
+
+
+class Outcome(StrEnum):
+    """What handling one input did (for logs, metrics and tests)."""
+
+    COMMITTED = "committed"  # a transition was applied
+    REARMED = "rearmed"  # nothing to commit; messages re-sent (early wake-up, retry due)
+    RESENT = "resent"  # a redelivered input found its transition committed; messages re-sent
+    DUPLICATE = "duplicate"  # a copy of an input already applied
+    IGNORED = "ignored"  # stale for the head (a past version, an old attempt, a finished execution)
+    STALE = "stale"  # lost a race to another decision for the same version
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who delivered an input: its stable id (the decision id) and whether it is a redelivery."""
+
+    decision_id: str
+    redelivered: bool = False
+
+
+def input_hash(value: object) -> str:
+    """Hash an execution input; a repeated start compares inputs by this."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+class Engine:
+    """Starts and advances executions. Stateless between calls; safe to call concurrently."""
+
+    def __init__(self, store: ExecutionStore, bus: MessageBus, routes: Routes, clock: Clock,
+                 new_id: Callable[[], str]) -> None:
+        self._store = store
+        self._bus = bus
+        self._routes = routes
+        self._clock = clock
+        self._new_id = new_id
+        self._definitions: dict[str, Definition] = {}
+
+    def start(self, request: StartRequest) -> tuple[Execution, bool]:
+        """Start an execution, idempotently by name. Returns (head, created).
+
+        Same name and same input returns the existing execution; same name and a
+        different input raises ExecutionAlreadyExistsError (HTTP 409).
+        """
+        definition_hash = self._store.resolve_workflow(request.workflow)
+        if definition_hash is None:
+            raise WorkflowNotFoundError(request.workflow)
+        name = request.name or self._new_id()
+        execution_id = f"{request.workflow}:{name}"
+        fresh = Execution(execution_id=execution_id, workflow=request.workflow, name=name,
+                          definition_hash=definition_hash, input_hash=input_hash(request.input),
+                          start_date=self._clock.now())
+        existing = self._store.create_head(fresh)
+        if existing is not None and existing.input_hash != fresh.input_hash:
+            raise ExecutionAlreadyExistsError(execution_id)
+        head = existing or fresh
+        # A retried start resumes one that crashed between creating the head and beginning.
+        self._apply(head, Begin(request.input), Delivery(f"begin:{execution_id}", redelivered=True))
+        return self._require(execution_id), existing is None
+
+    def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:
+        """A delayed wake-up came back (Wait over, retry due, timeout, continue)."""
+        head = self._store.get_head(message.execution_id)
+        if head is None:
+            raise ExecutionNotFoundError(message.execution_id)
+        return self._apply(head, Wake(message.version, message.purpose), delivery)
+
+    def task_result(self, message: TaskResultMessage, delivery: Delivery) -> Outcome:
+        """Record a worker's result for exactly the attempt its token names, then advance."""
+        claim = decode_task_token(message.task_token)
+        head = self._store.get_head(claim.execution_id)
+        if head is None:
+            raise ExecutionNotFoundError(claim.execution_id)
+        error = None
+        if message.status == "FAILED":
+            # A failure that names no error is Step Functions' generic task failure.
+            error = message.error or StatesError.TASK_FAILED.value
+        signal = TaskResult(claim.version, claim.nonce, message.started_at, message.output, error, message.cause)
+        return self._apply(head, signal, delivery)
+
+    def definition(self, definition_hash: str) -> Definition:
+        """A pinned definition, cached for the life of the process (hashes are immutable)."""
+        cached = self._definitions.get(definition_hash)
+        if cached is None:
+            cached = self._store.get_definition(definition_hash)
+            if cached is None:
+                raise WorkflowNotFoundError(definition_hash)
+            self._definitions[definition_hash] = cached
+        return cached
+
+    def _apply(self, head: Execution, signal: Signal, delivery: Delivery) -> Outcome:
+        definition = self.definition(head.definition_hash)
+        now = self._clock.now()
+        if head.decision_id == delivery.decision_id:
+            # This input already committed this head. On a redelivery the process may have
+            # died before sending: send again (receivers ignore duplicates).
+            if delivery.redelivered:
+                self._send(head, pending_commands(definition, head, now), now)
+                return Outcome.RESENT
+            return Outcome.DUPLICATE
+        decision = decide(definition, head, signal, now, delivery.decision_id)
+        if isinstance(decision, Ignore):
+            return Outcome.IGNORED
+        if isinstance(decision, Rearm):
+            self._send(head, decision.commands, now)
+            return Outcome.REARMED
+        assert isinstance(decision, Transition)
+        committed = decision.execution.evolve(decision_id=delivery.decision_id)
+        if self._store.commit(head, committed, decision.events) is CommitOutcome.STALE:
+            return Outcome.STALE
+        self._send(committed, decision.commands, now)
+        return Outcome.COMMITTED
+
+    def _send(self, head: Execution, commands: tuple[Command, ...], now: datetime) -> None:
+        messages = self._routes.to_messages(head.execution_id, head.state, commands, now)
+        if messages:
+            self._bus.send(messages)
+
+    def _require(self, execution_id: str) -> Execution:
+        head = self._store.get_head(execution_id)
+        if head is None:
+            raise ExecutionNotFoundError(execution_id)
+        return head

@@ -1,0 +1,138 @@
+"""The worker SDK: register task handlers, run them on task messages, report results.
+
+Two handler shapes are accepted:
+- the founding shape, ``fn(task_context)``, registered by ``register_task_handler``; it
+  may report with ``complete_task`` / ``fail_task`` or simply return or raise;
+- the local-runtime shape, ``fn(task_input, context)``, registered by ``register``.
+Raising ``steplane.TaskFailed(error, cause)`` fails with that error; any other exception
+fails with its class name as the error and its message as the cause.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from steplane.errors import TaskFailed
+from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
+from steplane.ports import Clock, MessageBus, SystemClock
+from steplane.worker.context import TaskContext
+
+HANDLER_NOT_FOUND = "Steplane.HandlerNotFound"
+TaskHandler = Callable[[TaskContext], Any]
+
+
+@dataclass
+class _Attempt:
+    """Results reported by ``complete_task``/``fail_task`` while a handler runs."""
+
+    reported: dict[str, TaskResultMessage] = field(default_factory=dict)
+
+
+# The attempt being run in this thread/context: ``complete_task`` called from inside any
+# handler (through any client, e.g. the module-level ``workflow_client``) lands here.
+_CURRENT_ATTEMPT: ContextVar[_Attempt | None] = ContextVar("steplane_attempt", default=None)
+
+
+class WorkerClient:
+    """Holds task handlers and runs them. One per process is usual (see ``workflow_client``)."""
+
+    def __init__(self, result_queue_url: str | None = None, bus: MessageBus | None = None,
+                 clock: Clock | None = None) -> None:
+        self._handlers: dict[tuple[str | None, str], TaskHandler] = {}
+        self._result_queue_url = result_queue_url
+        self._bus = bus
+        self.clock: Clock = clock or SystemClock()
+
+    # -- registration ----------------------------------------------------------
+    def register_task_handler(self, action: str, fn: Callable[[TaskContext], Any], service: str | None = None) -> None:
+        """Register the founding shape ``fn(task_context)`` for ``action`` (of any service)."""
+        self._handlers[(service, action)] = fn
+
+    def register(self, route: str, action_or_fn: str | Callable[..., Any], fn: Callable[..., Any] | None = None) -> None:
+        """Register ``fn(task_input, context)`` for a Service + Action, or for a Resource.
+
+        ``register("AuthService", "createUser", fn)`` or ``register("arn:...:function:Echo", fn)``.
+        """
+        if isinstance(action_or_fn, str):
+            service: str | None = route
+            action, handler = action_or_fn, fn
+        else:
+            service, action, handler = None, route, action_or_fn
+        if handler is None:
+            raise TypeError("register() needs a handler function")
+        call = handler
+        self._handlers[(service, action)] = lambda context: call(context.input, context)
+
+    def handler_for(self, message: TaskMessage) -> TaskHandler | None:
+        """The handler for a task: by service and action first, then by action alone."""
+        return self._handlers.get((message.route, message.action)) or self._handlers.get((None, message.action))
+
+    # -- reporting -------------------------------------------------------------
+    def complete_task(self, task_id: str, output: Any = None) -> None:
+        """Report success for the task attempt ``task_id`` (its token)."""
+        self._report(TaskResultMessage(task_token=task_id, status="SUCCEEDED", output=output))
+
+    def fail_task(self, task_id: str, message: str = "", error: str = "States.TaskFailed") -> None:
+        """Report failure: ``error`` is what Retry/Catch match, ``message`` becomes the Cause."""
+        self._report(TaskResultMessage(task_token=task_id, status="FAILED", error=error, cause=message))
+
+    def _report(self, result: TaskResultMessage) -> None:
+        attempt = _CURRENT_ATTEMPT.get()
+        if attempt is not None:
+            attempt.reported[result.task_token] = result
+            return
+        # Reported outside a handler (an asynchronous completion): send it now.
+        self.send_results([result])
+
+    # -- running ---------------------------------------------------------------
+    def run_task(self, message: TaskMessage) -> TaskResultMessage:
+        """Run the handler for one task message and return its result (not yet sent)."""
+        started = self.clock.now()
+        handler = self.handler_for(message)
+        if handler is None:
+            return TaskResultMessage(task_token=message.task_token, status="FAILED", error=HANDLER_NOT_FOUND,
+                                     cause=f"no handler is registered for action {message.action!r}",
+                                     started_at=started)
+        attempt = _Attempt()
+        reset = _CURRENT_ATTEMPT.set(attempt)
+        try:
+            returned = handler(TaskContext(message))
+            result = attempt.reported.get(message.task_token) or TaskResultMessage(
+                task_token=message.task_token, status="SUCCEEDED", output=returned)
+        except TaskFailed as failure:
+            result = TaskResultMessage(task_token=message.task_token, status="FAILED",
+                                       error=failure.error, cause=failure.cause)
+        except Exception as error:  # any handler exception fails the task, as Lambda errors do
+            result = attempt.reported.get(message.task_token) or TaskResultMessage(
+                task_token=message.task_token, status="FAILED", error=type(error).__name__, cause=str(error))
+        finally:
+            _CURRENT_ATTEMPT.reset(reset)
+        return result.model_copy(update={"started_at": started})
+
+    def send_results(self, results: list[TaskResultMessage]) -> None:
+        """Send results to the engine's TaskResultQueue."""
+        bus, queue_url = self._bus_and_queue()
+        bus.send([OutboundMessage(queue_url=queue_url, body=r.to_json()) for r in results])
+
+    def configure(self, result_queue_url: str | None = None, bus: MessageBus | None = None,
+                  clock: Clock | None = None) -> None:
+        """Point the client at a result queue, a bus or a clock (the local runtime does this)."""
+        self._result_queue_url = result_queue_url or self._result_queue_url
+        self._bus = bus or self._bus
+        self.clock = clock or self.clock
+
+    def _bus_and_queue(self, environ: Mapping[str, str] = os.environ) -> tuple[MessageBus, str]:
+        if self._bus is None:
+            import boto3  # noqa: PLC0415 - only a worker that sends builds a client
+
+            from steplane.adapters.sqs_bus import SqsMessageBus  # noqa: PLC0415
+
+            self._bus = SqsMessageBus(boto3.client("sqs"))
+        queue_url = self._result_queue_url or environ.get("TASK_RESULT_QUEUE_URL")
+        if not queue_url:
+            raise RuntimeError("no result queue: set TASK_RESULT_QUEUE_URL or call configure(result_queue_url=...)")
+        return self._bus, queue_url

@@ -1,0 +1,66 @@
+"""What a task handler receives about its task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from steplane.messages import TaskMessage
+
+
+class TaskContext(Mapping[str, Any]):
+    """A task attempt, readable as attributes or, as in the founding example, as a mapping.
+
+    ``task_context["task_id"]`` and ``task_context.get("input_data")`` work as written in
+    the founding document; ``idempotency_key`` is stable across redeliveries and retries
+    of the same state visit, so side effects can be made exactly-once by the worker.
+    """
+
+    def __init__(self, message: TaskMessage) -> None:
+        self.message = message
+        self._view: dict[str, Any] = {
+            "task_id": message.task_token,
+            "task_token": message.task_token,
+            "input_data": message.input,
+            "execution_id": message.execution_id,
+            "state": message.state,
+            "service": message.route,
+            "action": message.action,
+            "resource": message.resource,
+            "attempt": message.attempt,
+            "idempotency_key": message.idempotency_key,
+        }
+
+    @property
+    def task_id(self) -> str:
+        """The task token: hand it to ``complete_task`` / ``fail_task``."""
+        return self.message.task_token
+
+    @property
+    def input(self) -> Any:
+        """The task's input (the state's effective input)."""
+        return self.message.input
+
+    @property
+    def attempt(self) -> int:
+        """1 for the first attempt, 2 for the first retry, ..."""
+        return self.message.attempt
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for every attempt and redelivery of this state visit."""
+        return self.message.idempotency_key
+
+    @property
+    def execution_id(self) -> str:
+        """The execution this task belongs to."""
+        return self.message.execution_id
+
+    def __getitem__(self, key: str) -> Any:
+        return self._view[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._view)
+
+    def __len__(self) -> int:
+        return len(self._view)

@@ -1,0 +1,95 @@
+"""Run a WorkerClient as an SQS-triggered Lambda handler, or as a long-polling process."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from steplane.handlers.sqs_batch import process_batch
+from steplane.messages import TaskMessage, TaskResultMessage
+from steplane.worker.client import WorkerClient
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def make_lambda_handler(client: WorkerClient) -> LambdaHandler:
+    """An SQS-triggered handler: runs each task, sends all results in one go, reports failures."""
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        results: list[TaskResultMessage] = []
+
+        def on_record(record: SQSRecord) -> str:
+            results.append(client.run_task(TaskMessage.model_validate_json(record.body)))
+            return "ran"
+
+        response = process_batch(event, context, on_record)
+        if results:
+            # Sent after the batch: a crash before this line redelivers the tasks (at least once).
+            client.send_results(results)
+        return response
+
+    return handler
+
+
+def task_queue_urls(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Queues to poll: ``STEPLANE_POLL_QUEUE_URLS`` (comma-separated), else every task queue."""
+    explicit = environ.get("STEPLANE_POLL_QUEUE_URLS")
+    if explicit:
+        return [url.strip() for url in explicit.split(",") if url.strip()]
+    urls = list(json.loads(environ.get("TASK_QUEUE_URLS") or "{}").values())
+    if environ.get("DEFAULT_TASK_QUEUE_URL"):
+        urls.append(environ["DEFAULT_TASK_QUEUE_URL"])
+    return urls
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str = "") -> dict[str, Any]:
+    """Shape received SQS messages as the Lambda event an SQS trigger would deliver."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+        "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": queue_arn.split(":")[3] if queue_arn.count(":") > 3 else "",
+    } for m in messages]}
+
+
+def poll_once(client: WorkerClient, sqs: Any, queue_url: str, wait_seconds: int = 20) -> int:
+    """Receive one batch from ``queue_url``, run it, delete what succeeded. Returns the count."""
+    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+                                   AttributeNames=["All"]).get("Messages", [])
+    if not received:
+        return 0
+    response = make_lambda_handler(client)(sqs_event(received), None)
+    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(received) if m["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
+    return len(received)
+
+
+def start_polling(client: WorkerClient, queue_urls: list[str] | None = None, sqs: Any = None,
+                  wait_seconds: int = 20, stop_after_idle_polls: int | None = None) -> None:
+    """Poll task queues and run tasks until interrupted (or after N empty polls in a row).
+
+    ``STEPLANE_STOP_AFTER_IDLE_POLLS`` sets the idle limit from the environment.
+    """
+    if sqs is None:
+        import boto3  # noqa: PLC0415 - a Lambda worker never polls, so never pays for this import
+
+        sqs = boto3.client("sqs")
+    urls = queue_urls or task_queue_urls()
+    if not urls:
+        raise RuntimeError("no task queue to poll: set TASK_QUEUE_URLS or STEPLANE_POLL_QUEUE_URLS")
+    limit_text = os.environ.get("STEPLANE_STOP_AFTER_IDLE_POLLS")
+    limit = stop_after_idle_polls if stop_after_idle_polls is not None else (int(limit_text) if limit_text else None)
+    idle = 0
+    try:
+        while limit is None or idle < limit:
+            busy = sum(poll_once(client, sqs, url, wait_seconds) for url in urls)
+            idle = 0 if busy else idle + 1
+    except KeyboardInterrupt:
+        return

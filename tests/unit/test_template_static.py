@@ -1,0 +1,156 @@
+"""Static checks on template.yaml: conventions, the SAM transform, and cfn-lint.
+
+moto cannot deploy this template (CloudFormation in moto does not run the SAM transform,
+and a translated template with Api events fails there), so the template's real gate is
+aws-sam-translator plus cfn-lint plus the assertions below.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+from steplane.local.cfn import get_att_target
+from steplane.local.template import load_template
+
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
+HANDLER_PATH = re.compile(r"^steplane(\.[a-z_][a-z0-9_]*){2,}$")
+DLQ_RETENTION_SECONDS = 1209600
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, Any]:
+    return load_template(TEMPLATE_PATH).data
+
+
+def resources_of(data: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in data["Resources"].items() if v["Type"] == resource_type}
+
+
+def sqs_events(data: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (function_id, event_id, event["Properties"])
+        for function_id, function in resources_of(data, "AWS::Serverless::Function").items()
+        for event_id, event in function["Properties"].get("Events", {}).items()
+        if event["Type"] == "SQS"
+    ]
+
+
+def dead_letter_queue_ids(data: dict[str, Any]) -> set[str]:
+    targets = set()
+    for queue in resources_of(data, "AWS::SQS::Queue").values():
+        redrive = queue["Properties"].get("RedrivePolicy")
+        if redrive:
+            target = get_att_target(redrive["deadLetterTargetArn"])
+            assert target is not None
+            targets.add(target[0])
+    return targets
+
+
+def test_every_source_queue_has_a_redrive_policy_to_its_named_dlq(data: dict[str, Any]) -> None:
+    dlqs = dead_letter_queue_ids(data)
+    sources = {k: v for k, v in resources_of(data, "AWS::SQS::Queue").items() if k not in dlqs}
+
+    assert len(sources) == 7
+    for logical_id, queue in sources.items():
+        redrive = queue["Properties"]["RedrivePolicy"]
+        expected_dlq = logical_id.removesuffix("Queue") + "DeadLetterQueue"
+        assert get_att_target(redrive["deadLetterTargetArn"]) == (expected_dlq, "Arn")
+        assert redrive["maxReceiveCount"] == 5
+
+
+def test_every_dead_letter_queue_keeps_messages_14_days_encrypted(data: dict[str, Any]) -> None:
+    queues = resources_of(data, "AWS::SQS::Queue")
+    dlqs = dead_letter_queue_ids(data)
+
+    assert dlqs == {k for k in queues if k.endswith("DeadLetterQueue")}
+    for logical_id in dlqs:
+        props = queues[logical_id]["Properties"]
+        assert props["MessageRetentionPeriod"] == DLQ_RETENTION_SECONDS
+        assert props["SqsManagedSseEnabled"] is True
+        assert "RedrivePolicy" not in props
+
+
+def test_every_sqs_event_reports_batch_item_failures(data: dict[str, Any]) -> None:
+    events = sqs_events(data)
+
+    assert len(events) == 6  # every function but StatusFunction
+    for function_id, _, props in events:
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function_id
+        assert props["BatchSize"] == 10
+
+
+def test_consumed_queues_hide_messages_six_times_the_function_timeout(
+    data: dict[str, Any],
+) -> None:
+    # "set the source queue's visibility timeout to at least six times the configuration
+    # timeout on your function" (Lambda developer guide, SQS event source mapping).
+    queues = resources_of(data, "AWS::SQS::Queue")
+    global_timeout = data["Globals"]["Function"]["Timeout"]
+    functions = resources_of(data, "AWS::Serverless::Function")
+    for function_id, _, props in sqs_events(data):
+        timeout = functions[function_id]["Properties"].get("Timeout", global_timeout)
+        queue_id, _ = get_att_target(props["Queue"]) or ("", "")
+        visibility = queues[queue_id]["Properties"]["VisibilityTimeout"]
+        window = props.get("MaximumBatchingWindowInSeconds", 0)
+        assert visibility >= 6 * timeout + window, (function_id, queue_id)
+
+
+def test_every_handler_is_a_dotted_path_under_steplane(data: dict[str, Any]) -> None:
+    functions = resources_of(data, "AWS::Serverless::Function")
+
+    assert len(functions) == 7
+    for logical_id, function in functions.items():
+        assert HANDLER_PATH.match(function["Properties"]["Handler"]), logical_id
+
+
+def test_sam_transform_translates_template_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The translator reads AWS::Region from a default boto3 session: no network is used.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    sam = yaml_parse(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    # A local CodeUri is only valid after `sam package` uploads it; stand in an S3 URI the
+    # way `sam package` (and cfn-lint) do.
+    sam = copy.deepcopy(sam)
+    sam["Globals"]["Function"]["CodeUri"] = "s3://bucket/steplane.zip"
+
+    class NoManagedPolicies:
+        """Only policy *names* in Policies need IAM; the template uses policy templates."""
+
+        def load(self) -> dict[str, str]:
+            raise AssertionError("the transform tried to list IAM managed policies")
+
+    cfn = transform(sam, {}, NoManagedPolicies())
+
+    resources = cfn["Resources"]
+    types = [r["Type"] for r in resources.values()]
+    assert not [t for t in types if t.startswith("AWS::Serverless::")]
+    assert types.count("AWS::Lambda::Function") == 7
+    mappings = [r["Properties"] for r in resources.values() if r["Type"].endswith("SourceMapping")]
+    assert len(mappings) == 6
+    assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
+    for function in (r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"):
+        assert function["Properties"]["Architectures"] == ["arm64"]
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
+    # Every route is SigV4-only, and API Gateway invokes the function itself rather than
+    # with the caller's credentials (SAM's surprising CALLER_CREDENTIALS default).
+    paths = resources["EngineApi"]["Properties"]["Body"]["paths"]
+    methods = [m for path in paths.values() for m in path.values()]
+    assert len(methods) == 5
+    for method in methods:
+        assert method["security"] == [{"AWS_IAM": []}]
+        assert "credentials" not in method["x-amazon-apigateway-integration"]
+
+
+def test_cfn_lint_reports_no_problems() -> None:
+    matches = lint_file(TEMPLATE_PATH)
+
+    assert [str(m) for m in matches] == []

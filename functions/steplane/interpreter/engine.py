@@ -15,6 +15,7 @@ from steplane.definition.model import TaskState, WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import Decision, DispatchTask, Ignore, Rearm, Transition
+from steplane.interpreter.choice import ChoiceRuntimeError
 from steplane.interpreter.paths import PathError
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
@@ -97,7 +98,7 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
         run.emit(f"{state.type}StateEntered", name, input=raw_input)
         try:
             step = ENTER[state.type](name, state, raw_input, run)
-        except PathError as error:
+        except (PathError, ChoiceRuntimeError) as error:
             step = Fail(error.error, error.cause)
         if not isinstance(step, Goto):
             return _settle(run, name, raw_input, step)

@@ -17,10 +17,20 @@ from steplane.interpreter.path_errors import InvalidPathError, NonReferencePathE
 
 PathStep = str | int
 
-# Characters that end a dot-notation name. The JSONPath operators among them are
-# reported by name; a backslash escapes any of them (the spec's ``$.foo\\@bar``).
-_OPERATORS = {"@": "filter", ",": "union", ":": "slice", "?": "filter", "*": "wildcard"}
-_NAME_STOP = frozenset(".[]'\"()\\") | _OPERATORS.keys()
+# JSONPath operators that reference paths do not allow unescaped. They, and the
+# structural characters, end a dot-notation name; a backslash escapes any of them (the
+# spec's ``$.foo\\@bar``).
+_OPERATORS = frozenset("@,:?*")
+_NAME_STOP = frozenset(".[]'\"()\\") | _OPERATORS
+# Bracket selectors that pick many nodes, or pick by a computation: by leading character,
+# except that ":" (slice) and "," (union) count anywhere inside the brackets.
+_SELECTORS = (
+    ("*", "wildcard"),
+    ("?", "filter"),
+    ("(", "script expression"),
+    (":", "slice"),
+    (",", "union"),
+)
 _SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -42,8 +52,12 @@ def parse_reference_path(path: str) -> tuple[PathStep, ...]:
     if len(path) > 1 and path[1] not in ".[":
         if path[1] not in _NAME_STOP and not path[1].isspace():
             variable = re.split(r"[.\[]", path, maxsplit=1)[0]
-            raise NonReferencePathError(path, 0, "variable", f"{variable!r} names a workflow variable, not the data")
-        raise InvalidPathError(path, 1, f"unexpected {path[1]!r} at position 1; expected '.' or '['")
+            raise NonReferencePathError(
+                path, 0, "variable", f"{variable!r} names a workflow variable, not the data"
+            )
+        raise InvalidPathError(
+            path, 1, f"unexpected {path[1]!r} at position 1; expected '.' or '['"
+        )
     steps: list[PathStep] = []
     position = 1
     while position < len(path):
@@ -74,27 +88,39 @@ def _step(path: str, position: int, steps: list[PathStep]) -> int:
         return _bracket_step(path, position, steps)
     if char in _OPERATORS:
         raise InvalidPathError(
-            path, position, f"{char!r} at position {position} is a JSONPath operator, which "
+            path,
+            position,
+            f"{char!r} at position {position} is a JSONPath operator, which "
             f"reference paths do not allow; escape it as '\\{char}' or use bracket notation",
         )
-    raise InvalidPathError(path, position, f"unexpected {char!r} at position {position}; expected '.' or '['")
+    raise InvalidPathError(
+        path, position, f"unexpected {char!r} at position {position}; expected '.' or '['"
+    )
 
 
 def _dot_step(path: str, dot: int, steps: list[PathStep]) -> int:
     start = dot + 1
     if start == len(path):
-        raise InvalidPathError(path, dot, f"the path ends with '.' at position {dot}; a field name must follow")
+        raise InvalidPathError(
+            path, dot, f"the path ends with '.' at position {dot}; a field name must follow"
+        )
     following = path[start]
     if following == ".":
-        raise NonReferencePathError(path, dot, "recursive descent", f"'..' at position {dot} is recursive descent")
+        raise NonReferencePathError(
+            path, dot, "recursive descent", f"'..' at position {dot} is recursive descent"
+        )
     if following == "*":
-        raise NonReferencePathError(path, start, "wildcard", f"'*' at position {start} is a wildcard")
+        raise NonReferencePathError(
+            path, start, "wildcard", f"'*' at position {start} is a wildcard"
+        )
     if following == "[":
         # "$.abc.['def ghi']" is the Step Functions guide's own example of bracket notation.
         return _bracket_step(path, start, steps)
     name, end = _read_name(path, start)
     if end < len(path) and path[end] == "(":
-        raise NonReferencePathError(path, start, "function", f"'{name}()' at position {start} is a function call")
+        raise NonReferencePathError(
+            path, start, "function", f"'{name}()' at position {start} is a function call"
+        )
     steps.append(name)
     return end
 
@@ -106,13 +132,17 @@ def _read_name(path: str, start: int) -> tuple[str, int]:
         char = path[index]
         if char == "\\":
             if index + 1 == len(path):
-                raise InvalidPathError(path, index, f"the backslash at position {index} escapes nothing")
+                raise InvalidPathError(
+                    path, index, f"the backslash at position {index} escapes nothing"
+                )
             chars.append(path[index + 1])
             index += 2
             continue
         if char.isspace():
             raise InvalidPathError(
-                path, index, f"white space at position {index}; write names with spaces in bracket "
+                path,
+                index,
+                f"white space at position {index}; write names with spaces in bracket "
                 "notation, e.g. $['a b']",
             )
         if char in _NAME_STOP:
@@ -132,7 +162,9 @@ def _bracket_step(path: str, bracket: int, steps: list[PathStep]) -> int:
     if opener in "'\"":
         name, end = _read_quoted(path, start)
         if end < len(path) and path[end] == ",":
-            raise NonReferencePathError(path, end, "union", f"',' at position {end} makes a union of names")
+            raise NonReferencePathError(
+                path, end, "union", f"',' at position {end} makes a union of names"
+            )
         if end >= len(path) or path[end] != "]":
             raise InvalidPathError(path, end, f"expected ']' at position {end}")
         steps.append(name)
@@ -146,19 +178,25 @@ def _bracket_step(path: str, bracket: int, steps: list[PathStep]) -> int:
         steps.append(int(inner))
         return close + 1
     raise InvalidPathError(
-        path, start, f"{inner!r} at position {start} is neither an array index nor a quoted field name",
+        path,
+        start,
+        f"{inner!r} at position {start} is neither an array index nor a quoted field name",
     )
 
 
 def _reject_selectors(path: str, start: int, inner: str) -> None:
     """Name the JSONPath selectors that can pick more (or other) than one node."""
-    kinds = [("*", "wildcard"), ("?", "filter"), ("(", "script expression"), (":", "slice"), (",", "union")]
-    for marker, kind in kinds:
+    for marker, kind in _SELECTORS:
         if inner.startswith(marker) or (marker in ":," and marker in inner):
-            raise NonReferencePathError(path, start - 1, kind, f"'[{inner}]' at position {start - 1} is a {kind}")
+            raise NonReferencePathError(
+                path, start - 1, kind, f"'[{inner}]' at position {start - 1} is a {kind}"
+            )
     if re.fullmatch(r"-[0-9]+", inner):
         raise NonReferencePathError(
-            path, start - 1, "negative index", f"'[{inner}]' at position {start - 1} counts from the end"
+            path,
+            start - 1,
+            "negative index",
+            f"'[{inner}]' at position {start - 1} counts from the end",
         )
 
 
@@ -176,4 +214,6 @@ def _read_quoted(path: str, start: int) -> tuple[str, int]:
             return "".join(chars), index + 1
         chars.append(char)
         index += 1
-    raise InvalidPathError(path, start, f"the quoted name starting at position {start} is never closed")
+    raise InvalidPathError(
+        path, start, f"the quoted name starting at position {start} is never closed"
+    )

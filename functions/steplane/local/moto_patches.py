@@ -48,9 +48,10 @@ def next_message_due(account_id: str, region: str) -> datetime | None:
     with _MOTO_LOCK:
         for queue in sqs_backends[account_id][region].queues.values():
             for message in list(queue._messages):
-                moment = max(float(message.delayed_until or 0), float(message.visible_at or 0))
+                # A delay ends exactly at ``delayed_until``; moto counts a message visible
+                # only strictly after ``visible_at``, so step one millisecond past that.
+                moment = max(float(message.delayed_until or 0), float(message.visible_at or 0) + 1)
                 due_ms = moment if due_ms is None else min(due_ms, moment)
     if due_ms is None:
         return None
-    # moto counts a message visible strictly after ``visible_at``: step one millisecond past.
-    return datetime.fromtimestamp((due_ms + 1) / 1000.0, UTC)
+    return datetime.fromtimestamp(due_ms / 1000.0, UTC)

@@ -72,11 +72,15 @@ def poll_once(client: WorkerClient, sqs: Any, queue_url: str, wait_seconds: int 
 
 
 def start_polling(client: WorkerClient, queue_urls: list[str] | None = None, sqs: Any = None,
-                  wait_seconds: int = 20, stop_after_idle_polls: int | None = None) -> None:
+                  wait_seconds: int | None = None, stop_after_idle_polls: int | None = None) -> None:
     """Poll task queues and run tasks until interrupted (or after N empty polls in a row).
 
-    ``STEPLANE_STOP_AFTER_IDLE_POLLS`` sets the idle limit from the environment.
+    The environment can set what the arguments do not: ``STEPLANE_POLL_QUEUE_URLS``,
+    ``STEPLANE_POLL_WAIT_SECONDS`` (long-poll wait, default 20) and
+    ``STEPLANE_STOP_AFTER_IDLE_POLLS``.
     """
+    if wait_seconds is None:
+        wait_seconds = int(os.environ.get("STEPLANE_POLL_WAIT_SECONDS", "20"))
     if sqs is None:
         import boto3  # noqa: PLC0415 - a Lambda worker never polls, so never pays for this import
 

@@ -1,0 +1,162 @@
+"""Reference paths applied to state data: InputPath, OutputPath, ResultPath and reads.
+
+The spec (Input and Output Processing with JSONPath) defines the three fields and their
+``null`` forms; every function here is pure and never mutates its arguments.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from steplane.interpreter.path_errors import (
+    InvalidPathError,
+    NonReferencePathError,
+    PathError,
+    PathNotFoundError,
+    ResultPathMatchError,
+)
+from steplane.interpreter.path_syntax import PathStep, format_path, parse_reference_path
+from steplane.jsontypes import Json
+
+__all__ = [
+    "InvalidPathError",
+    "NonReferencePathError",
+    "PathError",
+    "PathNotFoundError",
+    "PathStep",
+    "ResultPathMatchError",
+    "apply_input_path",
+    "apply_output_path",
+    "apply_result_path",
+    "describe",
+    "format_path",
+    "is_reference_path",
+    "parse_reference_path",
+    "read_path",
+]
+
+
+def is_reference_path(path: str) -> bool:
+    """Whether ``path`` parses as a reference path."""
+    try:
+        parse_reference_path(path)
+    except PathError:
+        return False
+    return True
+
+
+def read_path(data: Json, path: str) -> Json:
+    """Return the value ``path`` selects in ``data`` (the value itself, not a copy).
+
+    Raises:
+        InvalidPathError: ``path`` is not a reference path.
+        PathNotFoundError: a field or index is missing, or a step meets a value of the
+            wrong type (a field of a string, an index of an object).
+    """
+    node = data
+    steps = parse_reference_path(path)
+    for depth, step in enumerate(steps):
+        where = format_path(steps[:depth])
+        if isinstance(step, int):
+            if not isinstance(node, list):
+                raise PathNotFoundError(path, f"{where} is {describe(node)}, not an array")
+            if step >= len(node):
+                raise PathNotFoundError(path, f"{where} has {len(node)} items, so no index {step}")
+            node = node[step]
+        else:
+            if not isinstance(node, dict):
+                raise PathNotFoundError(path, f"{where} is {describe(node)}, not an object")
+            if step not in node:
+                raise PathNotFoundError(path, f"{where} has no field {step!r}")
+            node = node[step]
+    return node
+
+
+def apply_input_path(data: Json, path: str | None) -> Json:
+    """Select the effective input.
+
+    The spec: "If the value of InputPath is ``null``, that means that the raw input is
+    discarded, and the effective input for the state is an empty JSON object, ``{}``."
+
+    Raises:
+        PathNotFoundError: the path selects nothing (``States.Runtime``).
+    """
+    return {} if path is None else read_path(data, path)
+
+
+def apply_output_path(data: Json, path: str | None) -> Json:
+    """Select the effective output.
+
+    The spec: "If the value of OutputPath is ``null``, that means the input and result are
+    discarded, and the effective output from the state is an empty JSON object, ``{}``."
+
+    Raises:
+        PathNotFoundError: the path selects nothing (``States.Runtime``).
+    """
+    return {} if path is None else read_path(data, path)
+
+
+def apply_result_path(state_input: Json, path: str | None, result: Json) -> Json:
+    """Combine the raw input with the state's result as ResultPath directs.
+
+    The spec: "If the raw input has a field at the location addressed by the ResultPath
+    value then in the output that field is discarded and overwritten by the state's
+    result. Otherwise, a new field is created in the state output, with intervening
+    fields constructed as necessary." and "If the value of ResultPath is ``null``, that
+    means that the state's result is discarded and its raw input becomes its result."
+
+    Only object fields are created: an index must name an existing array item, since
+    no array can be "constructed as necessary" without inventing its other items.
+
+    Returns:
+        A new value; neither ``state_input`` nor ``result`` is modified or shared.
+
+    Raises:
+        InvalidPathError: ``path`` is not a reference path.
+        ResultPathMatchError: a step meets a value that is not an object (or, for an
+            index, not an array long enough) (``States.ResultPathMatchFailure``).
+    """
+    if path is None:
+        return copy.deepcopy(state_input)
+    steps = parse_reference_path(path)
+    if not steps:
+        return copy.deepcopy(result)
+    output = copy.deepcopy(state_input)
+    parent = output
+    for depth, step in enumerate(steps[:-1]):
+        if isinstance(step, str) and isinstance(parent, dict) and step not in parent:
+            parent[step] = {}
+        parent = _container_slot(parent, step, path, steps[:depth])[step]
+    _container_slot(parent, steps[-1], path, steps[:-1])[steps[-1]] = copy.deepcopy(result)
+    return output
+
+
+def _container_slot(node: Json, step: PathStep, path: str, prefix: tuple[PathStep, ...]) -> Json:
+    """Return ``node`` if ``step`` can be read or written in it, else fail the ResultPath."""
+    where = format_path(prefix)
+    if isinstance(step, str):
+        if not isinstance(node, dict):
+            raise ResultPathMatchError(path, f"{where} is {describe(node)}, not an object")
+        return node
+    if not isinstance(node, list):
+        raise ResultPathMatchError(path, f"{where} is {describe(node)}, not an array")
+    if step >= len(node):
+        raise ResultPathMatchError(path, f"{where} has {len(node)} items, so no index {step}")
+    return node
+
+
+def describe(value: Json) -> str:
+    """Name a JSON value's type for messages: ``"a string"``, ``"null"``, ``"an array"``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,77 @@
+"""Exactly-once transitions under duplicate delivery and crashes (invariants 1-3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from steplane.adapters.sqs_bus import SqsMessageBus
+from steplane.examples.onboarding import register_all
+from steplane.local import LocalRuntime
+
+
+def _signature(result):
+    """History without timestamps: what happened, in order, with its data."""
+    return [(e["type"], e.get("state"), e.get("attempt"), e.get("error"), e.get("output")) for e in result.history]
+
+
+@pytest.mark.parametrize("data", [
+    {"email": "a@example.com"},
+    {"email": "a@example.com", "provisioning_failures": 2},
+    {"email": "a@example.com", "simulate_provisioning_error": True},
+])
+def test_every_message_delivered_twice_gives_the_same_outcome_and_history(onboarding_path, data):
+    outcomes = []
+    for twice in (False, True):
+        with LocalRuntime(deliver_twice=twice) as rt:
+            register_all(rt.worker)
+            result = rt.run_until_complete(rt.start(onboarding_path, data, name="dup"))
+            outcomes.append((result.status, result.output, _signature(result)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_crash_between_the_commit_and_the_send_still_completes_once(onboarding_path, monkeypatch):
+    with LocalRuntime() as rt:
+        register_all(rt.worker)
+        execution_id = rt.start(onboarding_path, {"email": "a@example.com"})
+        real_send = SqsMessageBus.send
+        crashes = {"left": 2}
+
+        def crashing_send(self, messages):
+            # Die after the advance/task-complete handlers committed, before they sent.
+            if crashes["left"] and any("taskToken" in m.body and '"kind":"task"' in m.body for m in messages):
+                crashes["left"] -= 1
+                raise ConnectionError("simulated crash after the DynamoDB write")
+            return real_send(self, messages)
+
+        monkeypatch.setattr(SqsMessageBus, "send", crashing_send)
+        result = rt.run_until_complete(execution_id)
+    assert crashes["left"] == 0
+    assert result.status == "SUCCEEDED"
+    entered = [e["state"] for e in result.history if e["type"] == "TaskStateEntered"]
+    assert entered == ["CreateUser", "ProvisionResources", "SendWelcomeEmail", "NotifyInternalTeams"]
+    versions = [e["id"] for e in result.history]
+    assert versions == sorted(set(versions))  # no transition applied twice
+
+
+def test_starting_twice_with_the_same_name_and_input_returns_the_same_execution(onboarding_path):
+    with LocalRuntime() as rt:
+        register_all(rt.worker)
+        workflow = rt.publish(onboarding_path)
+        body = {"workflow": workflow, "name": "order-1", "input": {"email": "a@example.com"}}
+        first = rt.http("POST", "/executions", body)
+        again = rt.http("POST", "/executions", body)
+        other = rt.http("POST", "/executions", {**body, "input": {"email": "b@example.com"}})
+    assert first[0] == 201
+    assert again == (200, first[1])
+    assert other[0] == 409
+    assert other[1]["error"] == "ExecutionAlreadyExists"
+
+
+def test_a_running_execution_keeps_its_definition_when_the_workflow_is_republished(onboarding_path):
+    with LocalRuntime() as rt:
+        register_all(rt.worker)
+        execution_id = rt.start(onboarding_path, {"email": "a@example.com"}, name="pinned")
+        changed = {"WorkflowName": "user_onboarding", "StartState": "Done", "States": {"Done": {"Type": "Fail"}}}
+        rt.publish(changed, workflow=execution_id.split(":")[0])
+        result = rt.run_until_complete(execution_id)
+    assert result.status == "SUCCEEDED"

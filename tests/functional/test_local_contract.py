@@ -1,0 +1,76 @@
+"""The LocalRuntime contract of design.md, for both spellings and every definition form."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import steplane
+from steplane.local import LocalRuntime
+
+ECHO = "arn:aws:lambda:us-east-1:123456789012:function:Echo"
+ASL = {
+    "StartAt": "Echo",
+    "States": {
+        "Echo": {"Type": "Task", "Resource": ECHO, "ResultPath": "$.echo", "Next": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": 86400, "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+FOUNDING = {
+    "WorkflowName": "Greeter",
+    "StartState": "Greet",
+    "States": {"Greet": {"Type": "Task", "Service": "Greeting", "Action": "greet", "End": True}},
+}
+
+
+def echo(task_input, context):
+    return {"seen": task_input, "attempt": context.attempt}
+
+
+@pytest.mark.parametrize("form", ["dict", "json", "path"])
+def test_asl_definition_runs_from_a_dict_a_json_string_or_a_path(form, tmp_path):
+    source = {"dict": ASL, "json": json.dumps(ASL), "path": tmp_path / "echo.json"}[form]
+    (tmp_path / "echo.json").write_text(json.dumps(ASL))
+    with LocalRuntime() as rt:
+        rt.register(ECHO, echo)
+        result = rt.run_until_complete(rt.start(source, {"x": 1}))
+    assert (result.status, result.error, result.cause) == ("SUCCEEDED", None, None)
+    assert result.output == {"x": 1, "echo": {"seen": {"x": 1}, "attempt": 1}}
+    waited = [e for e in result.history if e["type"] in ("WaitStateEntered", "WaitStateExited")]
+    assert len(waited) == 2  # a one-day Wait, skipped by the virtual clock
+
+
+@pytest.mark.parametrize("form", ["dict", "json"])
+def test_founding_spelling_runs_with_service_and_action(form):
+    source = FOUNDING if form == "dict" else json.dumps(FOUNDING)
+    with LocalRuntime() as rt:
+        rt.register("Greeting", "greet", lambda data, ctx: {"hello": data["who"]})
+        result = rt.run_until_complete(rt.start(source, {"who": "ada"}))
+    assert (result.status, result.output) == ("SUCCEEDED", {"hello": "ada"})
+
+
+def test_task_failed_sets_the_error_name_and_other_exceptions_use_their_class_name():
+    def refuse(data, ctx):
+        raise steplane.TaskFailed("Refused", "not today")
+
+    def crash(data, ctx):
+        raise KeyError("missing")
+
+    with LocalRuntime() as rt:
+        rt.register("Greeting", "greet", refuse)
+        refused = rt.run_until_complete(rt.start(FOUNDING, {}))
+    with LocalRuntime() as rt:
+        rt.register("Greeting", "greet", crash)
+        crashed = rt.run_until_complete(rt.start(FOUNDING, {}))
+    assert (refused.status, refused.error, refused.cause) == ("FAILED", "Refused", "not today")
+    assert (crashed.status, crashed.error, crashed.cause) == ("FAILED", "KeyError", "'missing'")
+
+
+def test_a_task_with_no_registered_handler_fails_with_a_clear_error():
+    with LocalRuntime() as rt:
+        result = rt.run_until_complete(rt.start(FOUNDING, {}))
+    assert result.status == "FAILED"
+    assert result.error == "Steplane.HandlerNotFound"
+    assert "greet" in (result.cause or "")

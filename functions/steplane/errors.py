@@ -79,6 +79,14 @@ class InvalidTaskTokenError(SteplaneError):
         self.reason = reason
 
 
+class InvalidPageTokenError(SteplaneError):
+    """A history ``nextToken`` that this engine did not issue."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(f"invalid nextToken {token!r}: pass back the token of the previous page")
+        self.token = token
+
+
 class PayloadTooLargeError(SteplaneError):
     """A payload exceeds the engine's size limit."""
 

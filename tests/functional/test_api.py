@@ -34,8 +34,20 @@ def test_status_and_paged_history_of_a_finished_execution(onboarding_path):
     assert described["stopDate"] is not None
     events = [e for page in pages for e in page]
     assert len(pages) > 2
+    assert all(len(page) == 5 for page in pages[:-1])
+    assert 1 <= len(pages[-1]) <= 5
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert events[-1]["type"] == "ExecutionSucceeded"
+
+
+def test_a_forged_history_token_is_a_400(onboarding_path):
+    with LocalRuntime() as rt:
+        register_all(rt.worker)
+        execution_id = rt.start(onboarding_path, {"email": "a@example.com"})
+        path = f"/executions/{path_segment(execution_id)}/history?nextToken=H%23000000000002"
+        status, body = rt.http("GET", path)
+    assert (status, body["error"]) == (400, "InvalidToken")
+    assert "H#000000000002" in body["message"]
 
 
 def test_unknown_execution_is_a_404_naming_it():

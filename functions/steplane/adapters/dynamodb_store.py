@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ from steplane.adapters.dynamodb_items import (
     item_to_head,
 )
 from steplane.definition.loader import Definition, canonical_json, load_definition
-from steplane.errors import ConcurrentDecisionError
+from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.ports import CommitOutcome, HistoryPage
@@ -112,33 +113,44 @@ class DynamoDBExecutionStore:
 
     # -- history ---------------------------------------------------------------
     def history(self, execution_id: str, next_token: str | None, max_events: int) -> HistoryPage:
-        """Events oldest first, up to the head's version, in pages of whole transitions."""
+        """Exactly ``max_events`` events (fewer on the last page), oldest first, up to the head.
+
+        The token names the next event as ``<transition version>.<index within it>``: URL-safe,
+        and stable because committed history items never change.
+        """
         head = self.get_head(execution_id)
         if head is None:
             return HistoryPage([], None)
+        version, skip = _parse_page_token(next_token) if next_token else (1, 0)
         pk = execution_pk(execution_id)
-        start = next_token or "H#"
         events: list[HistoryEvent] = []
-        last_sk: str | None = None
         query: dict[str, Any] = {
             "TableName": self._table, "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
-            "ExpressionAttributeValues": _to_ddb({":pk": pk, ":from": start + "\x00" if next_token else start,
-                                                  ":to": history_sk(head.version)}),
+            "ExpressionAttributeValues": _to_ddb(
+                {":pk": pk, ":from": history_sk(version), ":to": history_sk(head.version)}
+            ),
         }
-        while len(events) < max_events:
+        while True:
             response = self._client.query(**query)
             for raw in response.get("Items", []):
                 item = _from_ddb(raw)
-                events.extend(self._resolve_events(pk, item["ev"]))
-                last_sk = item["sk"]
+                item_events = self._resolve_events(pk, item["ev"])
+                item_version = int(item["sk"][2:])
+                offset = skip if item_version == version else 0
+                room = max_events - len(events)
+                taken = item_events[offset:offset + room]
+                events.extend(taken)
                 if len(events) >= max_events:
-                    break
-            if "LastEvaluatedKey" not in response or len(events) >= max_events:
-                break
+                    rest = offset + len(taken)
+                    if rest < len(item_events):
+                        return HistoryPage(events, f"{item_version}.{rest}")
+                    if item_version < head.version:
+                        return HistoryPage(events, f"{item_version + 1}.0")
+                    return HistoryPage(events, None)
+            if "LastEvaluatedKey" not in response:
+                return HistoryPage(events, None)
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        more = last_sk is not None and last_sk < history_sk(head.version)
-        return HistoryPage(events, last_sk if more else None)
 
     # -- definitions -----------------------------------------------------------
     def put_definition(self, definition: Definition) -> None:
@@ -223,3 +235,11 @@ class DynamoDBExecutionStore:
                                   ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
             _conditional_failure(error)  # already there: content-addressed, so identical
+
+
+def _parse_page_token(token: str) -> tuple[int, int]:
+    """``(version, index)`` from a history page token; anything else is a clear 400."""
+    match = re.fullmatch(r"([1-9][0-9]{0,11})\.([0-9]{1,6})", token)
+    if match is None:
+        raise InvalidPageTokenError(token)
+    return int(match.group(1)), int(match.group(2))

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from steplane.errors import (
     ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
+    InvalidPageTokenError,
     InvalidTaskTokenError,
     WorkflowNotFoundError,
 )
@@ -20,6 +21,7 @@ _STATUS = {
     ExecutionNotFoundError: (404, "ExecutionDoesNotExist"),
     WorkflowNotFoundError: (404, "StateMachineDoesNotExist"),
     InvalidTaskTokenError: (400, "InvalidToken"),
+    InvalidPageTokenError: (400, "InvalidToken"),
 }
 
 

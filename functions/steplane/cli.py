@@ -14,9 +14,13 @@ from steplane.errors import DefinitionError
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``steplane`` console script."""
-    parser = argparse.ArgumentParser(prog="steplane", description="Run and check steplane workflows.")
+    parser = argparse.ArgumentParser(
+        prog="steplane", description="Run and check steplane workflows."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run a definition locally (moto, virtual clock, example workers)")
+    run = commands.add_parser(
+        "run", help="run a definition locally (moto, virtual clock, example workers)"
+    )
     run.add_argument("definition", help="path to a definition (founding spelling or ASL)")
     run.add_argument("--input", default="{}", help="execution input as JSON (default {})")
     run.add_argument("--name", default=None, help="execution name (idempotency key)")
@@ -48,7 +52,10 @@ def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> in
     try:
         execution_input = json.loads(raw_input)
     except json.JSONDecodeError as error:
-        print(f"--input is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", file=sys.stderr)
+        print(
+            f"--input is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+            file=sys.stderr,
+        )
         return 2
     try:
         load_definition(definition)
@@ -64,8 +71,12 @@ def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> in
         execution_id = runtime.start(definition, execution_input, name=name)
 
         def show(event: dict[str, Any]) -> None:
-            if not as_json and event["type"].endswith(("StateExited", "TaskFailed", "TaskTimedOut")):
-                print(f"  +{_offset(event, start):>8}  {event.get('state', ''):<28} {event['type']}")
+            if not as_json and event["type"].endswith(
+                ("StateExited", "TaskFailed", "TaskTimedOut")
+            ):
+                print(
+                    f"  +{_offset(event, start):>8}  {event.get('state', ''):<28} {event['type']}"
+                )
 
         if not as_json:
             print(f"execution {execution_id}")
@@ -75,7 +86,8 @@ def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> in
     else:
         print("\nhistory:")
         for event in result.history:
-            print(f"  {event['id']:>3}  +{_offset(event, start):>8}  {event.get('state', ''):<28} {event['type']}")
+            state = event.get("state", "")
+            print(f"  {event['id']:>3}  +{_offset(event, start):>8}  {state:<28} {event['type']}")
         print(f"\nstatus: {result.status}")
         if result.status == "SUCCEEDED":
             print(f"output: {json.dumps(result.output)}")

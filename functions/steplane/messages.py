@@ -13,20 +13,24 @@ from steplane.interpreter.signals import WakePurpose
 NAME_PATTERN = r"^[A-Za-z0-9_\-.:]{1,80}$"
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 class Wire(BaseModel):
     """A message body: camelCase on the wire, snake_case in Python, unknown fields refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
-                              alias_generator=lambda name: _camel(name))
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=_camel,
+    )
 
     def to_json(self) -> str:
         """Serialise with the wire (camelCase) names."""
         return self.model_dump_json(by_alias=True, exclude_none=True)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class StartRequest(Wire):

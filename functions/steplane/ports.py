@@ -56,7 +56,9 @@ class ExecutionStore(Protocol):
         """Create a version-0 head; on a name conflict return the existing head instead."""
         ...
 
-    def commit(self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]) -> CommitOutcome:
+    def commit(
+        self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]
+    ) -> CommitOutcome:
         """Append ``events`` and move the head from ``previous`` to ``execution`` (version + 1).
 
         Raises:

@@ -11,7 +11,11 @@ from steplane.ports import ExecutionStore
 
 def event_to_api(event: HistoryEvent) -> dict[str, Any]:
     """A history event as the API returns it."""
-    body: dict[str, Any] = {"id": event.id, "type": event.type, "timestamp": event.timestamp.isoformat()}
+    body: dict[str, Any] = {
+        "id": event.id,
+        "type": event.type,
+        "timestamp": event.timestamp.isoformat(),
+    }
     if event.state is not None:
         body["state"] = event.state
     body.update(event.details)
@@ -26,16 +30,25 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
     first = store.history(execution_id, None, 1).events
     started = first[0].details.get("input") if first else None
     return {
-        "executionId": head.execution_id, "workflow": head.workflow, "name": head.name,
-        "status": head.status.value, "currentState": head.state, "input": started,
+        "executionId": head.execution_id,
+        "workflow": head.workflow,
+        "name": head.name,
+        "status": head.status.value,
+        "currentState": head.state,
+        "input": started,
         "output": head.data if head.status.value == "SUCCEEDED" else None,
-        "error": head.error, "cause": head.cause, "startDate": head.start_date.isoformat(),
+        "error": head.error,
+        "cause": head.cause,
+        "startDate": head.start_date.isoformat(),
         "stopDate": head.stop_date.isoformat() if head.stop_date else None,
-        "definitionHash": head.definition_hash, "version": head.version,
+        "definitionHash": head.definition_hash,
+        "version": head.version,
     }
 
 
-def history_page(store: ExecutionStore, execution_id: str, next_token: str | None, max_results: int) -> dict[str, Any]:
+def history_page(
+    store: ExecutionStore, execution_id: str, next_token: str | None, max_results: int
+) -> dict[str, Any]:
     """One page of history events, with ``nextToken`` when there are more."""
     if store.get_head(execution_id) is None:
         raise ExecutionNotFoundError(execution_id)

@@ -35,24 +35,43 @@ class Routes:
         """The queue for a task route; unknown routes go to the default task queue."""
         return self.task_queue_urls.get(route, self.default_task_queue_url)
 
-    def to_messages(self, execution_id: str, state: str | None, commands: tuple[Command, ...],
-                    now: datetime) -> list[OutboundMessage]:
+    def to_messages(
+        self, execution_id: str, state: str | None, commands: tuple[Command, ...], now: datetime
+    ) -> list[OutboundMessage]:
         """Turn interpreter commands into queue messages."""
         return [self._message(execution_id, state or "", command, now) for command in commands]
 
-    def _message(self, execution_id: str, state: str, command: Command, now: datetime) -> OutboundMessage:
+    def _message(
+        self, execution_id: str, state: str, command: Command, now: datetime
+    ) -> OutboundMessage:
         if isinstance(command, DispatchTask):
             body = TaskMessage(
-                task_token=command.token, execution_id=execution_id, state=state,
-                route=command.route, action=command.action, resource=command.resource,
-                attempt=command.attempt, idempotency_key=command.idempotency_key, input=command.input,
+                task_token=command.token,
+                execution_id=execution_id,
+                state=state,
+                route=command.route,
+                action=command.action,
+                resource=command.resource,
+                attempt=command.attempt,
+                idempotency_key=command.idempotency_key,
+                input=command.input,
             )
-            return OutboundMessage(queue_url=self.task_queue(command.route), body=body.to_json(),
-                                   delay_seconds=min(command.delay_seconds, MAX_QUEUE_DELAY_SECONDS))
+            return OutboundMessage(
+                queue_url=self.task_queue(command.route),
+                body=body.to_json(),
+                delay_seconds=min(command.delay_seconds, MAX_QUEUE_DELAY_SECONDS),
+            )
         assert isinstance(command, WakeAt)
         # A wake-up beyond SQS's 900 s cap arrives early and is re-armed by the interpreter.
         delay = math.ceil(max(0.0, (command.due_at - now).total_seconds()))
-        wake = WakeMessage(execution_id=execution_id, version=command.version,
-                           purpose=command.purpose, due_at=command.due_at)
-        return OutboundMessage(queue_url=self.advance_queue_url, body=wake.to_json(),
-                               delay_seconds=min(delay, MAX_QUEUE_DELAY_SECONDS))
+        wake = WakeMessage(
+            execution_id=execution_id,
+            version=command.version,
+            purpose=command.purpose,
+            due_at=command.due_at,
+        )
+        return OutboundMessage(
+            queue_url=self.advance_queue_url,
+            body=wake.to_json(),
+            delay_seconds=min(delay, MAX_QUEUE_DELAY_SECONDS),
+        )

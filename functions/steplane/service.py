@@ -61,8 +61,14 @@ def input_hash(value: object) -> str:
 class Engine:
     """Starts and advances executions. Stateless between calls; safe to call concurrently."""
 
-    def __init__(self, store: ExecutionStore, bus: MessageBus, routes: Routes, clock: Clock,
-                 new_id: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: ExecutionStore,
+        bus: MessageBus,
+        routes: Routes,
+        clock: Clock,
+        new_id: Callable[[], str],
+    ) -> None:
         self._store = store
         self._bus = bus
         self._routes = routes
@@ -81,9 +87,14 @@ class Engine:
             raise WorkflowNotFoundError(request.workflow)
         name = request.name or self._new_id()
         execution_id = f"{request.workflow}:{name}"
-        fresh = Execution(execution_id=execution_id, workflow=request.workflow, name=name,
-                          definition_hash=definition_hash, input_hash=input_hash(request.input),
-                          start_date=self._clock.now())
+        fresh = Execution(
+            execution_id=execution_id,
+            workflow=request.workflow,
+            name=name,
+            definition_hash=definition_hash,
+            input_hash=input_hash(request.input),
+            start_date=self._clock.now(),
+        )
         existing = self._store.create_head(fresh)
         if existing is not None and existing.input_hash != fresh.input_hash:
             raise ExecutionAlreadyExistsError(execution_id)
@@ -109,7 +120,9 @@ class Engine:
         if message.status == "FAILED":
             # A failure that names no error is Step Functions' generic task failure.
             error = message.error or StatesError.TASK_FAILED.value
-        signal = TaskResult(claim.version, claim.nonce, message.started_at, message.output, error, message.cause)
+        signal = TaskResult(
+            claim.version, claim.nonce, message.started_at, message.output, error, message.cause
+        )
         return self._apply(head, signal, delivery)
 
     def definition(self, definition_hash: str) -> Definition:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from steplane.examples.onboarding import register_all
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
@@ -74,8 +76,6 @@ def test_callback_success_by_task_token_completes_the_task_once():
     with LocalRuntime() as rt:
         execution_id = rt.start(CALLBACK, {"doc": 1})
         received = rt.sqs.receive_message(QueueUrl=rt.resources.ref("DefaultTaskQueue"))["Messages"]
-        import json
-
         token = json.loads(received[0]["Body"])["taskToken"]
         first = rt.http("POST", f"/tasks/{token}/success", {"approved": True})
         again = rt.http("POST", f"/tasks/{token}/success", {"approved": True})

@@ -11,14 +11,20 @@ from steplane.local import LocalRuntime
 
 def _signature(result):
     """History without timestamps: what happened, in order, with its data."""
-    return [(e["type"], e.get("state"), e.get("attempt"), e.get("error"), e.get("output")) for e in result.history]
+    return [
+        (e["type"], e.get("state"), e.get("attempt"), e.get("error"), e.get("output"))
+        for e in result.history
+    ]
 
 
-@pytest.mark.parametrize("data", [
-    {"email": "a@example.com"},
-    {"email": "a@example.com", "provisioning_failures": 2},
-    {"email": "a@example.com", "simulate_provisioning_error": True},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"email": "a@example.com"},
+        {"email": "a@example.com", "provisioning_failures": 2},
+        {"email": "a@example.com", "simulate_provisioning_error": True},
+    ],
+)
 def test_every_message_delivered_twice_gives_the_same_outcome_and_history(onboarding_path, data):
     outcomes = []
     for twice in (False, True):
@@ -38,7 +44,9 @@ def test_a_crash_between_the_commit_and_the_send_still_completes_once(onboarding
 
         def crashing_send(self, messages):
             # Die after the advance/task-complete handlers committed, before they sent.
-            if crashes["left"] and any("taskToken" in m.body and '"kind":"task"' in m.body for m in messages):
+            if crashes["left"] and any(
+                "taskToken" in m.body and '"kind":"task"' in m.body for m in messages
+            ):
                 crashes["left"] -= 1
                 raise ConnectionError("simulated crash after the DynamoDB write")
             return real_send(self, messages)
@@ -48,7 +56,12 @@ def test_a_crash_between_the_commit_and_the_send_still_completes_once(onboarding
     assert crashes["left"] == 0
     assert result.status == "SUCCEEDED"
     entered = [e["state"] for e in result.history if e["type"] == "TaskStateEntered"]
-    assert entered == ["CreateUser", "ProvisionResources", "SendWelcomeEmail", "NotifyInternalTeams"]
+    assert entered == [
+        "CreateUser",
+        "ProvisionResources",
+        "SendWelcomeEmail",
+        "NotifyInternalTeams",
+    ]
     versions = [e["id"] for e in result.history]
     assert versions == sorted(set(versions))  # no transition applied twice
 
@@ -71,7 +84,11 @@ def test_a_running_execution_keeps_its_definition_when_the_workflow_is_republish
     with LocalRuntime() as rt:
         register_all(rt.worker)
         execution_id = rt.start(onboarding_path, {"email": "a@example.com"}, name="pinned")
-        changed = {"WorkflowName": "user_onboarding", "StartState": "Done", "States": {"Done": {"Type": "Fail"}}}
+        changed = {
+            "WorkflowName": "user_onboarding",
+            "StartState": "Done",
+            "States": {"Done": {"Type": "Fail"}},
+        }
         rt.publish(changed, workflow=execution_id.split(":")[0])
         result = rt.run_until_complete(execution_id)
     assert result.status == "SUCCEEDED"

@@ -14,17 +14,25 @@ ONE_TASK = {
     "WorkflowName": "SignUp",
     "StartState": "CreateUser",
     "States": {
-        "CreateUser": {"Type": "Task", "Service": "AuthService", "Action": "createUser", "End": True,
-                       "Catch": [{"ErrorEquals": ["AuthServiceError"], "Next": "Failed"}]},
+        "CreateUser": {
+            "Type": "Task",
+            "Service": "AuthService",
+            "Action": "createUser",
+            "End": True,
+            "Catch": [{"ErrorEquals": ["AuthServiceError"], "Next": "Failed"}],
+        },
         "Failed": {"Type": "Fail", "Error": "SignUpFailed"},
     },
 }
 
 
-@pytest.mark.parametrize(("data", "status", "output"), [
-    ({"email": "a@example.com"}, "SUCCEEDED", {"userId": "user_123"}),
-    ({"email": "a@example.com", "simulate_error": True}, "FAILED", None),
-])
+@pytest.mark.parametrize(
+    ("data", "status", "output"),
+    [
+        ({"email": "a@example.com"}, "SUCCEEDED", {"userId": "user_123"}),
+        ({"email": "a@example.com", "simulate_error": True}, "FAILED", None),
+    ],
+)
 def test_founding_worker_polls_runs_and_reports(monkeypatch, capsys, data, status, output):
     with LocalRuntime() as rt:
         execution_id = rt.start(ONE_TASK, data)

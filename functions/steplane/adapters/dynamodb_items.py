@@ -42,15 +42,27 @@ def _parse(value: Any) -> datetime | None:
 def head_to_item(execution: Execution, data_attribute: dict[str, str]) -> dict[str, Any]:
     """The head item; ``data_attribute`` is ``{"d": json}`` or ``{"dref": sha}`` (see payloads)."""
     item: dict[str, Any] = {
-        "pk": execution_pk(execution.execution_id), "sk": HEAD_SK,
-        "v": execution.version, "st": execution.status.value, "wf": execution.workflow,
-        "nm": execution.name, "dh": execution.definition_hash, "ih": execution.input_hash,
-        "sd": _stamp(execution.start_date), "state": execution.state,
-        "ev": execution.entered_version, "att": execution.attempt,
-        "rc": list(execution.retry_counts), "nonce": execution.task_nonce,
-        "due": _stamp(execution.due_at), "tmo": _stamp(execution.timeout_at),
-        "ec": execution.event_count, "end": _stamp(execution.stop_date),
-        "err": execution.error, "cau": execution.cause, "did": execution.decision_id,
+        "pk": execution_pk(execution.execution_id),
+        "sk": HEAD_SK,
+        "v": execution.version,
+        "st": execution.status.value,
+        "wf": execution.workflow,
+        "nm": execution.name,
+        "dh": execution.definition_hash,
+        "ih": execution.input_hash,
+        "sd": _stamp(execution.start_date),
+        "state": execution.state,
+        "ev": execution.entered_version,
+        "att": execution.attempt,
+        "rc": list(execution.retry_counts),
+        "nonce": execution.task_nonce,
+        "due": _stamp(execution.due_at),
+        "tmo": _stamp(execution.timeout_at),
+        "ec": execution.event_count,
+        "end": _stamp(execution.stop_date),
+        "err": execution.error,
+        "cau": execution.cause,
+        "did": execution.decision_id,
         **data_attribute,
     }
     # Absent beats null: smaller items, and DynamoDB bills by size.
@@ -60,30 +72,57 @@ def head_to_item(execution: Execution, data_attribute: dict[str, str]) -> dict[s
 def item_to_head(item: dict[str, Any], data: Any) -> Execution:
     """Rebuild an Execution from a head item (``data`` already resolved from d/dref)."""
     return Execution(
-        execution_id=item["pk"][2:], workflow=item["wf"], name=item["nm"],
-        definition_hash=item["dh"], input_hash=item["ih"], start_date=_parse(item["sd"]),  # type: ignore[arg-type]
-        status=ExecutionStatus(item["st"]), version=int(item["v"]), state=item.get("state"),
-        data=data, entered_version=int(item.get("ev", 0)), attempt=int(item.get("att", 0)),
-        retry_counts=tuple(int(n) for n in item.get("rc", ())), task_nonce=item.get("nonce"),
-        due_at=_parse(item.get("due")), timeout_at=_parse(item.get("tmo")),
-        event_count=int(item.get("ec", 0)), stop_date=_parse(item.get("end")),
-        error=item.get("err"), cause=item.get("cau"), decision_id=item.get("did"),
+        execution_id=item["pk"][2:],
+        workflow=item["wf"],
+        name=item["nm"],
+        definition_hash=item["dh"],
+        input_hash=item["ih"],
+        start_date=_parse(item["sd"]),  # type: ignore[arg-type]
+        status=ExecutionStatus(item["st"]),
+        version=int(item["v"]),
+        state=item.get("state"),
+        data=data,
+        entered_version=int(item.get("ev", 0)),
+        attempt=int(item.get("att", 0)),
+        retry_counts=tuple(int(n) for n in item.get("rc", ())),
+        task_nonce=item.get("nonce"),
+        due_at=_parse(item.get("due")),
+        timeout_at=_parse(item.get("tmo")),
+        event_count=int(item.get("ec", 0)),
+        stop_date=_parse(item.get("end")),
+        error=item.get("err"),
+        cause=item.get("cau"),
+        decision_id=item.get("did"),
     )
 
 
 def events_to_json(events: list[HistoryEvent]) -> str:
     """Serialise a transition's events for its history item."""
-    return json.dumps([
-        {"id": e.id, "type": e.type, "timestamp": e.timestamp.isoformat(),
-         **({"state": e.state} if e.state is not None else {}), **({"details": e.details} if e.details else {})}
-        for e in events
-    ], separators=(",", ":"), default=str)
+    return json.dumps(
+        [
+            {
+                "id": e.id,
+                "type": e.type,
+                "timestamp": e.timestamp.isoformat(),
+                **({"state": e.state} if e.state is not None else {}),
+                **({"details": e.details} if e.details else {}),
+            }
+            for e in events
+        ],
+        separators=(",", ":"),
+        default=str,
+    )
 
 
 def events_from_json(text: str) -> list[HistoryEvent]:
     """Parse a history item's events."""
     return [
-        HistoryEvent(raw["id"], raw["type"], datetime.fromisoformat(raw["timestamp"]),
-                     raw.get("state"), raw.get("details", {}))
+        HistoryEvent(
+            raw["id"],
+            raw["type"],
+            datetime.fromisoformat(raw["timestamp"]),
+            raw.get("state"),
+            raw.get("details", {}),
+        )
         for raw in json.loads(text)
     ]

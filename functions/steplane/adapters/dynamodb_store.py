@@ -69,30 +69,45 @@ class DynamoDBExecutionStore:
     # -- heads -----------------------------------------------------------------
     def get_head(self, execution_id: str) -> Execution | None:
         """The head, read strongly consistent (it decides every transition)."""
-        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
-                                         Key=_to_ddb({"pk": execution_pk(execution_id), "sk": HEAD_SK}))
+        response = self._client.get_item(
+            TableName=self._table,
+            ConsistentRead=True,
+            Key=_to_ddb({"pk": execution_pk(execution_id), "sk": HEAD_SK}),
+        )
         item = response.get("Item")
         return self._head(_from_ddb(item)) if item else None
 
     def create_head(self, execution: Execution) -> Execution | None:
         """Create the head unless it exists; on conflict return the existing head."""
         try:
-            self._client.put_item(TableName=self._table, Item=_to_ddb(self._head_item(execution)),
-                                  ConditionExpression="attribute_not_exists(pk)",
-                                  ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            self._client.put_item(
+                TableName=self._table,
+                Item=_to_ddb(self._head_item(execution)),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
         except ClientError as error:
             return self._head(_conditional_failure(error) or {})
         return None
 
-    def commit(self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]) -> CommitOutcome:
+    def commit(
+        self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]
+    ) -> CommitOutcome:
         """Append the transition's events, then move the head on (see the module docstring)."""
         pk = execution_pk(execution.execution_id)
-        history = {"pk": pk, "sk": history_sk(execution.version), "did": execution.decision_id,
-                   "ev": self._events_json(pk, list(events))}
+        history = {
+            "pk": pk,
+            "sk": history_sk(execution.version),
+            "did": execution.decision_id,
+            "ev": self._events_json(pk, list(events)),
+        }
         try:
-            self._client.put_item(TableName=self._table, Item=_to_ddb(history),
-                                  ConditionExpression="attribute_not_exists(sk) OR did = :d",
-                                  ExpressionAttributeValues=_to_ddb({":d": execution.decision_id}))
+            self._client.put_item(
+                TableName=self._table,
+                Item=_to_ddb(history),
+                ConditionExpression="attribute_not_exists(sk) OR did = :d",
+                ExpressionAttributeValues=_to_ddb({":d": execution.decision_id}),
+            )
         except ClientError as error:
             _conditional_failure(error)
             current = self.get_head(execution.execution_id)
@@ -100,14 +115,19 @@ class DynamoDBExecutionStore:
                 return CommitOutcome.STALE
             raise ConcurrentDecisionError(execution.execution_id, previous.version) from error
         try:
-            self._client.put_item(TableName=self._table, Item=_to_ddb(self._head_item(execution)),
-                                  ConditionExpression="v = :v",
-                                  ExpressionAttributeValues=_to_ddb({":v": previous.version}),
-                                  ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            self._client.put_item(
+                TableName=self._table,
+                Item=_to_ddb(self._head_item(execution)),
+                ConditionExpression="v = :v",
+                ExpressionAttributeValues=_to_ddb({":v": previous.version}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
         except ClientError as error:
-            current = _conditional_failure(error) or {}
+            winner = _conditional_failure(error) or {}
             # A concurrent copy of the same input committed the same transition first.
-            same = current.get("did") == execution.decision_id and current.get("v") == execution.version
+            same = (
+                winner.get("did") == execution.decision_id and winner.get("v") == execution.version
+            )
             return CommitOutcome.COMMITTED if same else CommitOutcome.STALE
         return CommitOutcome.COMMITTED
 
@@ -125,7 +145,8 @@ class DynamoDBExecutionStore:
         pk = execution_pk(execution_id)
         events: list[HistoryEvent] = []
         query: dict[str, Any] = {
-            "TableName": self._table, "ConsistentRead": True,
+            "TableName": self._table,
+            "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
             "ExpressionAttributeValues": _to_ddb(
                 {":pk": pk, ":from": history_sk(version), ":to": history_sk(head.version)}
@@ -139,7 +160,7 @@ class DynamoDBExecutionStore:
                 item_version = int(item["sk"][2:])
                 offset = skip if item_version == version else 0
                 room = max_events - len(events)
-                taken = item_events[offset:offset + room]
+                taken = item_events[offset : offset + room]
                 events.extend(taken)
                 if len(events) >= max_events:
                     rest = offset + len(taken)
@@ -160,27 +181,35 @@ class DynamoDBExecutionStore:
 
     def get_definition(self, definition_hash: str) -> Definition | None:
         """Load and validate a stored definition."""
-        response = self._client.get_item(TableName=self._table,
-                                         Key=_to_ddb({"pk": f"DEF#{definition_hash}", "sk": "DEF"}))
+        response = self._client.get_item(
+            TableName=self._table, Key=_to_ddb({"pk": f"DEF#{definition_hash}", "sk": "DEF"})
+        )
         item = response.get("Item")
         return load_definition(json.loads(_from_ddb(item)["body"])) if item else None
 
     def publish(self, workflow: str, definition_hash: str) -> None:
         """Point the workflow at a definition, conditional on the revision read."""
         key = {"pk": f"WF#{workflow}", "sk": "WF"}
-        current = self._client.get_item(TableName=self._table, ConsistentRead=True, Key=_to_ddb(key)).get("Item")
+        current = self._client.get_item(
+            TableName=self._table, ConsistentRead=True, Key=_to_ddb(key)
+        ).get("Item")
         revision = int(_from_ddb(current)["rev"]) if current else 0
         condition = "rev = :rev" if current else "attribute_not_exists(pk)"
         values = {":rev": revision} if current else None
-        self._client.put_item(TableName=self._table,
-                              Item=_to_ddb({**key, "dh": definition_hash, "rev": revision + 1}),
-                              ConditionExpression=condition,
-                              **({"ExpressionAttributeValues": _to_ddb(values)} if values else {}))
+        self._client.put_item(
+            TableName=self._table,
+            Item=_to_ddb({**key, "dh": definition_hash, "rev": revision + 1}),
+            ConditionExpression=condition,
+            **({"ExpressionAttributeValues": _to_ddb(values)} if values else {}),
+        )
 
     def resolve_workflow(self, workflow: str) -> str | None:
         """The published definition hash of ``workflow``."""
-        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
-                                         Key=_to_ddb({"pk": f"WF#{workflow}", "sk": "WF"}))
+        response = self._client.get_item(
+            TableName=self._table,
+            ConsistentRead=True,
+            Key=_to_ddb({"pk": f"WF#{workflow}", "sk": "WF"}),
+        )
         item = response.get("Item")
         return str(_from_ddb(item)["dh"]) if item else None
 
@@ -206,10 +235,17 @@ class DynamoDBExecutionStore:
         # Spill the large payloads of a large transition into payload items.
         spilled = []
         for event in events:
-            details = {key: ({"$payload": self._put_payload(pk, canonical_json(value))}
-                             if len(canonical_json(value).encode()) > INLINE_DATA_BYTES else value)
-                       for key, value in event.details.items()}
-            spilled.append(HistoryEvent(event.id, event.type, event.timestamp, event.state, details))
+            details = {
+                key: (
+                    {"$payload": self._put_payload(pk, canonical_json(value))}
+                    if len(canonical_json(value).encode()) > INLINE_DATA_BYTES
+                    else value
+                )
+                for key, value in event.details.items()
+            }
+            spilled.append(
+                HistoryEvent(event.id, event.type, event.timestamp, event.state, details)
+            )
         return events_to_json(spilled)
 
     def _resolve_events(self, pk: str, text: str) -> list[HistoryEvent]:
@@ -226,13 +262,18 @@ class DynamoDBExecutionStore:
         return digest
 
     def _get_payload(self, pk: str, digest: str) -> str:
-        response = self._client.get_item(TableName=self._table, Key=_to_ddb({"pk": pk, "sk": f"P#{digest}"}))
+        response = self._client.get_item(
+            TableName=self._table, Key=_to_ddb({"pk": pk, "sk": f"P#{digest}"})
+        )
         return str(_from_ddb(response["Item"])["body"])
 
     def _put_if_absent(self, item: dict[str, Any]) -> None:
         try:
-            self._client.put_item(TableName=self._table, Item=_to_ddb(item),
-                                  ConditionExpression="attribute_not_exists(pk)")
+            self._client.put_item(
+                TableName=self._table,
+                Item=_to_ddb(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
         except ClientError as error:
             _conditional_failure(error)  # already there: content-addressed, so identical
 

@@ -37,11 +37,14 @@ class SqsMessageBus:
 
     def _send_batch(self, queue_url: str, batch: list[OutboundMessage]) -> None:
         if len(batch) == 1:
-            self._client.send_message(QueueUrl=queue_url, MessageBody=batch[0].body,
-                                      DelaySeconds=batch[0].delay_seconds)
+            self._client.send_message(
+                QueueUrl=queue_url, MessageBody=batch[0].body, DelaySeconds=batch[0].delay_seconds
+            )
             return
-        entries = [{"Id": str(i), "MessageBody": m.body, "DelaySeconds": m.delay_seconds}
-                   for i, m in enumerate(batch)]
+        entries = [
+            {"Id": str(i), "MessageBody": m.body, "DelaySeconds": m.delay_seconds}
+            for i, m in enumerate(batch)
+        ]
         response = self._client.send_message_batch(QueueUrl=queue_url, Entries=entries)
         if response.get("Failed"):
             raise SendFailedError(response["Failed"])

@@ -85,7 +85,9 @@ def _read_document(source: DefinitionSource) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise DefinitionError([Problem("", f"cannot read {str(path)!r}: {error.strerror}")]) from error
+        raise DefinitionError(
+            [Problem("", f"cannot read {str(path)!r}: {error.strerror}")]
+        ) from error
     return _expect_object(_parse_json(text, str(path)))
 
 
@@ -94,8 +96,13 @@ def _parse_json(text: str, origin: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise DefinitionError(
-            [Problem("", f"malformed JSON in {origin} at line {error.lineno} column "
-                     f"{error.colno}: {error.msg}")]
+            [
+                Problem(
+                    "",
+                    f"malformed JSON in {origin} at line {error.lineno} column "
+                    f"{error.colno}: {error.msg}",
+                )
+            ]
         ) from error
 
 
@@ -105,7 +112,9 @@ def _expect_object(value: Any) -> dict[str, Any]:
     return value
 
 
-def _parse_choices(document: dict[str, Any]) -> tuple[dict[str, tuple[ChoiceBranch, ...]], list[Problem]]:
+def _parse_choices(
+    document: dict[str, Any],
+) -> tuple[dict[str, tuple[ChoiceBranch, ...]], list[Problem]]:
     branches: dict[str, tuple[ChoiceBranch, ...]] = {}
     problems: list[Problem] = []
     states = document.get("States")

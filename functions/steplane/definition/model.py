@@ -34,7 +34,7 @@ class Retrier(Spec):
 
 
 class Catcher(Spec):
-    """One ``Catch`` entry; ``ResultPath`` defaults to ``$`` (the error output replaces the input)."""
+    """One ``Catch`` entry; ``ResultPath`` defaults to ``$`` (the error output replaces input)."""
 
     error_equals: tuple[str, ...] = Field(alias="ErrorEquals", min_length=1)
     next: str = Field(alias="Next")

@@ -90,7 +90,9 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
         # Next so the states after it do not read as unreachable.
         following = state.get("Next")
         state.clear()
-        state.update({"Type": "Pass", "Next": following} if following else {"Type": "Pass", "End": True})
+        state.update(
+            {"Type": "Pass", "Next": following} if following else {"Type": "Pass", "End": True}
+        )
 
 
 def _take_query_language(where: str, node: dict[str, Any], result: Normalised) -> None:

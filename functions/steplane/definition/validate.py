@@ -6,7 +6,7 @@ add every further problem, so one run reports all of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from steplane.definition.choice_rules import ChoiceBranch
@@ -38,7 +38,9 @@ def check_machine(
     for name, state in machine.states.items():
         where = pointer("States", name)
         if len(name) > MAX_STATE_NAME:
-            problems.append(Problem(where, f"state name is longer than {MAX_STATE_NAME} characters"))
+            problems.append(
+                Problem(where, f"state name is longer than {MAX_STATE_NAME} characters")
+            )
         problems.extend(_check_flow(machine, where, state))
         problems.extend(_check_paths(where, state))
         if isinstance(state, TaskState):
@@ -47,7 +49,9 @@ def check_machine(
             problems.extend(_check_wait(where, state))
         elif isinstance(state, ChoiceState):
             for index, branch in enumerate(branches.get(name, ())):
-                problems.extend(_check_target(machine, f"{where}/Choices/{index}/Next", branch.next))
+                problems.extend(
+                    _check_target(machine, f"{where}/Choices/{index}/Next", branch.next)
+                )
             if state.default is not None:
                 problems.extend(_check_target(machine, f"{where}/Default", state.default))
     problems.extend(_check_reachable(machine, branches))
@@ -110,7 +114,7 @@ def _check_task(machine: StateMachine, where: str, task: TaskState) -> Iterator[
         yield from _check_target(machine, f"{where}/Catch/{index}/Next", catcher.next)
 
 
-def _check_error_lists(where: str, entries: tuple[Retrier, ...] | tuple[Catcher, ...]) -> Iterator[Problem]:
+def _check_error_lists(where: str, entries: Sequence[Retrier | Catcher]) -> Iterator[Problem]:
     # "The reserved name States.ALL ... must appear alone in the ErrorEquals array and
     # must appear in the last Retrier/Catcher in the array."
     for index, entry in enumerate(entries):
@@ -125,15 +129,28 @@ def _check_error_lists(where: str, entries: tuple[Retrier, ...] | tuple[Catcher,
 
 
 def _check_wait(where: str, wait: WaitState) -> Iterator[Problem]:
-    given = [f for f, v in (("Seconds", wait.seconds), ("Timestamp", wait.timestamp),
-             ("SecondsPath", wait.seconds_path), ("TimestampPath", wait.timestamp_path))
-             if v is not None]
+    given = [
+        f
+        for f, v in (
+            ("Seconds", wait.seconds),
+            ("Timestamp", wait.timestamp),
+            ("SecondsPath", wait.seconds_path),
+            ("TimestampPath", wait.timestamp_path),
+        )
+        if v is not None
+    ]
     if len(given) != 1:
-        yield Problem(where, "a Wait needs exactly one of Seconds, Timestamp, SecondsPath, "
-                      f"TimestampPath (found {len(given)})")
+        yield Problem(
+            where,
+            "a Wait needs exactly one of Seconds, Timestamp, SecondsPath, "
+            f"TimestampPath (found {len(given)})",
+        )
     if wait.timestamp is not None and parse_timestamp(wait.timestamp) is None:
         yield Problem(f"{where}/Timestamp", f"{wait.timestamp!r} is not an RFC 3339 timestamp")
-    for field, value in (("SecondsPath", wait.seconds_path), ("TimestampPath", wait.timestamp_path)):
+    for field, value in (
+        ("SecondsPath", wait.seconds_path),
+        ("TimestampPath", wait.timestamp_path),
+    ):
         if value is not None:
             yield from _check_path(f"{where}/{field}", value)
 
@@ -148,7 +165,9 @@ def parse_timestamp(text: str) -> datetime | None:
         return None
 
 
-def _successors(name: str, machine: StateMachine, branches: dict[str, tuple[ChoiceBranch, ...]]) -> Iterator[str]:
+def _successors(
+    name: str, machine: StateMachine, branches: dict[str, tuple[ChoiceBranch, ...]]
+) -> Iterator[str]:
     state = machine.states[name]
     if isinstance(state, ChoiceState):
         yield from (b.next for b in branches.get(name, ()))
@@ -162,7 +181,9 @@ def _successors(name: str, machine: StateMachine, branches: dict[str, tuple[Choi
         yield catcher.next
 
 
-def _check_reachable(machine: StateMachine, branches: dict[str, tuple[ChoiceBranch, ...]]) -> list[Problem]:
+def _check_reachable(
+    machine: StateMachine, branches: dict[str, tuple[ChoiceBranch, ...]]
+) -> list[Problem]:
     if machine.start_at not in machine.states:
         return []
     seen = {machine.start_at}
@@ -172,5 +193,8 @@ def _check_reachable(machine: StateMachine, branches: dict[str, tuple[ChoiceBran
             if target in machine.states and target not in seen:
                 seen.add(target)
                 frontier.append(target)
-    return [Problem(pointer("States", name), "state is unreachable from StartAt")
-            for name in machine.states if name not in seen]
+    return [
+        Problem(pointer("States", name), "state is unreachable from StartAt")
+        for name in machine.states
+        if name not in seen
+    ]

@@ -29,8 +29,10 @@ def create_user_task(task_context: TaskContext) -> None:
     user_data = task_context.get("input_data") or {}
     try:
         if user_data.get("simulate_error"):  # for testing error paths
-            raise Exception("AuthServiceError: User creation failed")  # noqa: TRY002 - as in the founding example
-        workflow_client.complete_task(task_context["task_id"], {**user_data, "userId": _user_id(user_data["email"])})
+            raise Exception("AuthServiceError: User creation failed")
+        workflow_client.complete_task(
+            task_context["task_id"], {**user_data, "userId": _user_id(user_data["email"])}
+        )
     except Exception as e:
         workflow_client.fail_task(task_context["task_id"], str(e), "AuthServiceError")
 
@@ -44,9 +46,13 @@ def provision_user_resources_task(task_context: TaskContext) -> dict[str, Any]:
     """ProvisioningService.provisionUserResources, failing on demand."""
     data = task_context.input
     if data.get("simulate_provisioning_error"):
-        raise TaskFailed("ProvisioningError", f"provisioning failed (attempt {task_context.attempt})")
+        raise TaskFailed(
+            "ProvisioningError", f"provisioning failed (attempt {task_context.attempt})"
+        )
     if task_context.attempt <= int(data.get("provisioning_failures", 0)):
-        raise TaskFailed("ProvisioningError", f"transient provisioning failure (attempt {task_context.attempt})")
+        raise TaskFailed(
+            "ProvisioningError", f"transient provisioning failure (attempt {task_context.attempt})"
+        )
     # The idempotency key names this state visit, so a redelivered task provisions the same tenant.
     tenant = "tenant_" + hashlib.sha256(task_context.idempotency_key.encode()).hexdigest()[:8]
     return {**data, "tenantId": tenant}

@@ -27,8 +27,9 @@ _STATUS = {
 
 def json_response(status: int, body: Any) -> Response[Any]:
     """A JSON response."""
-    return Response(status_code=status, content_type="application/json",
-                    body=json.dumps(body, default=str))
+    return Response(
+        status_code=status, content_type="application/json", body=json.dumps(body, default=str)
+    )
 
 
 def error_response(error: Exception) -> Response[Any]:

@@ -23,8 +23,14 @@ metrics = Metrics(namespace="Steplane", service="steplane")
 # Inputs that can never succeed however often they are retried: acknowledge them, log
 # them whole (so nothing is lost), count them. Everything else is raised, reported as a
 # batch item failure, and redelivered (then dead-lettered after maxReceiveCount).
-POISON = (ValidationError, InvalidTaskTokenError, ExecutionNotFoundError, WorkflowNotFoundError,
-          PayloadTooLargeError, ValueError)
+POISON = (
+    ValidationError,
+    InvalidTaskTokenError,
+    ExecutionNotFoundError,
+    WorkflowNotFoundError,
+    PayloadTooLargeError,
+    ValueError,
+)
 
 
 def is_poison(error: BaseException) -> bool:
@@ -36,5 +42,8 @@ def is_poison(error: BaseException) -> bool:
 
 def drop_poison(record_body: str, error: BaseException, **keys: Any) -> None:
     """Log a poison input with its full body and count it."""
-    logger.error("dropping an input that can never succeed", extra={"body": record_body, "reason": str(error), **keys})
+    logger.error(
+        "dropping an input that can never succeed",
+        extra={"body": record_body, "reason": str(error), **keys},
+    )
     metrics.add_metric(name="PoisonInputs", unit=MetricUnit.Count, value=1)

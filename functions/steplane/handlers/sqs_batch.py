@@ -6,7 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.handlers.observability import drop_poison, is_poison, logger, metrics
@@ -19,7 +23,9 @@ def delivery_of(record: SQSRecord) -> Delivery:
     return Delivery(decision_id=record.message_id, redelivered=count > 1)
 
 
-def process_batch(event: dict[str, Any], context: Any, handle_record: Callable[[SQSRecord], str]) -> dict[str, Any]:
+def process_batch(
+    event: dict[str, Any], context: Any, handle_record: Callable[[SQSRecord], str]
+) -> dict[str, Any]:
     """Run ``handle_record`` on each record; poison records are acknowledged, others retried."""
 
     def guarded(record: SQSRecord) -> str:
@@ -29,10 +35,16 @@ def process_batch(event: dict[str, Any], context: Any, handle_record: Callable[[
             if is_poison(error):
                 drop_poison(record.body, error, message_id=record.message_id)
                 return "poison"
-            logger.exception("input failed; it will be redelivered", extra={"message_id": record.message_id})
+            logger.exception(
+                "input failed; it will be redelivered", extra={"message_id": record.message_id}
+            )
             raise
         metrics.add_metric(name=f"Inputs_{outcome}", unit=MetricUnit.Count, value=1)
         return outcome
 
     processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event, record_handler=guarded, processor=processor, context=context)
+    return dict(
+        process_partial_response(
+            event=event, record_handler=guarded, processor=processor, context=context
+        )
+    )

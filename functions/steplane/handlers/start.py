@@ -39,10 +39,14 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
         except Exception as error:
             return error_response(error)
         logger.set_correlation_id(head.execution_id)
-        return json_response(201 if created else 200, {
-            "executionId": head.execution_id, "startDate": head.start_date.isoformat(),
-            "status": head.status.value,
-        })
+        return json_response(
+            201 if created else 200,
+            {
+                "executionId": head.execution_id,
+                "startDate": head.start_date.isoformat(),
+                "status": head.status.value,
+            },
+        )
 
     return app
 

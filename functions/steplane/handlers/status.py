@@ -26,10 +26,15 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
             return error_response(error)
 
     @app.get("/executions/<execution_id>/history")
-    def history(execution_id: str, next_token: Annotated[str | None, Query(alias="nextToken")] = None,
-                max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100) -> Response[Any]:
+    def history(
+        execution_id: str,
+        next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+        max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100,
+    ) -> Response[Any]:
         try:
-            return json_response(200, history_page(deps.store, unquote(execution_id), next_token, max_results))
+            return json_response(
+                200, history_page(deps.store, unquote(execution_id), next_token, max_results)
+            )
         except Exception as error:
             return error_response(error)
 

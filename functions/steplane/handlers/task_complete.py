@@ -47,12 +47,19 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
     @app.post("/tasks/<token>/success")
     def success(token: str) -> Response[Any]:
         output = app.current_event.json_body if app.current_event.body else None
-        return _callback(deps, token, TaskResultMessage(task_token=token, status="SUCCEEDED", output=output))
+        return _callback(
+            deps, token, TaskResultMessage(task_token=token, status="SUCCEEDED", output=output)
+        )
 
     @app.post("/tasks/<token>/failure")
     def failure(token: str, body: TaskFailureBody) -> Response[Any]:
-        return _callback(deps, token, TaskResultMessage(task_token=token, status="FAILED",
-                                                        error=body.error, cause=body.cause))
+        return _callback(
+            deps,
+            token,
+            TaskResultMessage(
+                task_token=token, status="FAILED", error=body.error, cause=body.cause
+            ),
+        )
 
     return app
 

@@ -33,8 +33,12 @@ class Dependencies:
     clock: Clock
 
 
-def build_dependencies(environ: Mapping[str, str], clock: Clock, session: Any = None,
-                       new_id: Callable[[], str] | None = None) -> Dependencies:
+def build_dependencies(
+    environ: Mapping[str, str],
+    clock: Clock,
+    session: Any = None,
+    new_id: Callable[[], str] | None = None,
+) -> Dependencies:
     """Wire an Engine over DynamoDB and SQS clients made from ``session`` (or boto3's default)."""
     session = session or boto3.session.Session()
     store = DynamoDBExecutionStore(session.client("dynamodb"), environ["EXECUTIONS_TABLE_NAME"])

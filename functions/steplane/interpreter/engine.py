@@ -14,8 +14,8 @@ from steplane.definition.loader import Definition
 from steplane.definition.model import TaskState, WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
-from steplane.interpreter.decisions import Decision, DispatchTask, Ignore, Rearm, Transition
 from steplane.interpreter.choice import ChoiceRuntimeError
+from steplane.interpreter.decisions import Decision, DispatchTask, Ignore, Rearm, Transition
 from steplane.interpreter.paths import PathError
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
@@ -31,7 +31,9 @@ MAX_STATES_PER_DECISION = 250
 MAX_PAYLOAD_BYTES = 256 * 1024
 
 
-def decide(definition: Definition, execution: Execution, signal: Signal, now: datetime, seed: str) -> Decision:
+def decide(
+    definition: Definition, execution: Execution, signal: Signal, now: datetime, seed: str
+) -> Decision:
     """Decide what ``signal`` does to ``execution``. Pure: same arguments, same decision."""
     if execution.status.is_terminal:
         return Ignore(f"execution is already {execution.status}")
@@ -49,7 +51,10 @@ def decide(definition: Definition, execution: Execution, signal: Signal, now: da
 def _on_task_result(run: Run, result: TaskResult) -> Decision:
     execution = run.execution
     state = _current(run)
-    if not isinstance(state, TaskState) or (result.version, result.nonce) != (execution.version, execution.task_nonce):
+    if not isinstance(state, TaskState) or (result.version, result.nonce) != (
+        execution.version,
+        execution.task_nonce,
+    ):
         return Ignore("the result is for a task attempt that is no longer pending")
     name = execution.state or ""
     run.emit("TaskStarted", name, at=result.started_at or run.now, attempt=execution.attempt)
@@ -57,7 +62,9 @@ def _on_task_result(run: Run, result: TaskResult) -> Decision:
         step = task_state.succeed(name, state, execution, result.output, run)
     else:
         run.emit("TaskFailed", name, error=result.error, cause=result.cause)
-        step = task_state.fail(name, state, execution, result.error or "", result.cause, run)
+        step = task_state.fail(
+            name, state, execution, run, error=result.error or "", cause=result.cause
+        )
     return _commit(run, _follow(run, name, step))
 
 
@@ -79,7 +86,9 @@ def _on_wake(run: Run, wake: Wake) -> Decision:
         if execution.timeout_at is None or now < execution.timeout_at:
             return Rearm(tuple(c for c in pending if not isinstance(c, DispatchTask)))
         run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
-        step = task_state.fail(name, state, execution, StatesError.TIMEOUT, "task timed out", run)
+        step = task_state.fail(
+            name, state, execution, run, error=StatesError.TIMEOUT, cause="task timed out"
+        )
         return _commit(run, _follow(run, name, step))
     if wake.purpose is WakePurpose.CONTINUE and not isinstance(state, TaskState | WaitState):
         return _commit(run, _walk(run, name, execution.data))
@@ -106,8 +115,17 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
             return _end_failed(run, oversize)
         name, raw_input = _exit(run, name, step)
     # Yield: commit with the next state pending; a CONTINUE wake-up carries on.
-    return _advance(run, state=name, data=raw_input, entered_version=run.execution.version + 1,
-                    attempt=0, retry_counts=(), task_nonce=None, due_at=None, timeout_at=None)
+    return _advance(
+        run,
+        state=name,
+        data=raw_input,
+        entered_version=run.execution.version + 1,
+        attempt=0,
+        retry_counts=(),
+        task_nonce=None,
+        due_at=None,
+        timeout_at=None,
+    )
 
 
 def _follow(run: Run, name: str, step: Step) -> Execution:
@@ -136,16 +154,34 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
             return _end_failed(run, failure)
         run.emit(f"{run.definition.state(name).type}StateExited", name, output=step.output)
         run.emit("ExecutionSucceeded", output=step.output)
-        return _advance(run, status=ExecutionStatus.SUCCEEDED, state=None, data=step.output,
-                        stop_date=run.now, task_nonce=None, due_at=None, timeout_at=None)
+        return _advance(
+            run,
+            status=ExecutionStatus.SUCCEEDED,
+            state=None,
+            data=step.output,
+            stop_date=run.now,
+            task_nonce=None,
+            due_at=None,
+            timeout_at=None,
+        )
     assert isinstance(step, Fail)
     return _end_failed(run, step)
 
 
 def _end_failed(run: Run, failure: Fail) -> Execution:
     run.emit("ExecutionFailed", error=failure.error, cause=failure.cause)
-    return _advance(run, status=ExecutionStatus.FAILED, state=None, data=None, stop_date=run.now,
-                    error=failure.error, cause=failure.cause, task_nonce=None, due_at=None, timeout_at=None)
+    return _advance(
+        run,
+        status=ExecutionStatus.FAILED,
+        state=None,
+        data=None,
+        stop_date=run.now,
+        error=failure.error,
+        cause=failure.cause,
+        task_nonce=None,
+        due_at=None,
+        timeout_at=None,
+    )
 
 
 def _advance(run: Run, **changes: object) -> Execution:
@@ -156,12 +192,17 @@ def _check_size(output: Json) -> Fail | None:
     size = len(json.dumps(output, separators=(",", ":")).encode())
     if size <= MAX_PAYLOAD_BYTES:
         return None
-    return Fail(StatesError.DATA_LIMIT_EXCEEDED,
-                f"the state output is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes")
+    return Fail(
+        StatesError.DATA_LIMIT_EXCEEDED,
+        f"the state output is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes",
+    )
 
 
 def _commit(run: Run, execution: Execution) -> Transition:
     """Bump the version, count the events, and derive the commands from the new head."""
-    committed = execution.evolve(version=run.execution.version + 1,
-                                 event_count=run.execution.event_count + len(run.events))
-    return Transition(committed, tuple(run.events), pending_commands(run.definition, committed, run.now))
+    committed = execution.evolve(
+        version=run.execution.version + 1, event_count=run.execution.event_count + len(run.events)
+    )
+    return Transition(
+        committed, tuple(run.events), pending_commands(run.definition, committed, run.now)
+    )

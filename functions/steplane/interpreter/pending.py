@@ -21,7 +21,9 @@ from steplane.interpreter.tokens import TokenClaim, encode_task_token
 MAX_QUEUE_DELAY_SECONDS = 900
 
 
-def pending_commands(definition: Definition, execution: Execution, now: datetime) -> tuple[Command, ...]:
+def pending_commands(
+    definition: Definition, execution: Execution, now: datetime
+) -> tuple[Command, ...]:
     """The messages that must be in flight for ``execution`` to move on from its head."""
     if execution.status.is_terminal or execution.state is None:
         return ()
@@ -44,7 +46,9 @@ def pending_commands(definition: Definition, execution: Execution, now: datetime
 
 def dispatch_command(state: TaskState, execution: Execution, delay_seconds: int) -> DispatchTask:
     """The message that sends the current task attempt to its worker."""
-    token = encode_task_token(TokenClaim(execution.execution_id, execution.version, execution.task_nonce or ""))
+    token = encode_task_token(
+        TokenClaim(execution.execution_id, execution.version, execution.task_nonce or "")
+    )
     return DispatchTask(
         route=state.route,
         action=state.action_name,

@@ -27,7 +27,9 @@ class Run:
     seed: str
     events: list[HistoryEvent] = field(default_factory=list)
 
-    def emit(self, kind: str, state: str | None = None, at: datetime | None = None, **details: Any) -> None:
+    def emit(
+        self, kind: str, state: str | None = None, at: datetime | None = None, **details: Any
+    ) -> None:
         """Append a history event (ids continue from the execution's event count)."""
         event_id = self.execution.event_count + len(self.events) + 1
         self.events.append(HistoryEvent(event_id, kind, at or self.now, state, details))

@@ -28,8 +28,12 @@ def deliver_round(sqs: Any, subscriptions: list[Subscription], twice: bool = Fal
     """
     delivered = False
     for subscription in subscriptions:
-        received = sqs.receive_message(QueueUrl=subscription.queue_url, MaxNumberOfMessages=subscription.batch_size,
-                                       WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
+        received = sqs.receive_message(
+            QueueUrl=subscription.queue_url,
+            MaxNumberOfMessages=subscription.batch_size,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+        ).get("Messages", [])
         if not received:
             continue
         delivered = True
@@ -38,11 +42,14 @@ def deliver_round(sqs: Any, subscriptions: list[Subscription], twice: bool = Fal
             response = subscription.handler(event, None)
             if twice:
                 subscription.handler(event, None)
-        except Exception:  # noqa: BLE001 - a failed invocation: every record returns after its timeout
+        except Exception:
             continue
         failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
-        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                for i, m in enumerate(received) if m["MessageId"] not in failed]
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(received)
+            if m["MessageId"] not in failed
+        ]
         if done:
             sqs.delete_message_batch(QueueUrl=subscription.queue_url, Entries=done)
     return delivered

@@ -9,8 +9,10 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 
-def api_event(method: str, url: str, body: Any, route_method: str, pattern: str) -> dict[str, Any] | None:
-    """The proxy event for ``method url`` if the route ``route_method pattern`` matches, else None."""
+def api_event(
+    method: str, url: str, body: Any, route_method: str, pattern: str
+) -> dict[str, Any] | None:
+    """The proxy event for ``method url`` if route ``route_method pattern`` matches, else None."""
     split = urlsplit(url)
     names = re.findall(r"{(\w+)}", pattern)
     regex = "^" + re.sub(r"{\w+}", "([^/]+)", pattern) + "$"
@@ -19,16 +21,25 @@ def api_event(method: str, url: str, body: Any, route_method: str, pattern: str)
         return None
     query = dict(parse_qsl(split.query)) or None
     return {
-        "resource": pattern, "path": split.path, "httpMethod": method.upper(),
-        "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {},
+        "resource": pattern,
+        "path": split.path,
+        "httpMethod": method.upper(),
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": dict(zip(names, match.groups(), strict=True)) or None,
-        "stageVariables": None, "isBase64Encoded": False,
+        "stageVariables": None,
+        "isBase64Encoded": False,
         "body": json.dumps(body) if body is not None else None,
-        "requestContext": {"resourcePath": pattern, "httpMethod": method.upper(), "stage": "v1",
-                           "path": f"/v1{split.path}", "requestId": str(uuid.uuid4()),
-                           "identity": {"sourceIp": "127.0.0.1"}},
+        "requestContext": {
+            "resourcePath": pattern,
+            "httpMethod": method.upper(),
+            "stage": "v1",
+            "path": f"/v1{split.path}",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
     }
 
 

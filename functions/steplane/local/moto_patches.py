@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +22,13 @@ _MOTO_LOCK = threading.RLock()
 @contextmanager
 def patched_moto(clock: VirtualClock) -> Iterator[None]:
     """Apply the patches for the duration of the block."""
-    import moto.sqs.models as sqs_models  # noqa: PLC0415 - moto is a local-only dependency
-    from moto.core.botocore_stubber import BotocoreStubber  # noqa: PLC0415
+    # moto is a local-only dependency, imported here so the Lambda bundle never needs it;
+    # its module-level clock functions are private, hence the untyped module handle.
+    sqs_models: Any = importlib.import_module("moto.sqs.models")
+    stubber: Any = importlib.import_module("moto.core.botocore_stubber").BotocoreStubber
 
-    saved = (sqs_models.unix_time_millis, sqs_models.unix_time, BotocoreStubber.__call__)
-    original_call = BotocoreStubber.__call__
+    saved = (sqs_models.unix_time_millis, sqs_models.unix_time, stubber.__call__)
+    original_call = stubber.__call__
 
     def locked_call(self: Any, *args: Any, **kwargs: Any) -> Any:
         with _MOTO_LOCK:
@@ -33,11 +36,11 @@ def patched_moto(clock: VirtualClock) -> Iterator[None]:
 
     sqs_models.unix_time_millis = lambda *_: clock.epoch_seconds() * 1000.0
     sqs_models.unix_time = lambda *_: clock.epoch_seconds()
-    BotocoreStubber.__call__ = locked_call  # type: ignore[method-assign]
+    stubber.__call__ = locked_call
     try:
         yield
     finally:
-        sqs_models.unix_time_millis, sqs_models.unix_time, BotocoreStubber.__call__ = saved
+        sqs_models.unix_time_millis, sqs_models.unix_time, stubber.__call__ = saved
 
 
 def next_message_due(account_id: str, region: str) -> datetime | None:

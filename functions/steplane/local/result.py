@@ -27,8 +27,14 @@ class ExecutionResult:
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` shape of ``steplane run``."""
-        return {"executionId": self.execution_id, "status": self.status, "output": self.output,
-                "error": self.error, "cause": self.cause, "history": self.history}
+        return {
+            "executionId": self.execution_id,
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+            "history": self.history,
+        }
 
 
 def result_of(store: ExecutionStore, execution_id: str) -> ExecutionResult:
@@ -44,6 +50,11 @@ def result_of(store: ExecutionStore, execution_id: str) -> ExecutionResult:
         token = page.next_token
         if token is None:
             break
-    return ExecutionResult(head.execution_id, head.status.value,
-                           head.data if head.status.value == "SUCCEEDED" else None,
-                           head.error, head.cause, events)
+    return ExecutionResult(
+        head.execution_id,
+        head.status.value,
+        head.data if head.status.value == "SUCCEEDED" else None,
+        head.error,
+        head.cause,
+        events,
+    )

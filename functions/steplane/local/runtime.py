@@ -25,13 +25,22 @@ from steplane.local.delivery import Subscription, deliver_round
 from steplane.local.http import api_event, parse_response
 from steplane.local.moto_patches import next_message_due, patched_moto
 from steplane.local.result import ExecutionResult, StalledError, result_of
-from steplane.local.template import Template, find_template, function_environment, load_template, provision
+from steplane.local.template import (
+    Template,
+    find_template,
+    function_environment,
+    load_template,
+    provision,
+)
 from steplane.worker.client import WorkerClient
 from steplane.worker.runner import make_lambda_handler
 
 _LOCAL_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }
 ENGINE_HANDLERS = "steplane.handlers."
 
@@ -39,8 +48,14 @@ ENGINE_HANDLERS = "steplane.handlers."
 class LocalRuntime:
     """Runs workflows locally on the real engine handlers. Use as a context manager."""
 
-    def __init__(self, template: str | Path | None = None, *, region: str = "us-east-1",
-                 start_time: datetime | None = None, deliver_twice: bool = False) -> None:
+    def __init__(
+        self,
+        template: str | Path | None = None,
+        *,
+        region: str = "us-east-1",
+        start_time: datetime | None = None,
+        deliver_twice: bool = False,
+    ) -> None:
         self.template: Template = load_template(template or find_template())
         self.region = region
         self.clock = VirtualClock(start_time)
@@ -84,14 +99,22 @@ class LocalRuntime:
             for route in spec.api_events:
                 self._routes.append((route.method.upper(), route.path, handler))
             task_queues.update(_task_queue_urls(env))
-            self.worker.configure(result_queue_url=env["TASK_RESULT_QUEUE_URL"], bus=SqsMessageBus(self.sqs))
+            self.worker.configure(
+                result_queue_url=env["TASK_RESULT_QUEUE_URL"], bus=SqsMessageBus(self.sqs)
+            )
         worker_handler = make_lambda_handler(self.worker)
         for url in sorted(task_queues):
-            self._subscriptions.append(Subscription(url, _arn_of(url, self.region), worker_handler, 10))
+            self._subscriptions.append(
+                Subscription(url, _arn_of(url, self.region), worker_handler, 10)
+            )
 
-    def _subscribe(self, queue_logical_id: str, handler: Callable[..., dict[str, Any]], batch_size: int) -> None:
+    def _subscribe(
+        self, queue_logical_id: str, handler: Callable[..., dict[str, Any]], batch_size: int
+    ) -> None:
         url = self.resources.ref(queue_logical_id)
-        self._subscriptions.append(Subscription(url, self.resources.get_att(queue_logical_id, "Arn"), handler, batch_size))
+        self._subscriptions.append(
+            Subscription(url, self.resources.get_att(queue_logical_id, "Arn"), handler, batch_size)
+        )
 
     def _new_id(self) -> str:
         self._ids += 1
@@ -103,24 +126,43 @@ class LocalRuntime:
         return next(iter(self._deps.values())).store
 
     # -- the public contract ---------------------------------------------------
-    def register(self, route: str, action_or_fn: str | Callable[..., Any], fn: Callable[..., Any] | None = None) -> None:
+    def register(
+        self,
+        route: str,
+        action_or_fn: str | Callable[..., Any],
+        fn: Callable[..., Any] | None = None,
+    ) -> None:
         """Register ``fn(task_input, context)`` for Service + Action, or for a Resource."""
         self.worker.register(route, action_or_fn, fn)
 
     def publish(self, definition: DefinitionSource, workflow: str | None = None) -> str:
         """Store a definition and point a workflow name at it; returns the workflow name."""
         loaded = load_definition(definition)
-        name = workflow or loaded.name or (Path(definition).stem if isinstance(definition, Path | str)
-                                           and not str(definition).lstrip().startswith("{") else None)
+        name = (
+            workflow
+            or loaded.name
+            or (
+                Path(definition).stem
+                if isinstance(definition, Path | str)
+                and not str(definition).lstrip().startswith("{")
+                else None
+            )
+        )
         name = name or f"workflow-{loaded.hash[:12]}"
         self.store.put_definition(loaded)
         self.store.publish(name, loaded.hash)
         return name
 
-    def start(self, definition: DefinitionSource, input: Any = None, name: str | None = None) -> str:  # noqa: A002
-        """Publish ``definition`` and start it through ``POST /executions``; returns the execution id."""
+    def start(
+        self, definition: DefinitionSource, input: Any = None, name: str | None = None
+    ) -> str:
+        """Publish ``definition``, start it via ``POST /executions``; return the execution id."""
         workflow = self.publish(definition)
-        body = {"workflow": workflow, "input": {} if input is None else input, **({"name": name} if name else {})}
+        body = {
+            "workflow": workflow,
+            "input": {} if input is None else input,
+            **({"name": name} if name else {}),
+        }
         status, response = self.http("POST", "/executions", body)
         if status not in (200, 201):
             raise RuntimeError(f"start failed with HTTP {status}: {response}")
@@ -134,8 +176,13 @@ class LocalRuntime:
                 return parse_response(handler(event, None))
         return 404, {"message": f"no route for {method} {path}"}
 
-    def run_until_complete(self, execution_id: str, *, max_rounds: int = 100_000,
-                           progress: Callable[[dict[str, Any]], None] | None = None) -> ExecutionResult:
+    def run_until_complete(
+        self,
+        execution_id: str,
+        *,
+        max_rounds: int = 100_000,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> ExecutionResult:
         """Deliver messages and skip time until the execution stops; return its result."""
         seen = 0
         for _ in range(max_rounds):
@@ -168,7 +215,9 @@ class LocalRuntime:
         return True
 
 
-def _bind(handle: Callable[..., dict[str, Any]], deps: Dependencies) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def _bind(
+    handle: Callable[..., dict[str, Any]], deps: Dependencies
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     return lambda event, context: handle(event, context, deps)
 
 

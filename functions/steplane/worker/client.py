@@ -11,8 +11,8 @@ fails with its class name as the error and its message as the cause.
 from __future__ import annotations
 
 import os
-from contextvars import ContextVar
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,19 +40,30 @@ _CURRENT_ATTEMPT: ContextVar[_Attempt | None] = ContextVar("steplane_attempt", d
 class WorkerClient:
     """Holds task handlers and runs them. One per process is usual (see ``workflow_client``)."""
 
-    def __init__(self, result_queue_url: str | None = None, bus: MessageBus | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        result_queue_url: str | None = None,
+        bus: MessageBus | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._handlers: dict[tuple[str | None, str], TaskHandler] = {}
         self._result_queue_url = result_queue_url
         self._bus = bus
         self.clock: Clock = clock or SystemClock()
 
     # -- registration ----------------------------------------------------------
-    def register_task_handler(self, action: str, fn: Callable[[TaskContext], Any], service: str | None = None) -> None:
+    def register_task_handler(
+        self, action: str, fn: Callable[[TaskContext], Any], service: str | None = None
+    ) -> None:
         """Register the founding shape ``fn(task_context)`` for ``action`` (of any service)."""
         self._handlers[(service, action)] = fn
 
-    def register(self, route: str, action_or_fn: str | Callable[..., Any], fn: Callable[..., Any] | None = None) -> None:
+    def register(
+        self,
+        route: str,
+        action_or_fn: str | Callable[..., Any],
+        fn: Callable[..., Any] | None = None,
+    ) -> None:
         """Register ``fn(task_input, context)`` for a Service + Action, or for a Resource.
 
         ``register("AuthService", "createUser", fn)`` or ``register("arn:...:function:Echo", fn)``.
@@ -69,7 +80,9 @@ class WorkerClient:
 
     def handler_for(self, message: TaskMessage) -> TaskHandler | None:
         """The handler for a task: by service and action first, then by action alone."""
-        return self._handlers.get((message.route, message.action)) or self._handlers.get((None, message.action))
+        return self._handlers.get((message.route, message.action)) or self._handlers.get(
+            (None, message.action)
+        )
 
     # -- reporting -------------------------------------------------------------
     def complete_task(self, task_id: str, output: Any = None) -> None:
@@ -78,7 +91,9 @@ class WorkerClient:
 
     def fail_task(self, task_id: str, message: str = "", error: str = "States.TaskFailed") -> None:
         """Report failure: ``error`` is what Retry/Catch match, ``message`` becomes the Cause."""
-        self._report(TaskResultMessage(task_token=task_id, status="FAILED", error=error, cause=message))
+        self._report(
+            TaskResultMessage(task_token=task_id, status="FAILED", error=error, cause=message)
+        )
 
     def _report(self, result: TaskResultMessage) -> None:
         attempt = _CURRENT_ATTEMPT.get()
@@ -94,21 +109,34 @@ class WorkerClient:
         started = self.clock.now()
         handler = self.handler_for(message)
         if handler is None:
-            return TaskResultMessage(task_token=message.task_token, status="FAILED", error=HANDLER_NOT_FOUND,
-                                     cause=f"no handler is registered for action {message.action!r}",
-                                     started_at=started)
+            return TaskResultMessage(
+                task_token=message.task_token,
+                status="FAILED",
+                error=HANDLER_NOT_FOUND,
+                cause=f"no handler is registered for action {message.action!r}",
+                started_at=started,
+            )
         attempt = _Attempt()
         reset = _CURRENT_ATTEMPT.set(attempt)
         try:
             returned = handler(TaskContext(message))
             result = attempt.reported.get(message.task_token) or TaskResultMessage(
-                task_token=message.task_token, status="SUCCEEDED", output=returned)
+                task_token=message.task_token, status="SUCCEEDED", output=returned
+            )
         except TaskFailed as failure:
-            result = TaskResultMessage(task_token=message.task_token, status="FAILED",
-                                       error=failure.error, cause=failure.cause)
+            result = TaskResultMessage(
+                task_token=message.task_token,
+                status="FAILED",
+                error=failure.error,
+                cause=failure.cause,
+            )
         except Exception as error:  # any handler exception fails the task, as Lambda errors do
             result = attempt.reported.get(message.task_token) or TaskResultMessage(
-                task_token=message.task_token, status="FAILED", error=type(error).__name__, cause=str(error))
+                task_token=message.task_token,
+                status="FAILED",
+                error=type(error).__name__,
+                cause=str(error),
+            )
         finally:
             _CURRENT_ATTEMPT.reset(reset)
         return result.model_copy(update={"started_at": started})
@@ -118,8 +146,12 @@ class WorkerClient:
         bus, queue_url = self._bus_and_queue()
         bus.send([OutboundMessage(queue_url=queue_url, body=r.to_json()) for r in results])
 
-    def configure(self, result_queue_url: str | None = None, bus: MessageBus | None = None,
-                  clock: Clock | None = None) -> None:
+    def configure(
+        self,
+        result_queue_url: str | None = None,
+        bus: MessageBus | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         """Point the client at a result queue, a bus or a clock (the local runtime does this)."""
         self._result_queue_url = result_queue_url or self._result_queue_url
         self._bus = bus or self._bus
@@ -134,5 +166,7 @@ class WorkerClient:
             self._bus = SqsMessageBus(boto3.client("sqs"))
         queue_url = self._result_queue_url or environ.get("TASK_RESULT_QUEUE_URL")
         if not queue_url:
-            raise RuntimeError("no result queue: set TASK_RESULT_QUEUE_URL or call configure(result_queue_url=...)")
+            raise RuntimeError(
+                "no result queue: set TASK_RESULT_QUEUE_URL or call configure(result_queue_url=...)"
+            )
         return self._bus, queue_url

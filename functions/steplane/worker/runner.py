@@ -48,31 +48,53 @@ def task_queue_urls(environ: Mapping[str, str] = os.environ) -> list[str]:
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str = "") -> dict[str, Any]:
     """Shape received SQS messages as the Lambda event an SQS trigger would deliver."""
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-        "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn, "awsRegion": queue_arn.split(":")[3] if queue_arn.count(":") > 3 else "",
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": queue_arn.split(":")[3] if queue_arn.count(":") > 3 else "",
+            }
+            for m in messages
+        ]
+    }
 
 
 def poll_once(client: WorkerClient, sqs: Any, queue_url: str, wait_seconds: int = 20) -> int:
     """Receive one batch from ``queue_url``, run it, delete what succeeded. Returns the count."""
-    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
-                                   AttributeNames=["All"]).get("Messages", [])
+    received = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=wait_seconds,
+        AttributeNames=["All"],
+    ).get("Messages", [])
     if not received:
         return 0
     response = make_lambda_handler(client)(sqs_event(received), None)
     failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-    done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-            for i, m in enumerate(received) if m["MessageId"] not in failed]
+    done = [
+        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+        for i, m in enumerate(received)
+        if m["MessageId"] not in failed
+    ]
     if done:
         sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
     return len(received)
 
 
-def start_polling(client: WorkerClient, queue_urls: list[str] | None = None, sqs: Any = None,
-                  wait_seconds: int | None = None, stop_after_idle_polls: int | None = None) -> None:
+def start_polling(
+    client: WorkerClient,
+    queue_urls: list[str] | None = None,
+    sqs: Any = None,
+    wait_seconds: int | None = None,
+    stop_after_idle_polls: int | None = None,
+) -> None:
     """Poll task queues and run tasks until interrupted (or after N empty polls in a row).
 
     The environment can set what the arguments do not: ``STEPLANE_POLL_QUEUE_URLS``,
@@ -89,7 +111,11 @@ def start_polling(client: WorkerClient, queue_urls: list[str] | None = None, sqs
     if not urls:
         raise RuntimeError("no task queue to poll: set TASK_QUEUE_URLS or STEPLANE_POLL_QUEUE_URLS")
     limit_text = os.environ.get("STEPLANE_STOP_AFTER_IDLE_POLLS")
-    limit = stop_after_idle_polls if stop_after_idle_polls is not None else (int(limit_text) if limit_text else None)
+    limit = (
+        stop_after_idle_polls
+        if stop_after_idle_polls is not None
+        else (int(limit_text) if limit_text else None)
+    )
     idle = 0
     try:
         while limit is None or idle < limit:

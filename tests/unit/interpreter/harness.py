@@ -9,7 +9,7 @@ from steplane.definition.loader import Definition, load_definition
 from steplane.execution import Execution
 from steplane.interpreter.decisions import Decision, DispatchTask, Transition, WakeAt
 from steplane.interpreter.engine import decide
-from steplane.interpreter.signals import Begin, TaskResult, Wake
+from steplane.interpreter.signals import Begin, TaskResult
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -38,10 +38,14 @@ class Driver:
         return self.apply(Begin({} if data is None else data))
 
     def succeed(self, output: Any = None) -> Decision:
-        return self.apply(TaskResult(self.head.version, self.head.task_nonce or "", self.now, output))
+        return self.apply(
+            TaskResult(self.head.version, self.head.task_nonce or "", self.now, output)
+        )
 
     def fail(self, error: str, cause: str = "") -> Decision:
-        return self.apply(TaskResult(self.head.version, self.head.task_nonce or "", self.now, None, error, cause))
+        return self.apply(
+            TaskResult(self.head.version, self.head.task_nonce or "", self.now, None, error, cause)
+        )
 
     def commands(self) -> tuple[Any, ...]:
         assert isinstance(self.last, Transition)
@@ -67,7 +71,12 @@ class Driver:
 def task_machine(**task: Any) -> dict[str, Any]:
     """One ASL Task ``Work`` (extra fields from ``task``) with a ``Caught`` Pass after it."""
     states: dict[str, Any] = {
-        "Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:Work", "End": True, **task},
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:1:function:Work",
+            "End": True,
+            **task,
+        },
     }
     if "Catch" in task:
         states["Caught"] = {"Type": "Pass", "End": True}

@@ -6,6 +6,7 @@ import pytest
 
 from steplane.execution import ExecutionStatus
 from steplane.interpreter.decisions import Ignore
+from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
 from tests.unit.interpreter.harness import Driver, task_machine
 
 
@@ -35,10 +36,14 @@ def test_max_attempts_zero_never_retries():
 
 
 def test_first_matching_retrier_is_used_and_keeps_its_own_count():
-    run = Driver(task_machine(Retry=[
-        {"ErrorEquals": ["A"], "MaxAttempts": 1, "IntervalSeconds": 1},
-        {"ErrorEquals": ["States.ALL"], "MaxAttempts": 5, "IntervalSeconds": 7},
-    ]))
+    run = Driver(
+        task_machine(
+            Retry=[
+                {"ErrorEquals": ["A"], "MaxAttempts": 1, "IntervalSeconds": 1},
+                {"ErrorEquals": ["States.ALL"], "MaxAttempts": 5, "IntervalSeconds": 7},
+            ]
+        )
+    )
     run.begin()
     run.fail("A")
     assert run.dispatch().delay_seconds == 1
@@ -50,10 +55,12 @@ def test_first_matching_retrier_is_used_and_keeps_its_own_count():
 
 
 def test_retry_is_consulted_before_catch():
-    run = Driver(task_machine(
-        Retry=[{"ErrorEquals": ["E"], "MaxAttempts": 1}],
-        Catch=[{"ErrorEquals": ["E"], "Next": "Caught"}],
-    ))
+    run = Driver(
+        task_machine(
+            Retry=[{"ErrorEquals": ["E"], "MaxAttempts": 1}],
+            Catch=[{"ErrorEquals": ["E"], "Next": "Caught"}],
+        )
+    )
     run.begin()
     run.fail("E")
     assert run.head.state == "Work"  # retried, not caught
@@ -63,7 +70,11 @@ def test_retry_is_consulted_before_catch():
 
 
 def test_catch_result_path_places_error_output_into_the_input():
-    run = Driver(task_machine(Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught", "ResultPath": "$.failure"}]))
+    run = Driver(
+        task_machine(
+            Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught", "ResultPath": "$.failure"}]
+        )
+    )
     run.begin({"order": 7})
     run.fail("Oops", "it broke")
     assert run.head.data == {"order": 7, "failure": {"Error": "Oops", "Cause": "it broke"}}
@@ -80,7 +91,11 @@ def test_unhandled_error_fails_the_execution_with_error_and_cause():
 
 def test_states_all_does_not_catch_states_runtime():
     # "A retry or catch on States.ALL won't catch States.Runtime errors."
-    run = Driver(task_machine(OutputPath="$.missing", Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]))
+    run = Driver(
+        task_machine(
+            OutputPath="$.missing", Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
+        )
+    )
     run.begin()
     run.succeed({"present": 1})
     assert run.head.status is ExecutionStatus.FAILED
@@ -89,13 +104,20 @@ def test_states_all_does_not_catch_states_runtime():
 
 def test_task_failed_matches_any_error_except_timeout():
     # "States.TaskFailed ... matches any known error name except for States.Timeout."
-    run = Driver(task_machine(TimeoutSeconds=10, Catch=[{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}]))
+    run = Driver(
+        task_machine(
+            TimeoutSeconds=10, Catch=[{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}]
+        )
+    )
     run.begin()
     run.fail("Anything")
     assert run.head.status is ExecutionStatus.SUCCEEDED
-    timed = Driver(task_machine(TimeoutSeconds=10, Catch=[{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}]))
+    timed = Driver(
+        task_machine(
+            TimeoutSeconds=10, Catch=[{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}]
+        )
+    )
     timed.begin()
-    from steplane.interpreter.signals import Wake, WakePurpose
 
     timed.advance(10)
     timed.apply(Wake(timed.head.version, WakePurpose.TIMEOUT))
@@ -104,8 +126,19 @@ def test_task_failed_matches_any_error_except_timeout():
 
 
 def test_max_delay_seconds_caps_the_backoff():
-    run = Driver(task_machine(Retry=[{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "BackoffRate": 10,
-                                      "MaxAttempts": 4, "MaxDelaySeconds": 150}]))
+    run = Driver(
+        task_machine(
+            Retry=[
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "IntervalSeconds": 10,
+                    "BackoffRate": 10,
+                    "MaxAttempts": 4,
+                    "MaxDelaySeconds": 150,
+                }
+            ]
+        )
+    )
     run.begin()
     delays = []
     for _ in range(4):
@@ -115,8 +148,16 @@ def test_max_delay_seconds_caps_the_backoff():
 
 
 def test_full_jitter_draws_below_the_backoff_and_is_reproducible():
-    machine = task_machine(Retry=[{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 100, "MaxAttempts": 3,
-                                   "JitterStrategy": "FULL"}])
+    machine = task_machine(
+        Retry=[
+            {
+                "ErrorEquals": ["States.ALL"],
+                "IntervalSeconds": 100,
+                "MaxAttempts": 3,
+                "JitterStrategy": "FULL",
+            }
+        ]
+    )
     first, second = Driver(machine), Driver(machine)
     for run in (first, second):
         run.begin()
@@ -141,7 +182,6 @@ def test_result_for_an_old_attempt_is_ignored():
     run.begin()
     old_version, old_nonce = run.head.version, run.head.task_nonce
     run.fail("E")
-    from steplane.interpreter.signals import TaskResult
 
     decision = run.apply(TaskResult(old_version, old_nonce or "", None, {"late": True}))
     assert isinstance(decision, Ignore)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from steplane.definition.model import STATE_TYPES
 from steplane.execution import ExecutionStatus
-from steplane.interpreter.decisions import DispatchTask, Rearm, Transition, WakeAt
+from steplane.interpreter.decisions import DispatchTask, Ignore, Rearm, Transition, WakeAt
 from steplane.interpreter.engine import MAX_STATES_PER_DECISION
 from steplane.interpreter.signals import Wake, WakePurpose
 from steplane.interpreter.states import ENTER
@@ -18,14 +18,22 @@ def test_registry_covers_every_state_type():
 
 
 def test_pass_and_choice_chain_runs_inside_one_decision_without_messages():
-    run = Driver({"StartAt": "A", "States": {
-        "A": {"Type": "Pass", "Result": {"n": 3}, "ResultPath": "$.p", "Next": "B"},
-        "B": {"Type": "Choice", "Choices": [{"Variable": "$.p.n", "NumericGreaterThan": 2, "Next": "C"}],
-              "Default": "D"},
-        "C": {"Type": "Pass", "Result": "big", "ResultPath": "$.size", "Next": "E"},
-        "D": {"Type": "Fail", "Error": "Small"},
-        "E": {"Type": "Succeed", "OutputPath": "$.size"},
-    }})
+    run = Driver(
+        {
+            "StartAt": "A",
+            "States": {
+                "A": {"Type": "Pass", "Result": {"n": 3}, "ResultPath": "$.p", "Next": "B"},
+                "B": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.p.n", "NumericGreaterThan": 2, "Next": "C"}],
+                    "Default": "D",
+                },
+                "C": {"Type": "Pass", "Result": "big", "ResultPath": "$.size", "Next": "E"},
+                "D": {"Type": "Fail", "Error": "Small"},
+                "E": {"Type": "Succeed", "OutputPath": "$.size"},
+            },
+        }
+    )
     decision = run.begin({"id": 1})
     assert isinstance(decision, Transition)
     assert decision.commands == ()
@@ -35,45 +43,81 @@ def test_pass_and_choice_chain_runs_inside_one_decision_without_messages():
 
 
 def test_choice_without_match_or_default_fails_with_no_choice_matched():
-    run = Driver({"StartAt": "C", "States": {
-        "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "StringEquals": "y", "Next": "Done"}]},
-        "Done": {"Type": "Succeed"},
-    }})
+    run = Driver(
+        {
+            "StartAt": "C",
+            "States": {
+                "C": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.x", "StringEquals": "y", "Next": "Done"}],
+                },
+                "Done": {"Type": "Succeed"},
+            },
+        }
+    )
     run.begin({"x": "z"})
     assert (run.head.status, run.head.error) == (ExecutionStatus.FAILED, "States.NoChoiceMatched")
 
 
 def test_choice_on_a_missing_variable_is_a_runtime_error():
-    run = Driver({"StartAt": "C", "States": {
-        "C": {"Type": "Choice", "Choices": [{"Variable": "$.absent", "StringEquals": "y", "Next": "Done"}],
-              "Default": "Done"},
-        "Done": {"Type": "Succeed"},
-    }})
+    run = Driver(
+        {
+            "StartAt": "C",
+            "States": {
+                "C": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.absent", "StringEquals": "y", "Next": "Done"}],
+                    "Default": "Done",
+                },
+                "Done": {"Type": "Succeed"},
+            },
+        }
+    )
     run.begin({"x": 1})
     assert (run.head.status, run.head.error) == (ExecutionStatus.FAILED, "States.Runtime")
 
 
 def test_pass_result_path_null_discards_the_result():
-    run = Driver({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "ResultPath": None, "End": True}}})
+    run = Driver(
+        {
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "Result": 1, "ResultPath": None, "End": True}},
+        }
+    )
     run.begin({"keep": True})
     assert run.head.data == {"keep": True}
 
 
 def test_input_path_null_gives_the_state_an_empty_object():
-    run = Driver({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": None, "End": True}}})
+    run = Driver(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": None, "End": True}}}
+    )
     run.begin({"dropped": True})
     assert run.head.data == {}
 
 
 def test_fail_state_ends_the_execution_with_its_error_and_cause():
-    run = Driver({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "because"}}})
+    run = Driver(
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "because"}}}
+    )
     run.begin()
-    assert (run.head.status, run.head.error, run.head.cause) == (ExecutionStatus.FAILED, "Nope", "because")
+    assert (run.head.status, run.head.error, run.head.cause) == (
+        ExecutionStatus.FAILED,
+        "Nope",
+        "because",
+    )
 
 
 def test_wait_parks_until_due_rearms_when_early_and_continues_after():
-    run = Driver({"StartAt": "W", "States": {
-        "W": {"Type": "Wait", "Seconds": 3600, "Next": "Done"}, "Done": {"Type": "Succeed"}}})
+    run = Driver(
+        {
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+                "Done": {"Type": "Succeed"},
+            },
+        }
+    )
     run.begin({"a": 1})
     wake = run.wake_at()
     assert wake.due_at == T0 + timedelta(hours=1)
@@ -87,10 +131,16 @@ def test_wait_parks_until_due_rearms_when_early_and_continues_after():
 
 
 def test_wait_seconds_path_and_timestamp_path():
-    run = Driver({"StartAt": "W", "States": {
-        "W": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "V"},
-        "V": {"Type": "Wait", "TimestampPath": "$.until", "Next": "Done"},
-        "Done": {"Type": "Succeed"}}})
+    run = Driver(
+        {
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "V"},
+                "V": {"Type": "Wait", "TimestampPath": "$.until", "Next": "Done"},
+                "Done": {"Type": "Succeed"},
+            },
+        }
+    )
     run.begin({"delay": 10, "until": "2026-01-01T01:00:00Z"})
     assert run.wake_at().due_at == T0 + timedelta(seconds=10)
     run.advance(10)
@@ -99,7 +149,9 @@ def test_wait_seconds_path_and_timestamp_path():
 
 
 def test_wait_seconds_path_that_is_not_a_number_is_a_runtime_error():
-    run = Driver({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.d", "End": True}}})
+    run = Driver(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.d", "End": True}}}
+    )
     run.begin({"d": "soon"})
     assert run.head.error == "States.Runtime"
 
@@ -110,15 +162,26 @@ def test_wake_for_a_past_version_is_ignored():
     run.advance(5)
     run.apply(Wake(run.head.version, WakePurpose.WAIT))
     assert run.head.status is ExecutionStatus.SUCCEEDED
-    from steplane.interpreter.decisions import Ignore
 
     assert isinstance(run.apply(Wake(1, WakePurpose.WAIT)), Ignore)
 
 
 def test_task_data_flow_input_path_result_path_output_path():
-    run = Driver({"StartAt": "T", "States": {"T": {
-        "Type": "Task", "Resource": "r", "InputPath": "$.args", "ResultPath": "$.result",
-        "OutputPath": "$.result", "End": True}}})
+    run = Driver(
+        {
+            "StartAt": "T",
+            "States": {
+                "T": {
+                    "Type": "Task",
+                    "Resource": "r",
+                    "InputPath": "$.args",
+                    "ResultPath": "$.result",
+                    "OutputPath": "$.result",
+                    "End": True,
+                }
+            },
+        }
+    )
     run.begin({"args": {"x": 1}, "other": 2})
     assert run.dispatch().input == {"x": 1}
     run.succeed({"y": 2})
@@ -126,11 +189,20 @@ def test_task_data_flow_input_path_result_path_output_path():
 
 
 def test_a_pass_loop_yields_after_the_state_cap_and_continues_on_wake():
-    run = Driver({"StartAt": "Loop", "States": {
-        "Loop": {"Type": "Pass", "Next": "Check"},
-        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "BooleanEquals": True, "Next": "Done"}],
-                  "Default": "Loop"},
-        "Done": {"Type": "Succeed"}}})
+    run = Driver(
+        {
+            "StartAt": "Loop",
+            "States": {
+                "Loop": {"Type": "Pass", "Next": "Check"},
+                "Check": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.stop", "BooleanEquals": True, "Next": "Done"}],
+                    "Default": "Loop",
+                },
+                "Done": {"Type": "Succeed"},
+            },
+        }
+    )
     run.begin({"stop": False})
     assert run.head.status is ExecutionStatus.RUNNING
     assert run.wake_at().purpose is WakePurpose.CONTINUE
@@ -149,5 +221,10 @@ def test_begin_dispatches_the_first_task_of_the_founding_workflow(onboarding_pat
     run.begin({"email": "a@b.c"})
     task = run.dispatch()
     assert isinstance(task, DispatchTask)
-    assert (task.route, task.action, task.attempt, task.input) == ("AuthService", "createUser", 1, {"email": "a@b.c"})
+    assert (task.route, task.action, task.attempt, task.input) == (
+        "AuthService",
+        "createUser",
+        1,
+        {"email": "a@b.c"},
+    )
     assert run.event_types() == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled"]

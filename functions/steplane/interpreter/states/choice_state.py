@@ -16,5 +16,8 @@ def enter(name: str, state: ChoiceState, raw_input: Json, run: Run) -> Step:
     effective = apply_input_path(raw_input, state.input_path)
     chosen = select_next(run.definition.branches.get(name, ()), effective) or state.default
     if chosen is None:
-        return Fail(StatesError.NO_CHOICE_MATCHED, f"no Choices rule matched in state {name!r} and it has no Default")
+        return Fail(
+            StatesError.NO_CHOICE_MATCHED,
+            f"no Choices rule matched in state {name!r} and it has no Default",
+        )
     return Goto(chosen, apply_output_path(effective, state.output_path))

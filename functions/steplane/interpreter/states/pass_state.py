@@ -14,5 +14,7 @@ def enter(name: str, state: PassState, raw_input: Json, run: Run) -> Step:
     effective = apply_input_path(raw_input, state.input_path)
     result = state.result if state.has_result else effective
     # ResultPath places the result within the state's original (raw) input.
-    output = apply_output_path(apply_result_path(raw_input, state.result_path, result), state.output_path)
+    output = apply_output_path(
+        apply_result_path(raw_input, state.result_path, result), state.output_path
+    )
     return leave(state.next, output)

@@ -11,4 +11,6 @@ from steplane.jsontypes import Json
 
 def enter(name: str, state: SucceedState, raw_input: Json, run: Run) -> Step:
     """Run a Succeed state: its output (InputPath, then OutputPath) is the execution output."""
-    return Finish(apply_output_path(apply_input_path(raw_input, state.input_path), state.output_path))
+    return Finish(
+        apply_output_path(apply_input_path(raw_input, state.input_path), state.output_path)
+    )

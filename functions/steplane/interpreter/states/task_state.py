@@ -7,7 +7,12 @@ from datetime import timedelta
 
 from steplane.definition.model import TaskState
 from steplane.execution import Execution
-from steplane.interpreter.paths import PathError, apply_input_path, apply_output_path, apply_result_path
+from steplane.interpreter.paths import (
+    PathError,
+    apply_input_path,
+    apply_output_path,
+    apply_result_path,
+)
 from steplane.interpreter.retry import find_catcher, plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Fail, Goto, Park, Step, leave
@@ -21,16 +26,33 @@ def enter(name: str, state: TaskState, raw_input: Json, run: Run) -> Step:
 
 
 def _dispatch(
-    name: str, state: TaskState, run: Run, attempt: int, retry_counts: tuple[int, ...],
-    delay: float, reentry: bool,
+    name: str,
+    state: TaskState,
+    run: Run,
+    *,
+    attempt: int,
+    retry_counts: tuple[int, ...],
+    delay: float,
+    reentry: bool,
 ) -> Park:
     due = run.now + timedelta(seconds=delay) if delay > 0 else None
     start = due or run.now
     timeout = start + timedelta(seconds=state.timeout_seconds) if state.timeout_seconds else None
-    run.emit("TaskScheduled", name, resource=state.route, action=state.action_name,
-             attempt=attempt, delaySeconds=math.ceil(delay))
-    changes = {"attempt": attempt, "retry_counts": retry_counts, "task_nonce": run.nonce(f"task:{attempt}"),
-               "due_at": due, "timeout_at": timeout}
+    run.emit(
+        "TaskScheduled",
+        name,
+        resource=state.route,
+        action=state.action_name,
+        attempt=attempt,
+        delaySeconds=math.ceil(delay),
+    )
+    changes = {
+        "attempt": attempt,
+        "retry_counts": retry_counts,
+        "task_nonce": run.nonce(f"task:{attempt}"),
+        "due_at": due,
+        "timeout_at": timeout,
+    }
     return Park(changes, reentry=reentry)
 
 
@@ -41,10 +63,12 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
         placed = apply_result_path(execution.data, state.result_path, output)
         return leave(state.next, apply_output_path(placed, state.output_path))
     except PathError as error:
-        return fail(name, state, execution, error.error, error.cause, run)
+        return fail(name, state, execution, run, error=error.error, cause=error.cause)
 
 
-def fail(name: str, state: TaskState, execution: Execution, error: str, cause: str | None, run: Run) -> Step:
+def fail(
+    name: str, state: TaskState, execution: Execution, run: Run, *, error: str, cause: str | None
+) -> Step:
     """The attempt failed with ``error``: Retry is consulted first, then Catch.
 
     "When a state reports an error, Step Functions ... first consults the Retry field;
@@ -52,8 +76,15 @@ def fail(name: str, state: TaskState, execution: Execution, error: str, cause: s
     """
     plan = plan_retry(state.retry, execution.retry_counts, error, run.fraction("jitter"))
     if plan is not None:
-        return _dispatch(name, state, run, execution.attempt + 1, plan.retry_counts,
-                         plan.delay_seconds, reentry=False)
+        return _dispatch(
+            name,
+            state,
+            run,
+            attempt=execution.attempt + 1,
+            retry_counts=plan.retry_counts,
+            delay=plan.delay_seconds,
+            reentry=False,
+        )
     catcher = find_catcher(state.catch, error)
     if catcher is None:
         return Fail(error, cause)
@@ -61,6 +92,8 @@ def fail(name: str, state: TaskState, execution: Execution, error: str, cause: s
     # placed into the state's input by the Catcher's ResultPath (default "$").
     error_output = {"Error": error, "Cause": cause or ""}
     try:
-        return Goto(catcher.next, apply_result_path(execution.data, catcher.result_path, error_output))
+        return Goto(
+            catcher.next, apply_result_path(execution.data, catcher.result_path, error_output)
+        )
     except PathError as path_error:
         return Fail(path_error.error, path_error.cause)

@@ -26,7 +26,10 @@ def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
 
 def finish(state: WaitState, raw_input: Json) -> Step:
     """Leave the Wait once its time has come: the output is the (effective) input."""
-    return leave(state.next, apply_output_path(apply_input_path(raw_input, state.input_path), state.output_path))
+    return leave(
+        state.next,
+        apply_output_path(apply_input_path(raw_input, state.input_path), state.output_path),
+    )
 
 
 def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
@@ -38,12 +41,17 @@ def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
     if state.seconds_path is not None:
         seconds = read_path(effective, state.seconds_path)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            return Fail(StatesError.RUNTIME, f"SecondsPath {state.seconds_path!r} gave {seconds!r}, "
-                        "not a non-negative number of seconds")
+            return Fail(
+                StatesError.RUNTIME,
+                f"SecondsPath {state.seconds_path!r} gave {seconds!r}, "
+                "not a non-negative number of seconds",
+            )
         return now + timedelta(seconds=seconds)
     stamp = read_path(effective, state.timestamp_path or "$")
     parsed = parse_timestamp(stamp) if isinstance(stamp, str) else None
     if parsed is None:
-        return Fail(StatesError.RUNTIME, f"TimestampPath {state.timestamp_path!r} gave {stamp!r}, "
-                    "not an RFC 3339 timestamp")
+        return Fail(
+            StatesError.RUNTIME,
+            f"TimestampPath {state.timestamp_path!r} gave {stamp!r}, not an RFC 3339 timestamp",
+        )
     return parsed

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from steplane.definition.loader import load_definition
@@ -96,9 +97,7 @@ def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> in
     return 0 if result.status == "SUCCEEDED" else 1
 
 
-def _offset(event: dict[str, Any], start: Any) -> str:
-    from datetime import datetime  # noqa: PLC0415
-
+def _offset(event: dict[str, Any], start: datetime) -> str:
     seconds = (datetime.fromisoformat(event["timestamp"]) - start).total_seconds()
     return f"{seconds:.0f}s"
 

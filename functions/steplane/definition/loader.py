@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from steplane.definition.choice_rules import ChoiceBranch, parse_choice_branch
@@ -68,18 +68,46 @@ def load_definition(source: DefinitionSource) -> Definition:
         problems.extend(_pydantic_problems(error, normalised))
     branches, choice_problems = _parse_choices(normalised.document)
     problems.extend(choice_problems)
+    semantic: list[Problem] = []
     if machine is not None:
-        problems.extend(check_machine(machine, branches))
+        semantic = check_machine(machine, branches)
+    else:
+        # Structural problems stop the whole model; check what still parses, so one run
+        # reports every cross-reference problem too.
+        partial = _partial_machine(normalised.document)
+        if partial is not None:
+            semantic = check_machine(partial[0], branches, partial[1])
+    problems.extend(Problem(normalised.original_location(p.location), p.message) for p in semantic)
     if problems or machine is None:
         raise DefinitionError(_unique(problems))
     digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
     return Definition(machine, branches, document, digest)
 
 
+_STATE: TypeAdapter[State] = TypeAdapter(State)
+
+
+def _partial_machine(
+    document: dict[str, Any],
+) -> tuple[StateMachine, dict[str, dict[str, Any]]] | None:
+    """The states that validate on their own, and the raw JSON of those that do not."""
+    start_at, states = document.get("StartAt"), document.get("States")
+    if not isinstance(start_at, str) or not isinstance(states, dict):
+        return None
+    valid: dict[str, Any] = {}
+    broken: dict[str, dict[str, Any]] = {}
+    for name, raw in states.items():
+        try:
+            valid[name] = _STATE.validate_python(raw)
+        except ValidationError:
+            broken[name] = raw if isinstance(raw, dict) else {}
+    return StateMachine.model_construct(start_at=start_at, states=valid), broken
+
+
 def _read_document(source: DefinitionSource) -> dict[str, Any]:
     if isinstance(source, Mapping):
         return _expect_object(json.loads(json.dumps(source)))
-    if isinstance(source, str) and source.lstrip().startswith("{"):
+    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
         return _expect_object(_parse_json(source, "the definition text"))
     path = Path(source)
     try:
@@ -148,8 +176,8 @@ def _location(detail: ErrorDetails) -> str:
     # A discriminated union inserts the tag ("Task") after the state name; drop it.
     if len(parts) > 2 and parts[0] == "States" and parts[2] in STATE_TYPES:
         del parts[2]
-    if detail["type"] == "extra_forbidden":
-        return pointer(*parts)
+    if detail["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        parts.append("Type")  # the problem is the state's Type field, not the whole state
     return pointer(*parts)
 
 

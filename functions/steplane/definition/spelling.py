@@ -42,9 +42,14 @@ class Normalised:
     # Pointers into the normalised document whose founding original had no list index:
     # ``/States/X/Retry/0`` was written as ``/States/X/Retry``.
     collapsed: set[str] = field(default_factory=set)
+    # Top-level fields renamed from the founding spelling: ``/StartAt`` was ``/StartState``.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def original_location(self, location: str) -> str:
         """Map a pointer into the normalised document back to where the user wrote it."""
+        for normal, original in self.renamed.items():
+            if location == normal or location.startswith(normal + "/"):
+                return original + location[len(normal) :]
         for prefix in self.collapsed:
             if location == prefix or location.startswith(prefix + "/"):
                 return prefix[: -len("/0")] + location[len(prefix) :]
@@ -60,6 +65,7 @@ def normalise(raw: dict[str, Any]) -> Normalised:
             result.problems.append(Problem("/StartState", "give StartAt or StartState, not both"))
         else:
             doc["StartAt"] = doc.pop("StartState")
+            result.renamed["/StartAt"] = "/StartState"
     _take_query_language("", doc, result)
     states = doc.get("States")
     if isinstance(states, dict):

@@ -6,8 +6,9 @@ add every further problem, so one run reports all of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from steplane.definition.choice_rules import ChoiceBranch
 from steplane.definition.model import (
@@ -29,11 +30,21 @@ _KNOWN_STATES_ERRORS = {e.value for e in StatesError}
 
 
 def check_machine(
-    machine: StateMachine, branches: dict[str, tuple[ChoiceBranch, ...]]
+    machine: StateMachine,
+    branches: dict[str, tuple[ChoiceBranch, ...]],
+    broken: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Problem]:
-    """Return every cross-reference and semantic problem of ``machine``."""
+    """Return every cross-reference and semantic problem of ``machine``.
+
+    ``broken`` holds the raw JSON of states that failed structural validation (their
+    problems are already reported): they still exist as targets, and their raw ``Next``
+    fields still count for reachability, so one broken state does not hide or invent
+    problems elsewhere.
+    """
+    broken = broken or {}
+    names = set(machine.states) | set(broken)
     problems: list[Problem] = []
-    if machine.start_at not in machine.states:
+    if machine.start_at not in names:
         problems.append(Problem("/StartAt", f"start state {machine.start_at!r} does not exist"))
     for name, state in machine.states.items():
         where = pointer("States", name)
@@ -41,30 +52,57 @@ def check_machine(
             problems.append(
                 Problem(where, f"state name is longer than {MAX_STATE_NAME} characters")
             )
-        problems.extend(_check_flow(machine, where, state))
+        problems.extend(_check_flow(names, where, state))
         problems.extend(_check_paths(where, state))
         if isinstance(state, TaskState):
-            problems.extend(_check_task(machine, where, state))
+            problems.extend(_check_task(names, where, state))
         elif isinstance(state, WaitState):
             problems.extend(_check_wait(where, state))
         elif isinstance(state, ChoiceState):
             for index, branch in enumerate(branches.get(name, ())):
-                problems.extend(
-                    _check_target(machine, f"{where}/Choices/{index}/Next", branch.next)
-                )
+                problems.extend(_check_target(names, f"{where}/Choices/{index}/Next", branch.next))
             if state.default is not None:
-                problems.extend(_check_target(machine, f"{where}/Default", state.default))
-    problems.extend(_check_reachable(machine, branches))
+                problems.extend(_check_target(names, f"{where}/Default", state.default))
+    for name, raw in broken.items():
+        problems.extend(_check_raw_state(names, pointer("States", name), raw))
+    problems.extend(_check_reachable(machine, branches, broken))
     return problems
 
 
-def _check_target(machine: StateMachine, where: str, target: str) -> list[Problem]:
-    if target in machine.states:
+def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    """The cross-reference checks that still apply to a state that failed validation."""
+    for key in ("Next", "Default"):
+        if isinstance(raw.get(key), str):
+            yield from _check_target(names, f"{where}/{key}", raw[key])
+    for field in ("Catch", "Choices"):
+        for index, entry in _raw_entries(raw, field):
+            if isinstance(entry.get("Next"), str):
+                yield from _check_target(names, f"{where}/{field}/{index}/Next", entry["Next"])
+    for field in ("Retry", "Catch"):
+        entries = _raw_entries(raw, field)
+        lists = [
+            (index, tuple(entry["ErrorEquals"]))
+            for index, entry in entries
+            if isinstance(entry.get("ErrorEquals"), list)
+            and all(isinstance(e, str) for e in entry["ErrorEquals"])
+        ]
+        yield from _check_error_names(f"{where}/{field}", lists, len(entries))
+
+
+def _raw_entries(raw: Mapping[str, Any], field: str) -> list[tuple[int, Mapping[str, Any]]]:
+    entries = raw.get(field)
+    if not isinstance(entries, list):
+        return []
+    return [(index, entry) for index, entry in enumerate(entries) if isinstance(entry, dict)]
+
+
+def _check_target(names: set[str], where: str, target: str) -> list[Problem]:
+    if target in names:
         return []
     return [Problem(where, f"names state {target!r}, which does not exist")]
 
 
-def _check_flow(machine: StateMachine, where: str, state: object) -> list[Problem]:
+def _check_flow(names: set[str], where: str, state: object) -> list[Problem]:
     if not isinstance(state, TaskState | PassState | WaitState):
         return []
     if state.next is not None and state.end:
@@ -72,7 +110,7 @@ def _check_flow(machine: StateMachine, where: str, state: object) -> list[Proble
     if state.next is None and not state.end:
         return [Problem(where, "has neither Next nor End: true; give exactly one")]
     if state.next is not None:
-        return _check_target(machine, f"{where}/Next", state.next)
+        return _check_target(names, f"{where}/Next", state.next)
     return []
 
 
@@ -96,7 +134,7 @@ def _check_path(where: str, path: str) -> Iterator[Problem]:
         yield Problem(where, f"{path!r} is not a valid reference path: {error}")
 
 
-def _check_task(machine: StateMachine, where: str, task: TaskState) -> Iterator[Problem]:
+def _check_task(names: set[str], where: str, task: TaskState) -> Iterator[Problem]:
     has_service = task.service is not None or task.action is not None
     if task.resource is None and not has_service:
         yield Problem(where, "a Task needs Resource (or Service and Action)")
@@ -111,17 +149,23 @@ def _check_task(machine: StateMachine, where: str, task: TaskState) -> Iterator[
         if retrier.max_delay_seconds is not None and retrier.max_delay_seconds > MAX_DELAY_SECONDS:
             yield Problem(f"{where}/Retry/{index}/MaxDelaySeconds", "is above one year")
     for index, catcher in enumerate(task.catch):
-        yield from _check_target(machine, f"{where}/Catch/{index}/Next", catcher.next)
+        yield from _check_target(names, f"{where}/Catch/{index}/Next", catcher.next)
 
 
 def _check_error_lists(where: str, entries: Sequence[Retrier | Catcher]) -> Iterator[Problem]:
     # "The reserved name States.ALL ... must appear alone in the ErrorEquals array and
     # must appear in the last Retrier/Catcher in the array."
-    for index, entry in enumerate(entries):
-        errors = entry.error_equals
+    lists = [(index, entry.error_equals) for index, entry in enumerate(entries)]
+    yield from _check_error_names(where, lists, len(entries))
+
+
+def _check_error_names(
+    where: str, lists: Sequence[tuple[int, tuple[str, ...]]], count: int
+) -> Iterator[Problem]:
+    for index, errors in lists:
         if StatesError.ALL in errors and len(errors) > 1:
             yield Problem(f"{where}/{index}/ErrorEquals", "States.ALL must appear alone")
-        if StatesError.ALL in errors and index != len(entries) - 1:
+        if StatesError.ALL in errors and index != count - 1:
             yield Problem(f"{where}/{index}/ErrorEquals", "States.ALL must be in the last entry")
         for name in errors:
             if name.startswith("States.") and name not in _KNOWN_STATES_ERRORS:
@@ -181,20 +225,41 @@ def _successors(
         yield catcher.next
 
 
+def _raw_successors(raw: Mapping[str, Any]) -> Iterator[str]:
+    """Best-effort successors of a state that failed validation, read from its JSON."""
+    for key in ("Next", "Default"):
+        if isinstance(raw.get(key), str):
+            yield raw[key]
+    for field in ("Catch", "Choices"):
+        entries = raw.get(field)
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("Next"), str):
+                yield entry["Next"]
+
+
 def _check_reachable(
-    machine: StateMachine, branches: dict[str, tuple[ChoiceBranch, ...]]
+    machine: StateMachine,
+    branches: dict[str, tuple[ChoiceBranch, ...]],
+    broken: Mapping[str, Mapping[str, Any]],
 ) -> list[Problem]:
-    if machine.start_at not in machine.states:
+    names = set(machine.states) | set(broken)
+    if machine.start_at not in names:
         return []
     seen = {machine.start_at}
     frontier = [machine.start_at]
     while frontier:
-        for target in _successors(frontier.pop(), machine, branches):
-            if target in machine.states and target not in seen:
+        current = frontier.pop()
+        successors = (
+            _raw_successors(broken[current])
+            if current in broken
+            else _successors(current, machine, branches)
+        )
+        for target in successors:
+            if target in names and target not in seen:
                 seen.add(target)
                 frontier.append(target)
     return [
         Problem(pointer("States", name), "state is unreachable from StartAt")
-        for name in machine.states
+        for name in [*machine.states, *broken]
         if name not in seen
     ]

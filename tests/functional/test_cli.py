@@ -1,0 +1,72 @@
+"""The ``steplane`` command as the README uses it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from steplane.cli import main
+
+
+def _run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    code = main(["run", *args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_run_json_reports_the_onboarding_tasks_in_order(onboarding_path: Path, capsys) -> None:
+    code, result = _run_json(capsys, str(onboarding_path), "--input", '{"email": "a@example.com"}')
+    assert (code, result["status"]) == (0, "SUCCEEDED")
+    assert set(result) >= {"status", "output", "error", "cause", "history"}
+    entered = [e["state"] for e in result["history"] if e["type"] == "TaskStateEntered"]
+    assert entered == [
+        "CreateUser",
+        "ProvisionResources",
+        "SendWelcomeEmail",
+        "NotifyInternalTeams",
+    ]
+    for event in result["history"]:
+        assert {"type", "timestamp"} <= set(event)
+        datetime.fromisoformat(event["timestamp"])
+    assert result["output"]["email"] == "a@example.com"
+
+
+def test_run_prints_progress_history_and_status(onboarding_path: Path, capsys) -> None:
+    code = main(
+        ["run", str(onboarding_path), "--input", '{"email": "a@b.c", "provisioning_failures": 2}']
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "+      5s  ProvisionResources           TaskFailed" in printed
+    assert "+     15s  ProvisionResources           TaskStateExited" in printed
+    assert "history:" in printed
+    assert "status: SUCCEEDED" in printed
+
+
+def test_a_failed_execution_exits_1_with_its_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "fails.json"
+    path.write_text(
+        json.dumps(
+            {
+                "StartAt": "F",
+                "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "by design"}},
+            }
+        )
+    )
+    code, result = _run_json(capsys, str(path))
+    assert code == 1
+    assert (result["status"], result["error"], result["cause"]) == ("FAILED", "Nope", "by design")
+
+
+def test_bad_input_json_exits_2_naming_the_problem(onboarding_path: Path, capsys) -> None:
+    assert main(["run", str(onboarding_path), "--input", "{email}"]) == 2
+    assert "--input is not valid JSON" in capsys.readouterr().err
+
+
+def test_a_broken_definition_exits_1_before_running(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"StartAt": "A", "States": {}}')
+    assert main(["run", str(path)]) == 1
+    assert "/States" in capsys.readouterr().err

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.definition.loader import load_definition
 from steplane.errors import DefinitionError
 
@@ -28,9 +31,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--json", action="store_true", help="print the result as one JSON document")
     validate = commands.add_parser("validate", help="report every problem in definitions")
     validate.add_argument("files", nargs="+")
+    publish = commands.add_parser(
+        "publish", help="store a definition in a deployed stack's table and name it a workflow"
+    )
+    publish.add_argument("definition")
+    publish.add_argument("--workflow", help="workflow name (default: WorkflowName, else file stem)")
+    publish.add_argument(
+        "--table",
+        default=os.environ.get("EXECUTIONS_TABLE_NAME"),
+        help="the stack's executions table (default: $EXECUTIONS_TABLE_NAME)",
+    )
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args.files)
+    if args.command == "publish":
+        return _publish(args.definition, args.workflow, args.table)
     return _run(args.definition, args.input, args.name, args.json)
 
 
@@ -47,6 +62,25 @@ def _validate(files: list[str]) -> int:
         else:
             print(f"{path}: valid")
     return status
+
+
+def _publish(definition: str, workflow: str | None, table: str | None) -> int:
+    if not table:
+        print("publish needs --table or EXECUTIONS_TABLE_NAME", file=sys.stderr)
+        return 2
+    try:
+        loaded = load_definition(definition)
+    except DefinitionError as error:
+        print(error, file=sys.stderr)
+        return 1
+    import boto3  # noqa: PLC0415 - only this command talks to a real account
+
+    name = workflow or loaded.name or Path(definition).stem
+    store = DynamoDBExecutionStore(boto3.client("dynamodb"), table)
+    store.put_definition(loaded)
+    store.publish(name, loaded.hash)
+    print(f"published {name} -> {loaded.hash}")
+    return 0
 
 
 def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> int:

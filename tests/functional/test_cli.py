@@ -6,9 +6,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.cli import main
+from steplane.definition.loader import load_definition
 
 
 def _run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
@@ -70,3 +74,39 @@ def test_a_broken_definition_exits_1_before_running(tmp_path: Path, capsys) -> N
     path.write_text('{"StartAt": "A", "States": {}}')
     assert main(["run", str(path)]) == 1
     assert "/States" in capsys.readouterr().err
+
+
+def test_publish_stores_the_definition_and_names_the_workflow(
+    onboarding_path: Path, monkeypatch, capsys
+) -> None:
+    for key, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName="executions",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        assert main(["publish", str(onboarding_path), "--table", "executions"]) == 0
+        store = DynamoDBExecutionStore(client, "executions")
+        published = store.resolve_workflow("UserOnboardingWorkflow")
+    assert published == load_definition(onboarding_path).hash
+    assert f"published UserOnboardingWorkflow -> {published}" in capsys.readouterr().out
+
+
+def test_publish_without_a_table_says_so(onboarding_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("EXECUTIONS_TABLE_NAME", raising=False)
+    assert main(["publish", str(onboarding_path)]) == 2
+    assert "--table" in capsys.readouterr().err

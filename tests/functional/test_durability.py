@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import steplane
 from steplane.adapters.sqs_bus import SqsMessageBus
 from steplane.examples.onboarding import register_all
 from steplane.local import LocalRuntime
@@ -92,3 +93,34 @@ def test_a_running_execution_keeps_its_definition_when_the_workflow_is_republish
         rt.publish(changed, workflow=execution_id.split(":")[0])
         result = rt.run_until_complete(execution_id)
     assert result.status == "SUCCEEDED"
+
+
+def test_long_retry_delays_beside_a_timeout_dispatch_each_attempt_once():
+    # Regression: an early wake-up used to re-send every pending command, so a retry
+    # delay of many 900 s hops beside a TimeoutSeconds wake-up doubled at every hop.
+    resource = "arn:aws:lambda:us-east-1:123456789012:function:Flaky"
+    definition = {
+        "StartAt": "Flaky",
+        "States": {
+            "Flaky": {
+                "Type": "Task",
+                "Resource": resource,
+                "TimeoutSeconds": 60,
+                "Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 9000}],
+                "End": True,
+            }
+        },
+    }
+    calls = []
+
+    def flaky(task_input, context):
+        calls.append(context.attempt)
+        if context.attempt == 1:
+            raise steplane.TaskFailed("Transient", "try again")
+        return {"ok": True}
+
+    with LocalRuntime() as rt:
+        rt.register(resource, flaky)
+        result = rt.run_until_complete(rt.start(definition, {}))
+    assert (result.status, result.output) == ("SUCCEEDED", {"ok": True})
+    assert calls == [1, 2]

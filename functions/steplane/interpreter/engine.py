@@ -15,7 +15,15 @@ from steplane.definition.model import TaskState, WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.choice import ChoiceRuntimeError
-from steplane.interpreter.decisions import Decision, DispatchTask, Ignore, Rearm, Transition
+from steplane.interpreter.decisions import (
+    Command,
+    Decision,
+    DispatchTask,
+    Ignore,
+    Rearm,
+    Transition,
+    WakeAt,
+)
 from steplane.interpreter.paths import PathError
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
@@ -78,13 +86,13 @@ def _on_wake(run: Run, wake: Wake) -> Decision:
         if execution.due_at is not None and now < execution.due_at:
             return Rearm(pending)
         return _commit(run, _follow(run, name, wait_state.finish(state, execution.data)))
+    # An early wake-up re-arms only its own chain: re-sending everything pending would
+    # double the other chains at every hop (a timeout wake-up beside a long retry delay).
     if wake.purpose is WakePurpose.RETRY and isinstance(state, TaskState):
-        if execution.due_at is not None and now < execution.due_at:
-            return Rearm(pending)
-        return Rearm(tuple(c for c in pending if isinstance(c, DispatchTask)))
+        return Rearm(tuple(c for c in pending if _is_retry_chain(c)))
     if wake.purpose is WakePurpose.TIMEOUT and isinstance(state, TaskState):
         if execution.timeout_at is None or now < execution.timeout_at:
-            return Rearm(tuple(c for c in pending if not isinstance(c, DispatchTask)))
+            return Rearm(tuple(c for c in pending if _has_purpose(c, WakePurpose.TIMEOUT)))
         run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
         step = task_state.fail(
             name, state, execution, run, error=StatesError.TIMEOUT, cause="task timed out"
@@ -93,6 +101,15 @@ def _on_wake(run: Run, wake: Wake) -> Decision:
     if wake.purpose is WakePurpose.CONTINUE and not isinstance(state, TaskState | WaitState):
         return _commit(run, _walk(run, name, execution.data))
     return Ignore(f"a {wake.purpose} wake-up does not apply to state {name!r}")
+
+
+def _is_retry_chain(command: Command) -> bool:
+    """The delayed dispatch, or the wake-up that re-arms it while the delay exceeds 900 s."""
+    return isinstance(command, DispatchTask) or _has_purpose(command, WakePurpose.RETRY)
+
+
+def _has_purpose(command: Command, purpose: WakePurpose) -> bool:
+    return isinstance(command, WakeAt) and command.purpose is purpose
 
 
 def _current(run: Run) -> object:

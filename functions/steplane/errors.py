@@ -79,6 +79,17 @@ class InvalidTaskTokenError(SteplaneError):
         self.reason = reason
 
 
+class TaskClosedError(SteplaneError):
+    """A callback for a task attempt that already completed, failed or timed out."""
+
+    def __init__(self, execution_id: str) -> None:
+        super().__init__(
+            f"the task attempt this token names in {execution_id!r} is no longer open "
+            "(it completed, failed, timed out or was retried)"
+        )
+        self.execution_id = execution_id
+
+
 class InvalidPageTokenError(SteplaneError):
     """A history ``nextToken`` that this engine did not issue."""
 

@@ -21,14 +21,16 @@ class Routes:
     advance_queue_url: str
     default_task_queue_url: str
     task_queue_urls: Mapping[str, str] = field(default_factory=dict)
+    task_result_queue_url: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Routes:
-        """Read ``ADVANCE_QUEUE_URL``, ``DEFAULT_TASK_QUEUE_URL`` and ``TASK_QUEUE_URLS`` (JSON)."""
+        """Read the ``*_QUEUE_URL`` variables and ``TASK_QUEUE_URLS`` (JSON route -> URL)."""
         return cls(
             advance_queue_url=environ["ADVANCE_QUEUE_URL"],
             default_task_queue_url=environ.get("DEFAULT_TASK_QUEUE_URL", ""),
             task_queue_urls=json.loads(environ.get("TASK_QUEUE_URLS") or "{}"),
+            task_result_queue_url=environ.get("TASK_RESULT_QUEUE_URL", ""),
         )
 
     def task_queue(self, route: str) -> str:

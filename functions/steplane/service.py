@@ -20,7 +20,9 @@ from steplane.definition.loader import Definition, canonical_json
 from steplane.errors import (
     ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
+    PayloadTooLargeError,
     StatesError,
+    TaskClosedError,
     WorkflowNotFoundError,
 )
 from steplane.execution import Execution
@@ -29,9 +31,12 @@ from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
 from steplane.interpreter.tokens import decode_task_token
-from steplane.messages import StartRequest, TaskResultMessage, WakeMessage
+from steplane.messages import OutboundMessage, StartRequest, TaskResultMessage, WakeMessage
 from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
 from steplane.routing import Routes
+
+# Step Functions' payload limit, for execution input and task results.
+MAX_PAYLOAD_BYTES = 256 * 1024
 
 
 class Outcome(StrEnum):
@@ -82,6 +87,9 @@ class Engine:
         Same name and same input returns the existing execution; same name and a
         different input raises ExecutionAlreadyExistsError (HTTP 409).
         """
+        size = len(canonical_json(request.input).encode())
+        if size > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError("the execution input", size, MAX_PAYLOAD_BYTES)
         definition_hash = self._store.resolve_workflow(request.workflow)
         if definition_hash is None:
             raise WorkflowNotFoundError(request.workflow)
@@ -102,6 +110,30 @@ class Engine:
         # A retried start resumes one that crashed between creating the head and beginning.
         self._apply(head, Begin(request.input), Delivery(f"begin:{execution_id}", redelivered=True))
         return self._require(execution_id), existing is None
+
+    def accept_callback(self, message: TaskResultMessage) -> None:
+        """Queue a callback's result for the attempt its token names, if it is still open.
+
+        The result is committed by the TaskResultQueue consumer, like a worker's: one
+        commit path, whose SQS redelivery heals a crash at any point.
+
+        Raises:
+            InvalidTaskTokenError: the token does not decode.
+            ExecutionNotFoundError: it names no execution.
+            TaskClosedError: the attempt already completed, failed or timed out.
+            PayloadTooLargeError: the result is above the 256 KiB limit.
+        """
+        claim = decode_task_token(message.task_token)
+        head = self._require(claim.execution_id)
+        if head.status.is_terminal or (head.version, head.task_nonce) != (
+            claim.version,
+            claim.nonce,
+        ):
+            raise TaskClosedError(claim.execution_id)
+        body = message.to_json()
+        if len(body.encode()) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError("the task result", len(body.encode()), MAX_PAYLOAD_BYTES)
+        self._bus.send([OutboundMessage(queue_url=self._routes.task_result_queue_url, body=body)])
 
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:
         """A delayed wake-up came back (Wait over, retry due, timeout, continue)."""
@@ -145,7 +177,10 @@ class Engine:
                 self._send(head, pending_commands(definition, head, now), now)
                 return Outcome.RESENT
             return Outcome.DUPLICATE
-        decision = decide(definition, head, signal, now, delivery.decision_id)
+        # The seed makes task tokens' nonces: an unguessable part keeps a token from being
+        # forged by anyone who knows the execution id and the message id.
+        seed = f"{delivery.decision_id}|{self._new_id()}"
+        decision = decide(definition, head, signal, now, seed)
         if isinstance(decision, Ignore):
             return Outcome.IGNORED
         if isinstance(decision, Rearm):

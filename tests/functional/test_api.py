@@ -72,20 +72,66 @@ def test_unknown_workflow_is_a_404():
     assert (status, body["error"]) == (404, "StateMachineDoesNotExist")
 
 
+def _callback_token(rt: LocalRuntime) -> str:
+    received = rt.sqs.receive_message(QueueUrl=rt.resources.ref("DefaultTaskQueue"))["Messages"]
+    return json.loads(received[0]["Body"])["taskToken"]
+
+
 def test_callback_success_by_task_token_completes_the_task_once():
     with LocalRuntime() as rt:
         execution_id = rt.start(CALLBACK, {"doc": 1})
-        received = rt.sqs.receive_message(QueueUrl=rt.resources.ref("DefaultTaskQueue"))["Messages"]
-        token = json.loads(received[0]["Body"])["taskToken"]
+        token = _callback_token(rt)
         first = rt.http("POST", f"/tasks/{token}/success", {"approved": True})
+        # A client retry before the first is processed is accepted, and applied once.
         again = rt.http("POST", f"/tasks/{token}/success", {"approved": True})
-        late = rt.http("POST", f"/tasks/{token}/failure", {"error": "Rejected"})
         result = rt.run_until_complete(execution_id)
-    assert first == (200, {"outcome": "committed"})
-    assert again[0] == 200
-    assert again[1]["outcome"] in ("resent", "duplicate")
-    assert late == (200, {"outcome": "ignored"})
+        late = rt.http("POST", f"/tasks/{token}/failure", {"error": "Rejected"})
+    assert first == again == (202, {"outcome": "accepted"})
+    assert (late[0], late[1]["error"]) == (409, "TaskTimedOut")
     assert (result.status, result.output) == ("SUCCEEDED", {"approved": True})
+    assert [e["type"] for e in result.history].count("TaskSucceeded") == 1
+
+
+def test_callback_failure_is_routed_like_a_worker_failure():
+    with LocalRuntime() as rt:
+        execution_id = rt.start(CALLBACK, {"doc": 1})
+        token = _callback_token(rt)
+        status, _ = rt.http("POST", f"/tasks/{token}/failure", {"error": "Rejected", "cause": "no"})
+        result = rt.run_until_complete(execution_id)
+    assert status == 202
+    assert (result.status, result.error, result.cause) == ("FAILED", "Rejected", "no")
+
+
+def test_a_callback_body_that_is_not_json_is_a_400_naming_it():
+    with LocalRuntime() as rt:
+        rt.start(CALLBACK, {"doc": 1})
+        token = _callback_token(rt)
+        status, body = rt.http("POST", f"/tasks/{token}/success", b"{not json")
+    assert (status, body["error"]) == (400, "InvalidOutput")
+    assert "not JSON" in body["message"]
+
+
+def test_an_oversized_callback_result_is_a_413_and_the_task_stays_open():
+    with LocalRuntime() as rt:
+        execution_id = rt.start(CALLBACK, {"doc": 1})
+        token = _callback_token(rt)
+        status, body = rt.http("POST", f"/tasks/{token}/success", {"blob": "x" * 300_000})
+        accepted = rt.http("POST", f"/tasks/{token}/success", {"ok": True})
+        result = rt.run_until_complete(execution_id)
+    assert (status, body["error"]) == (413, "PayloadTooLarge")
+    assert accepted[0] == 202
+    assert result.output == {"ok": True}
+
+
+def test_an_oversized_execution_input_is_a_413_and_creates_nothing():
+    with LocalRuntime() as rt:
+        rt.publish(CALLBACK, "Approval")
+        request = {"workflow": "Approval", "name": "big", "input": {"blob": "x" * 300_000}}
+        status, body = rt.http("POST", "/executions", request)
+        missing = rt.http("GET", "/executions/Approval:big")
+    assert (status, body["error"]) == (413, "PayloadTooLarge")
+    assert "262144" in body["message"]
+    assert missing[0] == 404
 
 
 def test_a_garbage_task_token_is_a_400():

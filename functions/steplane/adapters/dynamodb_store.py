@@ -181,11 +181,8 @@ class DynamoDBExecutionStore:
 
     def get_definition(self, definition_hash: str) -> Definition | None:
         """Load and validate a stored definition."""
-        response = self._client.get_item(
-            TableName=self._table, Key=_to_ddb({"pk": f"DEF#{definition_hash}", "sk": "DEF"})
-        )
-        item = response.get("Item")
-        return load_definition(json.loads(_from_ddb(item)["body"])) if item else None
+        item = self._get_immutable({"pk": f"DEF#{definition_hash}", "sk": "DEF"})
+        return load_definition(json.loads(item["body"])) if item else None
 
     def publish(self, workflow: str, definition_hash: str) -> None:
         """Point the workflow at a definition, conditional on the revision read."""
@@ -262,10 +259,24 @@ class DynamoDBExecutionStore:
         return digest
 
     def _get_payload(self, pk: str, digest: str) -> str:
-        response = self._client.get_item(
-            TableName=self._table, Key=_to_ddb({"pk": pk, "sk": f"P#{digest}"})
-        )
-        return str(_from_ddb(response["Item"])["body"])
+        item = self._get_immutable({"pk": pk, "sk": f"P#{digest}"})
+        if item is None:
+            raise LookupError(f"payload P#{digest} of {pk} is missing")
+        return str(item["body"])
+
+    def _get_immutable(self, key: dict[str, str]) -> dict[str, Any] | None:
+        """Read an item that never changes once written.
+
+        An eventually consistent read costs half; only a miss (the item may be seconds old)
+        is worth a strongly consistent second look.
+        """
+        for consistent in (False, True):
+            response = self._client.get_item(
+                TableName=self._table, Key=_to_ddb(key), ConsistentRead=consistent
+            )
+            if "Item" in response:
+                return _from_ddb(response["Item"])
+        return None
 
     def _put_if_absent(self, item: dict[str, Any]) -> None:
         try:

@@ -12,6 +12,8 @@ from steplane.errors import (
     ExecutionNotFoundError,
     InvalidPageTokenError,
     InvalidTaskTokenError,
+    PayloadTooLargeError,
+    TaskClosedError,
     WorkflowNotFoundError,
 )
 
@@ -22,6 +24,8 @@ _STATUS = {
     WorkflowNotFoundError: (404, "StateMachineDoesNotExist"),
     InvalidTaskTokenError: (400, "InvalidToken"),
     InvalidPageTokenError: (400, "InvalidToken"),
+    TaskClosedError: (409, "TaskTimedOut"),
+    PayloadTooLargeError: (413, "PayloadTooLarge"),
 }
 
 

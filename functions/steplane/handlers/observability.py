@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from steplane.errors import (
+    ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
     InvalidTaskTokenError,
     PayloadTooLargeError,
@@ -25,6 +26,7 @@ metrics = Metrics(namespace="Steplane", service="steplane")
 # batch item failure, and redelivered (then dead-lettered after maxReceiveCount).
 POISON = (
     ValidationError,
+    ExecutionAlreadyExistsError,
     InvalidTaskTokenError,
     ExecutionNotFoundError,
     WorkflowNotFoundError,

@@ -16,12 +16,12 @@ from steplane.messages import StartRequest
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """Start executions from an SQS batch or one API request."""
-    if "Records" in event:
-        response = process_batch(event, context, lambda record: _on_record(record, deps))
-    else:
-        response = _api(deps).resolve(event, context)
-    deps.bus.flush()
-    return response
+    try:
+        if "Records" in event:
+            return process_batch(event, context, lambda record: _on_record(record, deps))
+        return _api(deps).resolve(event, context)
+    finally:
+        deps.bus.flush()  # never leave a buffered message to a later invocation
 
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:

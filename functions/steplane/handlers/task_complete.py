@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -13,17 +13,16 @@ from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import delivery_of, process_batch
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.messages import TaskFailureBody, TaskResultMessage
-from steplane.service import Delivery
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """Route an SQS batch of results or an API Gateway callback request."""
-    if "Records" in event:
-        response = process_batch(event, context, lambda record: _on_record(record, deps))
-    else:
-        response = _api(deps).resolve(event, context)
-    deps.bus.flush()
-    return response
+    try:
+        if "Records" in event:
+            return process_batch(event, context, lambda record: _on_record(record, deps))
+        return _api(deps).resolve(event, context)
+    finally:
+        deps.bus.flush()  # never leave a buffered message to a later invocation
 
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:
@@ -31,14 +30,12 @@ def _on_record(record: SQSRecord, deps: Dependencies) -> str:
     return deps.engine.task_result(message, delivery_of(record)).value
 
 
-def _callback(deps: Dependencies, token: str, message: TaskResultMessage) -> Response[Any]:
-    # An HTTP retry of the same callback carries the same decision id, so it is idempotent.
-    digest = hashlib.sha256(message.to_json().encode()).hexdigest()[:32]
+def _callback(deps: Dependencies, message: TaskResultMessage) -> Response[Any]:
     try:
-        outcome = deps.engine.task_result(message, Delivery(f"callback:{digest}", redelivered=True))
+        deps.engine.accept_callback(message)
     except Exception as error:
         return error_response(error)
-    return json_response(200, {"outcome": outcome.value})
+    return json_response(202, {"outcome": "accepted"})
 
 
 def _api(deps: Dependencies) -> APIGatewayRestResolver:
@@ -46,20 +43,22 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
 
     @app.post("/tasks/<token>/success")
     def success(token: str) -> Response[Any]:
-        output = app.current_event.json_body if app.current_event.body else None
-        return _callback(
-            deps, token, TaskResultMessage(task_token=token, status="SUCCEEDED", output=output)
-        )
+        try:
+            output = json.loads(app.current_event.body) if app.current_event.body else None
+        except json.JSONDecodeError as error:
+            return json_response(
+                400,
+                {"error": "InvalidOutput", "message": f"the body is not JSON: {error}"},
+            )
+        message = TaskResultMessage(task_token=token, status="SUCCEEDED", output=output)
+        return _callback(deps, message)
 
     @app.post("/tasks/<token>/failure")
     def failure(token: str, body: TaskFailureBody) -> Response[Any]:
-        return _callback(
-            deps,
-            token,
-            TaskResultMessage(
-                task_token=token, status="FAILED", error=body.error, cause=body.cause
-            ),
+        message = TaskResultMessage(
+            task_token=token, status="FAILED", error=body.error, cause=body.cause
         )
+        return _callback(deps, message)
 
     return app
 

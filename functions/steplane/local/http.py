@@ -31,7 +31,7 @@ def api_event(
         "pathParameters": dict(zip(names, match.groups(), strict=True)) or None,
         "stageVariables": None,
         "isBase64Encoded": False,
-        "body": json.dumps(body) if body is not None else None,
+        "body": _raw_body(body),
         "requestContext": {
             "resourcePath": pattern,
             "httpMethod": method.upper(),
@@ -52,3 +52,10 @@ def parse_response(response: dict[str, Any]) -> tuple[int, Any]:
     """A proxy response's status code and JSON body."""
     body = response.get("body")
     return int(response["statusCode"]), json.loads(body) if body else None
+
+
+def _raw_body(body: Any) -> str | None:
+    """JSON-encode a body; ``bytes`` go as they are (to send malformed JSON on purpose)."""
+    if isinstance(body, bytes):
+        return body.decode()
+    return json.dumps(body) if body is not None else None

@@ -31,12 +31,15 @@ from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
 from steplane.interpreter.tokens import decode_task_token
-from steplane.messages import OutboundMessage, StartRequest, TaskResultMessage, WakeMessage
+from steplane.messages import (
+    MAX_PAYLOAD_BYTES,
+    OutboundMessage,
+    StartRequest,
+    TaskResultMessage,
+    WakeMessage,
+)
 from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
 from steplane.routing import Routes
-
-# Step Functions' payload limit, for execution input and task results.
-MAX_PAYLOAD_BYTES = 256 * 1024
 
 
 class Outcome(StrEnum):

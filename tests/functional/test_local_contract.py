@@ -74,3 +74,24 @@ def test_a_task_with_no_registered_handler_fails_with_a_clear_error():
     assert result.status == "FAILED"
     assert result.error == "Steplane.HandlerNotFound"
     assert "greet" in (result.cause or "")
+
+
+@pytest.mark.parametrize(
+    ("returned", "error", "cause"),
+    [
+        (object(), "Steplane.ResultNotSerializable", "not JSON-serialisable"),
+        ({"blob": "x" * 300_000}, "States.DataLimitExceeded", "the limit is 262144 bytes"),
+    ],
+)
+def test_a_result_that_cannot_be_sent_fails_only_its_task(returned, error, cause):
+    # The other tasks of the same worker batch still report; the bad one fails clearly
+    # instead of crashing the batch into redelivery.
+    with LocalRuntime() as rt:
+        rt.register("Greeting", "greet", lambda data, ctx: returned if data["bad"] else data)
+        bad = rt.start(FOUNDING, {"bad": True}, name="bad")
+        good = rt.start(FOUNDING, {"bad": False}, name="good")
+        bad_result = rt.run_until_complete(bad)
+        good_result = rt.run_until_complete(good)
+    assert (bad_result.status, bad_result.error) == ("FAILED", error)
+    assert cause in (bad_result.cause or "")
+    assert (good_result.status, good_result.output) == ("SUCCEEDED", {"bad": False})

@@ -9,6 +9,8 @@ from typing import Any
 from steplane.messages import OutboundMessage
 
 SQS_BATCH_LIMIT = 10
+# SendMessageBatch refuses a batch whose bodies total more than this (BatchRequestTooLong).
+SQS_BATCH_BYTES = 256 * 1024
 
 
 class SendFailedError(Exception):
@@ -32,8 +34,8 @@ class SqsMessageBus:
         for message in messages:
             by_queue[message.queue_url].append(message)
         for queue_url, queued in by_queue.items():
-            for start in range(0, len(queued), SQS_BATCH_LIMIT):
-                self._send_batch(queue_url, queued[start : start + SQS_BATCH_LIMIT])
+            for batch in batches(queued):
+                self._send_batch(queue_url, batch)
 
     def _send_batch(self, queue_url: str, batch: list[OutboundMessage]) -> None:
         if len(batch) == 1:
@@ -48,6 +50,23 @@ class SqsMessageBus:
         response = self._client.send_message_batch(QueueUrl=queue_url, Entries=entries)
         if response.get("Failed"):
             raise SendFailedError(response["Failed"])
+
+
+def batches(messages: Sequence[OutboundMessage]) -> list[list[OutboundMessage]]:
+    """Split into SQS batches: at most ten messages and 256 KiB of bodies each."""
+    result: list[list[OutboundMessage]] = []
+    current: list[OutboundMessage] = []
+    size = 0
+    for message in messages:
+        body_size = len(message.body.encode())
+        if current and (len(current) == SQS_BATCH_LIMIT or size + body_size > SQS_BATCH_BYTES):
+            result.append(current)
+            current, size = [], 0
+        current.append(message)
+        size += body_size
+    if current:
+        result.append(current)
+    return result
 
 
 class BufferedBus:

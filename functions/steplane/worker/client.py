@@ -16,12 +16,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from steplane.errors import TaskFailed
-from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
+from pydantic_core import PydanticSerializationError
+
+from steplane.errors import StatesError, TaskFailed
+from steplane.messages import MAX_PAYLOAD_BYTES, OutboundMessage, TaskMessage, TaskResultMessage
 from steplane.ports import Clock, MessageBus, SystemClock
 from steplane.worker.context import TaskContext
 
 HANDLER_NOT_FOUND = "Steplane.HandlerNotFound"
+# A handler returned something that is not JSON: a task failure a Catch can handle.
+RESULT_NOT_SERIALISABLE = "Steplane.ResultNotSerializable"
 TaskHandler = Callable[[TaskContext], Any]
 
 
@@ -139,7 +143,7 @@ class WorkerClient:
             )
         finally:
             _CURRENT_ATTEMPT.reset(reset)
-        return result.model_copy(update={"started_at": started})
+        return _deliverable(result.model_copy(update={"started_at": started}))
 
     def send_results(self, results: list[TaskResultMessage]) -> None:
         """Send results to the engine's TaskResultQueue."""
@@ -170,3 +174,26 @@ class WorkerClient:
                 "no result queue: set TASK_RESULT_QUEUE_URL or call configure(result_queue_url=...)"
             )
         return self._bus, queue_url
+
+
+def _deliverable(result: TaskResultMessage) -> TaskResultMessage:
+    """The result, or a failure saying why it cannot be sent (so the task fails, not the batch)."""
+    try:
+        size = len(result.to_json().encode())
+    except (TypeError, ValueError, PydanticSerializationError) as error:
+        cause = f"the task result is not JSON-serialisable: {error}"
+        return _failure(result, RESULT_NOT_SERIALISABLE, cause)
+    if size > MAX_PAYLOAD_BYTES:
+        cause = f"the task result is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes"
+        return _failure(result, StatesError.DATA_LIMIT_EXCEEDED.value, cause)
+    return result
+
+
+def _failure(result: TaskResultMessage, error: str, cause: str) -> TaskResultMessage:
+    return TaskResultMessage(
+        task_token=result.task_token,
+        status="FAILED",
+        error=error,
+        cause=cause,
+        started_at=result.started_at,
+    )

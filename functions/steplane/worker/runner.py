@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from steplane.handlers.observability import logger
 from steplane.handlers.sqs_batch import process_batch
 from steplane.messages import TaskMessage, TaskResultMessage
 from steplane.worker.client import WorkerClient
+
+# A polling process (never a Lambda) pauses this long after an error before polling again.
+ERROR_PAUSE_SECONDS = 1.0
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -20,19 +25,46 @@ def make_lambda_handler(client: WorkerClient) -> LambdaHandler:
     """An SQS-triggered handler: runs each task, sends all results in one go, reports failures."""
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        results: list[TaskResultMessage] = []
+        results: dict[str, TaskResultMessage] = {}  # by SQS message id
 
         def on_record(record: SQSRecord) -> str:
-            results.append(client.run_task(TaskMessage.model_validate_json(record.body)))
+            message = TaskMessage.model_validate_json(record.body)
+            results[record.message_id] = client.run_task(message)
             return "ran"
 
         response = process_batch(event, context, on_record)
-        if results:
-            # Sent after the batch: a crash before this line redelivers the tasks (at least once).
-            client.send_results(results)
+        # Sent after the batch: a crash before this line redelivers the tasks (at least once).
+        unsent = _send_all(client, results)
+        if unsent:
+            failures = response.setdefault("batchItemFailures", [])
+            failures.extend({"itemIdentifier": message_id} for message_id in unsent)
         return response
 
     return handler
+
+
+def _send_all(client: WorkerClient, results: dict[str, TaskResultMessage]) -> list[str]:
+    """Send results in batches; if that fails, one by one. Returns the ids left unsent.
+
+    An unsent result's task is reported as a batch item failure, so only that task is
+    redelivered (and run again under the same idempotency key), not the whole batch.
+    """
+    if not results:
+        return []
+    try:
+        client.send_results(list(results.values()))
+    except Exception:
+        logger.exception("sending task results in batches failed; sending one by one")
+    else:
+        return []
+    unsent = []
+    for message_id, result in results.items():
+        try:
+            client.send_results([result])
+        except Exception:
+            logger.exception("a task result could not be sent", extra={"message_id": message_id})
+            unsent.append(message_id)
+    return unsent
 
 
 def task_queue_urls(environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -119,7 +151,15 @@ def start_polling(
     idle = 0
     try:
         while limit is None or idle < limit:
-            busy = sum(poll_once(client, sqs, url, wait_seconds) for url in urls)
+            busy = 0
+            for url in urls:
+                try:
+                    busy += poll_once(client, sqs, url, wait_seconds)
+                except Exception:
+                    # A long-running poller outlives transient errors; what failed comes
+                    # back after its visibility timeout. Pause so an outage is not a hot loop.
+                    logger.exception("polling failed; retrying", extra={"queue_url": url})
+                    time.sleep(ERROR_PAUSE_SECONDS)
             idle = 0 if busy else idle + 1
     except KeyboardInterrupt:
         return

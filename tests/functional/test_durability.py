@@ -124,3 +124,18 @@ def test_long_retry_delays_beside_a_timeout_dispatch_each_attempt_once():
         result = rt.run_until_complete(rt.start(definition, {}))
     assert (result.status, result.output) == ("SUCCEEDED", {"ok": True})
     assert calls == [1, 2]
+
+
+def test_a_long_pass_chain_of_medium_payloads_fits_dynamodb_item_limits():
+    # 240 states advanced in one decision, each event carrying ~900 bytes: inline, the
+    # history item would pass DynamoDB's 400 KB item limit.
+    states = {
+        f"P{i}": {"Type": "Pass", "Result": {"i": i, "pad": "y" * 900}, "Next": f"P{i + 1}"}
+        for i in range(240)
+    }
+    states["P240"] = {"Type": "Succeed"}
+    with LocalRuntime() as rt:
+        result = rt.run_until_complete(rt.start({"StartAt": "P0", "States": states}, {}))
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"i": 239, "pad": "y" * 900}
+    assert len(result.history) == 2 + 2 * 241

@@ -39,6 +39,9 @@ from steplane.ports import CommitOutcome, HistoryPage
 # Head data above this size moves to a content-addressed payload item, keeping the head
 # (rewritten on every transition, billed per KB) around 1 KB.
 INLINE_DATA_BYTES = 1024
+# A history item holds its events inline up to this size, then spills payloads (see above).
+HISTORY_INLINE_BYTES = 64 * 1024
+SPILL_ALL_ABOVE_BYTES = 64
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -227,23 +230,21 @@ class DynamoDBExecutionStore:
 
     def _events_json(self, pk: str, events: list[HistoryEvent]) -> str:
         text = events_to_json(events)
-        if len(text.encode()) <= 64 * 1024:
-            return text
-        # Spill the large payloads of a large transition into payload items.
-        spilled = []
-        for event in events:
-            details = {
-                key: (
-                    {"$payload": self._put_payload(pk, canonical_json(value))}
-                    if len(canonical_json(value).encode()) > INLINE_DATA_BYTES
-                    else value
-                )
-                for key, value in event.details.items()
-            }
-            spilled.append(
-                HistoryEvent(event.id, event.type, event.timestamp, event.state, details)
-            )
-        return events_to_json(spilled)
+        # Spill the payloads of a large transition into payload items; a long Pass chain of
+        # medium payloads needs a lower threshold to keep the item under DynamoDB's 400 KB.
+        for threshold in (INLINE_DATA_BYTES, SPILL_ALL_ABOVE_BYTES):
+            if len(text.encode()) <= HISTORY_INLINE_BYTES:
+                return text
+            text = events_to_json([self._spill(pk, event, threshold) for event in events])
+        return text
+
+    def _spill(self, pk: str, event: HistoryEvent, threshold: int) -> HistoryEvent:
+        details = {}
+        for key, value in event.details.items():
+            text = canonical_json(value)
+            spill = len(text.encode()) > threshold
+            details[key] = {"$payload": self._put_payload(pk, text)} if spill else value
+        return HistoryEvent(event.id, event.type, event.timestamp, event.state, details)
 
     def _resolve_events(self, pk: str, text: str) -> list[HistoryEvent]:
         events = events_from_json(text)

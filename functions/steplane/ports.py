@@ -52,14 +52,13 @@ class ExecutionStore(Protocol):
         """The head, read strongly consistent, or None."""
         ...
 
-    def create_head(self, execution: Execution) -> Execution | None:
-        """Create a version-0 head; on a name conflict return the existing head instead."""
-        ...
-
     def commit(
-        self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]
+        self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]
     ) -> CommitOutcome:
         """Append ``events`` and move the head from ``previous`` to ``execution`` (version + 1).
+
+        With ``previous`` None the execution is created, unless one with its id exists
+        (then STALE).
 
         Raises:
             ConcurrentDecisionError: another decision for the same version is in flight.

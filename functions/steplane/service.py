@@ -106,13 +106,27 @@ class Engine:
             input_hash=input_hash(request.input),
             start_date=self._clock.now(),
         )
-        existing = self._store.create_head(fresh)
-        if existing is not None and existing.input_hash != fresh.input_hash:
+        begin_id = f"begin:{execution_id}"
+        existing = self._store.get_head(execution_id)
+        if existing is None:
+            # Created by its first transition: one head write, never a head without history.
+            definition, now = self.definition(definition_hash), self._clock.now()
+            decision = decide(definition, fresh, Begin(request.input), now, self._seed(begin_id))
+            assert isinstance(decision, Transition), "Begin always moves a new execution"
+            created = decision.execution.evolve(decision_id=begin_id)
+            if self._store.commit(None, created, decision.events) is CommitOutcome.COMMITTED:
+                self._send(created, decision.commands, now)
+                return created, True
+            existing = self._require(execution_id)  # a concurrent start with this name won
+        if existing.input_hash != fresh.input_hash:
             raise ExecutionAlreadyExistsError(execution_id)
-        head = existing or fresh
-        # A retried start resumes one that crashed between creating the head and beginning.
-        self._apply(head, Begin(request.input), Delivery(f"begin:{execution_id}", redelivered=True))
-        return self._require(execution_id), existing is None
+        if existing.decision_id == begin_id:
+            # Still where it began: a retried start may follow one that died before sending,
+            # so send again (receivers ignore duplicates).
+            now = self._clock.now()
+            definition = self.definition(existing.definition_hash)
+            self._send(existing, pending_commands(definition, existing, now), now)
+        return existing, False
 
     def accept_callback(self, message: TaskResultMessage) -> None:
         """Queue a callback's result for the attempt its token names, if it is still open.
@@ -180,10 +194,7 @@ class Engine:
                 self._send(head, pending_commands(definition, head, now), now)
                 return Outcome.RESENT
             return Outcome.DUPLICATE
-        # The seed makes task tokens' nonces: an unguessable part keeps a token from being
-        # forged by anyone who knows the execution id and the message id.
-        seed = f"{delivery.decision_id}|{self._new_id()}"
-        decision = decide(definition, head, signal, now, seed)
+        decision = decide(definition, head, signal, now, self._seed(delivery.decision_id))
         if isinstance(decision, Ignore):
             return Outcome.IGNORED
         if isinstance(decision, Rearm):
@@ -195,6 +206,11 @@ class Engine:
             return Outcome.STALE
         self._send(committed, decision.commands, now)
         return Outcome.COMMITTED
+
+    def _seed(self, decision_id: str) -> str:
+        # The seed makes task tokens' nonces: an unguessable part keeps a token from being
+        # forged by anyone who knows the execution id and the message id.
+        return f"{decision_id}|{self._new_id()}"
 
     def _send(self, head: Execution, commands: tuple[Command, ...], now: datetime) -> None:
         messages = self._routes.to_messages(head.execution_id, head.state, commands, now)

@@ -139,3 +139,29 @@ def test_a_long_pass_chain_of_medium_payloads_fits_dynamodb_item_limits():
     assert result.status == "SUCCEEDED"
     assert result.output == {"i": 239, "pad": "y" * 900}
     assert len(result.history) == 2 + 2 * 241
+
+
+def test_a_start_that_dies_before_sending_is_resumed_by_the_retried_request(
+    onboarding_path, monkeypatch
+):
+    with LocalRuntime() as rt:
+        register_all(rt.worker)
+        workflow = rt.publish(onboarding_path)
+        body = {"workflow": workflow, "name": "order-2", "input": {"email": "a@example.com"}}
+        real_send = SqsMessageBus.send
+        crashes = {"left": 1}
+
+        def crashing_send(self, messages):
+            if crashes["left"]:
+                crashes["left"] -= 1
+                raise ConnectionError("simulated crash after the execution was created")
+            return real_send(self, messages)
+
+        monkeypatch.setattr(SqsMessageBus, "send", crashing_send)
+        with pytest.raises(ConnectionError):
+            rt.http("POST", "/executions", body)  # API Gateway would answer 502
+        status, described = rt.http("POST", "/executions", body)  # the client retries
+        result = rt.run_until_complete(described["executionId"])
+    assert status == 200
+    assert result.status == "SUCCEEDED"
+    assert [e["type"] for e in result.history].count("ExecutionStarted") == 1

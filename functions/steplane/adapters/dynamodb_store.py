@@ -80,23 +80,14 @@ class DynamoDBExecutionStore:
         item = response.get("Item")
         return self._head(_from_ddb(item)) if item else None
 
-    def create_head(self, execution: Execution) -> Execution | None:
-        """Create the head unless it exists; on conflict return the existing head."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=_to_ddb(self._head_item(execution)),
-                ConditionExpression="attribute_not_exists(pk)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            return self._head(_conditional_failure(error) or {})
-        return None
-
     def commit(
-        self, previous: Execution, execution: Execution, events: Sequence[HistoryEvent]
+        self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]
     ) -> CommitOutcome:
-        """Append the transition's events, then move the head on (see the module docstring)."""
+        """Append the transition's events, then move the head on (see the module docstring).
+
+        ``previous`` is None for an execution's first transition: the head is created then,
+        on condition that no execution has its id.
+        """
         pk = execution_pk(execution.execution_id)
         history = {
             "pk": pk,
@@ -116,14 +107,21 @@ class DynamoDBExecutionStore:
             current = self.get_head(execution.execution_id)
             if current is not None and current.version >= execution.version:
                 return CommitOutcome.STALE
-            raise ConcurrentDecisionError(execution.execution_id, previous.version) from error
+            raise ConcurrentDecisionError(execution.execution_id, execution.version - 1) from error
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if previous is None
+            else {
+                "ConditionExpression": "v = :v",
+                "ExpressionAttributeValues": _to_ddb({":v": previous.version}),
+            }
+        )
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=_to_ddb(self._head_item(execution)),
-                ConditionExpression="v = :v",
-                ExpressionAttributeValues=_to_ddb({":v": previous.version}),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **condition,
             )
         except ClientError as error:
             winner = _conditional_failure(error) or {}

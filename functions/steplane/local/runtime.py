@@ -9,6 +9,7 @@ Gateway proxy events, and skips time to the next due message instead of waiting.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from typing import Any
 
 from steplane.adapters.sqs_bus import SqsMessageBus
 from steplane.definition.loader import DefinitionSource, load_definition
+from steplane.handlers.observability import metrics
 from steplane.handlers.wiring import Dependencies, build_dependencies
 from steplane.local.clock import VirtualClock
 from steplane.local.delivery import Subscription, deliver_round
@@ -218,12 +220,18 @@ class LocalRuntime:
 def _bind(
     handle: Callable[..., dict[str, Any]], deps: Dependencies
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    return lambda event, context: handle(event, context, deps)
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return handle(event, context, deps)
+        finally:
+            # In Lambda, log_metrics flushes once per invocation; here the metrics would
+            # pile up in module state and powertools would print them every 100 values.
+            metrics.clear_metrics()
+
+    return invoke
 
 
 def _task_queue_urls(env: dict[str, str]) -> set[str]:
-    import json  # noqa: PLC0415
-
     urls = set(json.loads(env.get("TASK_QUEUE_URLS") or "{}").values())
     if env.get("DEFAULT_TASK_QUEUE_URL"):
         urls.add(env["DEFAULT_TASK_QUEUE_URL"])

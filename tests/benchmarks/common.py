@@ -71,3 +71,9 @@ def start_via_api(rt: LocalRuntime, workflow: str, inputs: Sequence[Any]) -> lis
 def results(rt: LocalRuntime, execution_ids: Sequence[str]) -> list[ExecutionResult]:
     """Every execution's status and full history."""
     return [result_of(rt.store, execution_id) for execution_id in execution_ids]
+
+
+def total_commits(rt: LocalRuntime, execution_ids: Sequence[str]) -> int:
+    """Committed transitions across the executions (each head's version counts them)."""
+    heads = (rt.store.get_head(execution_id) for execution_id in execution_ids)
+    return sum(head.version for head in heads if head is not None)

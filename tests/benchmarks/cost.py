@@ -102,6 +102,7 @@ from tests.benchmarks.common import (
     quiet,
     results,
     start_via_api,
+    total_commits,
 )
 
 KB = 1024
@@ -515,10 +516,7 @@ def measure(
         rt.run_all()
     usage = meter.end()
     finished = results(rt, ids)
-    commits = 0
-    for execution_id in ids:
-        head = rt.store.get_head(execution_id)
-        commits += head.version if head is not None else 0
+    commits = total_commits(rt, ids)
     return Measured(
         label=label,
         executions=len(ids),

@@ -52,6 +52,7 @@ from tests.benchmarks.common import (
     quiet,
     results,
     start_via_api,
+    total_commits,
 )
 
 DEFAULT_N = 200
@@ -102,10 +103,7 @@ def run(n: int, profiler: cProfile.Profile | None = None) -> Throughput:
             if profiler is not None:
                 profiler.disable()
         finished = results(rt, ids)
-        commits = 0
-        for execution_id in ids:
-            head = rt.store.get_head(execution_id)
-            commits += head.version if head is not None else 0
+        commits = total_commits(rt, ids)
     return Throughput(
         executions=n,
         transitions=sum(count_transitions(r.history) for r in finished),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -48,3 +49,23 @@ def process_batch(
             event=event, record_handler=guarded, processor=processor, context=context
         )
     )
+
+
+def batch_or_request(
+    event: dict[str, Any],
+    context: Any,
+    handle_record: Callable[[SQSRecord], str],
+    resolver: Callable[[], APIGatewayRestResolver],
+    flush: Callable[[], None],
+) -> dict[str, Any]:
+    """Serve a function fed by both a queue and the API, then ``flush`` what it buffered.
+
+    The flush runs even when the request fails, so no buffered message is left behind for
+    an unrelated later invocation of the same container.
+    """
+    try:
+        if "Records" in event:
+            return process_batch(event, context, handle_record)
+        return resolver().resolve(event, context)
+    finally:
+        flush()

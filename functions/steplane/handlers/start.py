@@ -9,19 +9,20 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.handlers.api import error_response, json_response
 from steplane.handlers.observability import logger, metrics, tracer
-from steplane.handlers.sqs_batch import process_batch
+from steplane.handlers.sqs_batch import batch_or_request
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.messages import StartRequest
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """Start executions from an SQS batch or one API request."""
-    try:
-        if "Records" in event:
-            return process_batch(event, context, lambda record: _on_record(record, deps))
-        return _api(deps).resolve(event, context)
-    finally:
-        deps.bus.flush()  # never leave a buffered message to a later invocation
+    return batch_or_request(
+        event,
+        context,
+        lambda record: _on_record(record, deps),
+        lambda: _api(deps),
+        deps.bus.flush,
+    )
 
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:

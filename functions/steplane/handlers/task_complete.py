@@ -10,19 +10,20 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.handlers.api import error_response, json_response
 from steplane.handlers.observability import logger, metrics, tracer
-from steplane.handlers.sqs_batch import delivery_of, process_batch
+from steplane.handlers.sqs_batch import batch_or_request, delivery_of
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.messages import TaskFailureBody, TaskResultMessage
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """Route an SQS batch of results or an API Gateway callback request."""
-    try:
-        if "Records" in event:
-            return process_batch(event, context, lambda record: _on_record(record, deps))
-        return _api(deps).resolve(event, context)
-    finally:
-        deps.bus.flush()  # never leave a buffered message to a later invocation
+    return batch_or_request(
+        event,
+        context,
+        lambda record: _on_record(record, deps),
+        lambda: _api(deps),
+        deps.bus.flush,
+    )
 
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:

@@ -7,7 +7,6 @@ add every further problem, so one run reports all of them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from steplane.definition.choice_rules import ChoiceBranch
@@ -24,6 +23,7 @@ from steplane.definition.model import (
 from steplane.definition.spelling import pointer
 from steplane.errors import Problem, StatesError
 from steplane.interpreter.paths import PathError, parse_reference_path
+from steplane.interpreter.timestamps import parse_datetime
 
 MAX_STATE_NAME = 80
 _KNOWN_STATES_ERRORS = {e.value for e in StatesError}
@@ -189,7 +189,7 @@ def _check_wait(where: str, wait: WaitState) -> Iterator[Problem]:
             "a Wait needs exactly one of Seconds, Timestamp, SecondsPath, "
             f"TimestampPath (found {len(given)})",
         )
-    if wait.timestamp is not None and parse_timestamp(wait.timestamp) is None:
+    if wait.timestamp is not None and parse_datetime(wait.timestamp) is None:
         yield Problem(f"{where}/Timestamp", f"{wait.timestamp!r} is not an RFC 3339 timestamp")
     for field, value in (
         ("SecondsPath", wait.seconds_path),
@@ -197,16 +197,6 @@ def _check_wait(where: str, wait: WaitState) -> Iterator[Problem]:
     ):
         if value is not None:
             yield from _check_path(f"{where}/{field}", value)
-
-
-def parse_timestamp(text: str) -> datetime | None:
-    """Parse an RFC 3339 timestamp with an explicit offset (``Z`` or ``+hh:mm``), else None."""
-    if "T" not in text or not (text.endswith("Z") or text[-6:-5] in "+-"):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _successors(

@@ -9,7 +9,7 @@ a numeric time zone offset, for example "2016-03-14T01:59:00Z"."
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from steplane.jsontypes import Json
@@ -61,3 +61,15 @@ def parse_instant(text: str) -> Fraction | None:
 def is_timestamp(value: Json) -> bool:
     """Whether ``value`` is a string holding a valid ASL timestamp (the ``IsTimestamp`` test)."""
     return isinstance(value, str) and parse_instant(value) is not None
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """An ASL timestamp as an aware UTC datetime (to the microsecond), or None."""
+    instant = parse_instant(text)
+    if instant is None:
+        return None
+    days, rest = divmod(instant, _SECONDS_PER_DAY)
+    if not 1 <= days <= date.max.toordinal():
+        return None  # an offset pushed it outside what datetime represents
+    midnight = datetime.fromordinal(int(days)).replace(tzinfo=UTC)
+    return midnight + timedelta(microseconds=int(rest * 1_000_000))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from steplane.definition.model import WaitState
-from steplane.definition.validate import parse_timestamp
 from steplane.errors import StatesError
 from steplane.interpreter.paths import apply_input_path, apply_output_path, read_path
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Fail, Park, Step, leave
+from steplane.interpreter.timestamps import parse_datetime
 from steplane.jsontypes import Json
 
 
@@ -36,7 +36,7 @@ def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
     if state.seconds is not None:
         return now + timedelta(seconds=state.seconds)
     if state.timestamp is not None:
-        parsed = parse_timestamp(state.timestamp)
+        parsed = parse_datetime(state.timestamp)
         return parsed if parsed is not None else now
     if state.seconds_path is not None:
         seconds = read_path(effective, state.seconds_path)
@@ -48,7 +48,7 @@ def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
             )
         return now + timedelta(seconds=seconds)
     stamp = read_path(effective, state.timestamp_path or "$")
-    parsed = parse_timestamp(stamp) if isinstance(stamp, str) else None
+    parsed = parse_datetime(stamp) if isinstance(stamp, str) else None
     if parsed is None:
         return Fail(
             StatesError.RUNTIME,

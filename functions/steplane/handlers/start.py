@@ -26,7 +26,8 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
 
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:
-    _, created = deps.engine.start(StartRequest.model_validate_json(record.body))
+    head, created = deps.engine.start(StartRequest.model_validate_json(record.body))
+    logger.set_correlation_id(head.execution_id)
     return "started" if created else "existing"
 
 

@@ -8,10 +8,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from steplane.errors import InvalidTaskTokenError
 from steplane.handlers.api import error_response, json_response
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import batch_or_request, delivery_of
 from steplane.handlers.wiring import Dependencies, entrypoint
+from steplane.interpreter.tokens import decode_task_token
 from steplane.messages import TaskFailureBody, TaskResultMessage
 
 
@@ -28,10 +30,20 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:
     message = TaskResultMessage.model_validate_json(record.body)
+    logger.set_correlation_id(_execution_of(message.task_token))
     return deps.engine.task_result(message, delivery_of(record)).value
 
 
+def _execution_of(token: str) -> str | None:
+    """The execution a token names, for log correlation (None if it is not a token)."""
+    try:
+        return decode_task_token(token).execution_id
+    except InvalidTaskTokenError:
+        return None
+
+
 def _callback(deps: Dependencies, message: TaskResultMessage) -> Response[Any]:
+    logger.set_correlation_id(_execution_of(message.task_token))
     try:
         deps.engine.accept_callback(message)
     except Exception as error:

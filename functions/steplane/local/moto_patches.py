@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -43,13 +43,18 @@ def patched_moto(clock: VirtualClock) -> Iterator[None]:
         sqs_models.unix_time_millis, sqs_models.unix_time, stubber.__call__ = saved
 
 
-def next_message_due(account_id: str, region: str) -> datetime | None:
-    """The earliest moment a delayed or in-flight message becomes receivable, if any."""
+def next_message_due(account_id: str, region: str, queue_names: Collection[str]) -> datetime | None:
+    """The earliest moment a delayed or in-flight message of ``queue_names`` becomes receivable.
+
+    Only queues something consumes count: a message parked in a dead-letter queue is due
+    for ever and would otherwise hold the clock still.
+    """
     from moto.sqs.models import sqs_backends  # noqa: PLC0415
 
     due_ms: float | None = None
     with _MOTO_LOCK:
-        for queue in sqs_backends[account_id][region].queues.values():
+        queues = sqs_backends[account_id][region].queues
+        for queue in (queues[name] for name in queue_names if name in queues):
             for message in list(queue._messages):
                 # A delay ends exactly at ``delayed_until``; moto counts a message visible
                 # only strictly after ``visible_at``, so step one millisecond past that.

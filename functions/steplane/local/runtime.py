@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -208,12 +208,14 @@ class LocalRuntime:
         """Deliver one round of visible messages, or skip time to the next due one."""
         if deliver_round(self.sqs, self._subscriptions, self.deliver_twice):
             return True
-        due = next_message_due(self.resources.account_id, self.region)
+        consumed = {s.queue_url.rstrip("/").rsplit("/", 1)[-1] for s in self._subscriptions}
+        due = next_message_due(self.resources.account_id, self.region, consumed)
         if due is None:
             if raise_when_idle:
                 raise StalledError("no message is in flight: the execution cannot make progress")
             return False
-        self.clock.advance_to(due)
+        # Always move forward, so a message moto still hides at ``due`` cannot stall the loop.
+        self.clock.advance_to(max(due, self.clock.now() + timedelta(milliseconds=1)))
         return True
 
 

@@ -63,3 +63,21 @@ def next_message_due(account_id: str, region: str, queue_names: Collection[str])
     if due_ms is None:
         return None
     return datetime.fromtimestamp(due_ms / 1000.0, UTC)
+
+
+def receivable_queues(account_id: str, region: str, queue_names: Collection[str]) -> set[str]:
+    """The queues among ``queue_names`` holding a message receivable now (moto's own test).
+
+    Lets the local event source mapping skip empty queues without a ReceiveMessage call:
+    moto scans every message on each receive, and most queues are empty most rounds.
+    """
+    from moto.sqs.models import sqs_backends  # noqa: PLC0415
+
+    with _MOTO_LOCK:
+        queues = sqs_backends[account_id][region].queues
+        return {
+            name
+            for name in queue_names
+            if name in queues
+            and any(m.visible and not m.delayed for m in list(queues[name]._messages))
+        }

@@ -23,9 +23,9 @@ from steplane.definition.loader import DefinitionSource, load_definition
 from steplane.handlers.observability import metrics
 from steplane.handlers.wiring import Dependencies, build_dependencies
 from steplane.local.clock import VirtualClock
-from steplane.local.delivery import Subscription, deliver_round
+from steplane.local.delivery import Subscription, deliver_round, queue_name
 from steplane.local.http import api_event, parse_response
-from steplane.local.moto_patches import next_message_due, patched_moto
+from steplane.local.moto_patches import next_message_due, patched_moto, receivable_queues
 from steplane.local.result import ExecutionResult, StalledError, result_of
 from steplane.local.template import (
     Template,
@@ -206,10 +206,15 @@ class LocalRuntime:
 
     def step(self, raise_when_idle: bool = True) -> bool:
         """Deliver one round of visible messages, or skip time to the next due one."""
-        if deliver_round(self.sqs, self._subscriptions, self.deliver_twice):
+        account, region = self.resources.account_id, self.region
+
+        def receivable(names: set[str]) -> set[str]:
+            return receivable_queues(account, region, names)
+
+        if deliver_round(self.sqs, self._subscriptions, self.deliver_twice, receivable):
             return True
-        consumed = {s.queue_url.rstrip("/").rsplit("/", 1)[-1] for s in self._subscriptions}
-        due = next_message_due(self.resources.account_id, self.region, consumed)
+        consumed = {queue_name(s.queue_url) for s in self._subscriptions}
+        due = next_message_due(account, region, consumed)
         if due is None:
             if raise_when_idle:
                 raise StalledError("no message is in flight: the execution cannot make progress")

@@ -9,9 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from steplane.interpreter.signals import WakePurpose
 
-# Step Functions' payload limit, for execution input and task results.
-MAX_PAYLOAD_BYTES = 256 * 1024
-
 # Step Functions' execution-name rule: 1-80 characters, no white space or wildcards.
 NAME_PATTERN = r"^[A-Za-z0-9_\-.:]{1,80}$"
 

@@ -31,8 +31,8 @@ from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
 from steplane.interpreter.tokens import decode_task_token
+from steplane.limits import MAX_PAYLOAD_BYTES
 from steplane.messages import (
-    MAX_PAYLOAD_BYTES,
     OutboundMessage,
     StartRequest,
     TaskResultMessage,

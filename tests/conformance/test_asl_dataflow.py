@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from steplane.execution import ExecutionStatus
 from tests.unit.interpreter.harness import Driver
 
@@ -218,11 +216,6 @@ def test_data_limit_exceeded_is_not_caught_by_states_all():
     assert failed(run) == "States.DataLimitExceeded"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.py _check_size measures json.dumps with ensure_ascii=True, so each "
-    "non-ASCII character counts 6 bytes (\\uXXXX) instead of its 2-4 UTF-8 bytes",
-)
 def test_payload_quota_counts_utf8_bytes_not_ascii_escapes():
     # [api] StateExitedEventDetails output: "Length constraints apply to the payload size,
     # and are expressed as bytes in UTF-8 encoding. ... Maximum length of 262144."

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from steplane.definition.loader import load_definition
 from steplane.errors import DefinitionError
 from steplane.execution import ExecutionStatus
@@ -70,12 +68,6 @@ def test_max_delay_seconds_caps_the_interval():
     assert fail_times(run, ["E", "E"]) == [3, 4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="retry.py plan_retry computes interval * BackoffRate**n before applying the "
-    "MaxDelaySeconds cap, so 2.0**1024 overflows and decide() raises OverflowError",
-)
 def test_max_delay_seconds_caps_even_a_very_long_backoff():
     # [spec] MaxDelaySeconds: "representing the maximum interval in seconds to wait before
     # the next retry attempt"; "MaxAttempts ... MUST be a non-negative integer", so a
@@ -396,3 +388,13 @@ def test_predefined_error_names_are_accepted_in_error_equals():
             ]
         )
     )
+
+
+def test_a_legal_but_enormous_backoff_is_held_to_the_longest_wait_asl_allows():
+    # [spec] IntervalSeconds and MaxAttempts are positive / non-negative integers, with no
+    # cap on their product; steplane holds any computed wait to 99,999,999 s (the largest
+    # Seconds a Wait may give) instead of overflowing the clock.
+    run = retrying(IntervalSeconds=99_999_999, MaxAttempts=14)
+    delays = fail_times(run, ["E"] * 14)
+    assert delays[0] == 99_999_999
+    assert delays[-1] == 99_999_999

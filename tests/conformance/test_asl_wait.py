@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from steplane.definition.loader import load_definition
 from steplane.errors import DefinitionError
 from steplane.execution import ExecutionStatus
@@ -74,11 +72,6 @@ def test_timestamp_in_the_past_continues_immediately():
     assert (run.head.status, run.head.data) == (ExecutionStatus.SUCCEEDED, {"k": 1})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wait_state._due keeps the timestamp's fractional seconds (parse_datetime keeps "
-    "microseconds); the guide says Step Functions truncates milliseconds",
-)
 def test_timestamp_milliseconds_are_truncated():
     # [guide] Wait workflow state, Timestamp: "Note: Currently, if you specify the wait time
     # as a timestamp, Step Functions considers the time value up to seconds and truncates
@@ -104,11 +97,6 @@ def test_seconds_path_without_a_non_negative_integer_fails_with_states_runtime()
     assert outcomes == ["States.Runtime"] * len(cases)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wait_state._due accepts any non-negative int | float for SecondsPath, so 1.5 "
-    "waits 1.5 s instead of failing",
-)
 def test_seconds_path_with_a_fractional_number_fails_with_states_runtime():
     # [spec] SecondsPath "MUST select a field whose value is a non-negative integer";
     # [guide] "A path in the states input data to an integer value".
@@ -165,3 +153,12 @@ def test_invalid_wait_definitions_are_rejected_at_load():
             continue
         accepted.append(name)
     assert accepted == []
+
+
+def test_seconds_path_beyond_the_longest_wait_fails_with_states_runtime():
+    # [spec] Seconds must be a non-negative integer (at most 99,999,999); steplane's ceiling for any wait is
+    # the largest Seconds ASL accepts (99,999,999), so a larger SecondsPath value is an
+    # error naming the limit rather than an overflow.
+    run = start({"delay": 10**20}, SecondsPath="$.delay")
+    assert run.head.error == "States.Runtime"
+    assert "99999999" in (run.head.cause or "")

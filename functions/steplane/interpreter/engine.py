@@ -31,12 +31,12 @@ from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePu
 from steplane.interpreter.states import ENTER, task_state, wait_state
 from steplane.interpreter.steps import Fail, Finish, Goto, Park, Step
 from steplane.jsontypes import Json
+from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.
 MAX_STATES_PER_DECISION = 250
 # Step Functions' payload quota per state: 256 KiB.
-MAX_PAYLOAD_BYTES = 256 * 1024
 
 
 def decide(
@@ -206,7 +206,7 @@ def _advance(run: Run, **changes: object) -> Execution:
 
 
 def _check_size(output: Json) -> Fail | None:
-    size = len(json.dumps(output, separators=(",", ":")).encode())
+    size = utf8_size(json.dumps(output, separators=(",", ":"), ensure_ascii=False))
     if size <= MAX_PAYLOAD_BYTES:
         return None
     return Fail(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from steplane.definition.model import Catcher, Retrier
 from steplane.errors import StatesError
+from steplane.limits import MAX_WAIT_SECONDS
 
 # "A States.Runtime error isn't retriable, and will always cause the execution to fail.
 # A retry or catch on States.ALL won't catch States.Runtime errors."
@@ -59,7 +60,7 @@ def plan_retry(
         used = counts[index] if index < len(counts) else 0
         if used >= retrier.max_attempts:
             return None
-        delay = retrier.interval_seconds * retrier.backoff_rate**used
+        delay = _backoff(retrier.interval_seconds, retrier.backoff_rate, used)
         if retrier.max_delay_seconds is not None:
             delay = min(delay, float(retrier.max_delay_seconds))
         if retrier.jitter_strategy == "FULL":
@@ -68,6 +69,15 @@ def plan_retry(
         updated[index] = used + 1
         return RetryPlan(delay, tuple(updated), index)
     return None
+
+
+def _backoff(interval: int, rate: float, retries_so_far: int) -> float:
+    """``interval * rate**retries_so_far``, held to MAX_WAIT_SECONDS (and never overflowing)."""
+    try:
+        delay = interval * rate**retries_so_far
+    except OverflowError:  # the 1025th retry at rate 2.0: far beyond any cap
+        return float(MAX_WAIT_SECONDS)
+    return min(delay, float(MAX_WAIT_SECONDS))
 
 
 def find_catcher(catchers: Sequence[Catcher], error: str) -> Catcher | None:

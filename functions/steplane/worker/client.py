@@ -19,7 +19,8 @@ from typing import Any
 from pydantic_core import PydanticSerializationError
 
 from steplane.errors import StatesError, TaskFailed
-from steplane.messages import MAX_PAYLOAD_BYTES, OutboundMessage, TaskMessage, TaskResultMessage
+from steplane.limits import MAX_PAYLOAD_BYTES
+from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
 from steplane.ports import Clock, MessageBus, SystemClock
 from steplane.worker.context import TaskContext
 

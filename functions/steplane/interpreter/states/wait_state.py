@@ -11,6 +11,7 @@ from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Fail, Park, Step, leave
 from steplane.interpreter.timestamps import parse_datetime
 from steplane.jsontypes import Json
+from steplane.limits import MAX_WAIT_SECONDS
 
 
 def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
@@ -37,16 +38,16 @@ def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
         return now + timedelta(seconds=state.seconds)
     if state.timestamp is not None:
         parsed = parse_datetime(state.timestamp)
-        return parsed if parsed is not None else now
+        return _whole_seconds(parsed) if parsed is not None else now
     if state.seconds_path is not None:
         seconds = read_path(effective, state.seconds_path)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        if not _is_wait_seconds(seconds):
             return Fail(
                 StatesError.RUNTIME,
-                f"SecondsPath {state.seconds_path!r} gave {seconds!r}, "
-                "not a non-negative number of seconds",
+                f"SecondsPath {state.seconds_path!r} gave {seconds!r}, not an integer "
+                f"number of seconds from 0 to {MAX_WAIT_SECONDS}",
             )
-        return now + timedelta(seconds=seconds)
+        return now + timedelta(seconds=int(seconds))
     stamp = read_path(effective, state.timestamp_path or "$")
     parsed = parse_datetime(stamp) if isinstance(stamp, str) else None
     if parsed is None:
@@ -54,4 +55,16 @@ def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
             StatesError.RUNTIME,
             f"TimestampPath {state.timestamp_path!r} gave {stamp!r}, not an RFC 3339 timestamp",
         )
-    return parsed
+    return _whole_seconds(parsed)
+
+
+def _is_wait_seconds(value: Json) -> bool:
+    # "MUST select a field whose value is a non-negative integer" (1.0 is that integer).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return float(value).is_integer() and 0 <= value <= MAX_WAIT_SECONDS
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    # "Step Functions considers the time value up to seconds and truncates milliseconds."
+    return moment.replace(microsecond=0)

@@ -1,0 +1,16 @@
+"""Limits that Step Functions documents and steplane keeps, in one place."""
+
+from __future__ import annotations
+
+# "The maximum input or output size for a task, state, or execution is 256 KiB of data
+# as a UTF-8 encoded string."
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+# The largest Wait ``Seconds`` / Retry ``IntervalSeconds`` ASL allows; longer computed
+# waits (a SecondsPath value, a long backoff) are held to it.
+MAX_WAIT_SECONDS = 99_999_999
+
+
+def utf8_size(json_text: str) -> int:
+    """Size in bytes of JSON text as Step Functions counts it: UTF-8, not ``\\u`` escapes."""
+    return len(json_text.encode("utf-8"))

@@ -156,9 +156,9 @@ def test_invalid_wait_definitions_are_rejected_at_load():
 
 
 def test_seconds_path_beyond_the_longest_wait_fails_with_states_runtime():
-    # [spec] Seconds must be a non-negative integer (at most 99,999,999); steplane's ceiling for any wait is
-    # the largest Seconds ASL accepts (99,999,999), so a larger SecondsPath value is an
-    # error naming the limit rather than an overflow.
+    # [spec] SecondsPath must select "a non-negative integer"; steplane's ceiling for any
+    # wait is the largest Seconds it accepts (99,999,999), so a larger SecondsPath value is
+    # an error naming the limit rather than an overflow.
     run = start({"delay": 10**20}, SecondsPath="$.delay")
     assert run.head.error == "States.Runtime"
     assert "99999999" in (run.head.cause or "")

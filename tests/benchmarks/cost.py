@@ -80,6 +80,7 @@ import argparse
 import dataclasses
 import json
 import math
+import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -753,9 +754,17 @@ def pass_choice_report(rt: LocalRuntime, meter: Meter, executions: int) -> str:
 
 
 # -- main --------------------------------------------------------------------------------------
-def padded(execution_input: dict[str, Any], pad_bytes: int) -> dict[str, Any]:
-    """The input with a ``pad`` string of ``pad_bytes`` characters (none when 0)."""
-    return {**execution_input, "pad": "x" * pad_bytes} if pad_bytes else execution_input
+def padded(execution_input: dict[str, Any], pad_bytes: int, seed: int = 0) -> dict[str, Any]:
+    """The input with a ``pad`` string of ``pad_bytes`` random hex digits (none when 0).
+
+    Hex digits carry 4 bits per byte, so the padding compresses about 2:1, like typical
+    JSON records with ids and numbers; a run of one character would compress to nothing
+    and flatter the figures.
+    """
+    if not pad_bytes:
+        return execution_input
+    digits = random.Random(seed).randbytes((pad_bytes + 1) // 2).hex()[:pad_bytes]
+    return {**execution_input, "pad": digits}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -825,7 +834,7 @@ def report(rt: LocalRuntime, meter: Meter, prices: Prices, args: argparse.Namesp
     all_measured: list[Measured] = []
     summary: list[list[str]] = []
     for path in ONBOARDING_PATHS:
-        inputs = [padded(onboarding_input(path, i), args.pad_bytes) for i in range(n)]
+        inputs = [padded(onboarding_input(path, i), args.pad_bytes, i) for i in range(n)]
         columns = [
             measure(rt, meter, f"{n} concurrent", workflow, inputs),
             measure(rt, meter, "single", workflow, inputs[:1]),

@@ -12,6 +12,7 @@ Keys (one table, ``pk`` + ``sk``):
 from __future__ import annotations
 
 import json
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,27 @@ from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import HistoryEvent
 
 HEAD_SK = "HEAD"
+
+# JSON text above this many bytes is stored zlib-compressed (a Binary attribute): write
+# units are billed per KB, and a transition's events repeat its payload (a task's output is
+# also the state's output and the next state's input), which compression folds away.
+COMPRESS_ABOVE_BYTES = 1024
+
+
+def pack_text(text: str) -> str | bytes:
+    """``text`` as stored: itself when small, else zlib-compressed if that is smaller."""
+    raw = text.encode()
+    if len(raw) <= COMPRESS_ABOVE_BYTES:
+        return text
+    packed = zlib.compress(raw, 6)
+    return packed if len(packed) < len(raw) else text
+
+
+def unpack_text(stored: Any) -> str:
+    """The JSON text of a stored attribute (a string, or a Binary written by pack_text)."""
+    if isinstance(stored, str):
+        return stored
+    return zlib.decompress(bytes(stored)).decode()
 
 
 def execution_pk(execution_id: str) -> str:
@@ -39,8 +61,8 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def head_to_item(execution: Execution, data_attribute: dict[str, str]) -> dict[str, Any]:
-    """The head item; ``data_attribute`` is ``{"d": json}`` or ``{"dref": sha}`` (see payloads)."""
+def head_to_item(execution: Execution, data_attribute: dict[str, str | bytes]) -> dict[str, Any]:
+    """The head item; ``data_attribute`` is ``{"d": packed json}`` or ``{"dref": sha}``."""
     item: dict[str, Any] = {
         "pk": execution_pk(execution.execution_id),
         "sk": HEAD_SK,

@@ -29,6 +29,8 @@ from steplane.adapters.dynamodb_items import (
     head_to_item,
     history_sk,
     item_to_head,
+    pack_text,
+    unpack_text,
 )
 from steplane.definition.loader import Definition, canonical_json, load_definition
 from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
@@ -93,7 +95,7 @@ class DynamoDBExecutionStore:
             "pk": pk,
             "sk": history_sk(execution.version),
             "did": execution.decision_id,
-            "ev": self._events_json(pk, list(events)),
+            "ev": pack_text(self._events_json(pk, list(events))),
         }
         try:
             self._client.put_item(
@@ -157,7 +159,7 @@ class DynamoDBExecutionStore:
             response = self._client.query(**query)
             for raw in response.get("Items", []):
                 item = _from_ddb(raw)
-                item_events = self._resolve_events(pk, item["ev"])
+                item_events = self._resolve_events(pk, unpack_text(item["ev"]))
                 item_version = int(item["sk"][2:])
                 offset = skip if item_version == version else 0
                 room = max_events - len(events)
@@ -214,8 +216,9 @@ class DynamoDBExecutionStore:
     # -- payloads --------------------------------------------------------------
     def _head_item(self, execution: Execution) -> dict[str, Any]:
         text = canonical_json(execution.data)
-        if len(text.encode()) <= INLINE_DATA_BYTES:
-            return head_to_item(execution, {"d": text})
+        stored = pack_text(text)
+        if len(stored if isinstance(stored, bytes) else stored.encode()) <= INLINE_DATA_BYTES:
+            return head_to_item(execution, {"d": stored})
         digest = self._put_payload(execution_pk(execution.execution_id), text)
         return head_to_item(execution, {"dref": digest})
 
@@ -223,7 +226,7 @@ class DynamoDBExecutionStore:
         if "dref" in item:
             data = json.loads(self._get_payload(item["pk"], item["dref"]))
         else:
-            data = json.loads(item.get("d", "null"))
+            data = json.loads(unpack_text(item.get("d", "null")))
         return item_to_head(item, data)
 
     def _events_json(self, pk: str, events: list[HistoryEvent]) -> str:
@@ -254,14 +257,14 @@ class DynamoDBExecutionStore:
 
     def _put_payload(self, pk: str, text: str) -> str:
         digest = hashlib.sha256(text.encode()).hexdigest()
-        self._put_if_absent({"pk": pk, "sk": f"P#{digest}", "body": text})
+        self._put_if_absent({"pk": pk, "sk": f"P#{digest}", "body": pack_text(text)})
         return digest
 
     def _get_payload(self, pk: str, digest: str) -> str:
         item = self._get_immutable({"pk": pk, "sk": f"P#{digest}"})
         if item is None:
             raise LookupError(f"payload P#{digest} of {pk} is missing")
-        return str(item["body"])
+        return unpack_text(item["body"])
 
     def _get_immutable(self, key: dict[str, str]) -> dict[str, Any] | None:
         """Read an item that never changes once written.

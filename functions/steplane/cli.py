@@ -56,7 +56,8 @@ def _validate(files: list[str]) -> int:
             load_definition(path)
         except DefinitionError as error:
             status = 1
-            print(f"{path}: {len(error.problems)} problem(s)")
+            count = len(error.problems)
+            print(f"{path}: {count} problem{'' if count == 1 else 's'}")
             for problem in error.problems:
                 print(f"  {problem}")
         else:

@@ -125,7 +125,8 @@ class DefinitionError(SteplaneError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"invalid state machine definition ({len(problems)} problems):\n{lines}")
+        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        super().__init__(f"invalid state machine definition ({count}):\n{lines}")
 
 
 @dataclass(frozen=True)

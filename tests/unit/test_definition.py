@@ -99,6 +99,29 @@ def test_structural_errors_do_not_hide_cross_reference_errors() -> None:
     assert problems["/States/A/Retry/0/ErrorEquals"] == "States.ALL must appear alone"
 
 
+def test_a_state_with_a_bad_field_still_gets_its_flow_and_route_checked() -> None:
+    founding = {
+        "WorkflowName": "W",
+        "StartState": "A",
+        "States": {
+            "A": {"Type": "Task", "Service": "S", "TimeoutSeconds": -5, "Next": "B", "End": True},
+            "B": {"Type": "Succeed"},
+        },
+    }
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(founding)
+    found = {(p.location, p.message) for p in caught.value.problems}
+    assert ("/States/A", "has both Next and End; give exactly one") in found
+    assert ("/States/A", "Service and Action go together; Action is missing") in found
+    assert any(location == "/States/A/TimeoutSeconds" for location, _ in found)
+    assert len(found) == 3
+
+
+def test_start_at_and_start_state_together_is_one_problem() -> None:
+    problems = _problems({"StartAt": "A", "StartState": "A", "States": {"A": {"Type": "Succeed"}}})
+    assert problems == {"/StartState": "give StartAt or StartState, not both"}
+
+
 def test_founding_spelling_problems_are_located_where_the_user_wrote_them() -> None:
     problems = _problems(
         {

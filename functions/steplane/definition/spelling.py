@@ -63,6 +63,7 @@ def normalise(raw: dict[str, Any]) -> Normalised:
     if "StartState" in doc:
         if "StartAt" in doc:
             result.problems.append(Problem("/StartState", "give StartAt or StartState, not both"))
+            del doc["StartState"]  # reported once, not again as an unknown field
         else:
             doc["StartAt"] = doc.pop("StartState")
             result.renamed["/StartAt"] = "/StartState"

@@ -71,6 +71,12 @@ def check_machine(
 
 def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Iterator[Problem]:
     """The cross-reference checks that still apply to a state that failed validation."""
+    kind = raw.get("Type")
+    if kind in ("Task", "Pass", "Wait") and isinstance(raw.get("End", False), bool):
+        has_next = isinstance(raw.get("Next"), str)
+        yield from _next_or_end(where, has_next=has_next, end=raw.get("End") is True)
+    if kind == "Task":
+        yield from _check_route(where, raw.get("Resource"), raw.get("Service"), raw.get("Action"))
     for key in ("Next", "Default"):
         if isinstance(raw.get(key), str):
             yield from _check_target(names, f"{where}/{key}", raw[key])
@@ -105,13 +111,30 @@ def _check_target(names: set[str], where: str, target: str) -> list[Problem]:
 def _check_flow(names: set[str], where: str, state: object) -> list[Problem]:
     if not isinstance(state, TaskState | PassState | WaitState):
         return []
-    if state.next is not None and state.end:
-        return [Problem(where, "has both Next and End; give exactly one")]
-    if state.next is None and not state.end:
-        return [Problem(where, "has neither Next nor End: true; give exactly one")]
-    if state.next is not None:
+    if state.next is not None and not state.end:
         return _check_target(names, f"{where}/Next", state.next)
+    return _next_or_end(where, has_next=state.next is not None, end=bool(state.end))
+
+
+def _next_or_end(where: str, *, has_next: bool, end: bool) -> list[Problem]:
+    if has_next and end:
+        return [Problem(where, "has both Next and End; give exactly one")]
+    if not has_next and not end:
+        return [Problem(where, "has neither Next nor End: true; give exactly one")]
     return []
+
+
+def _check_route(
+    where: str, resource: object, service: object, action: object
+) -> Iterator[Problem]:
+    has_service = service is not None or action is not None
+    if resource is None and not has_service:
+        yield Problem(where, "a Task needs Resource (or Service and Action)")
+    if resource is not None and has_service:
+        yield Problem(where, "give Resource or Service + Action, not both")
+    if has_service and (service is None or action is None):
+        missing = "Service" if service is None else "Action"
+        yield Problem(where, f"Service and Action go together; {missing} is missing")
 
 
 _PATH_FIELDS = {"InputPath": "input_path", "OutputPath": "output_path", "ResultPath": "result_path"}
@@ -135,14 +158,7 @@ def _check_path(where: str, path: str) -> Iterator[Problem]:
 
 
 def _check_task(names: set[str], where: str, task: TaskState) -> Iterator[Problem]:
-    has_service = task.service is not None or task.action is not None
-    if task.resource is None and not has_service:
-        yield Problem(where, "a Task needs Resource (or Service and Action)")
-    if task.resource is not None and has_service:
-        yield Problem(where, "give Resource or Service + Action, not both")
-    if has_service and (task.service is None or task.action is None):
-        missing = "Service" if task.service is None else "Action"
-        yield Problem(where, f"Service and Action go together; {missing} is missing")
+    yield from _check_route(where, task.resource, task.service, task.action)
     yield from _check_error_lists(f"{where}/Retry", task.retry)
     yield from _check_error_lists(f"{where}/Catch", task.catch)
     for index, retrier in enumerate(task.retry):

@@ -30,6 +30,8 @@ def create_user_task(task_context: TaskContext) -> None:
     try:
         if user_data.get("simulate_error"):  # for testing error paths
             raise Exception("AuthServiceError: User creation failed")
+        if "email" not in user_data:
+            raise Exception("AuthServiceError: an email is required to create a user")
         workflow_client.complete_task(
             task_context["task_id"], {**user_data, "userId": _user_id(user_data["email"])}
         )

@@ -118,7 +118,7 @@ class WorkerClient:
                 task_token=message.task_token,
                 status="FAILED",
                 error=HANDLER_NOT_FOUND,
-                cause=f"no handler is registered for action {message.action!r}",
+                cause=f"no handler is registered for {_task_name(message)}",
                 started_at=started,
             )
         attempt = _Attempt()
@@ -198,3 +198,10 @@ def _failure(result: TaskResultMessage, error: str, cause: str) -> TaskResultMes
         cause=cause,
         started_at=result.started_at,
     )
+
+
+def _task_name(message: TaskMessage) -> str:
+    """How to name a task's route in a message: its Resource, or its Service and Action."""
+    if message.resource:
+        return f"resource {message.resource!r}"
+    return f"service {message.route!r} action {message.action!r}"

@@ -135,13 +135,16 @@ def start_polling(
     """
     if wait_seconds is None:
         wait_seconds = int(os.environ.get("STEPLANE_POLL_WAIT_SECONDS", "20"))
+    urls = queue_urls or task_queue_urls()
+    if not urls:
+        raise RuntimeError(
+            "no task queue to poll: set STEPLANE_POLL_QUEUE_URLS (comma-separated queue URLs), "
+            "or TASK_QUEUE_URLS / DEFAULT_TASK_QUEUE_URL as the stack's functions have them"
+        )
     if sqs is None:
         import boto3  # noqa: PLC0415 - a Lambda worker never polls, so never pays for this import
 
         sqs = boto3.client("sqs")
-    urls = queue_urls or task_queue_urls()
-    if not urls:
-        raise RuntimeError("no task queue to poll: set TASK_QUEUE_URLS or STEPLANE_POLL_QUEUE_URLS")
     limit_text = os.environ.get("STEPLANE_STOP_AFTER_IDLE_POLLS")
     limit = (
         stop_after_idle_polls

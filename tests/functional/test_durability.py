@@ -165,3 +165,18 @@ def test_a_start_that_dies_before_sending_is_resumed_by_the_retried_request(
     assert status == 200
     assert result.status == "SUCCEEDED"
     assert [e["type"] for e in result.history].count("ExecutionStarted") == 1
+
+
+def test_user_data_shaped_like_internal_markers_round_trips_through_history():
+    # Data is stored beside engine bookkeeping; no value a user writes may be read back
+    # as bookkeeping, whether the transition is small or large enough to spill payloads.
+    definition = {"StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": True}}}
+    inputs = [
+        {"$payload": "deadbeef"},
+        {"$spilled": {"output": "x"}},
+        {"$payload": "deadbeef", "$spilled": {"input": "y"}, "pad": "z" * 70_000},
+    ]
+    with LocalRuntime() as rt:
+        results = [rt.run_until_complete(rt.start(definition, data)) for data in inputs]
+    assert [r.output for r in results] == inputs
+    assert [r.history[0]["input"] for r in results] == inputs

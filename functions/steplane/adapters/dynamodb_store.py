@@ -44,6 +44,8 @@ INLINE_DATA_BYTES = 1024
 # A history item holds its events inline up to this size, then spills payloads (see above).
 HISTORY_INLINE_BYTES = 64 * 1024
 SPILL_ALL_ABOVE_BYTES = 64
+# The detail that lists an event's spilled values: {detail name: payload digest}.
+SPILLED = "$spilled"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -240,19 +242,25 @@ class DynamoDBExecutionStore:
         return text
 
     def _spill(self, pk: str, event: HistoryEvent, threshold: int) -> HistoryEvent:
-        details = {}
+        # Spilled values are listed under SPILLED, a detail name the engine never uses for
+        # data, so no user value (whatever its shape) can be mistaken for a reference.
+        details: dict[str, Any] = {}
+        spilled: dict[str, str] = {}
         for key, value in event.details.items():
             text = canonical_json(value)
-            spill = len(text.encode()) > threshold
-            details[key] = {"$payload": self._put_payload(pk, text)} if spill else value
+            if len(text.encode()) > threshold:
+                spilled[key] = self._put_payload(pk, text)
+            else:
+                details[key] = value
+        if spilled:
+            details[SPILLED] = spilled
         return HistoryEvent(event.id, event.type, event.timestamp, event.state, details)
 
     def _resolve_events(self, pk: str, text: str) -> list[HistoryEvent]:
         events = events_from_json(text)
         for event in events:
-            for key, value in list(event.details.items()):
-                if isinstance(value, dict) and set(value) == {"$payload"}:
-                    event.details[key] = json.loads(self._get_payload(pk, value["$payload"]))
+            for key, digest in event.details.pop(SPILLED, {}).items():
+                event.details[key] = json.loads(self._get_payload(pk, digest))
         return events
 
     def _put_payload(self, pk: str, text: str) -> str:

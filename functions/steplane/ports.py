@@ -65,8 +65,8 @@ class ExecutionStore(Protocol):
         """
         ...
 
-    def history(self, execution_id: str, next_token: str | None, max_events: int) -> HistoryPage:
-        """A page of the execution's history, oldest first."""
+    def history(self, head: Execution, next_token: str | None, max_events: int) -> HistoryPage:
+        """A page of the history up to ``head`` (read by the caller), oldest first."""
         ...
 
     def put_definition(self, definition: Definition) -> None:

@@ -27,7 +27,7 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
     head = store.get_head(execution_id)
     if head is None:
         raise ExecutionNotFoundError(execution_id)
-    first = store.history(execution_id, None, 1).events
+    first = store.history(head, None, 1).events
     started = first[0].details.get("input") if first else None
     return {
         "executionId": head.execution_id,
@@ -50,9 +50,10 @@ def history_page(
     store: ExecutionStore, execution_id: str, next_token: str | None, max_results: int
 ) -> dict[str, Any]:
     """One page of history events, with ``nextToken`` when there are more."""
-    if store.get_head(execution_id) is None:
+    head = store.get_head(execution_id)
+    if head is None:
         raise ExecutionNotFoundError(execution_id)
-    page = store.history(execution_id, next_token, max_results)
+    page = store.history(head, next_token, max_results)
     body: dict[str, Any] = {"events": [event_to_api(e) for e in page.events]}
     if page.next_token:
         body["nextToken"] = page.next_token

@@ -154,17 +154,13 @@ class Engine:
 
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:
         """A delayed wake-up came back (Wait over, retry due, timeout, continue)."""
-        head = self._store.get_head(message.execution_id)
-        if head is None:
-            raise ExecutionNotFoundError(message.execution_id)
+        head = self._require(message.execution_id)
         return self._apply(head, Wake(message.version, message.purpose), delivery)
 
     def task_result(self, message: TaskResultMessage, delivery: Delivery) -> Outcome:
         """Record a worker's result for exactly the attempt its token names, then advance."""
         claim = decode_task_token(message.task_token)
-        head = self._store.get_head(claim.execution_id)
-        if head is None:
-            raise ExecutionNotFoundError(claim.execution_id)
+        head = self._require(claim.execution_id)
         error = None
         if message.status == "FAILED":
             # A failure that names no error is Step Functions' generic task failure.

@@ -137,17 +137,14 @@ class DynamoDBExecutionStore:
         return CommitOutcome.COMMITTED
 
     # -- history ---------------------------------------------------------------
-    def history(self, execution_id: str, next_token: str | None, max_events: int) -> HistoryPage:
+    def history(self, head: Execution, next_token: str | None, max_events: int) -> HistoryPage:
         """Exactly ``max_events`` events (fewer on the last page), oldest first, up to the head.
 
         The token names the next event as ``<transition version>.<index within it>``: URL-safe,
         and stable because committed history items never change.
         """
-        head = self.get_head(execution_id)
-        if head is None:
-            return HistoryPage([], None)
         version, skip = _parse_page_token(next_token) if next_token else (1, 0)
-        pk = execution_pk(execution_id)
+        pk = execution_pk(head.execution_id)
         events: list[HistoryEvent] = []
         query: dict[str, Any] = {
             "TableName": self._table,

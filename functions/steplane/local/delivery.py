@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from steplane.worker.runner import sqs_event
+from steplane.worker.runner import acknowledge, sqs_event
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,5 @@ def deliver_round(
                 subscription.handler(event, None)
         except Exception:
             continue
-        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
-        done = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-            for i, m in enumerate(received)
-            if m["MessageId"] not in failed
-        ]
-        if done:
-            sqs.delete_message_batch(QueueUrl=subscription.queue_url, Entries=done)
+        acknowledge(sqs, subscription.queue_url, received, response or {})
     return delivered

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steplane.errors import ExecutionNotFoundError
+from steplane.execution import Execution
+from steplane.interpreter.decisions import HistoryEvent
 from steplane.ports import ExecutionStore
 from steplane.queries import event_to_api
 
@@ -42,14 +44,7 @@ def result_of(store: ExecutionStore, execution_id: str) -> ExecutionResult:
     head = store.get_head(execution_id)
     if head is None:
         raise ExecutionNotFoundError(execution_id)
-    events: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page = store.history(execution_id, token, 1000)
-        events.extend(event_to_api(e) for e in page.events)
-        token = page.next_token
-        if token is None:
-            break
+    events = [event_to_api(e) for e in history_since(store, head, None)]
     return ExecutionResult(
         head.execution_id,
         head.status.value,
@@ -58,3 +53,19 @@ def result_of(store: ExecutionStore, execution_id: str) -> ExecutionResult:
         head.cause,
         events,
     )
+
+
+def history_since(store: ExecutionStore, head: Execution, token: str | None) -> list[HistoryEvent]:
+    """Every event up to ``head`` from the page ``token`` names (None: from the start)."""
+    events: list[HistoryEvent] = []
+    while True:
+        page = store.history(head, token, 1000)
+        events.extend(page.events)
+        token = page.next_token
+        if token is None:
+            return events
+
+
+def resume_token(head: Execution) -> str:
+    """The page token of the first event after ``head`` (history items never change)."""
+    return f"{head.version + 1}.0"

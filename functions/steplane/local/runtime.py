@@ -9,7 +9,6 @@ Gateway proxy events, and skips time to the next due message instead of waiting.
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,13 +19,21 @@ from typing import Any
 
 from steplane.adapters.sqs_bus import SqsMessageBus
 from steplane.definition.loader import DefinitionSource, load_definition
+from steplane.errors import ExecutionNotFoundError
+from steplane.execution import Execution
 from steplane.handlers.observability import metrics
 from steplane.handlers.wiring import Dependencies, build_dependencies
 from steplane.local.clock import VirtualClock
 from steplane.local.delivery import Subscription, deliver_round, queue_name
 from steplane.local.http import api_event, parse_response
 from steplane.local.moto_patches import next_message_due, patched_moto, receivable_queues
-from steplane.local.result import ExecutionResult, StalledError, result_of
+from steplane.local.result import (
+    ExecutionResult,
+    StalledError,
+    history_since,
+    result_of,
+    resume_token,
+)
 from steplane.local.template import (
     Template,
     find_template,
@@ -34,8 +41,9 @@ from steplane.local.template import (
     load_template,
     provision,
 )
+from steplane.queries import event_to_api
 from steplane.worker.client import WorkerClient
-from steplane.worker.runner import make_lambda_handler
+from steplane.worker.runner import make_lambda_handler, task_queue_urls
 
 _LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -100,7 +108,7 @@ class LocalRuntime:
                 self._subscribe(event.queue_logical_id, handler, event.batch_size)
             for route in spec.api_events:
                 self._routes.append((route.method.upper(), route.path, handler))
-            task_queues.update(_task_queue_urls(env))
+            task_queues.update(task_queue_urls(env))
             self.worker.configure(
                 result_queue_url=env["TASK_RESULT_QUEUE_URL"], bus=SqsMessageBus(self.sqs)
             )
@@ -186,15 +194,19 @@ class LocalRuntime:
         progress: Callable[[dict[str, Any]], None] | None = None,
     ) -> ExecutionResult:
         """Deliver messages and skip time until the execution stops; return its result."""
-        seen = 0
+        # Each round reads the head only, and new events only when someone is watching.
+        reported: Execution | None = None
         for _ in range(max_rounds):
-            result = result_of(self.store, execution_id)
-            for event in result.history[seen:]:
-                if progress is not None:
-                    progress(event)
-            seen = len(result.history)
-            if result.status != "RUNNING":
-                return result
+            head = self.store.get_head(execution_id)
+            if head is None:
+                raise ExecutionNotFoundError(execution_id)
+            if progress is not None and (reported is None or head.version > reported.version):
+                token = resume_token(reported) if reported is not None else None
+                for event in history_since(self.store, head, token):
+                    progress(event_to_api(event))
+                reported = head
+            if head.status.is_terminal:
+                return result_of(self.store, execution_id)
             self.step()
         raise StalledError(f"execution {execution_id!r} still running after {max_rounds} rounds")
 
@@ -236,13 +248,6 @@ def _bind(
             metrics.clear_metrics()
 
     return invoke
-
-
-def _task_queue_urls(env: dict[str, str]) -> set[str]:
-    urls = set(json.loads(env.get("TASK_QUEUE_URLS") or "{}").values())
-    if env.get("DEFAULT_TASK_QUEUE_URL"):
-        urls.add(env["DEFAULT_TASK_QUEUE_URL"])
-    return urls
 
 
 def _arn_of(queue_url: str, region: str) -> str:

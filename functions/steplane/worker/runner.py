@@ -109,6 +109,15 @@ def poll_once(client: WorkerClient, sqs: Any, queue_url: str, wait_seconds: int 
     if not received:
         return 0
     response = make_lambda_handler(client)(sqs_event(received), None)
+    acknowledge(sqs, queue_url, received, response)
+    return len(received)
+
+
+def acknowledge(
+    sqs: Any, queue_url: str, received: list[dict[str, Any]], response: dict[str, Any]
+) -> None:
+    """Delete what a handler processed, as an event source mapping does: every received
+    message except those its response lists in ``batchItemFailures``."""
     failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
     done = [
         {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
@@ -117,7 +126,6 @@ def poll_once(client: WorkerClient, sqs: Any, queue_url: str, wait_seconds: int 
     ]
     if done:
         sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
-    return len(received)
 
 
 def start_polling(

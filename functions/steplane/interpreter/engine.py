@@ -8,6 +8,7 @@ something outside it (a task result, a timer) or where it ends.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from steplane.definition.loader import Definition
@@ -36,7 +37,6 @@ from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.
 MAX_STATES_PER_DECISION = 250
-# Step Functions' payload quota per state: 256 KiB.
 
 
 def decide(
@@ -81,18 +81,22 @@ def _on_wake(run: Run, wake: Wake) -> Decision:
     if wake.version != execution.version:
         return Ignore("the wake-up is for a version that has passed")
     state, name, now = _current(run), execution.state or "", run.now
-    pending = pending_commands(run.definition, execution, now)
+
+    def rearm(keep: Callable[[Command], bool]) -> Rearm:
+        pending = pending_commands(run.definition, execution, now)
+        return Rearm(tuple(command for command in pending if keep(command)))
+
     if wake.purpose is WakePurpose.WAIT and isinstance(state, WaitState):
         if execution.due_at is not None and now < execution.due_at:
-            return Rearm(pending)
+            return rearm(lambda _: True)
         return _commit(run, _follow(run, name, wait_state.finish(state, execution.data)))
     # An early wake-up re-arms only its own chain: re-sending everything pending would
     # double the other chains at every hop (a timeout wake-up beside a long retry delay).
     if wake.purpose is WakePurpose.RETRY and isinstance(state, TaskState):
-        return Rearm(tuple(c for c in pending if _is_retry_chain(c)))
+        return rearm(_is_retry_chain)
     if wake.purpose is WakePurpose.TIMEOUT and isinstance(state, TaskState):
         if execution.timeout_at is None or now < execution.timeout_at:
-            return Rearm(tuple(c for c in pending if _has_purpose(c, WakePurpose.TIMEOUT)))
+            return rearm(lambda command: _has_purpose(command, WakePurpose.TIMEOUT))
         run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
         step = task_state.fail(
             name, state, execution, run, error=StatesError.TIMEOUT, cause="task timed out"

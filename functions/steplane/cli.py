@@ -8,11 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
-from steplane.definition.loader import load_definition
+from steplane.definition.loader import default_workflow_name, load_definition
 from steplane.errors import DefinitionError
 
 
@@ -76,7 +75,7 @@ def _publish(definition: str, workflow: str | None, table: str | None) -> int:
         return 1
     import boto3  # noqa: PLC0415 - only this command talks to a real account
 
-    name = workflow or loaded.name or Path(definition).stem
+    name = workflow or default_workflow_name(definition, loaded)
     store = DynamoDBExecutionStore(boto3.client("dynamodb"), table)
     store.put_definition(loaded)
     store.publish(name, loaded.hash)

@@ -104,10 +104,23 @@ def _partial_machine(
     return StateMachine.model_construct(start_at=start_at, states=valid), broken
 
 
+def default_workflow_name(source: DefinitionSource, definition: Definition) -> str:
+    """The name to publish under: ``WorkflowName``, else the file's stem, else hash-based."""
+    if definition.name:
+        return definition.name
+    if isinstance(source, Path) or (isinstance(source, str) and not _is_json_text(source)):
+        return Path(source).stem
+    return f"workflow-{definition.hash[:12]}"
+
+
+def _is_json_text(source: str) -> bool:
+    return source.lstrip().startswith(("{", "["))
+
+
 def _read_document(source: DefinitionSource) -> dict[str, Any]:
     if isinstance(source, Mapping):
         return _expect_object(json.loads(json.dumps(source)))
-    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
+    if isinstance(source, str) and _is_json_text(source):
         return _expect_object(_parse_json(source, "the definition text"))
     path = Path(source)
     try:
@@ -200,4 +213,11 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-__all__ = ["ChoiceState", "Definition", "DefinitionSource", "canonical_json", "load_definition"]
+__all__ = [
+    "ChoiceState",
+    "Definition",
+    "DefinitionSource",
+    "canonical_json",
+    "default_workflow_name",
+    "load_definition",
+]

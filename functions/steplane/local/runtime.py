@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from steplane.adapters.sqs_bus import SqsMessageBus
-from steplane.definition.loader import DefinitionSource, load_definition
+from steplane.definition.loader import (
+    DefinitionSource,
+    default_workflow_name,
+    load_definition,
+)
 from steplane.errors import ExecutionNotFoundError
 from steplane.execution import Execution
 from steplane.handlers.observability import metrics
@@ -148,17 +152,7 @@ class LocalRuntime:
     def publish(self, definition: DefinitionSource, workflow: str | None = None) -> str:
         """Store a definition and point a workflow name at it; returns the workflow name."""
         loaded = load_definition(definition)
-        name = (
-            workflow
-            or loaded.name
-            or (
-                Path(definition).stem
-                if isinstance(definition, Path | str)
-                and not str(definition).lstrip().startswith("{")
-                else None
-            )
-        )
-        name = name or f"workflow-{loaded.hash[:12]}"
+        name = workflow or default_workflow_name(definition, loaded)
         self.store.put_definition(loaded)
         self.store.publish(name, loaded.hash)
         return name

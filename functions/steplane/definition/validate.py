@@ -77,13 +77,8 @@ def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Ite
         yield from _next_or_end(where, has_next=has_next, end=raw.get("End") is True)
     if kind == "Task":
         yield from _check_route(where, raw.get("Resource"), raw.get("Service"), raw.get("Action"))
-    for key in ("Next", "Default"):
-        if isinstance(raw.get(key), str):
-            yield from _check_target(names, f"{where}/{key}", raw[key])
-    for field in ("Catch", "Choices"):
-        for index, entry in _raw_entries(raw, field):
-            if isinstance(entry.get("Next"), str):
-                yield from _check_target(names, f"{where}/{field}/{index}/Next", entry["Next"])
+    for location, target in _raw_targets(raw):
+        yield from _check_target(names, f"{where}{location}", target)
     for field in ("Retry", "Catch"):
         entries = _raw_entries(raw, field)
         lists = [
@@ -231,16 +226,16 @@ def _successors(
         yield catcher.next
 
 
-def _raw_successors(raw: Mapping[str, Any]) -> Iterator[str]:
-    """Best-effort successors of a state that failed validation, read from its JSON."""
+def _raw_targets(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Best-effort ``(location, state name)`` transitions of a state that failed
+    validation, read from its JSON; the location is relative to the state."""
     for key in ("Next", "Default"):
         if isinstance(raw.get(key), str):
-            yield raw[key]
+            yield f"/{key}", raw[key]
     for field in ("Catch", "Choices"):
-        entries = raw.get(field)
-        for entry in entries if isinstance(entries, list) else ():
-            if isinstance(entry, dict) and isinstance(entry.get("Next"), str):
-                yield entry["Next"]
+        for index, entry in _raw_entries(raw, field):
+            if isinstance(entry.get("Next"), str):
+                yield f"/{field}/{index}/Next", entry["Next"]
 
 
 def _check_reachable(
@@ -256,7 +251,7 @@ def _check_reachable(
     while frontier:
         current = frontier.pop()
         successors = (
-            _raw_successors(broken[current])
+            (target for _, target in _raw_targets(broken[current]))
             if current in broken
             else _successors(current, machine, branches)
         )

@@ -38,6 +38,9 @@ from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 # decision commits and continues from a wake-up message.
 MAX_STATES_PER_DECISION = 250
 
+# What a head forgets when it leaves a parked Task or Wait: nothing is in flight for it.
+_NOTHING_PENDING: dict[str, object] = {"task_nonce": None, "due_at": None, "timeout_at": None}
+
 
 def decide(
     definition: Definition, execution: Execution, signal: Signal, now: datetime, seed: str
@@ -136,16 +139,13 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
             return _end_failed(run, oversize)
         name, raw_input = _exit(run, name, step)
     # Yield: commit with the next state pending; a CONTINUE wake-up carries on.
-    return _advance(
-        run,
+    return run.execution.evolve(
         state=name,
         data=raw_input,
         entered_version=run.execution.version + 1,
         attempt=0,
         retry_counts=(),
-        task_nonce=None,
-        due_at=None,
-        timeout_at=None,
+        **_NOTHING_PENDING,
     )
 
 
@@ -160,8 +160,12 @@ def _follow(run: Run, name: str, step: Step) -> Execution:
 
 
 def _exit(run: Run, name: str, step: Goto) -> tuple[str, Json]:
-    run.emit(f"{run.definition.state(name).type}StateExited", name, output=step.output)
+    _emit_exited(run, name, step.output)
     return step.next, step.output
+
+
+def _emit_exited(run: Run, name: str, output: Json) -> None:
+    run.emit(f"{run.definition.state(name).type}StateExited", name, output=output)
 
 
 def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
@@ -169,21 +173,18 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
         fields = dict(step.changes)
         if step.reentry:
             fields["entered_version"] = run.execution.version + 1
-        return _advance(run, state=name, data=raw_input, **fields)
+        return run.execution.evolve(state=name, data=raw_input, **fields)
     if isinstance(step, Finish):
         if (failure := _check_size(step.output)) is not None:
             return _end_failed(run, failure)
-        run.emit(f"{run.definition.state(name).type}StateExited", name, output=step.output)
+        _emit_exited(run, name, step.output)
         run.emit("ExecutionSucceeded", output=step.output)
-        return _advance(
-            run,
+        return run.execution.evolve(
             status=ExecutionStatus.SUCCEEDED,
             state=None,
             data=step.output,
             stop_date=run.now,
-            task_nonce=None,
-            due_at=None,
-            timeout_at=None,
+            **_NOTHING_PENDING,
         )
     assert isinstance(step, Fail)
     return _end_failed(run, step)
@@ -191,22 +192,15 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
 
 def _end_failed(run: Run, failure: Fail) -> Execution:
     run.emit("ExecutionFailed", error=failure.error, cause=failure.cause)
-    return _advance(
-        run,
+    return run.execution.evolve(
         status=ExecutionStatus.FAILED,
         state=None,
         data=None,
         stop_date=run.now,
         error=failure.error,
         cause=failure.cause,
-        task_nonce=None,
-        due_at=None,
-        timeout_at=None,
+        **_NOTHING_PENDING,
     )
-
-
-def _advance(run: Run, **changes: object) -> Execution:
-    return run.execution.evolve(**changes)
 
 
 def _check_size(output: Json) -> Fail | None:

@@ -1,0 +1,139 @@
+"""The commit protocol under races and crashes, against DynamoDB (moto).
+
+A transition N -> N+1 puts the history item ``H#{N+1}`` (absent, or carrying the same
+decision id), then the head on condition ``v = N``. These tests interleave two deciders
+by hand, the way concurrent Lambda invocations or a crash between the two puts would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
+from steplane.errors import ConcurrentDecisionError
+from steplane.execution import Execution
+from steplane.interpreter.decisions import HistoryEvent
+from steplane.ports import CommitOutcome
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBExecutionStore]:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="executions",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield DynamoDBExecutionStore(client, "executions")
+
+
+def _head(version: int, decision: str, state: str = "A") -> Execution:
+    return Execution(
+        execution_id="W:race",
+        workflow="W",
+        name="race",
+        definition_hash="h",
+        input_hash="i",
+        start_date=T0,
+        version=version,
+        state=state,
+        data={"by": decision},
+        decision_id=decision,
+    )
+
+
+def _events(decision: str) -> list[HistoryEvent]:
+    return [HistoryEvent(1, "Marker", T0, "A", {"by": decision})]
+
+
+def _history(store: DynamoDBExecutionStore) -> list[dict[str, object]]:
+    head = store.get_head("W:race")
+    assert head is not None
+    return [event.details for event in store.history(head, None, 100).events]
+
+
+def test_the_first_creation_wins_and_a_second_is_stale(store: DynamoDBExecutionStore) -> None:
+    assert store.commit(None, _head(1, "a"), _events("a")) is CommitOutcome.COMMITTED
+    assert store.commit(None, _head(1, "b"), _events("b")) is CommitOutcome.STALE
+    head = store.get_head("W:race")
+    assert head is not None
+    assert (head.version, head.decision_id) == (1, "a")
+    assert _history(store) == [{"by": "a"}]
+
+
+def test_two_different_decisions_for_one_version_commit_once(
+    store: DynamoDBExecutionStore,
+) -> None:
+    base = _head(1, "start")
+    store.commit(None, base, _events("start"))
+    assert store.commit(base, _head(2, "x"), _events("x")) is CommitOutcome.COMMITTED
+    # The loser decided on version 1 too; its history put finds H#2 taken by "x".
+    assert store.commit(base, _head(2, "y"), _events("y")) is CommitOutcome.STALE
+    head = store.get_head("W:race")
+    assert head is not None
+    assert (head.version, head.decision_id, head.data) == (2, "x", {"by": "x"})
+    assert _history(store) == [{"by": "start"}, {"by": "x"}]
+
+
+def test_an_orphan_history_item_blocks_other_inputs_until_its_own_input_returns(
+    store: DynamoDBExecutionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = _head(1, "start")
+    store.commit(None, base, _events("start"))
+    # Crash between the two puts: H#2 written by "x", the head never moved.
+    real_put = store._client.put_item
+
+    def die_on_head_put(**request: object) -> object:
+        if request["Item"]["sk"] == {"S": "HEAD"}:  # type: ignore[index]
+            raise ConnectionError("crash after the history put")
+        return real_put(**request)
+
+    monkeypatch.setattr(store._client, "put_item", die_on_head_put)
+    with pytest.raises(ConnectionError):
+        store.commit(base, _head(2, "x"), _events("x"))
+    monkeypatch.setattr(store._client, "put_item", real_put)
+    # Readers never see the orphan: history is read up to the head's version.
+    assert _history(store) == [{"by": "start"}]
+    # Another input for version 1 must wait (SQS retries it) rather than fork history.
+    with pytest.raises(ConcurrentDecisionError):
+        store.commit(base, _head(2, "y"), _events("y"))
+    # The crashed input's redelivery (same decision id) completes the commit.
+    assert store.commit(base, _head(2, "x"), _events("x")) is CommitOutcome.COMMITTED
+    assert _history(store) == [{"by": "start"}, {"by": "x"}]
+    # And the waiting input is now simply stale.
+    assert store.commit(base, _head(2, "y"), _events("y")) is CommitOutcome.STALE
+
+
+def test_two_copies_of_one_input_both_report_committed_and_apply_once(
+    store: DynamoDBExecutionStore,
+) -> None:
+    # SQS delivered one input twice and both copies decided on version 1. Each copy may
+    # report COMMITTED (the caller then sends the same follow-up messages, which receivers
+    # de-duplicate); the transition itself is applied once. (A copy that reads the head
+    # after the commit never gets here: the engine sees its decision id on the head.)
+    base = _head(1, "start")
+    store.commit(None, base, _events("start"))
+    first = store.commit(base, _head(2, "x"), _events("x"))
+    second = store.commit(base, _head(2, "x"), _events("x"))
+    assert (first, second) == (CommitOutcome.COMMITTED, CommitOutcome.COMMITTED)
+    head = store.get_head("W:race")
+    assert head is not None
+    assert (head.version, head.decision_id) == (2, "x")
+    assert _history(store) == [{"by": "start"}, {"by": "x"}]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
@@ -28,6 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--input", default="{}", help="execution input as JSON (default {})")
     run.add_argument("--name", default=None, help="execution name (idempotency key)")
     run.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    run.add_argument(
+        "--workers",
+        action="append",
+        metavar="MODULE",
+        help="a module (dotted name or .py path) defining register(worker) that registers your "
+        "task handlers; repeatable (default: the onboarding example workers)",
+    )
     validate = commands.add_parser("validate", help="report every problem in definitions")
     validate.add_argument("files", nargs="+")
     publish = commands.add_parser(
@@ -45,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate(args.files)
     if args.command == "publish":
         return _publish(args.definition, args.workflow, args.table)
-    return _run(args.definition, args.input, args.name, args.json)
+    return _run(args.definition, args.input, args.name, args.json, args.workers or [EXAMPLES])
 
 
 def _validate(files: list[str]) -> int:
@@ -83,7 +93,9 @@ def _publish(definition: str, workflow: str | None, table: str | None) -> int:
     return 0
 
 
-def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> int:
+def _run(
+    definition: str, raw_input: str, name: str | None, as_json: bool, workers: list[str]
+) -> int:
     try:
         execution_input = json.loads(raw_input)
     except json.JSONDecodeError as error:
@@ -97,11 +109,16 @@ def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> in
     except DefinitionError as error:
         print(error, file=sys.stderr)
         return 1
-    from steplane.examples.onboarding import register_all  # noqa: PLC0415 - needs the local extra
-    from steplane.local import LocalRuntime  # noqa: PLC0415
+    try:
+        registrars = [_registrar(module) for module in workers]
+    except WorkersError as error:
+        print(error, file=sys.stderr)
+        return 2
+    from steplane.local import LocalRuntime  # noqa: PLC0415 - needs the local extra
 
     with LocalRuntime() as runtime:
-        register_all(runtime.worker)
+        for register in registrars:
+            register(runtime.worker)
         start = runtime.clock.now()
         execution_id = runtime.start(definition, execution_input, name=name)
 
@@ -129,6 +146,36 @@ def _run(definition: str, raw_input: str, name: str | None, as_json: bool) -> in
         else:
             print(f"error: {result.error}\ncause: {result.cause}")
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+EXAMPLES = "steplane.examples.onboarding"
+
+
+class WorkersError(Exception):
+    """A --workers module that cannot be loaded or registers nothing."""
+
+
+def _registrar(module_name: str) -> Callable[[Any], None]:
+    """The ``register(worker)`` (or ``register_all``) function of a --workers module."""
+    try:
+        if module_name.endswith(".py"):
+            spec = importlib.util.spec_from_file_location(Path(module_name).stem, module_name)
+            if spec is None or spec.loader is None:
+                raise WorkersError(f"--workers {module_name}: not a Python file")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except (ImportError, OSError, SyntaxError) as error:
+        raise WorkersError(f"--workers {module_name}: cannot load it: {error}") from error
+    for attribute in ("register", "register_all"):
+        function = getattr(module, attribute, None)
+        if callable(function):
+            return function  # type: ignore[no-any-return]
+    raise WorkersError(
+        f"--workers {module_name}: define register(worker) to register your task handlers, "
+        "e.g. worker.register('arn:...:function:F', handler)"
+    )
 
 
 def _offset(event: dict[str, Any], start: datetime) -> str:

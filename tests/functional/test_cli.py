@@ -110,3 +110,42 @@ def test_publish_without_a_table_says_so(onboarding_path: Path, monkeypatch, cap
     monkeypatch.delenv("EXECUTIONS_TABLE_NAME", raising=False)
     assert main(["publish", str(onboarding_path)]) == 2
     assert "--table" in capsys.readouterr().err
+
+
+def test_run_loads_your_own_workers(tmp_path: Path, capsys) -> None:
+    workers = tmp_path / "my_workers.py"
+    workers.write_text(
+        "def register(worker):\n"
+        "    worker.register('arn:aws:lambda:us-east-1:1:function:Double',\n"
+        "                    lambda data, ctx: {'n': data['n'] * 2})\n"
+    )
+    definition = tmp_path / "double.json"
+    definition.write_text(
+        json.dumps(
+            {
+                "StartAt": "D",
+                "States": {
+                    "D": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:lambda:us-east-1:1:function:Double",
+                        "End": True,
+                    }
+                },
+            }
+        )
+    )
+    code, result = _run_json(
+        capsys, str(definition), "--input", '{"n": 21}', "--workers", str(workers)
+    )
+    assert (code, result["status"], result["output"]) == (0, "SUCCEEDED", {"n": 42})
+
+
+def test_a_workers_module_without_register_is_refused_clearly(
+    tmp_path: Path, onboarding_path: Path, capsys
+) -> None:
+    workers = tmp_path / "empty_workers.py"
+    workers.write_text("x = 1\n")
+    assert main(["run", str(onboarding_path), "--workers", str(workers)]) == 2
+    assert "define register(worker)" in capsys.readouterr().err
+    assert main(["run", str(onboarding_path), "--workers", "no.such.mod"]) == 2
+    assert "cannot load it" in capsys.readouterr().err

@@ -1,10 +1,14 @@
-"""Shared fixtures: repository paths and the founding definition."""
+"""Shared fixtures: repository paths, the founding definition, a moto executions table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parent.parent
 ONBOARDING = ROOT / "statemachines" / "user_onboarding.json"
@@ -14,3 +18,29 @@ ONBOARDING = ROOT / "statemachines" / "user_onboarding.json"
 def onboarding_path() -> Path:
     """The founding onboarding definition, unchanged from the seed."""
     return ONBOARDING
+
+
+@pytest.fixture
+def executions_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A DynamoDB client (moto) with an empty ``executions`` table keyed like the stack's."""
+    for key, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName="executions",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client

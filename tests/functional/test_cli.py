@@ -6,9 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.cli import main
@@ -77,31 +75,11 @@ def test_a_broken_definition_exits_1_before_running(tmp_path: Path, capsys) -> N
 
 
 def test_publish_stores_the_definition_and_names_the_workflow(
-    onboarding_path: Path, monkeypatch, capsys
+    onboarding_path: Path, executions_table, capsys
 ) -> None:
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="executions",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        assert main(["publish", str(onboarding_path), "--table", "executions"]) == 0
-        store = DynamoDBExecutionStore(client, "executions")
-        published = store.resolve_workflow("UserOnboardingWorkflow")
+    assert main(["publish", str(onboarding_path), "--table", "executions"]) == 0
+    store = DynamoDBExecutionStore(executions_table, "executions")
+    published = store.resolve_workflow("UserOnboardingWorkflow")
     assert published == load_definition(onboarding_path).hash
     assert f"published UserOnboardingWorkflow -> {published}" in capsys.readouterr().out
 

@@ -7,12 +7,9 @@ by hand, the way concurrent Lambda invocations or a crash between the two puts w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.errors import ConcurrentDecisionError
@@ -24,24 +21,8 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBExecutionStore]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="executions",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield DynamoDBExecutionStore(client, "executions")
+def store(executions_table) -> DynamoDBExecutionStore:
+    return DynamoDBExecutionStore(executions_table, "executions")
 
 
 def _head(version: int, decision: str, state: str = "A") -> Execution:

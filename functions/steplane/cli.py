@@ -114,7 +114,15 @@ def _run(
     except WorkersError as error:
         print(error, file=sys.stderr)
         return 2
-    from steplane.local import LocalRuntime  # noqa: PLC0415 - needs the local extra
+    try:
+        from steplane.local import LocalRuntime  # noqa: PLC0415 - needs the local extra
+    except ImportError as error:
+        print(
+            f"steplane run needs the local runtime ({error.name} is missing): "
+            "python -m pip install 'steplane[local]'",
+            file=sys.stderr,
+        )
+        return 2
 
     with LocalRuntime() as runtime:
         for register in registrars:

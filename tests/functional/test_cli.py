@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -127,3 +128,11 @@ def test_a_workers_module_without_register_is_refused_clearly(
     assert "define register(worker)" in capsys.readouterr().err
     assert main(["run", str(onboarding_path), "--workers", "no.such.mod"]) == 2
     assert "cannot load it" in capsys.readouterr().err
+
+
+def test_run_without_the_local_extra_says_how_to_install_it(
+    onboarding_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setitem(sys.modules, "steplane.local", None)  # as if moto/PyYAML were absent
+    assert main(["run", str(onboarding_path), "--input", '{"email": "a@b.c"}']) == 2
+    assert "pip install 'steplane[local]'" in capsys.readouterr().err

@@ -62,8 +62,11 @@ def test_unknown_execution_is_a_404_naming_it():
 def test_malformed_start_request_is_a_422_naming_the_field():
     with LocalRuntime() as rt:
         status, body = rt.http("POST", "/executions", {"input": {}})
+        malformed = rt.http("POST", "/executions", b"{not json")
     assert status == 422
-    assert "workflow" in str(body)
+    assert body["problems"] == [{"location": "body/workflow", "message": "Field required"}]
+    assert (malformed[0], malformed[1]["error"]) == (422, "ValidationError")
+    assert "JSON" in malformed[1]["message"]
 
 
 def test_unknown_workflow_is_a_404():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from steplane.errors import (
     ExecutionAlreadyExistsError,
@@ -42,3 +43,24 @@ def error_response(error: Exception) -> Response[Any]:
         if isinstance(error, kind):
             return json_response(status, {"error": name, "message": str(error)})
     raise error
+
+
+def resolver() -> APIGatewayRestResolver:
+    """An API Gateway resolver with pydantic validation whose 422s say what is wrong, where."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    app.exception_handler(RequestValidationError)(_invalid_request)
+    return app
+
+
+def _invalid_request(error: RequestValidationError) -> Response[Any]:
+    problems = [
+        {
+            "location": "/".join(str(part) for part in detail.get("loc", ())),
+            "message": detail.get("msg", detail.get("type", "invalid")),
+        }
+        for detail in error.errors()
+    ]
+    summary = "; ".join(f"{p['location']}: {p['message']}" for p in problems)
+    return json_response(
+        422, {"error": "ValidationError", "message": summary, "problems": problems}
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from steplane.handlers.api import error_response, json_response
+from steplane.handlers.api import error_response, json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import batch_or_request
 from steplane.handlers.wiring import Dependencies, entrypoint
@@ -32,7 +32,7 @@ def _on_record(record: SQSRecord, deps: Dependencies) -> str:
 
 
 def _api(deps: Dependencies) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = resolver()
 
     @app.post("/executions")
     def start(request: StartRequest) -> Response[Any]:

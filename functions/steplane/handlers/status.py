@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from steplane.handlers.api import error_response, json_response
+from steplane.handlers.api import error_response, json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.queries import describe_execution, history_page
@@ -16,7 +16,7 @@ from steplane.queries import describe_execution, history_page
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """Answer one status request."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = resolver()
 
     @app.get("/executions/<execution_id>")
     def describe(execution_id: str) -> Response[Any]:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.errors import InvalidTaskTokenError
-from steplane.handlers.api import error_response, json_response
+from steplane.handlers.api import error_response, json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import batch_or_request, delivery_of
 from steplane.handlers.wiring import Dependencies, entrypoint
@@ -52,7 +52,7 @@ def _callback(deps: Dependencies, message: TaskResultMessage) -> Response[Any]:
 
 
 def _api(deps: Dependencies) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = resolver()
 
     @app.post("/tasks/<token>/success")
     def success(token: str) -> Response[Any]:

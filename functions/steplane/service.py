@@ -31,7 +31,7 @@ from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
 from steplane.interpreter.tokens import decode_task_token
-from steplane.limits import MAX_PAYLOAD_BYTES
+from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.messages import (
     OutboundMessage,
     StartRequest,
@@ -90,7 +90,7 @@ class Engine:
         Same name and same input returns the existing execution; same name and a
         different input raises ExecutionAlreadyExistsError (HTTP 409).
         """
-        size = len(canonical_json(request.input).encode())
+        size = utf8_size(canonical_json(request.input))
         if size > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError("the execution input", size, MAX_PAYLOAD_BYTES)
         definition_hash = self._store.resolve_workflow(request.workflow)
@@ -148,8 +148,8 @@ class Engine:
         ):
             raise TaskClosedError(claim.execution_id)
         body = message.to_json()
-        if len(body.encode()) > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLargeError("the task result", len(body.encode()), MAX_PAYLOAD_BYTES)
+        if (size := utf8_size(body)) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError("the task result", size, MAX_PAYLOAD_BYTES)
         self._bus.send([OutboundMessage(queue_url=self._routes.task_result_queue_url, body=body)])
 
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:

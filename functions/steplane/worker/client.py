@@ -19,7 +19,7 @@ from typing import Any
 from pydantic_core import PydanticSerializationError
 
 from steplane.errors import StatesError, TaskFailed
-from steplane.limits import MAX_PAYLOAD_BYTES
+from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
 from steplane.ports import Clock, MessageBus, SystemClock
 from steplane.worker.context import TaskContext
@@ -180,7 +180,7 @@ class WorkerClient:
 def _deliverable(result: TaskResultMessage) -> TaskResultMessage:
     """The result, or a failure saying why it cannot be sent (so the task fails, not the batch)."""
     try:
-        size = len(result.to_json().encode())
+        size = utf8_size(result.to_json())
     except (TypeError, ValueError, PydanticSerializationError) as error:
         cause = f"the task result is not JSON-serialisable: {error}"
         return _failure(result, RESULT_NOT_SERIALISABLE, cause)

@@ -121,11 +121,8 @@ class Engine:
         if existing.input_hash != fresh.input_hash:
             raise ExecutionAlreadyExistsError(execution_id)
         if existing.decision_id == begin_id:
-            # Still where it began: a retried start may follow one that died before sending,
-            # so send again (receivers ignore duplicates).
-            now = self._clock.now()
-            definition = self.definition(existing.definition_hash)
-            self._send(existing, pending_commands(definition, existing, now), now)
+            # Still where it began: a retried start may follow one that died before sending.
+            self._resend(existing, self.definition(existing.definition_hash), self._clock.now())
         return existing, False
 
     def accept_callback(self, message: TaskResultMessage) -> None:
@@ -187,7 +184,7 @@ class Engine:
             # This input already committed this head. On a redelivery the process may have
             # died before sending: send again (receivers ignore duplicates).
             if delivery.redelivered:
-                self._send(head, pending_commands(definition, head, now), now)
+                self._resend(head, definition, now)
                 return Outcome.RESENT
             return Outcome.DUPLICATE
         decision = decide(definition, head, signal, now, self._seed(delivery.decision_id))
@@ -207,6 +204,10 @@ class Engine:
         # The seed makes task tokens' nonces: an unguessable part keeps a token from being
         # forged by anyone who knows the execution id and the message id.
         return f"{decision_id}|{self._new_id()}"
+
+    def _resend(self, head: Execution, definition: Definition, now: datetime) -> None:
+        """Send again what ``head`` implies is in flight (receivers ignore duplicates)."""
+        self._send(head, pending_commands(definition, head, now), now)
 
     def _send(self, head: Execution, commands: tuple[Command, ...], now: datetime) -> None:
         messages = self._routes.to_messages(head.execution_id, head.state, commands, now)

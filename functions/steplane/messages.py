@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from steplane.interpreter.signals import WakePurpose
-
-# Step Functions' execution-name rule: 1-80 characters, no white space or wildcards.
-NAME_PATTERN = r"^[A-Za-z0-9_\-.:]{1,80}$"
+from steplane.names import check_name
 
 
 def _camel(name: str) -> str:
@@ -36,9 +34,16 @@ class Wire(BaseModel):
 class StartRequest(Wire):
     """``POST /executions`` (and a StartQueue message): start ``workflow`` with ``input``."""
 
-    workflow: str = Field(min_length=1, max_length=80, pattern=NAME_PATTERN)
+    workflow: str
     input: Any = Field(default_factory=dict)
-    name: str | None = Field(None, pattern=NAME_PATTERN)
+    name: str | None = None
+
+    @field_validator("workflow", "name")
+    @classmethod
+    def _valid_name(cls, value: str | None) -> str | None:
+        # Step Functions' naming rule (steplane.names): no ':' above all, since an
+        # execution id is "{workflow}:{name}".
+        return value if value is None else check_name(value)
 
 
 class WakeMessage(Wire):

@@ -17,6 +17,7 @@ from steplane.definition.model import STATE_TYPES, ChoiceState, State, StateMach
 from steplane.definition.spelling import Normalised, normalise, pointer
 from steplane.definition.validate import check_machine
 from steplane.errors import DefinitionError, Problem
+from steplane.names import safe_name
 
 DefinitionSource = str | Path | Mapping[str, Any]
 
@@ -105,11 +106,15 @@ def _partial_machine(
 
 
 def default_workflow_name(source: DefinitionSource, definition: Definition) -> str:
-    """The name to publish under: ``WorkflowName``, else the file's stem, else hash-based."""
+    """The name to publish under: ``WorkflowName``, else the file's stem, else hash-based.
+
+    A stem that breaks the naming rule (``my flow.json``) has its forbidden characters
+    replaced by ``-``: the user never chose that name, so it must not fail their run.
+    """
     if definition.name:
         return definition.name
     if isinstance(source, Path) or (isinstance(source, str) and not _is_json_text(source)):
-        return Path(source).stem
+        return safe_name(Path(source).stem)
     return f"workflow-{definition.hash[:12]}"
 
 

@@ -1,0 +1,62 @@
+"""The naming rule for workflow and execution names, as Step Functions defines it.
+
+Step Functions (StartExecution ``name``, state machine names): 1 to 80 characters, and
+"A name must not contain: white space; brackets < > { } [ ]; wildcard characters ? *;
+special characters " # % \\ ^ | ~ ` $ & , ; : /; control characters (U+0000-001F,
+U+007F-009F, U+FFFE-FFFF); surrogates (U+D800-DFFF)".
+
+steplane keeps the same rule for both names, and it matters beyond compatibility: an
+execution id is ``{workflow}:{name}``, so a ``:`` in either would let two executions
+share one id.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_NAME_LENGTH = 80
+FORBIDDEN_PUNCTUATION = "<>{}[]?*\"#%\\^|~`$&,;:/"
+NAME_RULE = (
+    f"1 to {MAX_NAME_LENGTH} characters, no white space, no control characters and none of "
+    + " ".join(FORBIDDEN_PUNCTUATION)
+)
+
+_FORBIDDEN = re.compile(
+    "[\\s"
+    + re.escape(FORBIDDEN_PUNCTUATION)
+    + "\u0000-\u001f\u007f-\u009f\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def name_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid workflow or execution name, or None when it is."""
+    if not value:
+        return "is empty"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"is {len(value)} characters long; the limit is {MAX_NAME_LENGTH}"
+    bad = _FORBIDDEN.search(value)
+    if bad is not None:
+        return f"contains {_describe(bad.group())}, which names may not contain ({NAME_RULE})"
+    return None
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """Return ``value`` if it is a valid name, else raise ValueError naming the problem."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(f"{what} {value[:100]!r} {problem}")
+    return value
+
+
+def safe_name(value: str) -> str:
+    """A valid name made from ``value``: forbidden characters become ``-``, cut to 80."""
+    cleaned = _FORBIDDEN.sub("-", value)[:MAX_NAME_LENGTH]
+    return cleaned or "workflow"
+
+
+def _describe(char: str) -> str:
+    if char.isspace():
+        return "white space"
+    if char in FORBIDDEN_PUNCTUATION:
+        return repr(char)
+    return f"the character U+{ord(char):04X}"

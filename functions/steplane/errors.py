@@ -43,11 +43,23 @@ class TaskFailed(Exception):  # noqa: N818 - the public name is fixed by the loc
 
 
 class SteplaneError(Exception):
-    """Base class of the engine's own exceptions."""
+    """Base class of the engine's own exceptions.
+
+    Each kind says how the shell answers it: the HTTP status and Step Functions-style
+    error name an API request gets, and whether a queued input that raised it is worth
+    redelivering (``retryable``) or can never succeed and is dropped as poison.
+    """
+
+    http_status = 400
+    api_error = "InvalidRequest"
+    retryable = False
 
 
 class ExecutionAlreadyExistsError(SteplaneError):
     """A start named an existing execution with a different input."""
+
+    http_status = 409
+    api_error = "ExecutionAlreadyExists"
 
     def __init__(self, execution_id: str) -> None:
         super().__init__(f"execution {execution_id!r} already exists with a different input")
@@ -57,6 +69,9 @@ class ExecutionAlreadyExistsError(SteplaneError):
 class ExecutionNotFoundError(SteplaneError):
     """No execution has this id."""
 
+    http_status = 404
+    api_error = "ExecutionDoesNotExist"
+
     def __init__(self, execution_id: str) -> None:
         super().__init__(f"execution {execution_id!r} does not exist")
         self.execution_id = execution_id
@@ -64,6 +79,9 @@ class ExecutionNotFoundError(SteplaneError):
 
 class WorkflowNotFoundError(SteplaneError):
     """No published definition has this workflow name or hash."""
+
+    http_status = 404
+    api_error = "StateMachineDoesNotExist"
 
     def __init__(self, workflow: str) -> None:
         super().__init__(f"workflow {workflow!r} is not published")
@@ -73,6 +91,9 @@ class WorkflowNotFoundError(SteplaneError):
 class InvalidTaskTokenError(SteplaneError):
     """A task token that does not decode, or names no pending task."""
 
+    http_status = 400
+    api_error = "InvalidToken"
+
     def __init__(self, token: str, reason: str) -> None:
         super().__init__(f"invalid task token: {reason}")
         self.token = token
@@ -81,6 +102,9 @@ class InvalidTaskTokenError(SteplaneError):
 
 class TaskClosedError(SteplaneError):
     """A callback for a task attempt that already completed, failed or timed out."""
+
+    http_status = 409
+    api_error = "TaskTimedOut"
 
     def __init__(self, execution_id: str) -> None:
         super().__init__(
@@ -93,6 +117,9 @@ class TaskClosedError(SteplaneError):
 class InvalidPageTokenError(SteplaneError):
     """A history ``nextToken`` that this engine did not issue."""
 
+    http_status = 400
+    api_error = "InvalidToken"
+
     def __init__(self, token: str) -> None:
         super().__init__(f"invalid nextToken {token!r}: pass back the token of the previous page")
         self.token = token
@@ -100,6 +127,9 @@ class InvalidPageTokenError(SteplaneError):
 
 class PayloadTooLargeError(SteplaneError):
     """A payload exceeds the engine's size limit."""
+
+    http_status = 413
+    api_error = "PayloadTooLarge"
 
     def __init__(self, what: str, size: int, limit: int) -> None:
         super().__init__(f"{what} is {size} bytes; the limit is {limit} bytes")
@@ -111,12 +141,40 @@ class PayloadTooLargeError(SteplaneError):
 class ConcurrentDecisionError(SteplaneError):
     """Another decision for the same execution version is in flight; retry the message later."""
 
+    http_status = 409
+    api_error = "ConcurrentDecision"
+    # Another input is committing this version: redeliver this one, it may apply next.
+    retryable = True
+
     def __init__(self, execution_id: str, version: int) -> None:
         super().__init__(
             f"execution {execution_id!r}: another decision for version {version + 1} is in flight"
         )
         self.execution_id = execution_id
         self.version = version
+
+
+class InvalidJsonError(SteplaneError):
+    """A JSON document a client sent that the engine refuses (see steplane.json_input)."""
+
+    api_error = "InvalidJson"
+
+    def __init__(self, what: str, reason: str, api_error: str | None = None) -> None:
+        super().__init__(f"{what} is refused: {reason}")
+        self.what = what
+        self.reason = reason
+        # Step Functions names some refusals after the field: InvalidOutput for a callback.
+        self.api_error = api_error or self.api_error
+
+
+class InvalidExecutionIdError(SteplaneError):
+    """A string that cannot be an execution id (``{workflow}:{name}``, both valid names)."""
+
+    api_error = "InvalidExecutionId"
+
+    def __init__(self, execution_id: str, reason: str) -> None:
+        super().__init__(f"execution id {execution_id[:200]!r} is invalid: {reason}")
+        self.execution_id = execution_id
 
 
 class DefinitionError(SteplaneError):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from steplane.interpreter.signals import WakePurpose
-from steplane.names import check_name
+from steplane.names import check_name, require_execution_id
 
 
 def _camel(name: str) -> str:
@@ -54,6 +54,11 @@ class WakeMessage(Wire):
     version: int
     purpose: WakePurpose
     due_at: datetime
+
+    @field_validator("execution_id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return require_execution_id(value)
 
 
 class TaskMessage(Wire):

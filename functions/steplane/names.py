@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 
+from steplane.errors import InvalidExecutionIdError
+
 MAX_NAME_LENGTH = 80
-FORBIDDEN_PUNCTUATION = "<>{}[]?*\"#%\\^|~`$&,;:/"
+FORBIDDEN_PUNCTUATION = '<>{}[]?*"#%\\^|~`$&,;:/'
 NAME_RULE = (
     f"1 to {MAX_NAME_LENGTH} characters, no white space, no control characters and none of "
     + " ".join(FORBIDDEN_PUNCTUATION)
@@ -60,3 +62,32 @@ def _describe(char: str) -> str:
     if char in FORBIDDEN_PUNCTUATION:
         return repr(char)
     return f"the character U+{ord(char):04X}"
+
+
+def execution_id(workflow: str, name: str) -> str:
+    """The id of execution ``name`` of ``workflow`` (both valid names, so it is unambiguous)."""
+    return f"{workflow}:{name}"
+
+
+def execution_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an execution id, or None (checked before any key is built)."""
+    workflow, colon, name = value.partition(":")
+    if not colon:
+        return "it is not '{workflow}:{name}'"
+    for part, what in ((workflow, "its workflow"), (name, "its name")):
+        problem = name_problem(part)
+        if problem is not None:
+            return f"{what} {problem}"
+    return None
+
+
+def require_execution_id(value: str) -> str:
+    """``value`` if it can be an execution id, else raise InvalidExecutionIdError (a 400).
+
+    Checked before a key is built: an id over DynamoDB's 2,048-byte key limit would
+    otherwise come back from DynamoDB as a 5xx, or dead-letter the message carrying it.
+    """
+    problem = execution_id_problem(value)
+    if problem is not None:
+        raise InvalidExecutionIdError(value, problem)
+    return value

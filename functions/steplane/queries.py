@@ -6,6 +6,7 @@ from typing import Any
 
 from steplane.errors import ExecutionNotFoundError
 from steplane.interpreter.decisions import HistoryEvent
+from steplane.names import require_execution_id
 from steplane.ports import ExecutionStore
 
 
@@ -24,7 +25,7 @@ def event_to_api(event: HistoryEvent) -> dict[str, Any]:
 
 def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, Any]:
     """Status, current state, input, output, error, cause, start and stop dates."""
-    head = store.get_head(execution_id)
+    head = store.get_head(require_execution_id(execution_id))
     if head is None:
         raise ExecutionNotFoundError(execution_id)
     first = store.history(head, None, 1).events
@@ -50,7 +51,7 @@ def history_page(
     store: ExecutionStore, execution_id: str, next_token: str | None, max_results: int
 ) -> dict[str, Any]:
     """One page of history events, with ``nextToken`` when there are more."""
-    head = store.get_head(execution_id)
+    head = store.get_head(require_execution_id(execution_id))
     if head is None:
         raise ExecutionNotFoundError(execution_id)
     page = store.history(head, next_token, max_results)

@@ -38,6 +38,7 @@ from steplane.messages import (
     TaskResultMessage,
     WakeMessage,
 )
+from steplane.names import execution_id as make_execution_id
 from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
 from steplane.routing import Routes
 
@@ -97,7 +98,7 @@ class Engine:
         if definition_hash is None:
             raise WorkflowNotFoundError(request.workflow)
         name = request.name or self._new_id()
-        execution_id = f"{request.workflow}:{name}"
+        execution_id = make_execution_id(request.workflow, name)
         fresh = Execution(
             execution_id=execution_id,
             workflow=request.workflow,

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from steplane.execution import ExecutionStatus
+from steplane.interpreter.signals import Wake, WakePurpose
 from tests.unit.interpreter.harness import Driver
 
 
@@ -214,6 +215,44 @@ def test_data_limit_exceeded_is_not_caught_by_states_all():
     run.begin({})
     run.succeed("x" * _QUOTA)
     assert failed(run) == "States.DataLimitExceeded"
+
+
+def test_data_limit_exceeded_is_caught_by_a_catcher_that_names_it():
+    # [guide] Only "States.ALL ... can't catch the States.DataLimitExceeded terminal error";
+    # a Catcher naming States.DataLimitExceeded explicitly catches the oversized output.
+    catch = [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "C", "ResultPath": "$.e"}]
+    run = Driver(
+        {
+            "StartAt": "T",
+            "States": {
+                "T": {"Type": "Task", "Resource": "r", "End": True, "Catch": catch},
+                "C": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    run.begin({"keep": 1})
+    run.succeed("x" * _QUOTA)
+    assert run.head.status is ExecutionStatus.SUCCEEDED
+    assert run.head.data["keep"] == 1
+    assert run.head.data["e"]["Error"] == "States.DataLimitExceeded"
+
+
+def test_a_loop_that_nests_its_input_deeper_and_deeper_fails_with_data_limit_exceeded():
+    # Each pass puts the whole input under "$.n": depth grows by one per loop. Past the
+    # engine's depth limit (the one its doors enforce) the state fails; nothing crashes.
+    run = Driver(
+        {
+            "StartAt": "Nest",
+            "States": {
+                "Nest": {"Type": "Pass", "ResultPath": "$.n", "Next": "Nest"},
+            },
+        }
+    )
+    run.begin({})
+    while run.head.status is ExecutionStatus.RUNNING:  # a long chain yields, then continues
+        run.apply(Wake(run.head.version, WakePurpose.CONTINUE))
+    assert failed(run) == "States.DataLimitExceeded"
+    assert "nested more than" in (run.head.cause or "")
 
 
 def test_payload_quota_counts_utf8_bytes_not_ascii_escapes():

@@ -59,14 +59,15 @@ def test_unknown_execution_is_a_404_naming_it():
     assert "nope:missing" in body["message"]
 
 
-def test_malformed_start_request_is_a_422_naming_the_field():
+def test_a_start_request_missing_a_field_is_a_422_and_malformed_json_a_400():
     with LocalRuntime() as rt:
         status, body = rt.http("POST", "/executions", {"input": {}})
         malformed = rt.http("POST", "/executions", b"{not json")
     assert status == 422
     assert body["problems"] == [{"location": "body/workflow", "message": "Field required"}]
-    assert (malformed[0], malformed[1]["error"]) == (422, "ValidationError")
-    assert "JSON" in malformed[1]["message"]
+    # Text that is not JSON is a bad request (400), as Step Functions' InvalidExecutionInput.
+    assert (malformed[0], malformed[1]["error"]) == (400, "InvalidJson")
+    assert "not JSON" in malformed[1]["message"]
 
 
 def test_unknown_workflow_is_a_404():

@@ -288,25 +288,40 @@ def test_result_path_with_bracket_name_creates_that_field() -> None:
     assert apply_result_path({}, "$['a b'].c", 1) == {"a b": {"c": 1}}
 
 
-def test_result_path_never_mutates_its_arguments_nor_shares_them() -> None:
-    state_input = {"master": {"detail": [1, 2, 3]}}
+def test_result_path_never_mutates_its_arguments_and_copies_only_the_path() -> None:
+    # Values are immutable in the engine, so ResultPath copies only the containers on its
+    # path: cost independent of the data's size, and no recursive copy of a deep document.
+    state_input = {"master": {"detail": [1, 2, 3]}, "other": {"x": 1}}
     result = {"sum": [6]}
     before_input, before_result = copy.deepcopy(state_input), copy.deepcopy(result)
     output = apply_result_path(state_input, "$.master.result", result)
-    output["master"]["detail"].append(4)
-    output["master"]["result"]["sum"].append(7)
     assert state_input == before_input
     assert result == before_result
+    assert output is not state_input
+    assert output["master"] is not state_input["master"]
+    assert output["master"]["detail"] is state_input["master"]["detail"]
+    assert output["other"] is state_input["other"]
 
 
-@pytest.mark.parametrize("path", [None, "$"])
-def test_result_path_output_is_a_copy_for_null_and_dollar(path: str | None) -> None:
-    state_input = {"a": [1]}
-    result = {"b": [2]}
-    output = apply_result_path(state_input, path, result)
-    output[next(iter(output))].append(3)
-    assert state_input == {"a": [1]}
-    assert result == {"b": [2]}
+def test_result_path_places_a_result_under_an_input_at_the_depth_limit() -> None:
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(2000):  # far deeper than any recursive copy could go
+        node["n"] = {}
+        node = node["n"]  # type: ignore[assignment]
+    output = apply_result_path(deep, "$.result", deep)
+    assert output["result"] is deep
+
+
+@pytest.mark.parametrize(("path", "chosen"), [(None, "input"), ("$", "result")])
+def test_result_path_null_keeps_the_input_and_dollar_takes_the_result(
+    path: str | None, chosen: str
+) -> None:
+    # Values are immutable in the engine: the chosen value is passed on as it is.
+    values = {"input": {"a": [1]}, "result": {"b": [2]}}
+    output = apply_result_path(values["input"], path, values["result"])
+    assert output is values[chosen]
+    assert values == {"input": {"a": [1]}, "result": {"b": [2]}}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""HTTP responses shared by the API handlers: JSON bodies, and engine errors as statuses."""
+"""The API resolver the API handlers share: strict JSON bodies, engine errors as statuses."""
 
 from __future__ import annotations
 
@@ -8,26 +8,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from steplane.errors import (
-    ExecutionAlreadyExistsError,
-    ExecutionNotFoundError,
-    InvalidPageTokenError,
-    InvalidTaskTokenError,
-    PayloadTooLargeError,
-    TaskClosedError,
-    WorkflowNotFoundError,
-)
-
-# One place maps engine exceptions to HTTP statuses (and Step Functions' error names).
-_STATUS = {
-    ExecutionAlreadyExistsError: (409, "ExecutionAlreadyExists"),
-    ExecutionNotFoundError: (404, "ExecutionDoesNotExist"),
-    WorkflowNotFoundError: (404, "StateMachineDoesNotExist"),
-    InvalidTaskTokenError: (400, "InvalidToken"),
-    InvalidPageTokenError: (400, "InvalidToken"),
-    TaskClosedError: (409, "TaskTimedOut"),
-    PayloadTooLargeError: (413, "PayloadTooLarge"),
-}
+from steplane.errors import SteplaneError
+from steplane.json_input import parse_json
 
 
 def json_response(status: int, body: Any) -> Response[Any]:
@@ -37,19 +19,24 @@ def json_response(status: int, body: Any) -> Response[Any]:
     )
 
 
-def error_response(error: Exception) -> Response[Any]:
-    """Map an engine exception to its HTTP status; anything else propagates (a 500)."""
-    for kind, (status, name) in _STATUS.items():
-        if isinstance(error, kind):
-            return json_response(status, {"error": name, "message": str(error)})
-    raise error
-
-
 def resolver() -> APIGatewayRestResolver:
-    """An API Gateway resolver with pydantic validation whose 422s say what is wrong, where."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    """An API Gateway resolver: bodies parsed by the one JSON door, every engine error mapped.
+
+    Each engine exception carries its HTTP status and error name (steplane.errors), so one
+    handler answers them all; anything else propagates (a 500, logged by powertools).
+    """
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_body)
     app.exception_handler(RequestValidationError)(_invalid_request)
+    app.exception_handler(SteplaneError)(_engine_error)
     return app
+
+
+def _parse_body(body: str) -> Any:
+    return parse_json(body, "the request body")
+
+
+def _engine_error(error: SteplaneError) -> Response[Any]:
+    return json_response(error.http_status, {"error": error.api_error, "message": str(error)})
 
 
 def _invalid_request(error: RequestValidationError) -> Response[Any]:

@@ -6,40 +6,26 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from steplane.errors import (
-    ExecutionAlreadyExistsError,
-    ExecutionNotFoundError,
-    InvalidTaskTokenError,
-    PayloadTooLargeError,
-    WorkflowNotFoundError,
-)
+from steplane.errors import SteplaneError
 
 logger = Logger(service="steplane")
 tracer = Tracer(service="steplane")
 metrics = Metrics(namespace="Steplane", service="steplane")
 
-# Inputs that can never succeed however often they are retried: acknowledge them, log
-# them whole (so nothing is lost), count them. Everything else is raised, reported as a
-# batch item failure, and redelivered (then dead-lettered after maxReceiveCount).
-POISON = (
-    ValidationError,
-    ExecutionAlreadyExistsError,
-    InvalidTaskTokenError,
-    ExecutionNotFoundError,
-    WorkflowNotFoundError,
-    PayloadTooLargeError,
-    ValueError,
-)
-
 
 def is_poison(error: BaseException) -> bool:
-    """Whether a failed input should be acknowledged rather than retried."""
-    if isinstance(error, ClientError):
-        return False
-    return isinstance(error, POISON)
+    """Whether a failed input should be acknowledged rather than retried.
+
+    An input that can never succeed however often it is retried (malformed, unknown
+    execution, conflicting start, too large) is acknowledged, logged whole (so nothing is
+    lost) and counted. Everything else, an AWS error or an engine error marked retryable
+    such as a concurrent decision, is redelivered (and dead-lettered after maxReceiveCount).
+    """
+    if isinstance(error, SteplaneError):
+        return not error.retryable
+    return isinstance(error, ValidationError)
 
 
 def drop_poison(record_body: str, error: BaseException, **keys: Any) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from steplane.handlers.api import error_response, json_response, resolver
+from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import batch_or_request
 from steplane.handlers.wiring import Dependencies, entrypoint
+from steplane.json_input import parse_json
 from steplane.messages import StartRequest
 
 
@@ -26,7 +27,8 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
 
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:
-    head, created = deps.engine.start(StartRequest.model_validate_json(record.body))
+    request = StartRequest.model_validate(parse_json(record.body, "the start message"))
+    head, created = deps.engine.start(request)
     logger.set_correlation_id(head.execution_id)
     return "started" if created else "existing"
 
@@ -36,10 +38,7 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
 
     @app.post("/executions")
     def start(request: StartRequest) -> Response[Any]:
-        try:
-            head, created = deps.engine.start(request)
-        except Exception as error:
-            return error_response(error)
+        head, created = deps.engine.start(request)
         logger.set_correlation_id(head.execution_id)
         return json_response(
             201 if created else 200,

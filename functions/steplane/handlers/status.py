@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from steplane.handlers.api import error_response, json_response, resolver
+from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.queries import describe_execution, history_page
@@ -20,10 +20,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
 
     @app.get("/executions/<execution_id>")
     def describe(execution_id: str) -> Response[Any]:
-        try:
-            return json_response(200, describe_execution(deps.store, unquote(execution_id)))
-        except Exception as error:
-            return error_response(error)
+        return json_response(200, describe_execution(deps.store, unquote(execution_id)))
 
     @app.get("/executions/<execution_id>/history")
     def history(
@@ -31,12 +28,8 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
         next_token: Annotated[str | None, Query(alias="nextToken")] = None,
         max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100,
     ) -> Response[Any]:
-        try:
-            return json_response(
-                200, history_page(deps.store, unquote(execution_id), next_token, max_results)
-            )
-        except Exception as error:
-            return error_response(error)
+        page = history_page(deps.store, unquote(execution_id), next_token, max_results)
+        return json_response(200, page)
 
     return app.resolve(event, context)
 

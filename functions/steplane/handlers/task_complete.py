@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.errors import InvalidTaskTokenError
-from steplane.handlers.api import error_response, json_response, resolver
+from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import batch_or_request, delivery_of
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.interpreter.tokens import decode_task_token
+from steplane.json_input import parse_json
 from steplane.messages import TaskFailureBody, TaskResultMessage
 
 
@@ -29,7 +29,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
 
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:
-    message = TaskResultMessage.model_validate_json(record.body)
+    message = TaskResultMessage.model_validate(parse_json(record.body, "the task result"))
     logger.set_correlation_id(_execution_of(message.task_token))
     return deps.engine.task_result(message, delivery_of(record)).value
 
@@ -44,10 +44,7 @@ def _execution_of(token: str) -> str | None:
 
 def _callback(deps: Dependencies, message: TaskResultMessage) -> Response[Any]:
     logger.set_correlation_id(_execution_of(message.task_token))
-    try:
-        deps.engine.accept_callback(message)
-    except Exception as error:
-        return error_response(error)
+    deps.engine.accept_callback(message)
     return json_response(202, {"outcome": "accepted"})
 
 
@@ -56,13 +53,8 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
 
     @app.post("/tasks/<token>/success")
     def success(token: str) -> Response[Any]:
-        try:
-            output = json.loads(app.current_event.body) if app.current_event.body else None
-        except json.JSONDecodeError as error:
-            return json_response(
-                400,
-                {"error": "InvalidOutput", "message": f"the body is not JSON: {error}"},
-            )
+        body = app.current_event.body
+        output = parse_json(body, "the task output", "InvalidOutput") if body else None
         message = TaskResultMessage(task_token=token, status="SUCCEEDED", output=output)
         return _callback(deps, message)
 

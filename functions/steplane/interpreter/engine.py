@@ -7,7 +7,6 @@ something outside it (a task result, a timer) or where it ends.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -32,7 +31,6 @@ from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePu
 from steplane.interpreter.states import ENTER, task_state, wait_state
 from steplane.interpreter.steps import Fail, Finish, Goto, Park, Step
 from steplane.jsontypes import Json
-from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.
@@ -135,8 +133,6 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
             step = Fail(error.error, error.cause)
         if not isinstance(step, Goto):
             return _settle(run, name, raw_input, step)
-        if (oversize := _check_size(step.output)) is not None:
-            return _end_failed(run, oversize)
         name, raw_input = _exit(run, name, step)
     # Yield: commit with the next state pending; a CONTINUE wake-up carries on.
     return run.execution.evolve(
@@ -152,8 +148,6 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
 def _follow(run: Run, name: str, step: Step) -> Execution:
     """Carry on from a step taken in the current (parked) state."""
     if isinstance(step, Goto):
-        if (oversize := _check_size(step.output)) is not None:
-            return _end_failed(run, oversize)
         next_name, output = _exit(run, name, step)
         return _walk(run, next_name, output)
     return _settle(run, name, run.execution.data, step)
@@ -175,8 +169,6 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
             fields["entered_version"] = run.execution.version + 1
         return run.execution.evolve(state=name, data=raw_input, **fields)
     if isinstance(step, Finish):
-        if (failure := _check_size(step.output)) is not None:
-            return _end_failed(run, failure)
         _emit_exited(run, name, step.output)
         run.emit("ExecutionSucceeded", output=step.output)
         return run.execution.evolve(
@@ -200,16 +192,6 @@ def _end_failed(run: Run, failure: Fail) -> Execution:
         error=failure.error,
         cause=failure.cause,
         **_NOTHING_PENDING,
-    )
-
-
-def _check_size(output: Json) -> Fail | None:
-    size = utf8_size(json.dumps(output, separators=(",", ":"), ensure_ascii=False))
-    if size <= MAX_PAYLOAD_BYTES:
-        return None
-    return Fail(
-        StatesError.DATA_LIMIT_EXCEEDED,
-        f"the state output is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes",
     )
 
 

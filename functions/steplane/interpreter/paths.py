@@ -6,8 +6,6 @@ The spec (Input and Output Processing with JSONPath) defines the three fields an
 
 from __future__ import annotations
 
-import copy
-
 from steplane.interpreter.path_errors import (
     InvalidPathError,
     NonReferencePathError,
@@ -109,7 +107,10 @@ def apply_result_path(state_input: Json, path: str | None, result: Json) -> Json
     no array can be "constructed as necessary" without inventing its other items.
 
     Returns:
-        A new value; neither ``state_input`` nor ``result`` is modified or shared.
+        A new value. Neither ``state_input`` nor ``result`` is modified: only the
+        containers along the path are copied, everything else is shared (JSON values are
+        never modified in place anywhere in the engine), so the cost does not grow with
+        the size of the data and no recursive copy can meet a deep document.
 
     Raises:
         InvalidPathError: ``path`` is not a reference path.
@@ -117,18 +118,28 @@ def apply_result_path(state_input: Json, path: str | None, result: Json) -> Json
             index, not an array long enough) (``States.ResultPathMatchFailure``).
     """
     if path is None:
-        return copy.deepcopy(state_input)
+        return state_input
     steps = parse_reference_path(path)
     if not steps:
-        return copy.deepcopy(result)
-    output = copy.deepcopy(state_input)
+        return result
+    output = _shallow_copy(state_input)
     parent = output
     for depth, step in enumerate(steps[:-1]):
-        if isinstance(step, str) and isinstance(parent, dict) and step not in parent:
-            parent[step] = {}
-        parent = _container_slot(parent, step, path, steps[:depth])[step]
-    _container_slot(parent, steps[-1], path, steps[:-1])[steps[-1]] = copy.deepcopy(result)
+        slot = _container_slot(parent, step, path, steps[:depth])
+        missing = isinstance(step, str) and step not in slot
+        child = {} if missing else _shallow_copy(slot[step])
+        slot[step] = child
+        parent = child
+    _container_slot(parent, steps[-1], path, steps[:-1])[steps[-1]] = result
     return output
+
+
+def _shallow_copy(value: Json) -> Json:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
 
 
 def _container_slot(node: Json, step: PathStep, path: str, prefix: tuple[PathStep, ...]) -> Json:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic_core import PydanticSerializationError
 
 from steplane.errors import StatesError, TaskFailed
+from steplane.json_input import json_problem
 from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
 from steplane.ports import Clock, MessageBus, SystemClock
@@ -179,6 +180,12 @@ class WorkerClient:
 
 def _deliverable(result: TaskResultMessage) -> TaskResultMessage:
     """The result, or a failure saying why it cannot be sent (so the task fails, not the batch)."""
+    # The same door as every other input: NaN, lone surrogates or a hostile depth would
+    # otherwise be sent, then refused by the engine (or silently turned into null).
+    problem = json_problem(result.output)
+    if problem is not None:
+        cause = f"the task result is not JSON-serialisable: {problem}"
+        return _failure(result, RESULT_NOT_SERIALISABLE, cause)
     try:
         size = utf8_size(result.to_json())
     except (TypeError, ValueError, PydanticSerializationError) as error:

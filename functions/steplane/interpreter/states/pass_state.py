@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from steplane.definition.model import PassState
+from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.paths import apply_input_path, apply_output_path, apply_result_path
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Step, leave
@@ -17,4 +18,5 @@ def enter(name: str, state: PassState, raw_input: Json, run: Run) -> Step:
     output = apply_output_path(
         apply_result_path(raw_input, state.result_path, result), state.output_path
     )
-    return leave(state.next, output)
+    # A Pass has no Catch: an output over the limits fails the execution.
+    return check_state_output(output) or leave(state.next, output)

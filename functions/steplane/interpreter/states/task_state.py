@@ -6,7 +6,9 @@ import math
 from datetime import timedelta
 
 from steplane.definition.model import TaskState
+from steplane.errors import StatesError
 from steplane.execution import Execution
+from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.paths import (
     PathError,
     apply_input_path,
@@ -61,9 +63,16 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
     run.emit("TaskSucceeded", name, output=output)
     try:
         placed = apply_result_path(execution.data, state.result_path, output)
-        return leave(state.next, apply_output_path(placed, state.output_path))
+        state_output = apply_output_path(placed, state.output_path)
     except PathError as error:
         return fail(name, state, execution, run, error=error.error, cause=error.cause)
+    # An output over the limits is this state's error: its own Retry and Catch see it
+    # (only States.ALL and States.TaskFailed skip it; it can be named explicitly).
+    oversize = check_state_output(state_output)
+    if oversize is not None:
+        limit = StatesError.DATA_LIMIT_EXCEEDED.value
+        return fail(name, state, execution, run, error=limit, cause=oversize.cause)
+    return leave(state.next, state_output)
 
 
 def fail(

@@ -28,6 +28,11 @@ class StatesError(StrEnum):
     BRANCH_FAILED = "States.BranchFailed"
 
 
+# steplane's own error names (not reserved by ASL), for limits Step Functions words otherwise.
+# The transition limit ends the execution; no Catch sees it, or a runaway loop would go on.
+TRANSITION_LIMIT_EXCEEDED = "Steplane.TransitionLimitExceeded"
+
+
 class TaskFailed(Exception):  # noqa: N818 - the public name is fixed by the local-runtime contract
     """Raised by a task handler to fail its task with a chosen ASL error name and cause.
 

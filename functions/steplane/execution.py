@@ -60,6 +60,18 @@ class Execution:
     # Names the input that produced this version, so a redelivered copy of that input is
     # recognised after a crash and the version's follow-up messages are sent again.
     decision_id: str | None = None
+    # When this version was committed (the deciding clock's reading).
+    updated_at: datetime | None = None
+    # States entered so far, retries included: what the transition limit counts.
+    transitions: int = 0
+    # When the sweeper should look at this execution: the moment its expected progress is
+    # overdue (steplane.interpreter.sweep). None once it has ended.
+    sweep_at: datetime | None = None
+    # How often the sweeper has re-sent this version's commands (its re-sends back off).
+    sweep_count: int = 0
+    # Storage bookkeeping the core only carries: the execution's items other than the
+    # head are kept (DynamoDB TTL) at least until then (steplane.adapters.dynamodb_store).
+    children_expire_at: datetime | None = None
 
     def evolve(self, **changes: object) -> Execution:
         """A copy with ``changes`` applied (the version is not bumped here)."""

@@ -45,8 +45,29 @@ class HistoryPage:
     next_token: str | None
 
 
+class SweepIndex(Protocol):
+    """Finds executions someone must look at, and keeps their items' retention."""
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` ids of executions due at ``now`` (the index may be stale: re-read)."""
+        ...
+
+    def defer(self, head: Execution, sweep_at: datetime) -> None:
+        """Record a re-send at ``head``'s version and look again at ``sweep_at``."""
+        ...
+
+    def keep_items(self, head: Execution, now: datetime) -> None:
+        """Extend the retention of ``head``'s items if that is due."""
+        ...
+
+
 class ExecutionStore(Protocol):
     """Execution heads, their history, and published definitions."""
+
+    @property
+    def sweep(self) -> SweepIndex:
+        """The sweep index of these executions."""
+        ...
 
     def get_head(self, execution_id: str) -> Execution | None:
         """The head, read strongly consistent, or None."""
@@ -90,5 +111,9 @@ class MessageBus(Protocol):
     """Sends queue messages."""
 
     def send(self, messages: Sequence[OutboundMessage]) -> None:
-        """Send every message, or raise."""
+        """Send every message (a buffering bus may wait for :meth:`flush`), or raise."""
+        ...
+
+    def flush(self) -> None:
+        """Send whatever is buffered now (nothing to do for a bus that does not buffer)."""
         ...

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from steplane.definition.loader import Definition, canonical_json
 from steplane.errors import (
+    ConcurrentDecisionError,
     ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
     PayloadTooLargeError,
@@ -30,6 +31,7 @@ from steplane.interpreter.decisions import Command, Ignore, Rearm, Transition
 from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
+from steplane.interpreter.sweep import next_sweep
 from steplane.interpreter.tokens import decode_task_token
 from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.messages import (
@@ -41,6 +43,7 @@ from steplane.messages import (
 from steplane.names import execution_id as make_execution_id
 from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
 from steplane.routing import Routes
+from steplane.settings import DEFAULT_SETTINGS, Settings
 
 
 class Outcome(StrEnum):
@@ -56,10 +59,20 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Delivery:
-    """Who delivered an input: its stable id (the decision id) and whether it is a redelivery."""
+    """An input's decision id and whether the queue says it is a redelivery.
+
+    The decision id is derived from the input's content (see ``content_id``), not from
+    the queue's message id: a copy that was dead-lettered and redriven, or sent twice,
+    has a new message id but is the same input, and must find its own commit.
+    """
 
     decision_id: str
     redelivered: bool = False
+
+
+def content_id(body: str) -> str:
+    """A decision id for a queued input: a digest of its body, the same for every copy."""
+    return "m:" + hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def input_hash(value: object) -> str:
@@ -77,12 +90,15 @@ class Engine:
         routes: Routes,
         clock: Clock,
         new_id: Callable[[], str],
+        *,
+        settings: Settings = DEFAULT_SETTINGS,
     ) -> None:
         self._store = store
         self._bus = bus
         self._routes = routes
         self._clock = clock
         self._new_id = new_id
+        self._settings = settings
         self._definitions: dict[str, Definition] = {}
 
     def start(self, request: StartRequest) -> tuple[Execution, bool]:
@@ -107,16 +123,14 @@ class Engine:
             input_hash=input_hash(request.input),
             start_date=self._clock.now(),
         )
-        begin_id = f"begin:{execution_id}"
+        # The input is part of the begin decision's id: two starts of one name with
+        # different inputs are different decisions, so the second can never take over the
+        # first's history item (H#1) while the first is between its two writes.
+        begin_id = f"begin:{fresh.input_hash}"
         existing = self._store.get_head(execution_id)
         if existing is None:
-            # Created by its first transition: one head write, never a head without history.
-            definition, now = self.definition(definition_hash), self._clock.now()
-            decision = decide(definition, fresh, Begin(request.input), now, self._seed(begin_id))
-            assert isinstance(decision, Transition), "Begin always moves a new execution"
-            created = decision.execution.evolve(decision_id=begin_id)
-            if self._store.commit(None, created, decision.events) is CommitOutcome.COMMITTED:
-                self._send(created, decision.commands, now)
+            created = self._create(fresh, request, begin_id)
+            if created is not None:
                 return created, True
             existing = self._require(execution_id)  # a concurrent start with this name won
         if existing.input_hash != fresh.input_hash:
@@ -125,6 +139,30 @@ class Engine:
             # Still where it began: a retried start may follow one that died before sending.
             self._resend(existing, self.definition(existing.definition_hash), self._clock.now())
         return existing, False
+
+    def _create(self, fresh: Execution, request: StartRequest, begin_id: str) -> Execution | None:
+        """Commit an execution's first transition and send its commands (None: lost a race)."""
+        # Created by its first transition: one head write, never a head without history.
+        definition, now = self.definition(fresh.definition_hash), self._clock.now()
+        decision = decide(
+            definition,
+            fresh,
+            Begin(request.input),
+            now,
+            self._seed(begin_id),
+            settings=self._settings,
+        )
+        assert isinstance(decision, Transition), "Begin always moves a new execution"
+        created = decision.execution.evolve(decision_id=begin_id)
+        try:
+            outcome = self._store.commit(None, created, decision.events)
+        except ConcurrentDecisionError as error:
+            # A start of this name with another input holds H#1 and is still committing.
+            raise ExecutionAlreadyExistsError(fresh.execution_id) from error
+        if outcome is not CommitOutcome.COMMITTED:
+            return None
+        self._send(created, decision.commands, now)
+        return created
 
     def accept_callback(self, message: TaskResultMessage) -> None:
         """Queue a callback's result for the attempt its token names, if it is still open.
@@ -182,13 +220,22 @@ class Engine:
         definition = self.definition(head.definition_hash)
         now = self._clock.now()
         if head.decision_id == delivery.decision_id:
-            # This input already committed this head. On a redelivery the process may have
-            # died before sending: send again (receivers ignore duplicates).
-            if delivery.redelivered:
+            # This input already committed this head. The process that committed it may
+            # have died before sending: a redelivery, or a copy arriving long after the
+            # commit (a dead-lettered input redriven with a new message id), sends again
+            # (receivers ignore duplicates). A fresh duplicate does not, to save messages.
+            if delivery.redelivered or self._is_old(head, now):
                 self._resend(head, definition, now)
                 return Outcome.RESENT
             return Outcome.DUPLICATE
-        decision = decide(definition, head, signal, now, self._seed(delivery.decision_id))
+        decision = decide(
+            definition,
+            head,
+            signal,
+            now,
+            self._seed(delivery.decision_id),
+            settings=self._settings,
+        )
         if isinstance(decision, Ignore):
             return Outcome.IGNORED
         if isinstance(decision, Rearm):
@@ -200,6 +247,33 @@ class Engine:
             return Outcome.STALE
         self._send(committed, decision.commands, now)
         return Outcome.COMMITTED
+
+    def sweep(self, limit: int = 1000) -> int:
+        """Re-send what overdue executions imply; keep their items' retention. Returns how
+        many executions had their commands re-sent.
+
+        Safe beside everything else: it only re-sends commands derived from the head
+        (receivers ignore duplicates) and records the re-send on condition of the version.
+        """
+        now, resent = self._clock.now(), 0
+        for execution_id in self._store.sweep.due(now, limit):
+            head = self._store.get_head(execution_id)
+            if head is None:
+                continue
+            self._store.sweep.keep_items(head, now)
+            if head.status.is_terminal or head.sweep_at is None or head.sweep_at > now:
+                continue  # the index entry was stale, or only retention was due
+            definition = self.definition(head.definition_hash)
+            self._resend(head, definition, now)
+            self._bus.flush()  # sent before the re-send is recorded: a crash re-sends again
+            self._store.sweep.defer(head, next_sweep(definition, head, now, self._settings))
+            resent += 1
+        return resent
+
+    def _is_old(self, head: Execution, now: datetime) -> bool:
+        if head.updated_at is None:
+            return False
+        return (now - head.updated_at).total_seconds() >= self._settings.sweep_grace_seconds
 
     def _seed(self, decision_id: str) -> str:
         # The seed makes task tokens' nonces: an unguessable part keeps a token from being

@@ -135,7 +135,7 @@ def test_every_function_environment_names_the_created_table_and_queues(stack: St
     queue_urls = stack.queue_urls()
 
     functions = stack.template.functions()
-    assert len(functions) == 7
+    assert len(functions) == 8  # four engine functions, the sweeper, three example workers
     for function in functions:
         env = function_environment(stack.template, function.logical_id, stack.resources)
 

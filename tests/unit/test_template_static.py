@@ -106,7 +106,7 @@ def test_consumed_queues_hide_messages_six_times_the_function_timeout(
 def test_every_handler_is_a_dotted_path_under_steplane(data: dict[str, Any]) -> None:
     functions = resources_of(data, "AWS::Serverless::Function")
 
-    assert len(functions) == 7
+    assert len(functions) == 8
     for logical_id, function in functions.items():
         assert HANDLER_PATH.match(function["Properties"]["Handler"]), logical_id
 
@@ -133,7 +133,8 @@ def test_sam_transform_translates_template_offline(
     resources = cfn["Resources"]
     types = [r["Type"] for r in resources.values()]
     assert not [t for t in types if t.startswith("AWS::Serverless::")]
-    assert types.count("AWS::Lambda::Function") == 7
+    assert types.count("AWS::Lambda::Function") == 8
+    assert types.count("AWS::Scheduler::Schedule") == 1  # the sweeper's one-minute tick
     mappings = [r["Properties"] for r in resources.values() if r["Type"].endswith("SourceMapping")]
     assert len(mappings) == 6
     assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)

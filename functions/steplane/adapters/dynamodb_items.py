@@ -12,14 +12,31 @@ Keys (one table, ``pk`` + ``sk``):
 from __future__ import annotations
 
 import json
+import math
 import zlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import HistoryEvent
 
 HEAD_SK = "HEAD"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_ddb(item: dict[str, Any]) -> dict[str, Any]:
+    """A plain item (or expression values) in DynamoDB's typed wire shape."""
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+def from_ddb(item: dict[str, Any]) -> dict[str, Any]:
+    """A typed DynamoDB item as plain Python values."""
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
 
 # JSON text above this many bytes is stored zlib-compressed (a Binary attribute): write
 # units are billed per KB, and a transition's events repeat its payload (a task's output is
@@ -61,8 +78,25 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def head_to_item(execution: Execution, data_attribute: dict[str, str | bytes]) -> dict[str, Any]:
-    """The head item; ``data_attribute`` is ``{"d": packed json}`` or ``{"dref": sha}``."""
+def epoch_seconds(value: datetime) -> int:
+    """A moment as whole epoch seconds, rounded up (DynamoDB TTL and the sweep index use these)."""
+    return math.ceil(value.timestamp())
+
+
+def from_epoch(value: Any) -> datetime | None:
+    """The moment a stored epoch-seconds number names (None when absent)."""
+    return datetime.fromtimestamp(float(value), UTC) if value is not None else None
+
+
+def head_to_item(
+    execution: Execution,
+    data_attribute: dict[str, str | bytes],
+    bookkeeping: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The head item; ``data_attribute`` is ``{"d": packed json}`` or ``{"dref": sha}``.
+
+    ``bookkeeping`` holds the storage-only attributes (sweep index key, TTL).
+    """
     item: dict[str, Any] = {
         "pk": execution_pk(execution.execution_id),
         "sk": HEAD_SK,
@@ -85,7 +119,13 @@ def head_to_item(execution: Execution, data_attribute: dict[str, str | bytes]) -
         "err": execution.error,
         "cau": execution.cause,
         "did": execution.decision_id,
+        "at": _stamp(execution.updated_at),
+        "tc": execution.transitions or None,
+        "sa": epoch_seconds(execution.sweep_at) if execution.sweep_at else None,
+        "swn": execution.sweep_count or None,
+        "cx": epoch_seconds(execution.children_expire_at) if execution.children_expire_at else None,
         **data_attribute,
+        **(bookkeeping or {}),
     }
     # Absent beats null: smaller items, and DynamoDB bills by size.
     return {key: value for key, value in item.items() if value is not None and value != []}
@@ -115,6 +155,11 @@ def item_to_head(item: dict[str, Any], data: Any) -> Execution:
         error=item.get("err"),
         cause=item.get("cau"),
         decision_id=item.get("did"),
+        updated_at=_parse(item.get("at")),
+        transitions=int(item.get("tc", 0)),
+        sweep_at=from_epoch(item.get("sa")),
+        sweep_count=int(item.get("swn", 0)),
+        children_expire_at=from_epoch(item.get("cx")),
     )
 
 

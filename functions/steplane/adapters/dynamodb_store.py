@@ -18,7 +18,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from steplane.adapters.dynamodb_items import (
@@ -26,17 +25,21 @@ from steplane.adapters.dynamodb_items import (
     events_from_json,
     events_to_json,
     execution_pk,
+    from_ddb,
     head_to_item,
     history_sk,
     item_to_head,
     pack_text,
+    to_ddb,
     unpack_text,
 )
+from steplane.adapters.dynamodb_sweep import DynamoDBSweep
 from steplane.definition.loader import Definition, canonical_json, load_definition
 from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.ports import CommitOutcome, HistoryPage
+from steplane.settings import DEFAULT_SETTINGS, Settings
 
 # Head data above this size moves to a content-addressed payload item, keeping the head
 # (rewritten on every transition, billed per KB) around 1 KB.
@@ -47,31 +50,21 @@ SPILL_ALL_ABOVE_BYTES = 64
 # The detail that lists an event's spilled values: {detail name: payload digest}.
 SPILLED = "$spilled"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _to_ddb(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in item.items()}
-
-
-def _from_ddb(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
-
 
 def _conditional_failure(error: ClientError) -> dict[str, Any] | None:
     """Translate a ClientError: the current item for a failed condition, else re-raise."""
     if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
         raise error
-    return _from_ddb(error.response.get("Item") or {})
+    return from_ddb(error.response.get("Item") or {})
 
 
 class DynamoDBExecutionStore:
     """The executions table through a boto3 DynamoDB client."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, settings: Settings = DEFAULT_SETTINGS) -> None:
         self._client = client
         self._table = table_name
+        self.sweep = DynamoDBSweep(client, table_name, settings)
 
     # -- heads -----------------------------------------------------------------
     def get_head(self, execution_id: str) -> Execution | None:
@@ -79,10 +72,10 @@ class DynamoDBExecutionStore:
         response = self._client.get_item(
             TableName=self._table,
             ConsistentRead=True,
-            Key=_to_ddb({"pk": execution_pk(execution_id), "sk": HEAD_SK}),
+            Key=to_ddb({"pk": execution_pk(execution_id), "sk": HEAD_SK}),
         )
         item = response.get("Item")
-        return self._head(_from_ddb(item)) if item else None
+        return self._head(from_ddb(item)) if item else None
 
     def commit(
         self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]
@@ -93,18 +86,20 @@ class DynamoDBExecutionStore:
         on condition that no execution has its id.
         """
         pk = execution_pk(execution.execution_id)
+        expiry = self.sweep.child_expiry(execution)
         history = {
             "pk": pk,
             "sk": history_sk(execution.version),
             "did": execution.decision_id,
-            "ev": pack_text(self._events_json(pk, list(events))),
+            "ev": pack_text(self._events_json(pk, list(events), expiry)),
+            "expiresAt": expiry,
         }
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=_to_ddb(history),
+                Item=to_ddb(history),
                 ConditionExpression="attribute_not_exists(sk) OR did = :d",
-                ExpressionAttributeValues=_to_ddb({":d": execution.decision_id}),
+                ExpressionAttributeValues=to_ddb({":d": execution.decision_id}),
             )
         except ClientError as error:
             _conditional_failure(error)
@@ -117,13 +112,13 @@ class DynamoDBExecutionStore:
             if previous is None
             else {
                 "ConditionExpression": "v = :v",
-                "ExpressionAttributeValues": _to_ddb({":v": previous.version}),
+                "ExpressionAttributeValues": to_ddb({":v": previous.version}),
             }
         )
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=_to_ddb(self._head_item(execution)),
+                Item=to_ddb(self._head_item(execution, expiry)),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **condition,
             )
@@ -150,14 +145,14 @@ class DynamoDBExecutionStore:
             "TableName": self._table,
             "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
-            "ExpressionAttributeValues": _to_ddb(
+            "ExpressionAttributeValues": to_ddb(
                 {":pk": pk, ":from": history_sk(version), ":to": history_sk(head.version)}
             ),
         }
         while True:
             response = self._client.query(**query)
             for raw in response.get("Items", []):
-                item = _from_ddb(raw)
+                item = from_ddb(raw)
                 item_events = self._resolve_events(pk, unpack_text(item["ev"]))
                 item_version = int(item["sk"][2:])
                 offset = skip if item_version == version else 0
@@ -190,16 +185,16 @@ class DynamoDBExecutionStore:
         """Point the workflow at a definition, conditional on the revision read."""
         key = {"pk": f"WF#{workflow}", "sk": "WF"}
         current = self._client.get_item(
-            TableName=self._table, ConsistentRead=True, Key=_to_ddb(key)
+            TableName=self._table, ConsistentRead=True, Key=to_ddb(key)
         ).get("Item")
-        revision = int(_from_ddb(current)["rev"]) if current else 0
+        revision = int(from_ddb(current)["rev"]) if current else 0
         condition = "rev = :rev" if current else "attribute_not_exists(pk)"
         values = {":rev": revision} if current else None
         self._client.put_item(
             TableName=self._table,
-            Item=_to_ddb({**key, "dh": definition_hash, "rev": revision + 1}),
+            Item=to_ddb({**key, "dh": definition_hash, "rev": revision + 1}),
             ConditionExpression=condition,
-            **({"ExpressionAttributeValues": _to_ddb(values)} if values else {}),
+            **({"ExpressionAttributeValues": to_ddb(values)} if values else {}),
         )
 
     def resolve_workflow(self, workflow: str) -> str | None:
@@ -207,19 +202,20 @@ class DynamoDBExecutionStore:
         response = self._client.get_item(
             TableName=self._table,
             ConsistentRead=True,
-            Key=_to_ddb({"pk": f"WF#{workflow}", "sk": "WF"}),
+            Key=to_ddb({"pk": f"WF#{workflow}", "sk": "WF"}),
         )
         item = response.get("Item")
-        return str(_from_ddb(item)["dh"]) if item else None
+        return str(from_ddb(item)["dh"]) if item else None
 
     # -- payloads --------------------------------------------------------------
-    def _head_item(self, execution: Execution) -> dict[str, Any]:
+    def _head_item(self, execution: Execution, expiry: int) -> dict[str, Any]:
         text = canonical_json(execution.data)
         stored = pack_text(text)
+        bookkeeping = self.sweep.head_attributes(execution)
         if len(stored if isinstance(stored, bytes) else stored.encode()) <= INLINE_DATA_BYTES:
-            return head_to_item(execution, {"d": stored})
-        digest = self._put_payload(execution_pk(execution.execution_id), text)
-        return head_to_item(execution, {"dref": digest})
+            return head_to_item(execution, {"d": stored}, bookkeeping)
+        digest = self._put_payload(execution_pk(execution.execution_id), text, expiry)
+        return head_to_item(execution, {"dref": digest}, bookkeeping)
 
     def _head(self, item: dict[str, Any]) -> Execution:
         if "dref" in item:
@@ -228,17 +224,17 @@ class DynamoDBExecutionStore:
             data = json.loads(unpack_text(item.get("d", "null")))
         return item_to_head(item, data)
 
-    def _events_json(self, pk: str, events: list[HistoryEvent]) -> str:
+    def _events_json(self, pk: str, events: list[HistoryEvent], expiry: int) -> str:
         text = events_to_json(events)
         # Spill the payloads of a large transition into payload items; a long Pass chain of
         # medium payloads needs a lower threshold to keep the item under DynamoDB's 400 KB.
         for threshold in (INLINE_DATA_BYTES, SPILL_ALL_ABOVE_BYTES):
             if len(text.encode()) <= HISTORY_INLINE_BYTES:
                 return text
-            text = events_to_json([self._spill(pk, event, threshold) for event in events])
+            text = events_to_json([self._spill(pk, e, threshold, expiry) for e in events])
         return text
 
-    def _spill(self, pk: str, event: HistoryEvent, threshold: int) -> HistoryEvent:
+    def _spill(self, pk: str, event: HistoryEvent, threshold: int, expiry: int) -> HistoryEvent:
         # Spilled values are listed under SPILLED, a detail name the engine never uses for
         # data, so no user value (whatever its shape) can be mistaken for a reference.
         details: dict[str, Any] = {}
@@ -246,7 +242,7 @@ class DynamoDBExecutionStore:
         for key, value in event.details.items():
             text = canonical_json(value)
             if len(text.encode()) > threshold:
-                spilled[key] = self._put_payload(pk, text)
+                spilled[key] = self._put_payload(pk, text, expiry)
             else:
                 details[key] = value
         if spilled:
@@ -260,9 +256,10 @@ class DynamoDBExecutionStore:
                 event.details[key] = json.loads(self._get_payload(pk, digest))
         return events
 
-    def _put_payload(self, pk: str, text: str) -> str:
+    def _put_payload(self, pk: str, text: str, expiry: int) -> str:
         digest = hashlib.sha256(text.encode()).hexdigest()
-        self._put_if_absent({"pk": pk, "sk": f"P#{digest}", "body": pack_text(text)})
+        item = {"pk": pk, "sk": f"P#{digest}", "body": pack_text(text), "expiresAt": expiry}
+        self._put_if_absent(item)
         return digest
 
     def _get_payload(self, pk: str, digest: str) -> str:
@@ -279,17 +276,17 @@ class DynamoDBExecutionStore:
         """
         for consistent in (False, True):
             response = self._client.get_item(
-                TableName=self._table, Key=_to_ddb(key), ConsistentRead=consistent
+                TableName=self._table, Key=to_ddb(key), ConsistentRead=consistent
             )
             if "Item" in response:
-                return _from_ddb(response["Item"])
+                return from_ddb(response["Item"])
         return None
 
     def _put_if_absent(self, item: dict[str, Any]) -> None:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=_to_ddb(item),
+                Item=to_ddb(item),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:

@@ -37,6 +37,9 @@ class SqsMessageBus:
             for batch in batches(queued):
                 self._send_batch(queue_url, batch)
 
+    def flush(self) -> None:
+        """Nothing is buffered: every send goes out at once."""
+
     def _send_batch(self, queue_url: str, batch: list[OutboundMessage]) -> None:
         if len(batch) == 1:
             self._client.send_message(

@@ -15,13 +15,14 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.handlers.observability import drop_poison, is_poison, logger, metrics
-from steplane.service import Delivery
+from steplane.service import Delivery, content_id
 
 
 def delivery_of(record: SQSRecord) -> Delivery:
-    """A record's decision id (its message id, stable across redeliveries) and redelivery flag."""
+    """A record's decision id (from its content: the same for a redriven or re-sent copy)
+    and whether SQS says it was received before."""
     count = int(record.attributes.approximate_receive_count or "1")
-    return Delivery(decision_id=record.message_id, redelivered=count > 1)
+    return Delivery(decision_id=content_id(record.body), redelivered=count > 1)
 
 
 def process_batch(

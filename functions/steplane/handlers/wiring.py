@@ -19,6 +19,7 @@ from steplane.adapters.sqs_bus import BufferedBus, SqsMessageBus
 from steplane.ports import Clock, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
+from steplane.settings import Settings
 
 Handle = Callable[[dict[str, Any], Any, "Dependencies"], dict[str, Any]]
 
@@ -41,10 +42,13 @@ def build_dependencies(
 ) -> Dependencies:
     """Wire an Engine over DynamoDB and SQS clients made from ``session`` (or boto3's default)."""
     session = session or boto3.session.Session()
-    store = DynamoDBExecutionStore(session.client("dynamodb"), environ["EXECUTIONS_TABLE_NAME"])
+    settings = Settings.from_environment(environ)
+    table = environ["EXECUTIONS_TABLE_NAME"]
+    store = DynamoDBExecutionStore(session.client("dynamodb"), table, settings)
     bus = BufferedBus(SqsMessageBus(session.client("sqs")))
     routes = Routes.from_environment(environ)
-    engine = Engine(store, bus, routes, clock, new_id or (lambda: str(uuid.uuid4())))
+    new_id = new_id or (lambda: str(uuid.uuid4()))
+    engine = Engine(store, bus, routes, clock, new_id, settings=settings)
     return Dependencies(engine, store, bus, clock)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from steplane.definition.loader import Definition
 from steplane.definition.model import TaskState, WaitState
-from steplane.errors import StatesError
+from steplane.errors import TRANSITION_LIMIT_EXCEEDED, StatesError
 from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.choice import ChoiceRuntimeError
 from steplane.interpreter.decisions import (
@@ -30,7 +30,9 @@ from steplane.interpreter.run import Run
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
 from steplane.interpreter.states import ENTER, task_state, wait_state
 from steplane.interpreter.steps import Fail, Finish, Goto, Park, Step
+from steplane.interpreter.sweep import sweep_due
 from steplane.jsontypes import Json
+from steplane.settings import DEFAULT_SETTINGS, Settings
 
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.
@@ -41,12 +43,18 @@ _NOTHING_PENDING: dict[str, object] = {"task_nonce": None, "due_at": None, "time
 
 
 def decide(
-    definition: Definition, execution: Execution, signal: Signal, now: datetime, seed: str
+    definition: Definition,
+    execution: Execution,
+    signal: Signal,
+    now: datetime,
+    seed: str,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
 ) -> Decision:
     """Decide what ``signal`` does to ``execution``. Pure: same arguments, same decision."""
     if execution.status.is_terminal:
         return Ignore(f"execution is already {execution.status}")
-    run = Run(definition, execution, now, seed)
+    run = Run(definition, execution, now, seed, settings)
     if isinstance(signal, Begin):
         if execution.version != 0:
             return Ignore("execution has already begun")
@@ -66,6 +74,10 @@ def _on_task_result(run: Run, result: TaskResult) -> Decision:
     ):
         return Ignore("the result is for a task attempt that is no longer pending")
     name = execution.state or ""
+    if execution.timeout_at is not None and run.now >= execution.timeout_at:
+        # Too late: the attempt timed out before its result arrived (Step Functions
+        # answers such a result with TaskTimedOut). Time it out now.
+        return _time_out(run, state, name)
     run.emit("TaskStarted", name, at=result.started_at or run.now, attempt=execution.attempt)
     if result.succeeded:
         step = task_state.succeed(name, state, execution, result.output, run)
@@ -98,14 +110,19 @@ def _on_wake(run: Run, wake: Wake) -> Decision:
     if wake.purpose is WakePurpose.TIMEOUT and isinstance(state, TaskState):
         if execution.timeout_at is None or now < execution.timeout_at:
             return rearm(lambda command: _has_purpose(command, WakePurpose.TIMEOUT))
-        run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
-        step = task_state.fail(
-            name, state, execution, run, error=StatesError.TIMEOUT, cause="task timed out"
-        )
-        return _commit(run, _follow(run, name, step))
+        return _time_out(run, state, name)
     if wake.purpose is WakePurpose.CONTINUE and not isinstance(state, TaskState | WaitState):
         return _commit(run, _walk(run, name, execution.data))
     return Ignore(f"a {wake.purpose} wake-up does not apply to state {name!r}")
+
+
+def _time_out(run: Run, state: TaskState, name: str) -> Transition:
+    """The current task attempt ran past its TimeoutSeconds: States.Timeout, then Retry/Catch."""
+    run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
+    step = task_state.fail(
+        name, state, run.execution, run, error=StatesError.TIMEOUT, cause="task timed out"
+    )
+    return _commit(run, _follow(run, name, step))
 
 
 def _is_retry_chain(command: Command) -> bool:
@@ -125,7 +142,10 @@ def _current(run: Run) -> object:
 def _walk(run: Run, name: str, raw_input: Json) -> Execution:
     """Enter ``name`` with ``raw_input`` and run states until one parks or the execution ends."""
     for _ in range(MAX_STATES_PER_DECISION):
+        if run.transitions_left <= 0:
+            return _end_failed(run, _transition_limit(run))
         state = run.definition.state(name)
+        run.transitions += 1
         run.emit(f"{state.type}StateEntered", name, input=raw_input)
         try:
             step = ENTER[state.type](name, state, raw_input, run)
@@ -195,11 +215,26 @@ def _end_failed(run: Run, failure: Fail) -> Execution:
     )
 
 
-def _commit(run: Run, execution: Execution) -> Transition:
-    """Bump the version, count the events, and derive the commands from the new head."""
-    committed = execution.evolve(
-        version=run.execution.version + 1, event_count=run.execution.event_count + len(run.events)
+def _transition_limit(run: Run) -> Fail:
+    limit = run.settings.max_transitions
+    return Fail(
+        TRANSITION_LIMIT_EXCEEDED,
+        f"the execution made {limit} state transitions, its limit (STEPLANE_MAX_TRANSITIONS); "
+        "a loop that never ends? Raise the limit if the workflow really needs more",
     )
+
+
+def _commit(run: Run, execution: Execution) -> Transition:
+    """Bump the version, count events and transitions, and derive the commands and the
+    sweeper's due time from the new head."""
+    committed = execution.evolve(
+        version=run.execution.version + 1,
+        event_count=run.execution.event_count + len(run.events),
+        transitions=run.execution.transitions + run.transitions,
+        updated_at=run.now,
+        sweep_count=0,
+    )
+    committed = committed.evolve(sweep_at=sweep_due(run.definition, committed, run.settings))
     return Transition(
         committed, tuple(run.events), pending_commands(run.definition, committed, run.now)
     )

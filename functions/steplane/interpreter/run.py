@@ -10,6 +10,7 @@ from typing import Any
 from steplane.definition.loader import Definition
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
+from steplane.settings import DEFAULT_SETTINGS, Settings
 
 
 @dataclass
@@ -25,7 +26,16 @@ class Run:
     execution: Execution
     now: datetime
     seed: str
+    settings: Settings = DEFAULT_SETTINGS
     events: list[HistoryEvent] = field(default_factory=list)
+    # State transitions made in this decision (states entered and retries).
+    transitions: int = 0
+
+    @property
+    def transitions_left(self) -> int:
+        """How many more transitions the execution may make (its limit minus those made)."""
+        made = self.execution.transitions + self.transitions
+        return self.settings.max_transitions - made
 
     def emit(
         self, kind: str, state: str | None = None, at: datetime | None = None, **details: Any

@@ -84,7 +84,8 @@ def fail(
     if the retry policy is exhausted (or none matches), it applies the Catch field."
     """
     plan = plan_retry(state.retry, execution.retry_counts, error, run.fraction("jitter"))
-    if plan is not None:
+    if plan is not None and run.transitions_left > 0:
+        run.transitions += 1  # "each retry will be charged as an additional state transition"
         return _dispatch(
             name,
             state,

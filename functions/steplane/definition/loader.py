@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
 
 from steplane.definition.choice_rules import ChoiceBranch, parse_choice_branch
-from steplane.definition.model import STATE_TYPES, ChoiceState, State, StateMachine
-from steplane.definition.spelling import Normalised, normalise, pointer
+from steplane.definition.messages import pydantic_problems
+from steplane.definition.model import ChoiceState, State, StateMachine
+from steplane.definition.spelling import normalise, pointer
 from steplane.definition.validate import check_machine
 from steplane.errors import DefinitionError, Problem
 from steplane.names import safe_name
@@ -66,7 +66,7 @@ def load_definition(source: DefinitionSource) -> Definition:
     try:
         machine = StateMachine.model_validate(normalised.document)
     except ValidationError as error:
-        problems.extend(_pydantic_problems(error, normalised))
+        problems.extend(pydantic_problems(error, normalised.original_location))
     branches, choice_problems = _parse_choices(normalised.document)
     problems.extend(choice_problems)
     semantic: list[Problem] = []
@@ -170,48 +170,15 @@ def _parse_choices(
         if not (isinstance(state, dict) and state.get("Type") == "Choice"):
             continue
         parsed: list[ChoiceBranch] = []
-        for index, raw in enumerate(state.get("Choices") or ()):
+        choices = state.get("Choices")
+        # Not an array: the model reports it; iterating a string or object would invent rules.
+        for index, raw in enumerate(choices if isinstance(choices, list) else ()):
             branch, found = parse_choice_branch(raw, pointer("States", name, "Choices", index))
             problems.extend(found)
             if branch is not None:
                 parsed.append(branch)
         branches[name] = tuple(parsed)
     return branches, problems
-
-
-def _pydantic_problems(error: ValidationError, normalised: Normalised) -> list[Problem]:
-    problems = []
-    for detail in error.errors():
-        location = _location(detail)
-        if location.startswith("/States/") and "/Choices/" in location:
-            continue  # the choice parser reports these, with better messages
-        problems.append(Problem(normalised.original_location(location), _message(detail)))
-    return problems
-
-
-def _location(detail: ErrorDetails) -> str:
-    parts = list(detail["loc"])
-    # A discriminated union inserts the tag ("Task") after the state name; drop it.
-    if len(parts) > 2 and parts[0] == "States" and parts[2] in STATE_TYPES:
-        del parts[2]
-    if detail["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        parts.append("Type")  # the problem is the state's Type field, not the whole state
-    return pointer(*parts)
-
-
-def _message(detail: ErrorDetails) -> str:
-    kind = detail["type"]
-    field = detail["loc"][-1] if detail["loc"] else ""
-    if kind == "extra_forbidden":
-        return f"unknown field {field!r}"
-    if kind == "missing":
-        return f"missing required field {field!r}"
-    if kind == "union_tag_invalid":
-        found = detail.get("ctx", {}).get("tag")
-        return f"unknown state type {found!r}; expected one of {', '.join(STATE_TYPES)}"
-    if kind == "union_tag_not_found":
-        return "missing required field 'Type'"
-    return f"{detail['msg']} (got {detail.get('input')!r})"
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

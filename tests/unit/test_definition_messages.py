@@ -1,0 +1,173 @@
+"""Definition problems in steplane's own words: what was expected, what was given, and a
+suggestion when a name looks like a typo of one that exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from steplane.definition.loader import load_definition
+from steplane.errors import DefinitionError, Problem
+
+TASK = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:F"}
+ENDING_TASK = {**TASK, "End": True}
+
+
+def _problems(document: dict[str, Any]) -> list[Problem]:
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(document)
+    return caught.value.problems
+
+
+def _by_location(document: dict[str, Any]) -> dict[str, str]:
+    return {p.location: p.message for p in _problems(document)}
+
+
+def _task_machine(**fields: Any) -> dict[str, Any]:
+    return {"StartAt": "A", "States": {"A": {**ENDING_TASK, **fields}}}
+
+
+# One broken definition per kind of structural error the models can raise.
+BROKEN = {
+    "start-not-a-string": {"StartAt": 5, "States": {"A": {"Type": "Succeed"}}},
+    "no-start": {"States": {"A": {"Type": "Succeed"}}},
+    "states-an-array": {"StartAt": "A", "States": []},
+    "states-empty": {"StartAt": "A", "States": {}},
+    "state-not-an-object": {"StartAt": "A", "States": {"A": 5}},
+    "type-not-a-string": {"StartAt": "A", "States": {"A": {"Type": 5}}},
+    "no-type": {"StartAt": "A", "States": {"A": {"End": True}}},
+    "timeout-not-a-number": _task_machine(TimeoutSeconds="x"),
+    "timeout-zero": _task_machine(TimeoutSeconds=0),
+    "timeout-too-large": _task_machine(TimeoutSeconds=10**12),
+    "end-not-a-boolean": _task_machine(End="maybe"),
+    "comment-not-a-string": _task_machine(Comment=5),
+    "retry-a-string": _task_machine(Retry="x"),
+    "retrier-not-an-object": _task_machine(Retry=[5]),
+    "error-equals-a-string": _task_machine(Retry=[{"ErrorEquals": "E"}]),
+    "error-equals-empty": _task_machine(Retry=[{"ErrorEquals": []}]),
+    "error-name-not-a-string": _task_machine(Retry=[{"ErrorEquals": [5]}]),
+    "interval-zero": _task_machine(Retry=[{"ErrorEquals": ["E"], "IntervalSeconds": 0}]),
+    "interval-huge": _task_machine(Retry=[{"ErrorEquals": ["E"], "IntervalSeconds": 1e30}]),
+    "attempts-fractional": _task_machine(Retry=[{"ErrorEquals": ["E"], "MaxAttempts": 1.5}]),
+    "attempts-negative": _task_machine(Retry=[{"ErrorEquals": ["E"], "MaxAttempts": -1}]),
+    "backoff-a-string": _task_machine(Retry=[{"ErrorEquals": ["E"], "BackoffRate": "x"}]),
+    "backoff-below-one": _task_machine(Retry=[{"ErrorEquals": ["E"], "BackoffRate": 0.5}]),
+    "max-delay-too-large": _task_machine(Retry=[{"ErrorEquals": ["E"], "MaxDelaySeconds": 10**9}]),
+    "jitter-unknown": _task_machine(Retry=[{"ErrorEquals": ["E"], "JitterStrategy": "HALF"}]),
+    "catch-an-object": _task_machine(Catch={"ErrorEquals": ["E"], "Next": "A"}),
+    "catcher-without-next": _task_machine(Catch=[{"ErrorEquals": ["E"]}]),
+    "catch-result-path-an-array": _task_machine(
+        Catch=[{"ErrorEquals": ["E"], "Next": "A", "ResultPath": []}]
+    ),
+    "wait-negative": {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Wait", "Seconds": -1, "End": True}},
+    },
+    "choices-empty": {"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": []}}},
+    "choices-an-object": {"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": {}}}},
+    "machine-timeout-zero": {"StartAt": "A", "TimeoutSeconds": 0, "States": {"A": ENDING_TASK}},
+    "version-a-number": {"StartAt": "A", "Version": 1, "States": {"A": ENDING_TASK}},
+    "workflow-name-an-array": {"WorkflowName": [], "StartAt": "A", "States": {"A": ENDING_TASK}},
+}
+PYDANTIC_PHRASES = (
+    "Input should",
+    "Field required",
+    "validation error",
+    "type=",
+    "should have at least",
+    "Unable to",
+    "after validation",
+    "discriminator",
+)
+
+
+def test_no_problem_message_uses_pydantic_phrasing() -> None:
+    offending = [
+        (name, str(problem))
+        for name, document in BROKEN.items()
+        for problem in _problems(document)
+        if any(phrase in problem.message for phrase in PYDANTIC_PHRASES)
+    ]
+    assert offending == []
+
+
+@pytest.mark.parametrize(
+    ("document", "location", "message"),
+    [
+        (
+            BROKEN["attempts-negative"],
+            "/States/A/Retry/0/MaxAttempts",
+            "must be an integer >= 0, got -1",
+        ),
+        (BROKEN["timeout-zero"], "/States/A/TimeoutSeconds", "must be an integer >= 1, got 0"),
+        (
+            BROKEN["timeout-too-large"],
+            "/States/A/TimeoutSeconds",
+            "must be an integer <= 99999999, got 1000000000000",
+        ),
+        (
+            BROKEN["backoff-below-one"],
+            "/States/A/Retry/0/BackoffRate",
+            "must be a number >= 1.0, got 0.5",
+        ),
+        (BROKEN["timeout-not-a-number"], "/States/A/TimeoutSeconds", 'must be an integer, got "x"'),
+        (
+            BROKEN["attempts-fractional"],
+            "/States/A/Retry/0/MaxAttempts",
+            "must be an integer, got 1.5",
+        ),
+        (BROKEN["backoff-a-string"], "/States/A/Retry/0/BackoffRate", 'must be a number, got "x"'),
+        (BROKEN["end-not-a-boolean"], "/States/A/End", 'must be true or false, got "maybe"'),
+        (BROKEN["comment-not-a-string"], "/States/A/Comment", "must be a string, got 5"),
+        (
+            BROKEN["error-equals-a-string"],
+            "/States/A/Retry/0/ErrorEquals",
+            'must be an array, got "E"',
+        ),
+        (
+            BROKEN["error-equals-empty"],
+            "/States/A/Retry/0/ErrorEquals",
+            "must be an array with at least 1 item, got []",
+        ),
+        (BROKEN["retrier-not-an-object"], "/States/A/Retry/0", "must be a JSON object, got 5"),
+        (
+            BROKEN["jitter-unknown"],
+            "/States/A/Retry/0/JitterStrategy",
+            'must be "FULL" or "NONE", got "HALF"',
+        ),
+        (BROKEN["states-an-array"], "/States", "must be a JSON object, got []"),
+        (BROKEN["states-empty"], "/States", "must be an object with at least 1 entry, got {}"),
+        (
+            BROKEN["type-not-a-string"],
+            "/States/A/Type",
+            "must be a state type (one of Task, Pass, Choice, Wait, Succeed, Fail), got 5",
+        ),
+    ],
+)
+def test_a_structural_problem_names_what_was_expected_and_what_was_given(
+    document: dict[str, Any], location: str, message: str
+) -> None:
+    assert _by_location(document)[location] == message
+
+
+def test_an_array_with_one_bad_item_is_not_also_called_too_short() -> None:
+    problems = _by_location(BROKEN["error-name-not-a-string"])
+    assert problems == {"/States/A/Retry/0/ErrorEquals/0": "must be a string, got 5"}
+
+
+def test_choices_given_as_an_object_is_one_problem_not_a_rule_per_key() -> None:
+    document = {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Choice", "Choices": {"Variable": "$.x", "Next": "A"}}},
+    }
+    assert _by_location(document) == {
+        "/States/A/Choices": 'must be an array, got {"Variable": "$.x", "Next": "A"}'
+    }
+
+
+def test_a_long_value_is_shown_shortened() -> None:
+    (message,) = _by_location(_task_machine(Comment=["x" * 100])).values()
+    assert message.startswith('must be a string, got ["xxx')
+    assert message.endswith("...")
+    assert len(message) < 80

@@ -3,6 +3,8 @@ suggestion when a name looks like a typo of one that exists."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,3 +173,110 @@ def test_a_long_value_is_shown_shortened() -> None:
     assert message.startswith('must be a string, got ["xxx')
     assert message.endswith("...")
     assert len(message) < 80
+
+
+# --- references between states ---------------------------------------------------------
+
+
+def _onboarding(onboarding_path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(onboarding_path.read_text())
+    return document
+
+
+def test_a_misspelled_next_is_one_problem_with_a_suggestion(onboarding_path: Path) -> None:
+    document = _onboarding(onboarding_path)
+    document["States"]["ProvisionResources"]["Next"] = "SendWelcomEmail"
+    assert _by_location(document) == {
+        "/States/ProvisionResources/Next": (
+            "names state 'SendWelcomEmail', which does not exist; did you mean 'SendWelcomeEmail'?"
+        )
+    }
+
+
+def test_a_misspelled_start_state_is_one_problem_where_the_user_wrote_it(
+    onboarding_path: Path,
+) -> None:
+    document = _onboarding(onboarding_path)
+    document["StartState"] = "CreateUsr"
+    assert _by_location(document) == {
+        "/StartState": "start state 'CreateUsr' does not exist; did you mean 'CreateUser'?"
+    }
+
+
+def _flow(first: dict[str, Any], start: str = "First") -> dict[str, Any]:
+    """First -> (its own references) -> Second -> Third: Third is reached only via Second."""
+    return {
+        "StartAt": start,
+        "States": {
+            "First": first,
+            "Second": {**TASK, "Next": "Third"},
+            "Third": {"Type": "Succeed"},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "location"),
+    [
+        (_flow({**TASK, "Next": "Secnd"}), "/States/First/Next"),
+        (
+            _flow(
+                {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.x", "IsNull": True, "Next": "Secnd"}],
+                }
+            ),
+            "/States/First/Choices/0/Next",
+        ),
+        (
+            _flow(
+                {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.x", "IsNull": True, "Next": "Third"}],
+                    "Default": "second",
+                }
+            ),
+            "/States/First/Default",
+        ),
+        (
+            _flow({**TASK, "Next": "Third", "Catch": [{"ErrorEquals": ["E"], "Next": "Secnd"}]}),
+            "/States/First/Catch/0/Next",
+        ),
+        # A state that fails structural validation still has its references followed.
+        (_flow({**TASK, "TimeoutSeconds": 0, "Next": "Secnd"}), "/States/First/Next"),
+    ],
+)
+def test_a_dangling_target_suggests_the_close_state_and_invents_no_unreachable_ones(
+    document: dict[str, Any], location: str
+) -> None:
+    problems = _by_location(document)
+    assert problems[location].endswith("which does not exist; did you mean 'Second'?")
+    assert not any("unreachable" in message for message in problems.values()), problems
+
+
+def test_a_misspelled_start_at_suggests_the_close_state_and_invents_no_unreachable_ones() -> None:
+    problems = _by_location(_flow({**TASK, "Next": "Second"}, start="Frist"))
+    assert problems == {"/StartAt": "start state 'Frist' does not exist; did you mean 'First'?"}
+
+
+def test_a_dangling_target_with_no_close_state_is_the_only_problem() -> None:
+    problems = _by_location(_flow({**TASK, "Next": "Elsewhere"}))
+    assert problems == {"/States/First/Next": "names state 'Elsewhere', which does not exist"}
+
+
+def test_an_unreachable_state_is_still_reported_past_a_misspelled_target() -> None:
+    document = _flow({**TASK, "Next": "Secnd"})
+    document["States"]["Orphan"] = {"Type": "Succeed"}
+    problems = _by_location(document)
+    assert problems == {
+        "/States/First/Next": "names state 'Secnd', which does not exist; did you mean 'Second'?",
+        "/States/Orphan": "state is unreachable from StartAt",
+    }
+
+
+def test_an_unreachable_state_hidden_by_an_unguessable_target_shows_once_it_is_fixed() -> None:
+    document = _flow({**TASK, "Next": "Elsewhere"})
+    document["States"]["Orphan"] = {"Type": "Succeed"}
+    assert list(_by_location(document)) == ["/States/First/Next"]
+    document["States"]["First"]["Next"] = "Second"
+    assert _by_location(document) == {"/States/Orphan": "state is unreachable from StartAt"}

@@ -280,3 +280,149 @@ def test_an_unreachable_state_hidden_by_an_unguessable_target_shows_once_it_is_f
     assert list(_by_location(document)) == ["/States/First/Next"]
     document["States"]["First"]["Next"] = "Second"
     assert _by_location(document) == {"/States/Orphan": "state is unreachable from StartAt"}
+
+
+# --- misspelled fields and state types --------------------------------------------------
+
+
+def _two_tasks(first: dict[str, Any]) -> dict[str, Any]:
+    return {"StartAt": "A", "States": {"A": first, "B": ENDING_TASK}}
+
+
+@pytest.mark.parametrize(
+    ("first", "location", "message"),
+    [
+        ({**TASK, "Nxt": "B"}, "/States/A/Nxt", "unknown field 'Nxt'; did you mean 'Next'?"),
+        (
+            {**TASK, "Next": "B", "Retyr": [{"ErrorEquals": ["E"]}]},
+            "/States/A/Retyr",
+            "unknown field 'Retyr'; did you mean 'Retry'?",
+        ),
+        (
+            {**TASK, "Next": "B", "Retry": [{"ErorEquals": ["E"]}]},
+            "/States/A/Retry/0/ErorEquals",
+            "unknown field 'ErorEquals'; did you mean 'ErrorEquals'?",
+        ),
+        (
+            {**TASK, "Next": "B", "Catch": [{"ErrorEqual": ["E"], "Next": "B"}]},
+            "/States/A/Catch/0/ErrorEqual",
+            "unknown field 'ErrorEqual'; did you mean 'ErrorEquals'?",
+        ),
+        (
+            {"Type": "Tsk", "Resource": "r", "Next": "B"},
+            "/States/A/Type",
+            "unknown state type 'Tsk'; did you mean 'Task'?",
+        ),
+        (
+            {"Type": "task", "Resource": "r", "Next": "B"},
+            "/States/A/Type",
+            "unknown state type 'task'; did you mean 'Task'?",
+        ),
+        (
+            {"Typ": "Task", "Resource": "r", "Next": "B"},
+            "/States/A/Typ",
+            "unknown field 'Typ'; did you mean 'Type'?",
+        ),
+        (
+            {"Type": "Choice", "Choices": [{"Variable": "$.x", "StringEqual": "y", "Next": "B"}]},
+            "/States/A/Choices/0/StringEqual",
+            "unknown field 'StringEqual'; did you mean 'StringEquals'?",
+        ),
+        (
+            {
+                "Type": "Choice",
+                "Choices": [{"Not": {"Varible": "$.x", "IsNull": True}, "Next": "B"}],
+            },
+            "/States/A/Choices/0/Not/Varible",
+            "unknown field 'Varible'; did you mean 'Variable'?",
+        ),
+    ],
+)
+def test_a_misspelled_field_or_type_is_one_problem_with_a_suggestion(
+    first: dict[str, Any], location: str, message: str
+) -> None:
+    assert _by_location(_two_tasks(first)) == {location: message}
+
+
+def test_fields_inside_a_misspelled_field_are_still_checked_where_written() -> None:
+    problems = _by_location(_task_machine(Retyr=[{"ErrorEquals": ["E"], "MaxAttempts": -1}]))
+    assert problems == {
+        "/States/A/Retyr": "unknown field 'Retyr'; did you mean 'Retry'?",
+        "/States/A/Retyr/0/MaxAttempts": "must be an integer >= 0, got -1",
+    }
+
+
+def test_a_field_with_no_close_match_is_unknown_without_a_suggestion() -> None:
+    problems = _by_location(_two_tasks({**TASK, "Nxt": "B", "Colour": "blue"}))
+    assert problems == {
+        "/States/A/Nxt": "unknown field 'Nxt'; did you mean 'Next'?",
+        "/States/A/Colour": "unknown field 'Colour'",
+    }
+
+
+def test_a_misspelling_beside_the_field_it_misspells_is_reported_once() -> None:
+    problems = _problems(_two_tasks({**TASK, "Next": "B", "Nxt": "B"}))
+    assert [str(p) for p in problems] == [
+        "/States/A/Nxt: unknown field 'Nxt'; did you mean 'Next'?"
+    ]
+
+
+# --- the founding spelling, spoken back -------------------------------------------------
+
+
+def test_a_misspelled_founding_retry_field_is_located_and_suggested_as_written(
+    onboarding_path: Path,
+) -> None:
+    document = _onboarding(onboarding_path)
+    retry = document["States"]["ProvisionResources"]["Retry"]
+    retry["IntervalSecond"] = retry.pop("IntervalSeconds")
+    assert _by_location(document) == {
+        "/States/ProvisionResources/Retry/IntervalSecond": (
+            "unknown field 'IntervalSecond'; did you mean 'IntervalSeconds'?"
+        )
+    }
+
+
+def test_a_bad_value_in_a_misspelled_founding_retry_field_is_located_as_written(
+    onboarding_path: Path,
+) -> None:
+    document = _onboarding(onboarding_path)
+    retry = document["States"]["ProvisionResources"]["Retry"]
+    retry.pop("IntervalSeconds")
+    retry["IntervalSecond"] = 0
+    assert [str(p) for p in _problems(document)] == [
+        "/States/ProvisionResources/Retry/IntervalSecond: "
+        "unknown field 'IntervalSecond'; did you mean 'IntervalSeconds'?",
+        "/States/ProvisionResources/Retry/IntervalSecond: must be an integer >= 1, got 0",
+    ]
+
+
+def test_a_misspelled_start_state_field_suggests_start_state(onboarding_path: Path) -> None:
+    document = _onboarding(onboarding_path)
+    document["StartStat"] = document.pop("StartState")
+    assert _by_location(document) == {
+        "/StartStat": "unknown field 'StartStat'; did you mean 'StartState'?"
+    }
+
+
+def test_a_founding_document_without_a_start_misses_start_state(onboarding_path: Path) -> None:
+    document = _onboarding(onboarding_path)
+    del document["StartState"]
+    assert _by_location(document) == {"/StartState": "missing required field 'StartState'"}
+
+
+def test_an_asl_document_with_a_misspelled_start_at_field_suggests_start_at() -> None:
+    problems = _by_location({"StartAtt": "A", "States": {"A": {"Type": "Succeed"}}})
+    assert problems == {"/StartAtt": "unknown field 'StartAtt'; did you mean 'StartAt'?"}
+
+
+def test_misspelled_service_and_action_are_suggested_without_a_route_problem(
+    onboarding_path: Path,
+) -> None:
+    document = _onboarding(onboarding_path)
+    state = document["States"]["CreateUser"]
+    state["Servce"], state["Acton"] = state.pop("Service"), state.pop("Action")
+    assert _by_location(document) == {
+        "/States/CreateUser/Servce": "unknown field 'Servce'; did you mean 'Service'?",
+        "/States/CreateUser/Acton": "unknown field 'Acton'; did you mean 'Action'?",
+    }

@@ -17,7 +17,7 @@ from steplane.errors import Problem, StatesError
 NOT_YET = "is not supported yet"
 
 # Fields ASL defines that this version refuses rather than ignores.
-_UNSUPPORTED_STATE_FIELDS = {
+UNSUPPORTED_STATE_FIELDS = {
     "Parameters": "Parameters",
     "ResultSelector": "ResultSelector",
     "Assign": "Assign (variables)",
@@ -30,7 +30,7 @@ _UNSUPPORTED_STATE_FIELDS = {
     "ErrorPath": "ErrorPath",
     "CausePath": "CausePath",
 }
-_UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
+UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
 
 
 @dataclass
@@ -56,6 +56,17 @@ class Normalised:
         return location
 
 
+def is_founding(document: dict[str, Any]) -> bool:
+    """Whether ``document`` uses the founding spelling anywhere (so speak it back)."""
+    if "WorkflowName" in document or "StartState" in document:
+        return True
+    states = document.get("States")
+    return isinstance(states, dict) and any(
+        isinstance(state, dict) and ("Service" in state or "Action" in state)
+        for state in states.values()
+    )
+
+
 def normalise(raw: dict[str, Any]) -> Normalised:
     """Rewrite the founding spelling to ASL and collect "not supported yet" problems."""
     doc = copy.deepcopy(raw)
@@ -67,6 +78,8 @@ def normalise(raw: dict[str, Any]) -> Normalised:
         else:
             doc["StartAt"] = doc.pop("StartState")
             result.renamed["/StartAt"] = "/StartState"
+    elif "StartAt" not in doc and is_founding(doc):
+        result.renamed["/StartAt"] = "/StartState"  # so a missing start is named as written
     _take_query_language("", doc, result)
     states = doc.get("States")
     if isinstance(states, dict):
@@ -78,9 +91,9 @@ def normalise(raw: dict[str, Any]) -> Normalised:
 
 def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> None:
     kind = state.get("Type")
-    if kind in _UNSUPPORTED_STATE_TYPES:
+    if kind in UNSUPPORTED_STATE_TYPES:
         result.problems.append(Problem(f"{where}/Type", f"state type {kind!r} {NOT_YET}"))
-    for key, label in _UNSUPPORTED_STATE_FIELDS.items():
+    for key, label in UNSUPPORTED_STATE_FIELDS.items():
         if key in state:
             result.problems.append(Problem(f"{where}/{key}", f"{label} {NOT_YET}"))
             del state[key]
@@ -92,7 +105,7 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
             retry = {"ErrorEquals": [StatesError.ALL.value], **retry}
         state["Retry"] = [retry]
         result.collapsed.add(f"{where}/Retry/0")
-    if kind in _UNSUPPORTED_STATE_TYPES:
+    if kind in UNSUPPORTED_STATE_TYPES:
         # Keep the rest of validation quiet about a type already refused, but keep its
         # Next so the states after it do not read as unreachable.
         following = state.get("Next")

@@ -36,7 +36,7 @@ def check_start(names: Collection[str], start_at: str) -> list[Problem]:
     return [Problem("/StartAt", f"start state {start_at!r} does not exist{hint}")]
 
 
-def raw_entries(raw: Mapping[str, Any], field: str) -> list[tuple[int, Mapping[str, Any]]]:
+def raw_entries(raw: Mapping[str, Any], field: str) -> list[tuple[int, dict[str, Any]]]:
     """The object entries of the array ``raw[field]``, with their indexes."""
     entries = raw.get(field)
     if not isinstance(entries, list):

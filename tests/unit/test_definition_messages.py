@@ -282,6 +282,36 @@ def test_an_unreachable_state_hidden_by_an_unguessable_target_shows_once_it_is_f
     assert _by_location(document) == {"/States/Orphan": "state is unreachable from StartAt"}
 
 
+def _choice(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Choice", "Choices": list(rules)}, "B": {"Type": "Succeed"}},
+    }
+
+
+def test_a_choice_rule_with_a_problem_still_has_its_next_checked_and_followed() -> None:
+    broken_rule = {"Variable": "$.x", "NumericEquals": "1"}
+    problems = _by_location(
+        _choice({**broken_rule, "Next": "B"}, {**broken_rule, "Next": "Nowhere"})
+    )
+    assert problems == {
+        "/States/A/Choices/0/NumericEquals": 'must be a number (got "1")',
+        "/States/A/Choices/1/NumericEquals": 'must be a number (got "1")',
+        "/States/A/Choices/1/Next": "names state 'Nowhere', which does not exist",
+    }
+
+
+def test_a_dangling_choice_next_is_located_at_its_own_rule_after_a_broken_one() -> None:
+    problems = _by_location(
+        _choice(
+            {"Variable": "$.x", "NumericEquals": "1", "Next": "B"},
+            {"Variable": "$.x", "IsNull": True, "Next": "C"},
+        )
+    )
+    assert problems["/States/A/Choices/1/Next"] == "names state 'C', which does not exist"
+    assert "/States/A/Choices/0/Next" not in problems
+
+
 # --- misspelled fields and state types --------------------------------------------------
 
 
@@ -364,6 +394,16 @@ def test_a_misspelling_beside_the_field_it_misspells_is_reported_once() -> None:
     problems = _problems(_two_tasks({**TASK, "Next": "B", "Nxt": "B"}))
     assert [str(p) for p in problems] == [
         "/States/A/Nxt: unknown field 'Nxt'; did you mean 'Next'?"
+    ]
+
+
+def test_a_misspelled_next_in_a_nested_rule_is_told_next_belongs_at_the_top() -> None:
+    rule = {"And": [{"Variable": "$.a", "IsNull": True, "Nxt": "B"}], "Next": "B"}
+    problems = _problems(_two_tasks({"Type": "Choice", "Choices": [rule]}))
+    assert [str(p) for p in problems] == [
+        "/States/A/Choices/0/And/0/Nxt: unknown field 'Nxt'; did you mean 'Next'?",
+        "/States/A/Choices/0/And/0/Nxt: "
+        "Next belongs only in a top-level Choice Rule, not inside And, Or or Not",
     ]
 
 

@@ -90,13 +90,13 @@ def _validate(
         problems.extend(pydantic_problems(error, locate))
     branches, found = _parse_choices(normalised.document)
     if machine is not None:
-        found.extend(check_machine(machine, branches))
+        found.extend(check_machine(machine))
     else:
         # Structural problems stop the whole model; check what still parses, so one run
         # reports every cross-reference problem too.
         partial = _partial_machine(normalised.document)
         if partial is not None:
-            found.extend(check_machine(partial[0], branches, partial[1]))
+            found.extend(check_machine(*partial))
     problems.extend(Problem(locate(p.location), p.message) for p in found)
     return machine, branches, problems
 

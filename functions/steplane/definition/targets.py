@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from steplane.definition.choice_rules import ChoiceBranch
 from steplane.definition.model import ChoiceState, StateMachine
 from steplane.definition.spelling import pointer
 from steplane.definition.suggest import close_match, did_you_mean
 from steplane.errors import Problem
-
-Branches = Mapping[str, tuple[ChoiceBranch, ...]]
 
 
 def check_target(names: Collection[str], where: str, target: str) -> list[Problem]:
@@ -56,8 +53,21 @@ def raw_targets(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 yield f"/{field}/{index}/Next", entry["Next"]
 
 
+def choice_targets(state: ChoiceState) -> Iterator[tuple[str, str]]:
+    """``(location, state name)`` of each Choices/N/Next and the Default of ``state``.
+
+    Read from the rules as written, so a rule with a problem of its own still has its
+    Next checked and followed, and the index is the one the user sees.
+    """
+    for index, rule in enumerate(state.choices):
+        if isinstance(rule.get("Next"), str):
+            yield f"/Choices/{index}/Next", rule["Next"]
+    if state.default is not None:
+        yield "/Default", state.default
+
+
 def check_reachable(
-    machine: StateMachine, branches: Branches, broken: Mapping[str, Mapping[str, Any]]
+    machine: StateMachine, broken: Mapping[str, Mapping[str, Any]]
 ) -> list[Problem]:
     """A problem for each state that no path from ``StartAt`` reaches."""
     names = set(machine.states) | set(broken)
@@ -73,7 +83,7 @@ def check_reachable(
         if meant in broken:
             frontier.extend(target for _, target in raw_targets(broken[meant]))
         else:
-            frontier.extend(_successors(meant, machine, branches))
+            frontier.extend(_successors(machine, meant))
     return [
         Problem(pointer("States", name), "state is unreachable from StartAt")
         for name in [*machine.states, *broken]
@@ -86,12 +96,10 @@ def _meant(target: str, names: Collection[str]) -> str | None:
     return target if target in names else close_match(target, names)
 
 
-def _successors(name: str, machine: StateMachine, branches: Branches) -> Iterator[str]:
+def _successors(machine: StateMachine, name: str) -> Iterator[str]:
     state = machine.states[name]
     if isinstance(state, ChoiceState):
-        yield from (b.next for b in branches.get(name, ()))
-        if state.default is not None:
-            yield state.default
+        yield from (target for _, target in choice_targets(state))
         return
     following = getattr(state, "next", None)
     if following is not None:

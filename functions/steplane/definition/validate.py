@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from steplane.definition.choice_rules import ChoiceBranch
 from steplane.definition.model import (
     MAX_DELAY_SECONDS,
     Catcher,
@@ -26,6 +25,7 @@ from steplane.definition.targets import (
     check_reachable,
     check_start,
     check_target,
+    choice_targets,
     raw_entries,
     raw_targets,
 )
@@ -38,9 +38,7 @@ _KNOWN_STATES_ERRORS = {e.value for e in StatesError}
 
 
 def check_machine(
-    machine: StateMachine,
-    branches: dict[str, tuple[ChoiceBranch, ...]],
-    broken: Mapping[str, Mapping[str, Any]] | None = None,
+    machine: StateMachine, broken: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[Problem]:
     """Return every cross-reference and semantic problem of ``machine``.
 
@@ -65,13 +63,11 @@ def check_machine(
         elif isinstance(state, WaitState):
             problems.extend(_check_wait(where, state))
         elif isinstance(state, ChoiceState):
-            for index, branch in enumerate(branches.get(name, ())):
-                problems.extend(check_target(names, f"{where}/Choices/{index}/Next", branch.next))
-            if state.default is not None:
-                problems.extend(check_target(names, f"{where}/Default", state.default))
+            for location, target in choice_targets(state):
+                problems.extend(check_target(names, f"{where}{location}", target))
     for name, raw in broken.items():
         problems.extend(_check_raw_state(names, pointer("States", name), raw))
-    problems.extend(check_reachable(machine, branches, broken))
+    problems.extend(check_reachable(machine, broken))
     return problems
 
 

@@ -466,3 +466,34 @@ def test_misspelled_service_and_action_are_suggested_without_a_route_problem(
         "/States/CreateUser/Servce": "unknown field 'Servce'; did you mean 'Service'?",
         "/States/CreateUser/Acton": "unknown field 'Acton'; did you mean 'Action'?",
     }
+
+
+# --- the founding WorkflowName ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("User Onboarding", "contains white space"),
+        ("onboarding:v2", "contains ':'"),
+        ("", "is empty"),
+        ("w" * 81, "is 81 characters long; the limit is 80"),
+    ],
+)
+def test_a_workflow_name_that_breaks_the_naming_rule_is_a_problem_at_workflow_name(
+    onboarding_path: Path, name: str, reason: str
+) -> None:
+    document = _onboarding(onboarding_path)
+    document["WorkflowName"] = name
+    problems = _by_location(document)
+    assert list(problems) == ["/WorkflowName"]
+    assert problems["/WorkflowName"].startswith(f"workflow name {name!r} {reason}")
+
+
+def test_state_names_may_hold_what_workflow_names_may_not() -> None:
+    document = {
+        "WorkflowName": "Onboarding",
+        "StartState": "Send welcome: email",
+        "States": {"Send welcome: email": {"Type": "Succeed"}},
+    }
+    assert load_definition(document).machine.start_at == "Send welcome: email"

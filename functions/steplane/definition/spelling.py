@@ -1,7 +1,8 @@
 """Normalise the founding spelling to Amazon States Language, and refuse what is not built yet.
 
 The founding document writes ``StartState`` for ``StartAt`` and ``Retry`` as one object
-that applies to every error. Both spellings load into one model; this module rewrites
+that applies to every error, and names its workflow (``WorkflowName``, held to the
+naming rule of steplane.names). Both spellings load into one model; this module rewrites
 the founding forms in a copy of the document and reports features this version does
 not implement, so nothing is ever silently ignored.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steplane.errors import Problem, StatesError
+from steplane.names import name_problem
 
 NOT_YET = "is not supported yet"
 
@@ -80,6 +82,7 @@ def normalise(raw: dict[str, Any]) -> Normalised:
             result.renamed["/StartAt"] = "/StartState"
     elif "StartAt" not in doc and is_founding(doc):
         result.renamed["/StartAt"] = "/StartState"  # so a missing start is named as written
+    _check_workflow_name(doc, result)
     _take_query_language("", doc, result)
     states = doc.get("States")
     if isinstance(states, dict):
@@ -113,6 +116,19 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
         state.update(
             {"Type": "Pass", "Next": following} if following else {"Type": "Pass", "End": True}
         )
+
+
+def _check_workflow_name(doc: dict[str, Any], result: Normalised) -> None:
+    """The founding WorkflowName becomes the workflow's name, so it obeys the naming rule.
+
+    State names do not: ASL allows any characters in them, white space included.
+    """
+    name = doc.get("WorkflowName")
+    if not isinstance(name, str):
+        return  # a missing name is allowed; a name of another type is the model's problem
+    problem = name_problem(name)
+    if problem is not None:
+        result.problems.append(Problem("/WorkflowName", f"workflow name {name[:100]!r} {problem}"))
 
 
 def _take_query_language(where: str, node: dict[str, Any], result: Normalised) -> None:

@@ -149,7 +149,7 @@ def test_founding_spelling_problems_are_located_where_the_user_wrote_them() -> N
         ({"Type": "Pass"}, "/States/A", "has neither Next nor End"),
         ({"Type": "Task", "End": True}, "/States/A", "a Task needs Resource"),
         ({**ASL_TASK, "Service": "S", "Action": "a"}, "/States/A", "not both"),
-        ({**ASL_TASK, "TimeoutSeconds": 0}, "/States/A/TimeoutSeconds", "greater than"),
+        ({**ASL_TASK, "TimeoutSeconds": 0}, "/States/A/TimeoutSeconds", "an integer >= 1"),
         (
             {"Type": "Wait", "Seconds": 1, "Timestamp": "2026-01-01T00:00:00Z", "End": True},
             "/States/A",
@@ -183,7 +183,7 @@ def test_founding_spelling_problems_are_located_where_the_user_wrote_them() -> N
         (
             {**ASL_TASK, "Retry": [{"ErrorEquals": ["E"], "BackoffRate": 0.5}]},
             "/States/A/Retry/0/BackoffRate",
-            "greater than or equal to 1",
+            "a number >= 1.0",
         ),
         (
             {**ASL_TASK, "Retry": [{"ErrorEquals": ["E"], "JitterStrategy": "HALF"}]},

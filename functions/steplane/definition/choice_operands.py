@@ -8,21 +8,18 @@ Reference Paths".
 
 from __future__ import annotations
 
-import json
-
+from steplane.definition.messages import show
 from steplane.definition.spelling import NOT_YET
 from steplane.interpreter.paths import InvalidPathError, NonReferencePathError, parse_reference_path
 from steplane.interpreter.timestamps import parse_instant
 from steplane.interpreter.wildcard import PatternError, split_pattern
 from steplane.jsontypes import Json
 
-_SHOWN_CHARACTERS = 40
-
 
 def check_path(value: Json) -> str | None:
     """The problem with ``value`` as a ``Variable`` or ``...Path`` operand, or None."""
     if not isinstance(value, str):
-        return f"must be a string holding a reference path (got {_show(value)})"
+        return f"must be a string holding a reference path (got {show(value)})"
     try:
         parse_reference_path(value)
     except NonReferencePathError as error:
@@ -38,19 +35,19 @@ def check_operand(operator: str, value: Json) -> str | None:
     if operator.endswith("Path"):
         return check_path(value)
     if operator.startswith("Is"):
-        return None if isinstance(value, bool) else f"must be true or false (got {_show(value)})"
+        return None if isinstance(value, bool) else f"must be true or false (got {show(value)})"
     if operator.startswith("Numeric"):
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if is_number else f"must be a number (got {_show(value)})"
+        return None if is_number else f"must be a number (got {show(value)})"
     if operator.startswith("Boolean"):
-        return None if isinstance(value, bool) else f"must be true or false (got {_show(value)})"
+        return None if isinstance(value, bool) else f"must be true or false (got {show(value)})"
     if not isinstance(value, str):
-        return f"must be a string (got {_show(value)})"
+        return f"must be a string (got {show(value)})"
     if operator == "StringMatches":
         return _pattern_problem(value)
     if operator.startswith("Timestamp") and parse_instant(value) is None:
         # A constant that is not a timestamp could never compare true; say so now.
-        return f"must be an RFC 3339 timestamp such as 2016-03-14T01:59:00Z (got {_show(value)})"
+        return f"must be an RFC 3339 timestamp such as 2016-03-14T01:59:00Z (got {show(value)})"
     return None
 
 
@@ -62,11 +59,3 @@ def _pattern_problem(pattern: str) -> str | None:
     except PatternError as error:
         return str(error)
     return None
-
-
-def _show(value: Json) -> str:
-    """A JSON value as the user wrote it, shortened: ``true``, ``"abc"``, ``null``."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) <= _SHOWN_CHARACTERS:
-        return text
-    return text[: _SHOWN_CHARACTERS - 3] + "..."

@@ -28,6 +28,7 @@ from steplane.jsontypes import Json
 __all__ = [
     "BOOLEAN_OPERATORS",
     "COMPARISON_OPERATORS",
+    "UNSUPPORTED_RULE_FIELDS",
     "AndRule",
     "ChoiceBranch",
     "Comparison",
@@ -39,7 +40,7 @@ __all__ = [
 
 _OPERATORS = frozenset(COMPARISON_OPERATORS + BOOLEAN_OPERATORS)
 # ASL fields this version refuses rather than ignores (see spelling.py).
-_UNSUPPORTED = {
+UNSUPPORTED_RULE_FIELDS = {
     "Condition": "JSONata `Condition`",
     "Assign": "Assign (variables)",
     "Output": "Output (JSONata)",
@@ -179,7 +180,7 @@ def _check_other_fields(
                     where, "Next belongs only in a top-level Choice Rule, not inside And, Or or Not"
                 )
             )
-        elif key in _UNSUPPORTED:
-            problems.append(Problem(where, f"{_UNSUPPORTED[key]} {NOT_YET}"))
+        elif key in UNSUPPORTED_RULE_FIELDS:
+            problems.append(Problem(where, f"{UNSUPPORTED_RULE_FIELDS[key]} {NOT_YET}"))
         else:
             problems.append(Problem(where, f"unknown field {key!r}"))

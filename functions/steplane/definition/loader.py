@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
 
 from steplane.definition.choice_rules import ChoiceBranch, parse_choice_branch
-from steplane.definition.model import STATE_TYPES, ChoiceState, State, StateMachine
+from steplane.definition.messages import pydantic_problems
+from steplane.definition.model import ChoiceState, State, StateMachine
+from steplane.definition.source import DefinitionSource, is_json_text, read_document
 from steplane.definition.spelling import Normalised, normalise, pointer
+from steplane.definition.typos import correct_typos
 from steplane.definition.validate import check_machine
 from steplane.errors import DefinitionError, Problem
 from steplane.names import safe_name
-
-DefinitionSource = str | Path | Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,30 +59,56 @@ def load_definition(source: DefinitionSource) -> Definition:
     Raises:
         DefinitionError: listing every problem found, each with its JSON location.
     """
-    document = _read_document(source)
-    normalised = normalise(document)
-    problems = list(normalised.problems)
+    document = read_document(source)
+    corrected = correct_typos(document)
+    normalised = normalise(corrected.document)
+
+    def locate(location: str) -> str:
+        return corrected.original_location(normalised.original_location(location))
+
+    machine, branches, found = _validate(normalised, locate)
+    spelling = [
+        Problem(corrected.original_location(p.location), p.message) for p in normalised.problems
+    ]
+    problems = [*corrected.problems, *_not_typos(corrected.problems, spelling + found)]
+    if problems or machine is None:
+        raise DefinitionError(_unique(problems))
+    digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    return Definition(machine, branches, document, digest)
+
+
+def _validate(
+    normalised: Normalised, locate: Callable[[str], str]
+) -> tuple[StateMachine | None, dict[str, tuple[ChoiceBranch, ...]], list[Problem]]:
+    """The model, the parsed Choice branches, and every structural, Choice Rule and
+    cross-reference problem, each at the location ``locate`` gives it."""
     machine: StateMachine | None = None
+    problems: list[Problem] = []
     try:
         machine = StateMachine.model_validate(normalised.document)
     except ValidationError as error:
-        problems.extend(_pydantic_problems(error, normalised))
-    branches, choice_problems = _parse_choices(normalised.document)
-    problems.extend(choice_problems)
-    semantic: list[Problem] = []
+        problems.extend(pydantic_problems(error, locate))
+    branches, found = _parse_choices(normalised.document)
     if machine is not None:
-        semantic = check_machine(machine, branches)
+        found.extend(check_machine(machine))
     else:
         # Structural problems stop the whole model; check what still parses, so one run
         # reports every cross-reference problem too.
         partial = _partial_machine(normalised.document)
         if partial is not None:
-            semantic = check_machine(partial[0], branches, partial[1])
-    problems.extend(Problem(normalised.original_location(p.location), p.message) for p in semantic)
-    if problems or machine is None:
-        raise DefinitionError(_unique(problems))
-    digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
-    return Definition(machine, branches, document, digest)
+            found.extend(check_machine(*partial))
+    problems.extend(Problem(locate(p.location), p.message) for p in found)
+    return machine, branches, problems
+
+
+def _not_typos(typos: list[Problem], problems: list[Problem]) -> list[Problem]:
+    """``problems`` less the "unknown field" ones the typo pass reported with a suggestion."""
+    reported = {typo.location for typo in typos}
+    return [
+        p
+        for p in problems
+        if not (p.location in reported and p.message.startswith("unknown field"))
+    ]
 
 
 _STATE: TypeAdapter[State] = TypeAdapter(State)
@@ -113,49 +139,9 @@ def default_workflow_name(source: DefinitionSource, definition: Definition) -> s
     """
     if definition.name:
         return definition.name
-    if isinstance(source, Path) or (isinstance(source, str) and not _is_json_text(source)):
+    if isinstance(source, Path) or (isinstance(source, str) and not is_json_text(source)):
         return safe_name(Path(source).stem)
     return f"workflow-{definition.hash[:12]}"
-
-
-def _is_json_text(source: str) -> bool:
-    return source.lstrip().startswith(("{", "["))
-
-
-def _read_document(source: DefinitionSource) -> dict[str, Any]:
-    if isinstance(source, Mapping):
-        return _expect_object(json.loads(json.dumps(source)))
-    if isinstance(source, str) and _is_json_text(source):
-        return _expect_object(_parse_json(source, "the definition text"))
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DefinitionError(
-            [Problem("", f"cannot read {str(path)!r}: {error.strerror}")]
-        ) from error
-    return _expect_object(_parse_json(text, str(path)))
-
-
-def _parse_json(text: str, origin: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DefinitionError(
-            [
-                Problem(
-                    "",
-                    f"malformed JSON in {origin} at line {error.lineno} column "
-                    f"{error.colno}: {error.msg}",
-                )
-            ]
-        ) from error
-
-
-def _expect_object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise DefinitionError([Problem("", "a definition must be a JSON object")])
-    return value
 
 
 def _parse_choices(
@@ -170,48 +156,15 @@ def _parse_choices(
         if not (isinstance(state, dict) and state.get("Type") == "Choice"):
             continue
         parsed: list[ChoiceBranch] = []
-        for index, raw in enumerate(state.get("Choices") or ()):
+        choices = state.get("Choices")
+        # Not an array: the model reports it; iterating a string or object would invent rules.
+        for index, raw in enumerate(choices if isinstance(choices, list) else ()):
             branch, found = parse_choice_branch(raw, pointer("States", name, "Choices", index))
             problems.extend(found)
             if branch is not None:
                 parsed.append(branch)
         branches[name] = tuple(parsed)
     return branches, problems
-
-
-def _pydantic_problems(error: ValidationError, normalised: Normalised) -> list[Problem]:
-    problems = []
-    for detail in error.errors():
-        location = _location(detail)
-        if location.startswith("/States/") and "/Choices/" in location:
-            continue  # the choice parser reports these, with better messages
-        problems.append(Problem(normalised.original_location(location), _message(detail)))
-    return problems
-
-
-def _location(detail: ErrorDetails) -> str:
-    parts = list(detail["loc"])
-    # A discriminated union inserts the tag ("Task") after the state name; drop it.
-    if len(parts) > 2 and parts[0] == "States" and parts[2] in STATE_TYPES:
-        del parts[2]
-    if detail["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        parts.append("Type")  # the problem is the state's Type field, not the whole state
-    return pointer(*parts)
-
-
-def _message(detail: ErrorDetails) -> str:
-    kind = detail["type"]
-    field = detail["loc"][-1] if detail["loc"] else ""
-    if kind == "extra_forbidden":
-        return f"unknown field {field!r}"
-    if kind == "missing":
-        return f"missing required field {field!r}"
-    if kind == "union_tag_invalid":
-        found = detail.get("ctx", {}).get("tag")
-        return f"unknown state type {found!r}; expected one of {', '.join(STATE_TYPES)}"
-    if kind == "union_tag_not_found":
-        return "missing required field 'Type'"
-    return f"{detail['msg']} (got {detail.get('input')!r})"
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -135,7 +135,16 @@ State = Annotated[
     Field(discriminator="type"),
 ]
 
-STATE_TYPES: tuple[str, ...] = ("Task", "Pass", "Choice", "Wait", "Succeed", "Fail")
+# Each state type and the model of its fields; STATE_TYPES keeps the same order.
+STATE_MODELS: dict[str, type[Spec]] = {
+    "Task": TaskState,
+    "Pass": PassState,
+    "Choice": ChoiceState,
+    "Wait": WaitState,
+    "Succeed": SucceedState,
+    "Fail": FailState,
+}
+STATE_TYPES: tuple[str, ...] = tuple(STATE_MODELS)
 
 
 class StateMachine(Spec):

@@ -1,7 +1,8 @@
 """Normalise the founding spelling to Amazon States Language, and refuse what is not built yet.
 
 The founding document writes ``StartState`` for ``StartAt`` and ``Retry`` as one object
-that applies to every error. Both spellings load into one model; this module rewrites
+that applies to every error, and names its workflow (``WorkflowName``, held to the
+naming rule of steplane.names). Both spellings load into one model; this module rewrites
 the founding forms in a copy of the document and reports features this version does
 not implement, so nothing is ever silently ignored.
 """
@@ -13,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steplane.errors import Problem, StatesError
+from steplane.names import name_problem
 
 NOT_YET = "is not supported yet"
 
 # Fields ASL defines that this version refuses rather than ignores.
-_UNSUPPORTED_STATE_FIELDS = {
+UNSUPPORTED_STATE_FIELDS = {
     "Parameters": "Parameters",
     "ResultSelector": "ResultSelector",
     "Assign": "Assign (variables)",
@@ -30,7 +32,7 @@ _UNSUPPORTED_STATE_FIELDS = {
     "ErrorPath": "ErrorPath",
     "CausePath": "CausePath",
 }
-_UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
+UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
 
 
 @dataclass
@@ -56,6 +58,17 @@ class Normalised:
         return location
 
 
+def is_founding(document: dict[str, Any]) -> bool:
+    """Whether ``document`` uses the founding spelling anywhere (so speak it back)."""
+    if "WorkflowName" in document or "StartState" in document:
+        return True
+    states = document.get("States")
+    return isinstance(states, dict) and any(
+        isinstance(state, dict) and ("Service" in state or "Action" in state)
+        for state in states.values()
+    )
+
+
 def normalise(raw: dict[str, Any]) -> Normalised:
     """Rewrite the founding spelling to ASL and collect "not supported yet" problems."""
     doc = copy.deepcopy(raw)
@@ -67,6 +80,9 @@ def normalise(raw: dict[str, Any]) -> Normalised:
         else:
             doc["StartAt"] = doc.pop("StartState")
             result.renamed["/StartAt"] = "/StartState"
+    elif "StartAt" not in doc and is_founding(doc):
+        result.renamed["/StartAt"] = "/StartState"  # so a missing start is named as written
+    _check_workflow_name(doc, result)
     _take_query_language("", doc, result)
     states = doc.get("States")
     if isinstance(states, dict):
@@ -78,9 +94,9 @@ def normalise(raw: dict[str, Any]) -> Normalised:
 
 def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> None:
     kind = state.get("Type")
-    if kind in _UNSUPPORTED_STATE_TYPES:
+    if kind in UNSUPPORTED_STATE_TYPES:
         result.problems.append(Problem(f"{where}/Type", f"state type {kind!r} {NOT_YET}"))
-    for key, label in _UNSUPPORTED_STATE_FIELDS.items():
+    for key, label in UNSUPPORTED_STATE_FIELDS.items():
         if key in state:
             result.problems.append(Problem(f"{where}/{key}", f"{label} {NOT_YET}"))
             del state[key]
@@ -92,7 +108,7 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
             retry = {"ErrorEquals": [StatesError.ALL.value], **retry}
         state["Retry"] = [retry]
         result.collapsed.add(f"{where}/Retry/0")
-    if kind in _UNSUPPORTED_STATE_TYPES:
+    if kind in UNSUPPORTED_STATE_TYPES:
         # Keep the rest of validation quiet about a type already refused, but keep its
         # Next so the states after it do not read as unreachable.
         following = state.get("Next")
@@ -100,6 +116,19 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
         state.update(
             {"Type": "Pass", "Next": following} if following else {"Type": "Pass", "End": True}
         )
+
+
+def _check_workflow_name(doc: dict[str, Any], result: Normalised) -> None:
+    """The founding WorkflowName becomes the workflow's name, so it obeys the naming rule.
+
+    State names do not: ASL allows any characters in them, white space included.
+    """
+    name = doc.get("WorkflowName")
+    if not isinstance(name, str):
+        return  # a missing name is allowed; a name of another type is the model's problem
+    problem = name_problem(name)
+    if problem is not None:
+        result.problems.append(Problem("/WorkflowName", f"workflow name {name[:100]!r} {problem}"))
 
 
 def _take_query_language(where: str, node: dict[str, Any], result: Normalised) -> None:

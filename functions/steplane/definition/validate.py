@@ -1,4 +1,5 @@
-"""Checks that need the whole machine: names, reachability, error-name rules, paths.
+"""Checks that need the whole machine: flow, routes, error-name rules, paths, and (in
+targets.py) references between states and their reachability.
 
 Structural checks (types, unknown fields, ranges) are pydantic's; these run after it and
 add every further problem, so one run reports all of them.
@@ -9,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from steplane.definition.choice_rules import ChoiceBranch
 from steplane.definition.model import (
     MAX_DELAY_SECONDS,
     Catcher,
@@ -21,6 +21,14 @@ from steplane.definition.model import (
     WaitState,
 )
 from steplane.definition.spelling import pointer
+from steplane.definition.targets import (
+    check_reachable,
+    check_start,
+    check_target,
+    choice_targets,
+    raw_entries,
+    raw_targets,
+)
 from steplane.errors import Problem, StatesError
 from steplane.interpreter.paths import PathError, parse_reference_path
 from steplane.interpreter.timestamps import parse_datetime
@@ -30,9 +38,7 @@ _KNOWN_STATES_ERRORS = {e.value for e in StatesError}
 
 
 def check_machine(
-    machine: StateMachine,
-    branches: dict[str, tuple[ChoiceBranch, ...]],
-    broken: Mapping[str, Mapping[str, Any]] | None = None,
+    machine: StateMachine, broken: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[Problem]:
     """Return every cross-reference and semantic problem of ``machine``.
 
@@ -43,9 +49,7 @@ def check_machine(
     """
     broken = broken or {}
     names = set(machine.states) | set(broken)
-    problems: list[Problem] = []
-    if machine.start_at not in names:
-        problems.append(Problem("/StartAt", f"start state {machine.start_at!r} does not exist"))
+    problems = check_start(names, machine.start_at)
     for name, state in machine.states.items():
         where = pointer("States", name)
         if len(name) > MAX_STATE_NAME:
@@ -59,13 +63,11 @@ def check_machine(
         elif isinstance(state, WaitState):
             problems.extend(_check_wait(where, state))
         elif isinstance(state, ChoiceState):
-            for index, branch in enumerate(branches.get(name, ())):
-                problems.extend(_check_target(names, f"{where}/Choices/{index}/Next", branch.next))
-            if state.default is not None:
-                problems.extend(_check_target(names, f"{where}/Default", state.default))
+            for location, target in choice_targets(state):
+                problems.extend(check_target(names, f"{where}{location}", target))
     for name, raw in broken.items():
         problems.extend(_check_raw_state(names, pointer("States", name), raw))
-    problems.extend(_check_reachable(machine, branches, broken))
+    problems.extend(check_reachable(machine, broken))
     return problems
 
 
@@ -77,10 +79,10 @@ def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Ite
         yield from _next_or_end(where, has_next=has_next, end=raw.get("End") is True)
     if kind == "Task":
         yield from _check_route(where, raw.get("Resource"), raw.get("Service"), raw.get("Action"))
-    for location, target in _raw_targets(raw):
-        yield from _check_target(names, f"{where}{location}", target)
+    for location, target in raw_targets(raw):
+        yield from check_target(names, f"{where}{location}", target)
     for field in ("Retry", "Catch"):
-        entries = _raw_entries(raw, field)
+        entries = raw_entries(raw, field)
         lists = [
             (index, tuple(entry["ErrorEquals"]))
             for index, entry in entries
@@ -90,24 +92,11 @@ def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Ite
         yield from _check_error_names(f"{where}/{field}", lists, len(entries))
 
 
-def _raw_entries(raw: Mapping[str, Any], field: str) -> list[tuple[int, Mapping[str, Any]]]:
-    entries = raw.get(field)
-    if not isinstance(entries, list):
-        return []
-    return [(index, entry) for index, entry in enumerate(entries) if isinstance(entry, dict)]
-
-
-def _check_target(names: set[str], where: str, target: str) -> list[Problem]:
-    if target in names:
-        return []
-    return [Problem(where, f"names state {target!r}, which does not exist")]
-
-
 def _check_flow(names: set[str], where: str, state: object) -> list[Problem]:
     if not isinstance(state, TaskState | PassState | WaitState):
         return []
     if state.next is not None and not state.end:
-        return _check_target(names, f"{where}/Next", state.next)
+        return check_target(names, f"{where}/Next", state.next)
     return _next_or_end(where, has_next=state.next is not None, end=bool(state.end))
 
 
@@ -160,7 +149,7 @@ def _check_task(names: set[str], where: str, task: TaskState) -> Iterator[Proble
         if retrier.max_delay_seconds is not None and retrier.max_delay_seconds > MAX_DELAY_SECONDS:
             yield Problem(f"{where}/Retry/{index}/MaxDelaySeconds", "is above one year")
     for index, catcher in enumerate(task.catch):
-        yield from _check_target(names, f"{where}/Catch/{index}/Next", catcher.next)
+        yield from check_target(names, f"{where}/Catch/{index}/Next", catcher.next)
 
 
 def _check_error_lists(where: str, entries: Sequence[Retrier | Catcher]) -> Iterator[Problem]:
@@ -208,59 +197,3 @@ def _check_wait(where: str, wait: WaitState) -> Iterator[Problem]:
     ):
         if value is not None:
             yield from _check_path(f"{where}/{field}", value)
-
-
-def _successors(
-    name: str, machine: StateMachine, branches: dict[str, tuple[ChoiceBranch, ...]]
-) -> Iterator[str]:
-    state = machine.states[name]
-    if isinstance(state, ChoiceState):
-        yield from (b.next for b in branches.get(name, ()))
-        if state.default is not None:
-            yield state.default
-        return
-    following = getattr(state, "next", None)
-    if following is not None:
-        yield following
-    for catcher in getattr(state, "catch", ()):
-        yield catcher.next
-
-
-def _raw_targets(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """Best-effort ``(location, state name)`` transitions of a state that failed
-    validation, read from its JSON; the location is relative to the state."""
-    for key in ("Next", "Default"):
-        if isinstance(raw.get(key), str):
-            yield f"/{key}", raw[key]
-    for field in ("Catch", "Choices"):
-        for index, entry in _raw_entries(raw, field):
-            if isinstance(entry.get("Next"), str):
-                yield f"/{field}/{index}/Next", entry["Next"]
-
-
-def _check_reachable(
-    machine: StateMachine,
-    branches: dict[str, tuple[ChoiceBranch, ...]],
-    broken: Mapping[str, Mapping[str, Any]],
-) -> list[Problem]:
-    names = set(machine.states) | set(broken)
-    if machine.start_at not in names:
-        return []
-    seen = {machine.start_at}
-    frontier = [machine.start_at]
-    while frontier:
-        current = frontier.pop()
-        successors = (
-            (target for _, target in _raw_targets(broken[current]))
-            if current in broken
-            else _successors(current, machine, branches)
-        )
-        for target in successors:
-            if target in names and target not in seen:
-                seen.add(target)
-                frontier.append(target)
-    return [
-        Problem(pointer("States", name), "state is unreachable from StartAt")
-        for name in [*machine.states, *broken]
-        if name not in seen
-    ]

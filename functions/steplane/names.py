@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 MAX_NAME_LENGTH = 80
-FORBIDDEN_PUNCTUATION = "<>{}[]?*\"#%\\^|~`$&,;:/"
+FORBIDDEN_PUNCTUATION = '<>{}[]?*"#%\\^|~`$&,;:/'
 NAME_RULE = (
     f"1 to {MAX_NAME_LENGTH} characters, no white space, no control characters and none of "
     + " ".join(FORBIDDEN_PUNCTUATION)

@@ -34,6 +34,7 @@ from steplane.local.moto_patches import next_message_due, patched_moto, receivab
 from steplane.local.result import (
     ExecutionResult,
     StalledError,
+    StartRefusedError,
     history_since,
     result_of,
     resume_token,
@@ -185,7 +186,7 @@ class LocalRuntime:
         }
         status, response = self.http("POST", "/executions", body)
         if status not in (200, 201):
-            raise RuntimeError(f"start failed with HTTP {status}: {response}")
+            raise StartRefusedError(status, response)
         return str(response["executionId"])
 
     def http(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:

@@ -248,3 +248,69 @@ def test_run_ignores_a_foreign_template_in_the_working_directory(
     monkeypatch.delenv("STEPLANE_TEMPLATE", raising=False)
     code, result = _run_json(capsys, str(onboarding_path), "--input", '{"email": "a@b.c"}')
     assert (code, result["status"]) == (0, "SUCCEEDED")
+
+
+# ---------------------------------------------------------------- why a task failed
+
+
+def _progress_and_history(printed: str) -> tuple[str, str]:
+    progress, history = printed.split("\nhistory:\n")
+    return progress, history
+
+
+def test_text_output_shows_the_error_of_each_failure_and_where_the_catch_led(
+    onboarding_path: Path, capsys
+) -> None:
+    data = '{"email": "a@b.c", "simulate_provisioning_error": true}'
+    assert main(["run", str(onboarding_path), "--input", data]) == 0
+    progress, history = _progress_and_history(capsys.readouterr().out)
+    failed = "ProvisionResources           TaskFailed  ProvisioningError: provisioning failed"
+    exited = "ProvisionResources           TaskStateExited  caught ProvisioningError"
+    entered = (
+        "RollbackUserCreation         TaskStateEntered  "
+        "via Catch of ProvisioningError in ProvisionResources"
+    )
+    for text in (progress, history):
+        assert f"{failed} (attempt 1)" in text
+        assert f"{failed} (attempt 4)" in text
+        assert exited in text
+        assert entered in text
+    assert "ProvisionResources           TaskScheduled  retry: attempt 2 in 5s" in history
+
+
+def test_an_unhandled_exception_shows_its_message_on_the_failed_lines(
+    tmp_path: Path, capsys
+) -> None:
+    long_first_line = "card declined " + "x" * 200
+    workers = _workers(
+        tmp_path,
+        f"def handler(data, ctx):\n    raise ValueError({long_first_line + chr(10) + 'detail'!r})",
+    )
+    assert main(["run", str(_one_task(tmp_path)), "--workers", str(workers)]) == 1
+    printed = capsys.readouterr().out
+    progress, history = _progress_and_history(printed)
+    shown = f"ValueError: {long_first_line[:117]}..."
+    for text in (progress, history):
+        assert f"TaskFailed  {shown}\n" in text
+        assert f"ExecutionFailed  {shown}\n" in text
+    assert "detail" not in progress
+    # The final report gives the whole message and where it was raised.
+    assert f"cause: {long_first_line}\ndetail\nstack trace (most recent call last):\n" in printed
+    assert f'File "{tmp_path / "workers.py"}", line 2, in handler' in printed
+
+
+def test_a_timed_out_task_shows_states_timeout(tmp_path: Path, capsys) -> None:
+    workers = tmp_path / "slow_workers.py"
+    workers.write_text(
+        "def register(worker):\n"
+        "    def slow(data, ctx):\n"
+        "        worker.clock.advance(60)  # virtual time: the task outlives TimeoutSeconds\n"
+        "        return data\n"
+        f"    worker.register({RESOURCE!r}, slow)\n"
+    )
+    definition = _one_task(tmp_path, TimeoutSeconds=5)
+    assert main(["run", str(definition), "--workers", str(workers)]) == 1
+    progress, history = _progress_and_history(capsys.readouterr().out)
+    for text in (progress, history):
+        assert "TaskTimedOut  States.Timeout\n" in text
+        assert "ExecutionFailed  States.Timeout: task timed out\n" in text

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from steplane.cli.arguments import check_name, definition_file, read_input
 from steplane.cli.errors import FAILED, CommandError
-from steplane.cli.history import HistoryLines
+from steplane.cli.history import HistoryLines, cause_text
 from steplane.cli.workers import EXAMPLES, Registrar, load_registrar, register_workers
 from steplane.definition.loader import default_workflow_name, load_definition
 from steplane.errors import DefinitionError
@@ -83,7 +83,7 @@ def _print_outcome(result: ExecutionResult, start: datetime) -> None:
     if result.status == "SUCCEEDED":
         print(f"output: {json.dumps(result.output)}")
     else:
-        print(f"error: {result.error}\ncause: {result.cause}")
+        print(f"error: {result.error}\ncause: {cause_text(result.cause)}")
 
 
 def _local_runtime() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from datetime import datetime
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+import steplane
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.cli import main
 from steplane.definition.loader import load_definition
+from steplane.names import NAME_RULE, name_problem
 
 
 def _run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
@@ -136,3 +139,178 @@ def test_run_without_the_local_extra_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "steplane.local", None)  # as if moto/PyYAML were absent
     assert main(["run", str(onboarding_path), "--input", '{"email": "a@b.c"}']) == 2
     assert "pip install 'steplane[local]'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- input, output, names
+
+RESOURCE = "arn:aws:lambda:us-east-1:1:function:F"
+
+
+def _one_task(tmp_path: Path, **task: object) -> Path:
+    path = tmp_path / "one.json"
+    state = {"Type": "Task", "Resource": RESOURCE, "End": True, **task}
+    path.write_text(json.dumps({"StartAt": "T", "States": {"T": state}}))
+    return path
+
+
+def _workers(tmp_path: Path, body: str) -> Path:
+    """A --workers module registering ``handler`` (defined by ``body``) for RESOURCE."""
+    path = tmp_path / "workers.py"
+    path.write_text(
+        f"{body}\n\ndef register(worker):\n    worker.register({RESOURCE!r}, handler)\n"
+    )
+    return path
+
+
+def test_input_at_file_reads_the_execution_input_from_that_file(
+    onboarding_path: Path, tmp_path: Path, capsys
+) -> None:
+    given = tmp_path / "in.json"
+    given.write_text('{"email": "file@example.com"}')
+    code, result = _run_json(capsys, str(onboarding_path), "--input", f"@{given}")
+    assert (code, result["output"]["email"]) == (0, "file@example.com")
+
+
+def test_input_dash_reads_the_execution_input_from_stdin(
+    onboarding_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"email": "stdin@example.com"}'))
+    code, result = _run_json(capsys, str(onboarding_path), "--input", "-")
+    assert (code, result["output"]["email"]) == (0, "stdin@example.com")
+
+
+def test_input_at_a_missing_file_is_one_line_and_exit_2(
+    onboarding_path: Path, tmp_path: Path, capsys
+) -> None:
+    missing = tmp_path / "missing.json"
+    assert main(["run", str(onboarding_path), "--input", f"@{missing}"]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err
+        == f"--input @{missing}: cannot read {str(missing)!r}: No such file or directory\n"
+    )
+    assert captured.out == ""
+
+
+def test_json_output_is_only_the_document_when_workers_print(tmp_path: Path, capsys) -> None:
+    workers = _workers(
+        tmp_path,
+        "print('loading my workers')\n\n"
+        "def handler(data, ctx):\n    print('working')\n    return data",
+    )
+    args = ["run", str(_one_task(tmp_path)), "--workers", str(workers), "--json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)  # all of stdout is the one document
+    assert result["status"] == "SUCCEEDED"
+    assert set(result) == {"executionId", "status", "output", "error", "cause", "history"}
+    assert "loading my workers\nworking\n" in captured.err
+
+
+def test_version_prints_the_package_version(capsys) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith(f"steplane {steplane.__version__} (")
+
+
+def test_run_help_states_the_naming_rule(capsys) -> None:
+    assert main(["run", "--help"]) == 0
+    assert NAME_RULE in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("name", ["a/b", "x" * 300, "two words"])
+def test_an_invalid_execution_name_is_refused_before_anything_starts(
+    name: str, onboarding_path: Path, monkeypatch, capsys
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the local runtime was started")
+
+    monkeypatch.setattr("steplane.local.LocalRuntime.__init__", never)
+    assert main(["run", str(onboarding_path), "--name", name]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("--name ")
+    assert name_problem(name) in err
+
+
+def test_a_definition_file_whose_name_has_a_space_runs(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "my flow.json"
+    path.write_text('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
+    code, result = _run_json(capsys, str(path), "--input", '{"a": 1}')
+    assert (code, result["status"], result["output"]) == (0, "SUCCEEDED", {"a": 1})
+    assert result["executionId"].startswith("my-flow:")
+
+
+def test_run_ignores_a_foreign_template_in_the_working_directory(
+    onboarding_path: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    (tmp_path / "template.yaml").write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STEPLANE_TEMPLATE", raising=False)
+    code, result = _run_json(capsys, str(onboarding_path), "--input", '{"email": "a@b.c"}')
+    assert (code, result["status"]) == (0, "SUCCEEDED")
+
+
+# ---------------------------------------------------------------- why a task failed
+
+
+def _progress_and_history(printed: str) -> tuple[str, str]:
+    progress, history = printed.split("\nhistory:\n")
+    return progress, history
+
+
+def test_text_output_shows_the_error_of_each_failure_and_where_the_catch_led(
+    onboarding_path: Path, capsys
+) -> None:
+    data = '{"email": "a@b.c", "simulate_provisioning_error": true}'
+    assert main(["run", str(onboarding_path), "--input", data]) == 0
+    progress, history = _progress_and_history(capsys.readouterr().out)
+    failed = "ProvisionResources           TaskFailed  ProvisioningError: provisioning failed"
+    exited = "ProvisionResources           TaskStateExited  caught ProvisioningError"
+    entered = (
+        "RollbackUserCreation         TaskStateEntered  "
+        "via Catch of ProvisioningError in ProvisionResources"
+    )
+    for text in (progress, history):
+        assert f"{failed} (attempt 1)" in text
+        assert f"{failed} (attempt 4)" in text
+        assert exited in text
+        assert entered in text
+    assert "ProvisionResources           TaskScheduled  retry: attempt 2 in 5s" in history
+
+
+def test_an_unhandled_exception_shows_its_message_on_the_failed_lines(
+    tmp_path: Path, capsys
+) -> None:
+    long_first_line = "card declined " + "x" * 200
+    workers = _workers(
+        tmp_path,
+        f"def handler(data, ctx):\n    raise ValueError({long_first_line + chr(10) + 'detail'!r})",
+    )
+    assert main(["run", str(_one_task(tmp_path)), "--workers", str(workers)]) == 1
+    printed = capsys.readouterr().out
+    progress, history = _progress_and_history(printed)
+    shown = f"ValueError: {long_first_line[:117]}..."
+    for text in (progress, history):
+        assert f"TaskFailed  {shown}\n" in text
+        assert f"ExecutionFailed  {shown}\n" in text
+    assert "detail" not in progress
+    # The final report gives the whole message and where it was raised.
+    assert f"cause: {long_first_line}\ndetail\nstack trace (most recent call last):\n" in printed
+    assert f'File "{tmp_path / "workers.py"}", line 2, in handler' in printed
+
+
+def test_a_timed_out_task_shows_states_timeout(tmp_path: Path, capsys) -> None:
+    workers = tmp_path / "slow_workers.py"
+    workers.write_text(
+        "def register(worker):\n"
+        "    def slow(data, ctx):\n"
+        "        worker.clock.advance(60)  # virtual time: the task outlives TimeoutSeconds\n"
+        "        return data\n"
+        f"    worker.register({RESOURCE!r}, slow)\n"
+    )
+    definition = _one_task(tmp_path, TimeoutSeconds=5)
+    assert main(["run", str(definition), "--workers", str(workers)]) == 1
+    progress, history = _progress_and_history(capsys.readouterr().out)
+    for text in (progress, history):
+        assert "TaskTimedOut  States.Timeout\n" in text
+        assert "ExecutionFailed  States.Timeout: task timed out\n" in text

@@ -51,7 +51,7 @@ def test_founding_spelling_runs_with_service_and_action(form):
     assert (result.status, result.output) == ("SUCCEEDED", {"hello": "ada"})
 
 
-def test_task_failed_sets_the_error_name_and_other_exceptions_use_their_class_name():
+def test_task_failed_sets_the_error_name_and_other_exceptions_a_lambda_error_document():
     def refuse(data, ctx):
         raise steplane.TaskFailed("Refused", "not today")
 
@@ -65,7 +65,11 @@ def test_task_failed_sets_the_error_name_and_other_exceptions_use_their_class_na
         rt.register("Greeting", "greet", crash)
         crashed = rt.run_until_complete(rt.start(FOUNDING, {}))
     assert (refused.status, refused.error, refused.cause) == ("FAILED", "Refused", "not today")
-    assert (crashed.status, crashed.error, crashed.cause) == ("FAILED", "KeyError", "'missing'")
+    assert (crashed.status, crashed.error) == ("FAILED", "KeyError")
+    # As Step Functions records a Lambda function error: the runtime's error document.
+    crash_report = json.loads(crashed.cause or "")
+    assert (crash_report["errorMessage"], crash_report["errorType"]) == ("'missing'", "KeyError")
+    assert "in crash" in crash_report["stackTrace"][0]
 
 
 def test_a_task_with_no_registered_handler_fails_with_a_clear_error():

@@ -241,7 +241,7 @@ def test_find_template_prefers_the_environment_variable(
     explicit.write_text("Resources: {}\n")
     monkeypatch.setenv("STEPLANE_TEMPLATE", str(explicit))
 
-    assert find_template(tmp_path / "elsewhere") == explicit
+    assert find_template() == explicit
 
 
 def test_find_template_with_missing_env_file_says_so(
@@ -253,37 +253,76 @@ def test_find_template_with_missing_env_file_says_so(
         find_template()
 
 
-def test_find_template_walks_up_from_the_start_directory(
+def test_find_template_ignores_a_template_in_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # An unrelated SAM project's template.yaml must not replace the engine's.
     monkeypatch.delenv("STEPLANE_TEMPLATE", raising=False)
     (tmp_path / "template.yaml").write_text("Resources: {}\n")
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
+    monkeypatch.chdir(nested)
 
-    assert find_template(nested) == tmp_path.resolve() / "template.yaml"
+    assert find_template() == Path(__file__).resolve().parents[2] / "template.yaml"
 
 
-def test_find_template_falls_back_to_the_repository_root(
+def test_find_template_prefers_the_packaged_template(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("STEPLANE_TEMPLATE", raising=False)
+    packaged = tmp_path / "template.yaml"
+    packaged.write_text("Resources: {}\n")
+    monkeypatch.setattr(template_module, "PACKAGED_TEMPLATE", packaged)
 
-    found = find_template(tmp_path)
+    assert find_template() == packaged
 
-    assert found == Path(__file__).resolve().parents[2] / "template.yaml"
+
+def test_find_template_in_a_source_checkout_is_the_repository_root_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STEPLANE_TEMPLATE", raising=False)
+
+    assert find_template() == Path(__file__).resolve().parents[2] / "template.yaml"
 
 
 def test_find_template_lists_where_it_looked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("STEPLANE_TEMPLATE", raising=False)
-    monkeypatch.setattr(template_module, "PACKAGE_TEMPLATE", tmp_path / "pkg" / "template.yaml")
+    monkeypatch.setattr(template_module, "PACKAGED_TEMPLATE", tmp_path / "pkg" / "template.yaml")
+    monkeypatch.setattr(template_module, "REPOSITORY_TEMPLATE", tmp_path / "repo" / "template.yaml")
 
     with pytest.raises(FileNotFoundError) as raised:
-        find_template(tmp_path)
+        find_template()
 
     message = str(raised.value)
     assert "STEPLANE_TEMPLATE" in message
-    assert str(tmp_path.resolve() / "template.yaml") in message
     assert str(tmp_path / "pkg" / "template.yaml") in message
+    assert str(tmp_path / "repo" / "template.yaml") in message
+
+
+def test_a_template_without_the_engine_functions_names_what_is_missing(tmp_path: Path) -> None:
+    foreign = tmp_path / "template.yaml"
+    foreign.write_text(SAM)  # a SAM template, but of some other application
+    template = template_module.load_template(foreign)
+
+    with pytest.raises(TemplateError) as raised:
+        template_module.check_engine_functions(template)
+
+    message = str(raised.value)
+    assert "is not steplane's template" in message
+    assert str(foreign) in message
+    for module in ("start", "advance", "task_complete", "status"):
+        assert f"steplane.handlers.{module}" in message
+
+
+def test_a_template_without_resources_is_a_template_error_naming_the_file(tmp_path: Path) -> None:
+    foreign = tmp_path / "template.yaml"
+    foreign.write_text("AWSTemplateFormatVersion: '2010-09-09'\n")
+
+    with pytest.raises(TemplateError, match=r"template\.yaml: template has no Resources"):
+        template_module.check_engine_functions(template_module.load_template(foreign))
+
+
+def test_the_repository_template_declares_every_engine_function() -> None:
+    template_module.check_engine_functions(template_module.load_template(find_template()))

@@ -1,6 +1,6 @@
 """The local runtime: ``from steplane.local import LocalRuntime``."""
 
-from steplane.local.result import ExecutionResult, StalledError
+from steplane.local.result import ExecutionResult, StalledError, StartRefusedError
 from steplane.local.runtime import LocalRuntime
 
-__all__ = ["ExecutionResult", "LocalRuntime", "StalledError"]
+__all__ = ["ExecutionResult", "LocalRuntime", "StalledError", "StartRefusedError"]

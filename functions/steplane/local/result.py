@@ -16,6 +16,22 @@ class StalledError(RuntimeError):
     """The execution is running but nothing can move it on."""
 
 
+class StartRefusedError(RuntimeError):
+    """The API refused ``POST /executions`` (an invalid name, an input over 256 KiB, ...)."""
+
+    def __init__(self, status: int, response: Any) -> None:
+        super().__init__(f"start failed with HTTP {status}: {response}")
+        self.status = status
+        self.response = response
+
+    @property
+    def reason(self) -> str:
+        """The API's own message when it gave one, else the whole response."""
+        if isinstance(self.response, dict) and self.response.get("message"):
+            return str(self.response["message"])
+        return str(self.response)
+
+
 @dataclass(frozen=True)
 class ExecutionResult:
     """An execution's outcome: status, output or error and cause, and its full history."""

@@ -34,12 +34,15 @@ from steplane.local.moto_patches import next_message_due, patched_moto, receivab
 from steplane.local.result import (
     ExecutionResult,
     StalledError,
+    StartRefusedError,
     history_since,
     result_of,
     resume_token,
 )
 from steplane.local.template import (
+    ENGINE_HANDLERS,
     Template,
+    check_engine_functions,
     find_template,
     function_environment,
     load_template,
@@ -56,11 +59,24 @@ _LOCAL_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
-ENGINE_HANDLERS = "steplane.handlers."
+__all__ = ["ENGINE_HANDLERS", "LocalRuntime"]
 
 
 class LocalRuntime:
-    """Runs workflows locally on the real engine handlers. Use as a context manager."""
+    """Runs workflows locally on the real engine handlers. Use as a context manager.
+
+    Args:
+        template: the SAM template to build from. Default: the file ``STEPLANE_TEMPLATE``
+            names, else the template packaged with steplane (:func:`find_template`); never
+            the working directory's.
+        region: the region of the moto resources.
+        start_time: the virtual clock's start (default: now).
+        deliver_twice: deliver every message twice, to test idempotency.
+
+    Raises:
+        FileNotFoundError: there is no template file.
+        TemplateError: the template cannot be read, or lacks the engine's functions.
+    """
 
     def __init__(
         self,
@@ -71,6 +87,7 @@ class LocalRuntime:
         deliver_twice: bool = False,
     ) -> None:
         self.template: Template = load_template(template or find_template())
+        check_engine_functions(self.template)  # before moto: fail fast, and name what is missing
         self.region = region
         self.clock = VirtualClock(start_time)
         self.deliver_twice = deliver_twice
@@ -169,7 +186,7 @@ class LocalRuntime:
         }
         status, response = self.http("POST", "/executions", body)
         if status not in (200, 201):
-            raise RuntimeError(f"start failed with HTTP {status}: {response}")
+            raise StartRefusedError(status, response)
         return str(response["executionId"])
 
     def http(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:

@@ -48,6 +48,7 @@ __all__ = [
     "TemplateError",
     "UnresolvedReferenceError",
     "UnsupportedIntrinsicError",
+    "check_engine_functions",
     "find_template",
     "function_environment",
     "load_template",
@@ -59,8 +60,19 @@ TEMPLATE_FILE_NAME = "template.yaml"
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
 FUNCTION = "AWS::Serverless::Function"
+ENGINE_HANDLERS = "steplane.handlers."
+# The engine's Lambda functions, by handler module: a template without them is not steplane's.
+ENGINE_MODULES = tuple(
+    ENGINE_HANDLERS + name for name in ("start", "advance", "task_complete", "status")
+)
+_HERE = Path(__file__).resolve()
+# A built package carries the repository's root template beside this module (copied at build
+# time by infra/steplane_build.py); a source checkout or editable install has the root file.
+PACKAGED_TEMPLATE = _HERE.with_name(TEMPLATE_FILE_NAME)
 # functions/steplane/local/template.py -> the repository root is three levels above local/.
-PACKAGE_TEMPLATE = Path(__file__).resolve().parents[3] / TEMPLATE_FILE_NAME
+REPOSITORY_TEMPLATE = (
+    _HERE.parents[3] / TEMPLATE_FILE_NAME if _HERE.parents[2].name == "functions" else None
+)
 
 
 @dataclass(frozen=True)
@@ -125,12 +137,13 @@ def load_template(path: str | Path) -> Template:
     return Template(data=load_yaml(path.read_text(encoding="utf-8")), path=path)
 
 
-def find_template(start: Path | None = None) -> Path:
-    """Locate ``template.yaml``.
+def find_template() -> Path:
+    """Locate the template the local runtime builds its resources from.
 
     Looks, in order, at the ``STEPLANE_TEMPLATE`` environment variable (which must then name
-    an existing file), every directory from ``start`` (default: the working directory) up to
-    the root, and the repository root this package sits in.
+    an existing file), the template packaged with steplane, and, in a source checkout, the
+    repository's root ``template.yaml``. Never at the working directory: an unrelated
+    ``template.yaml`` in the folder a user runs from must not replace the engine's.
 
     Raises:
         FileNotFoundError: no template was found; the message lists every place looked at.
@@ -140,14 +153,31 @@ def find_template(start: Path | None = None) -> Path:
         if Path(explicit).is_file():
             return Path(explicit)
         raise FileNotFoundError(f"{TEMPLATE_ENV_VAR}={explicit!r} is not a file")
-    here = (start or Path.cwd()).resolve()
-    candidates = [d / TEMPLATE_FILE_NAME for d in (here, *here.parents)]
-    candidates.append(PACKAGE_TEMPLATE)
+    candidates = [c for c in (PACKAGED_TEMPLATE, REPOSITORY_TEMPLATE) if c is not None]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     looked = ", ".join(str(c) for c in candidates)
     raise FileNotFoundError(
-        f"no {TEMPLATE_FILE_NAME} found; set {TEMPLATE_ENV_VAR} or run inside the project "
-        f"(looked at: {looked})"
+        f"no {TEMPLATE_FILE_NAME} packaged with steplane (looked at: {looked}); "
+        f"set {TEMPLATE_ENV_VAR} to steplane's template.yaml"
     )
+
+
+def check_engine_functions(template: Template) -> None:
+    """Make sure ``template`` declares the engine's functions, so the runtime can wire them.
+
+    Raises:
+        TemplateError: naming the engine handler modules that no function of it uses.
+    """
+    where = str(template.path or "the template")
+    try:
+        declared = {spec.handler.rsplit(".", 1)[0] for spec in template.functions()}
+    except TemplateError as error:
+        raise TemplateError(f"{where}: {error}") from error
+    missing = [module for module in ENGINE_MODULES if module not in declared]
+    if missing:
+        raise TemplateError(
+            f"{where} is not steplane's template: no {FUNCTION} has its handler in "
+            f"{', '.join(missing)} (set {TEMPLATE_ENV_VAR} to steplane's template.yaml)"
+        )

@@ -4,8 +4,10 @@ Two handler shapes are accepted:
 - the founding shape, ``fn(task_context)``, registered by ``register_task_handler``; it
   may report with ``complete_task`` / ``fail_task`` or simply return or raise;
 - the local-runtime shape, ``fn(task_input, context)``, registered by ``register``.
-Raising ``steplane.TaskFailed(error, cause)`` fails with that error; any other exception
-fails with its class name as the error and its message as the cause.
+Raising ``steplane.TaskFailed(error, cause)`` fails with that error and cause, as given;
+any other exception fails with its class name as the error and, as Step Functions records
+a Lambda function error, the JSON document ``{"errorMessage", "errorType", "stackTrace"}``
+as the cause (:mod:`steplane.worker.lambda_error`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
 from steplane.ports import Clock, MessageBus, SystemClock
 from steplane.worker.context import TaskContext
+from steplane.worker.lambda_error import lambda_error_cause
 
 HANDLER_NOT_FOUND = "Steplane.HandlerNotFound"
 # A handler returned something that is not JSON: a task failure a Catch can handle.
@@ -141,7 +144,7 @@ class WorkerClient:
                 task_token=message.task_token,
                 status="FAILED",
                 error=type(error).__name__,
-                cause=str(error),
+                cause=lambda_error_cause(error),
             )
         finally:
             _CURRENT_ATTEMPT.reset(reset)

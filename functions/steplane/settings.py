@@ -51,6 +51,10 @@ class Settings:
                 values[field.name] = _positive(field.name, raw)
         return cls(**values)
 
+    def to_environment(self) -> dict[str, str]:
+        """The ``STEPLANE_<FIELD>`` variables that :meth:`from_environment` reads back."""
+        return {f"STEPLANE_{f.name.upper()}": str(getattr(self, f.name)) for f in fields(self)}
+
 
 def _positive(name: str, raw: str) -> int:
     try:

@@ -80,6 +80,22 @@ class DynamoDBSweep:
                     return found
         return found
 
+    def next_due(self) -> datetime | None:
+        """The earliest index key of any shard: when the sweeper next has work (or None)."""
+        earliest: int | None = None
+        for shard in range(self._shards):
+            response = self._client.query(
+                TableName=self._table,
+                IndexName=SWEEP_INDEX,
+                KeyConditionExpression="sws = :s",
+                ExpressionAttributeValues=to_ddb({":s": str(shard)}),
+                Limit=1,
+            )
+            for item in response.get("Items", []):
+                moment = int(item["sw"]["N"])
+                earliest = moment if earliest is None else min(earliest, moment)
+        return from_epoch(earliest)
+
     def defer(self, head: Execution, sweep_at: datetime) -> None:
         """Record a re-send at ``head``'s version: look again at ``sweep_at``.
 

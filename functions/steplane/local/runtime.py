@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from steplane.adapters.sqs_bus import SqsMessageBus
+from steplane.adapters.sqs_redrive import redrive
 from steplane.definition.loader import (
     DefinitionSource,
     default_workflow_name,
@@ -39,6 +40,7 @@ from steplane.local.result import (
     result_of,
     resume_token,
 )
+from steplane.local.schedules import Schedules
 from steplane.local.template import (
     ENGINE_HANDLERS,
     Template,
@@ -49,6 +51,7 @@ from steplane.local.template import (
     provision,
 )
 from steplane.queries import event_to_api
+from steplane.settings import Settings
 from steplane.worker.client import WorkerClient
 from steplane.worker.runner import make_lambda_handler, task_queue_urls
 
@@ -85,12 +88,15 @@ class LocalRuntime:
         region: str = "us-east-1",
         start_time: datetime | None = None,
         deliver_twice: bool = False,
+        settings: Settings | None = None,
     ) -> None:
         self.template: Template = load_template(template or find_template())
         check_engine_functions(self.template)  # before moto: fail fast, and name what is missing
         self.region = region
         self.clock = VirtualClock(start_time)
         self.deliver_twice = deliver_twice
+        self.settings = settings
+        self.schedules = Schedules(self.clock)
         self.worker = WorkerClient(clock=self.clock)
         self._stack = ExitStack()
         self._subscriptions: list[Subscription] = []
@@ -121,6 +127,7 @@ class LocalRuntime:
             if not spec.handler.startswith(ENGINE_HANDLERS):
                 continue  # example workers are replaced by what is registered with the runtime
             env = function_environment(self.template, spec.logical_id, self.resources)
+            env.update(self.settings.to_environment() if self.settings else {})
             deps = build_dependencies(env, self.clock, self.session, self._new_id)
             self._deps[spec.logical_id] = deps
             module = importlib.import_module(spec.handler.rsplit(".", 1)[0])
@@ -129,6 +136,8 @@ class LocalRuntime:
                 self._subscribe(event.queue_logical_id, handler, event.batch_size)
             for route in spec.api_events:
                 self._routes.append((route.method.upper(), route.path, handler))
+            for schedule in spec.schedule_events:
+                self.schedules.add(schedule.expression, handler)
             task_queues.update(task_queue_urls(env))
             self.worker.configure(
                 result_queue_url=env["TASK_RESULT_QUEUE_URL"], bus=SqsMessageBus(self.sqs)
@@ -189,6 +198,11 @@ class LocalRuntime:
             raise StartRefusedError(status, response)
         return str(response["executionId"])
 
+    def redrive(self, queue: str, max_messages: int = 10_000) -> int:
+        """Move the messages dead-lettered from ``queue`` (a logical id such as
+        ``"AdvanceQueue"``) back to it, as ``steplane redrive`` does; returns how many."""
+        return redrive(self.sqs, self.resources.ref(queue), max_messages).moved
+
     def http(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Send an HTTP request to the API as an API Gateway proxy event."""
         for route_method, pattern, handler in self._routes:
@@ -207,6 +221,7 @@ class LocalRuntime:
         """Deliver messages and skip time until the execution stops; return its result."""
         # Each round reads the head only, and new events only when someone is watching.
         reported: Execution | None = None
+        idle = _IdleSweeps()
         for _ in range(max_rounds):
             head = self.store.get_head(execution_id)
             if head is None:
@@ -218,7 +233,8 @@ class LocalRuntime:
                 reported = head
             if head.status.is_terminal:
                 return result_of(self.store, execution_id)
-            self.step()
+            if not self.step(raise_when_idle=False):
+                self._sweep_when_due(head, idle)
         raise StalledError(f"execution {execution_id!r} still running after {max_rounds} rounds")
 
     def run_all(self, max_rounds: int = 1_000_000) -> None:
@@ -244,7 +260,38 @@ class LocalRuntime:
             return False
         # Always move forward, so a message moto still hides at ``due`` cannot stall the loop.
         self.clock.advance_to(max(due, self.clock.now() + timedelta(milliseconds=1)))
+        self.schedules.fire_due()
         return True
+
+    def _sweep_when_due(self, head: Execution, idle: _IdleSweeps) -> None:
+        """Nothing is in flight, yet ``head`` runs: skip to the sweeper's next work, as the
+        deployed sweeper would heal a lost message; stall if that brings no progress."""
+        due = self.store.sweep.next_due()
+        tick = self.schedules.first_tick_at_or_after(max(due, self.clock.now())) if due else None
+        if tick is None or idle.exhausted(head):
+            raise StalledError(
+                f"execution {head.execution_id!r} is {head.status} in state {head.state!r}, "
+                "nothing is in flight, and re-sending what it waits for brought no progress "
+                "(is a task waiting for a callback?)"
+            )
+        self.clock.advance_to(tick)
+        self.schedules.fire_due()
+
+
+class _IdleSweeps:
+    """Counts sweeps that found an execution where they left it (its version unchanged)."""
+
+    LIMIT = 3
+
+    def __init__(self) -> None:
+        self._version = -1
+        self._count = 0
+
+    def exhausted(self, head: Execution) -> bool:
+        if head.version != self._version:
+            self._version, self._count = head.version, 0
+        self._count += 1
+        return self._count > self.LIMIT
 
 
 def _bind(

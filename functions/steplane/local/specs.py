@@ -66,6 +66,13 @@ class ApiEventSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleEventSpec:
+    """A ``Schedule`` / ``ScheduleV2`` event of a function, e.g. ``rate(1 minute)``."""
+
+    expression: str
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """An ``AWS::Serverless::Function`` with its Globals merged in.
 
@@ -78,6 +85,7 @@ class FunctionSpec:
     sqs_events: tuple[SqsEventSpec, ...]
     api_events: tuple[ApiEventSpec, ...]
     timeout: int = LAMBDA_DEFAULT_TIMEOUT
+    schedule_events: tuple[ScheduleEventSpec, ...] = ()
 
 
 def parse_table(logical_id: str, resource: dict[str, Any]) -> TableSpec:
@@ -138,12 +146,16 @@ def parse_function(
     environment = {**_variables(globals_), **_variables(own)}
     sqs_events: list[SqsEventSpec] = []
     api_events: list[ApiEventSpec] = []
+    schedules: list[ScheduleEventSpec] = []
     for name, event in (props.get("Events") or {}).items():
         event_props = event.get("Properties") or {}
         if event.get("Type") == "SQS":
             sqs_events.append(_sqs_event(f"function {logical_id} event {name}", event_props))
         elif event.get("Type") == "Api":
             api_events.append(ApiEventSpec(str(event_props["Method"]).upper(), event_props["Path"]))
+        elif event.get("Type") in ("Schedule", "ScheduleV2"):
+            expression = event_props.get("ScheduleExpression") or event_props.get("Schedule")
+            schedules.append(ScheduleEventSpec(str(expression)))
     return FunctionSpec(
         logical_id=logical_id,
         handler=handler,
@@ -151,6 +163,7 @@ def parse_function(
         sqs_events=tuple(sqs_events),
         api_events=tuple(api_events),
         timeout=int(props.get("Timeout", LAMBDA_DEFAULT_TIMEOUT)),
+        schedule_events=tuple(schedules),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -44,6 +46,18 @@ class StartRequest(Wire):
         # Step Functions' naming rule (steplane.names): no ':' above all, since an
         # execution id is "{workflow}:{name}".
         return value if value is None else check_name(value)
+
+
+def queued_start_name(request: StartRequest) -> str:
+    """The name of a queued start that gives none: derived from its workflow and input.
+
+    Stable across redeliveries, redrives and duplicate sends of one message, so they start
+    one execution. Two messages meant to start the same input twice must carry names.
+    """
+    content = json.dumps(
+        [request.workflow, request.input], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return "q-" + hashlib.sha256(content.encode()).hexdigest()[:32]
 
 
 class WakeMessage(Wire):

@@ -8,6 +8,8 @@ at once after a redrive (the redriven copy finds its own commit by its content).
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -131,3 +133,48 @@ def test_a_task_whose_worker_keeps_dying_is_resent_after_its_lease_then_stalls_l
     # (same attempt, same idempotency key) until the local runtime calls it stalled.
     assert len(runs) > 5
     assert set(runs) == {1}
+
+
+def _executions_of(rt: LocalRuntime, workflow: str) -> list[str]:
+    """Execution ids of ``workflow`` found through the sweep index (no Scan)."""
+    return sorted(
+        i
+        for i in rt.store.sweep.due(rt.clock.now() + timedelta(days=400), 1000)
+        if i.startswith(f"{workflow}:")
+    )
+
+
+def test_an_unnamed_queued_start_sent_twice_and_delivered_twice_starts_one_execution(
+    onboarding_path,
+):
+    with LocalRuntime(deliver_twice=True) as rt:
+        register_all(rt.worker)
+        workflow = rt.publish(onboarding_path)
+        body = json.dumps({"workflow": workflow, "input": INPUT})
+        for _ in range(2):  # a client that retried its SendMessage
+            rt.sqs.send_message(QueueUrl=rt.resources.ref("StartQueue"), MessageBody=body)
+        rt.step()  # deliver the start messages (each batch twice)
+        started = _executions_of(rt, workflow)
+        rt.run_all()
+        heads = [rt.store.get_head(i) for i in started]
+    assert len(started) == 1
+    assert started[0].startswith(f"{workflow}:q-")
+    assert [h.status for h in heads] == ["SUCCEEDED"]
+
+
+def test_an_unnamed_queued_start_that_dies_before_its_first_send_starts_one_execution(
+    onboarding_path, monkeypatch
+):
+    outage = Outage(monkeypatch, "AuthServiceTaskQueue")
+    with LocalRuntime() as rt:
+        register_all(rt.worker)
+        workflow = rt.publish(onboarding_path)
+        body = json.dumps({"workflow": workflow, "input": INPUT})
+        rt.sqs.send_message(QueueUrl=rt.resources.ref("StartQueue"), MessageBody=body)
+        rt.step()  # created, then the send fails: the message comes back
+        outage.on = False
+        started = _executions_of(rt, workflow)
+        rt.run_all()  # the redelivery finds the execution and sends its first task
+        heads = [rt.store.get_head(i) for i in started]
+    assert len(started) == 1
+    assert [h.status for h in heads] == ["SUCCEEDED"]

@@ -12,7 +12,7 @@ from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import batch_or_request
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.json_input import parse_json
-from steplane.messages import StartRequest
+from steplane.messages import StartRequest, queued_start_name
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
@@ -28,6 +28,8 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
 
 def _on_record(record: SQSRecord, deps: Dependencies) -> str:
     request = StartRequest.model_validate(parse_json(record.body, "the start message"))
+    if request.name is None:  # a redelivered or re-sent copy must start the same execution
+        request = request.model_copy(update={"name": queued_start_name(request)})
     head, created = deps.engine.start(request)
     logger.set_correlation_id(head.execution_id)
     return "started" if created else "existing"

@@ -7,11 +7,11 @@ by hand, the way concurrent Lambda invocations or a crash between the two puts w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
+from steplane.adapters.dynamodb_store import ORPHAN_AFTER_SECONDS, DynamoDBExecutionStore
 from steplane.errors import ConcurrentDecisionError
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
@@ -25,7 +25,7 @@ def store(executions_table) -> DynamoDBExecutionStore:
     return DynamoDBExecutionStore(executions_table, "executions")
 
 
-def _head(version: int, decision: str, state: str = "A") -> Execution:
+def _head(version: int, decision: str, state: str = "A", at: float = 0) -> Execution:
     return Execution(
         execution_id="W:race",
         workflow="W",
@@ -37,6 +37,7 @@ def _head(version: int, decision: str, state: str = "A") -> Execution:
         state=state,
         data={"by": decision},
         decision_id=decision,
+        updated_at=T0 + timedelta(seconds=at),
     )
 
 
@@ -118,3 +119,70 @@ def test_two_copies_of_one_input_both_report_committed_and_apply_once(
     assert head is not None
     assert (head.version, head.decision_id) == (2, "x")
     assert _history(store) == [{"by": "start"}, {"by": "x"}]
+
+
+def _orphan_history_item(
+    store: DynamoDBExecutionStore, monkeypatch: pytest.MonkeyPatch
+) -> Execution:
+    """Version 1 committed; then "x" put H#2 and died before its head put."""
+    base = _head(1, "start")
+    store.commit(None, base, _events("start"))
+    real_put = store._client.put_item
+
+    def die_on_head_put(**request: object) -> object:
+        if request["Item"]["sk"] == {"S": "HEAD"}:  # type: ignore[index]
+            raise ConnectionError("crash after the history put")
+        return real_put(**request)
+
+    monkeypatch.setattr(store._client, "put_item", die_on_head_put)
+    with pytest.raises(ConnectionError):
+        store.commit(base, _head(2, "x"), _events("x"))
+    monkeypatch.setattr(store._client, "put_item", real_put)
+    return base
+
+
+def test_an_orphan_older_than_any_lambda_can_run_is_taken_over_by_another_input(
+    store: DynamoDBExecutionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # If "x" never returns (dead-lettered, or a start whose client gave up), its orphan
+    # must not block the execution for ever: once its writer cannot be alive, it is free.
+    base = _orphan_history_item(store, monkeypatch)
+    too_soon = _head(2, "y", at=ORPHAN_AFTER_SECONDS - 1)
+    with pytest.raises(ConcurrentDecisionError):
+        store.commit(base, too_soon, _events("y"))
+    late = _head(2, "y", at=ORPHAN_AFTER_SECONDS)
+    assert store.commit(base, late, _events("y")) is CommitOutcome.COMMITTED
+    assert _history(store) == [{"by": "start"}, {"by": "y"}]
+    # The dead writer's input, should it ever come back, is stale.
+    assert store.commit(base, _head(2, "x"), _events("x")) is CommitOutcome.STALE
+
+
+def test_a_late_copy_of_a_committed_input_never_moves_the_head_back(
+    store: DynamoDBExecutionStore,
+) -> None:
+    # Guards the head's "v = :v": a copy of "x" decided on version 1 arrives after the
+    # execution moved on to version 3. Its history put matches its own H#2; only the head
+    # condition keeps it from writing version 2 over version 3.
+    base = _head(1, "start")
+    store.commit(None, base, _events("start"))
+    second = _head(2, "x")
+    store.commit(base, second, _events("x"))
+    store.commit(second, _head(3, "w"), _events("w"))
+    assert store.commit(base, _head(2, "x"), _events("x")) is CommitOutcome.STALE
+    head = store.get_head("W:race")
+    assert head is not None
+    assert (head.version, head.decision_id) == (3, "w")
+
+
+def test_a_late_copy_of_a_creation_never_recreates_a_head_that_moved_on(
+    store: DynamoDBExecutionStore,
+) -> None:
+    # Guards the creation's "attribute_not_exists(pk)": a retried start with the same name
+    # and input decided before it saw the head; meanwhile the execution reached version 2.
+    created = _head(1, "begin")
+    store.commit(None, created, _events("begin"))
+    store.commit(created, _head(2, "x"), _events("x"))
+    assert store.commit(None, _head(1, "begin"), _events("begin")) is CommitOutcome.STALE
+    head = store.get_head("W:race")
+    assert head is not None
+    assert (head.version, head.decision_id) == (2, "x")

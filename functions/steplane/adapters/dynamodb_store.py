@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from steplane.adapters.dynamodb_items import (
     HEAD_SK,
+    epoch_seconds,
     events_from_json,
     events_to_json,
     execution_pk,
@@ -49,6 +50,9 @@ HISTORY_INLINE_BYTES = 64 * 1024
 SPILL_ALL_ABOVE_BYTES = 64
 # The detail that lists an event's spilled values: {detail name: payload digest}.
 SPILLED = "$spilled"
+# A history item whose head never followed is an orphan once this old: Lambda stops any
+# invocation after 900 s, so its writer can no longer put the head it was about to put.
+ORPHAN_AFTER_SECONDS = 1000
 
 
 def _conditional_failure(error: ClientError) -> dict[str, Any] | None:
@@ -93,20 +97,10 @@ class DynamoDBExecutionStore:
             "did": execution.decision_id,
             "ev": pack_text(self._events_json(pk, list(events), expiry)),
             "expiresAt": expiry,
+            "at": _written_at(execution),
         }
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_ddb(history),
-                ConditionExpression="attribute_not_exists(sk) OR did = :d",
-                ExpressionAttributeValues=to_ddb({":d": execution.decision_id}),
-            )
-        except ClientError as error:
-            _conditional_failure(error)
-            current = self.get_head(execution.execution_id)
-            if current is not None and current.version >= execution.version:
-                return CommitOutcome.STALE
-            raise ConcurrentDecisionError(execution.execution_id, execution.version - 1) from error
+        if not self._append_history(execution, history):
+            return CommitOutcome.STALE
         condition: dict[str, Any] = (
             {"ConditionExpression": "attribute_not_exists(pk)"}
             if previous is None
@@ -130,6 +124,42 @@ class DynamoDBExecutionStore:
             )
             return CommitOutcome.COMMITTED if same else CommitOutcome.STALE
         return CommitOutcome.COMMITTED
+
+    def _append_history(self, execution: Execution, history: dict[str, Any]) -> bool:
+        """Put ``H#N`` if it is absent or this decision's own; False if the head moved on.
+
+        Another decision's item is taken over only when it is an orphan: its writer died
+        between its two puts (the head is still at N-1) longer ago than any Lambda can
+        run, so it can never put its head. Else the input is retried later.
+        """
+        try:
+            self._put_history(
+                history, "attribute_not_exists(sk) OR did = :d", execution.decision_id
+            )
+            return True
+        except ClientError as error:
+            existing = _conditional_failure(error) or {}
+        current = self.get_head(execution.execution_id)
+        if current is not None and current.version >= execution.version:
+            return False
+        orphan_age = _written_at(execution) - int(existing.get("at", _written_at(execution)))
+        if orphan_age < ORPHAN_AFTER_SECONDS:
+            raise ConcurrentDecisionError(execution.execution_id, execution.version - 1)
+        try:
+            self._put_history(history, "did = :d", existing.get("did"))
+        except ClientError as error:
+            _conditional_failure(error)  # another decision took the orphan first
+            raise ConcurrentDecisionError(execution.execution_id, execution.version - 1) from error
+        return True
+
+    def _put_history(self, history: dict[str, Any], condition: str, decision_id: Any) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_ddb(history),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=to_ddb({":d": decision_id}),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
 
     # -- history ---------------------------------------------------------------
     def history(self, head: Execution, next_token: str | None, max_events: int) -> HistoryPage:
@@ -291,6 +321,11 @@ class DynamoDBExecutionStore:
             )
         except ClientError as error:
             _conditional_failure(error)  # already there: content-addressed, so identical
+
+
+def _written_at(execution: Execution) -> int:
+    """When the transition that made ``execution`` was decided, in epoch seconds."""
+    return epoch_seconds(execution.updated_at or execution.start_date)
 
 
 def _parse_page_token(token: str) -> tuple[int, int]:

@@ -92,3 +92,22 @@ class BufferedBus:
         pending, self._pending = self._pending, []
         if pending:
             self._bus.send(pending)
+
+
+class SqsInbox:
+    """Deletes received messages: how a handler acknowledges one record before its batch ends."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._urls: dict[str, str] = {}
+
+    def delete(self, queue_arn: str, receipt_handle: str) -> None:
+        """Delete the message ``receipt_handle`` names from the queue ``queue_arn`` names."""
+        self._client.delete_message(QueueUrl=self._url(queue_arn), ReceiptHandle=receipt_handle)
+
+    def _url(self, queue_arn: str) -> str:
+        if queue_arn not in self._urls:
+            account, name = queue_arn.split(":")[4:6]
+            response = self._client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
+            self._urls[queue_arn] = response["QueueUrl"]
+        return self._urls[queue_arn]

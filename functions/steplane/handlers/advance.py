@@ -21,7 +21,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
         logger.set_correlation_id(message.execution_id)
         return deps.engine.wake(message, delivery_of(record)).value
 
-    response = process_batch(event, context, on_record)
+    response = process_batch(event, context, on_record, deps.settle)
     deps.bus.flush()
     return response
 

@@ -22,7 +22,8 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
         context,
         lambda record: _on_record(record, deps),
         lambda: _api(deps),
-        deps.bus.flush,
+        flush=deps.bus.flush,
+        settle=deps.settle,
     )
 
 

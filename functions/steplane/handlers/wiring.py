@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
-from steplane.adapters.sqs_bus import BufferedBus, SqsMessageBus
+from steplane.adapters.sqs_bus import BufferedBus, SqsInbox, SqsMessageBus
 from steplane.ports import Clock, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
@@ -32,6 +33,12 @@ class Dependencies:
     store: DynamoDBExecutionStore
     bus: BufferedBus
     clock: Clock
+    inbox: SqsInbox
+
+    def settle(self, record: SQSRecord) -> None:
+        """Acknowledge one record before its batch ends: send what it produced, delete it."""
+        self.bus.flush()  # send before delete: a record is never gone while its sends are not
+        self.inbox.delete(record.event_source_arn, record.receipt_handle)
 
 
 def build_dependencies(
@@ -45,11 +52,12 @@ def build_dependencies(
     settings = Settings.from_environment(environ)
     table = environ["EXECUTIONS_TABLE_NAME"]
     store = DynamoDBExecutionStore(session.client("dynamodb"), table, settings)
-    bus = BufferedBus(SqsMessageBus(session.client("sqs")))
+    sqs = session.client("sqs")
+    bus = BufferedBus(SqsMessageBus(sqs))
     routes = Routes.from_environment(environ)
     new_id = new_id or (lambda: str(uuid.uuid4()))
     engine = Engine(store, bus, routes, clock, new_id, settings=settings)
-    return Dependencies(engine, store, bus, clock)
+    return Dependencies(engine, store, bus, clock, SqsInbox(sqs))
 
 
 _cold_start: Dependencies | None = None

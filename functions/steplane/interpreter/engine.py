@@ -18,7 +18,6 @@ from steplane.interpreter.choice import ChoiceRuntimeError
 from steplane.interpreter.decisions import (
     Command,
     Decision,
-    DispatchTask,
     Ignore,
     Rearm,
     Transition,
@@ -103,10 +102,11 @@ def _on_wake(run: Run, wake: Wake) -> Decision:
         if execution.due_at is not None and now < execution.due_at:
             return rearm(lambda _: True)
         return _commit(run, _follow(run, name, wait_state.finish(state, execution.data)))
-    # An early wake-up re-arms only its own chain: re-sending everything pending would
-    # double the other chains at every hop (a timeout wake-up beside a long retry delay).
+    # A retry wake-up sends what is pending: its next hop while the retry is still beyond
+    # SQS's delay cap, else the delayed attempt and that attempt's timeout wake-up (neither
+    # was sent before). A timeout wake-up that came early re-arms only itself.
     if wake.purpose is WakePurpose.RETRY and isinstance(state, TaskState):
-        return rearm(_is_retry_chain)
+        return rearm(lambda _: True)
     if wake.purpose is WakePurpose.TIMEOUT and isinstance(state, TaskState):
         if execution.timeout_at is None or now < execution.timeout_at:
             return rearm(lambda command: _has_purpose(command, WakePurpose.TIMEOUT))
@@ -123,11 +123,6 @@ def _time_out(run: Run, state: TaskState, name: str) -> Transition:
         name, state, run.execution, run, error=StatesError.TIMEOUT, cause="task timed out"
     )
     return _commit(run, _follow(run, name, step))
-
-
-def _is_retry_chain(command: Command) -> bool:
-    """The delayed dispatch, or the wake-up that re-arms it while the delay exceeds 900 s."""
-    return isinstance(command, DispatchTask) or _has_purpose(command, WakePurpose.RETRY)
 
 
 def _has_purpose(command: Command, purpose: WakePurpose) -> bool:

@@ -33,12 +33,12 @@ def pending_commands(
         return (WakeAt(execution.due_at or now, WakePurpose.WAIT, version),)
     if not isinstance(state, TaskState):
         return (WakeAt(now, WakePurpose.CONTINUE, version),)
-    commands: list[Command] = []
     delay = max(0.0, ((execution.due_at or now) - now).total_seconds())
     if delay > MAX_QUEUE_DELAY_SECONDS:
-        commands.append(WakeAt(execution.due_at or now, WakePurpose.RETRY, version))
-    else:
-        commands.append(dispatch_command(state, execution, math.ceil(delay)))
+        # A retry further away than SQS can delay travels as re-armed wake-ups; the
+        # attempt's timeout wake-up is sent with the attempt itself, not hop after hop.
+        return (WakeAt(execution.due_at or now, WakePurpose.RETRY, version),)
+    commands: list[Command] = [dispatch_command(state, execution, math.ceil(delay))]
     if execution.timeout_at is not None:
         commands.append(WakeAt(execution.timeout_at, WakePurpose.TIMEOUT, version))
     return tuple(commands)

@@ -40,7 +40,7 @@ from steplane.local.result import (
     result_of,
     resume_token,
 )
-from steplane.local.schedules import Schedules
+from steplane.local.schedules import Handler, Schedules
 from steplane.local.template import (
     ENGINE_HANDLERS,
     Template,
@@ -89,6 +89,7 @@ class LocalRuntime:
         start_time: datetime | None = None,
         deliver_twice: bool = False,
         settings: Settings | None = None,
+        around_invocation: Callable[[Handler], Handler] | None = None,
     ) -> None:
         self.template: Template = load_template(template or find_template())
         check_engine_functions(self.template)  # before moto: fail fast, and name what is missing
@@ -96,6 +97,8 @@ class LocalRuntime:
         self.clock = VirtualClock(start_time)
         self.deliver_twice = deliver_twice
         self.settings = settings
+        # Wraps every Lambda invocation (engine, workers, schedules): fault injection.
+        self._around: Callable[[Handler], Handler] = around_invocation or (lambda h: h)
         self.schedules = Schedules(self.clock)
         self.worker = WorkerClient(clock=self.clock)
         self._stack = ExitStack()
@@ -103,6 +106,7 @@ class LocalRuntime:
         self._routes: list[tuple[str, str, Callable[[dict[str, Any], Any], dict[str, Any]]]] = []
         self._deps: dict[str, Dependencies] = {}
         self._ids = 0
+        self._last_sweep_ok = False
 
     # -- lifecycle -------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -131,7 +135,7 @@ class LocalRuntime:
             deps = build_dependencies(env, self.clock, self.session, self._new_id)
             self._deps[spec.logical_id] = deps
             module = importlib.import_module(spec.handler.rsplit(".", 1)[0])
-            handler = _bind(module.handle, deps)
+            handler = self._around(_bind(module.handle, deps))
             for event in spec.sqs_events:
                 self._subscribe(event.queue_logical_id, handler, event.batch_size)
             for route in spec.api_events:
@@ -142,7 +146,7 @@ class LocalRuntime:
             self.worker.configure(
                 result_queue_url=env["TASK_RESULT_QUEUE_URL"], bus=SqsMessageBus(self.sqs)
             )
-        worker_handler = make_lambda_handler(self.worker)
+        worker_handler = self._around(make_lambda_handler(self.worker))
         for url in sorted(task_queues):
             self._subscriptions.append(
                 Subscription(url, _arn_of(url, self.region), worker_handler, 10)
@@ -268,14 +272,14 @@ class LocalRuntime:
         deployed sweeper would heal a lost message; stall if that brings no progress."""
         due = self.store.sweep.next_due()
         tick = self.schedules.first_tick_at_or_after(max(due, self.clock.now())) if due else None
-        if tick is None or idle.exhausted(head):
+        if tick is None or idle.exhausted(head, self._last_sweep_ok):
             raise StalledError(
                 f"execution {head.execution_id!r} is {head.status} in state {head.state!r}, "
                 "nothing is in flight, and re-sending what it waits for brought no progress "
                 "(is a task waiting for a callback?)"
             )
         self.clock.advance_to(tick)
-        self.schedules.fire_due()
+        self._last_sweep_ok = self.schedules.fire_due() > 0
 
 
 class _IdleSweeps:
@@ -287,11 +291,13 @@ class _IdleSweeps:
         self._version = -1
         self._count = 0
 
-    def exhausted(self, head: Execution) -> bool:
+    def exhausted(self, head: Execution, last_sweep_ok: bool) -> bool:
+        """Whether LIMIT sweeps ran (and did not themselves fail) without moving ``head``."""
         if head.version != self._version:
             self._version, self._count = head.version, 0
-        self._count += 1
-        return self._count > self.LIMIT
+        elif last_sweep_ok:
+            self._count += 1
+        return self._count >= self.LIMIT
 
 
 def _bind(

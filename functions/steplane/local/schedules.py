@@ -56,7 +56,7 @@ class Schedules:
         self._timers.append(_Timer(handler, period, self._clock.now() + period))
 
     def fire_due(self) -> int:
-        """Invoke every handler whose tick has come; returns how many fired."""
+        """Invoke every handler whose tick has come; returns how many ran without failing."""
         now, fired = self._clock.now(), 0
         for timer in self._timers:
             if now < timer.next_at:
@@ -69,7 +69,8 @@ class Schedules:
                 # A failed scheduled invocation is logged and dropped, as Scheduler does
                 # with no retries: the next tick runs the function again.
                 logger.exception("a scheduled invocation failed; the next tick runs it again")
-            fired += 1
+            else:
+                fired += 1
         return fired
 
     def first_tick_at_or_after(self, moment: datetime) -> datetime | None:

@@ -1,0 +1,215 @@
+"""Tests that guard the guards: each fails when the one line it names is broken.
+
+Every guard here once survived a planted one-line bug (a mutation) unnoticed; the test
+beside it names the line it protects, so breaking that line turns it red.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import steplane
+from steplane.adapters.sqs_bus import SqsMessageBus
+from steplane.errors import ConcurrentDecisionError
+from steplane.handlers.observability import is_poison
+from steplane.interpreter.tokens import TokenClaim, encode_task_token
+from steplane.limits import MAX_PAYLOAD_BYTES
+from steplane.local import LocalRuntime
+from steplane.local.http import path_segment
+
+CALLBACK = {
+    "StartAt": "Approve",
+    "States": {"Approve": {"Type": "Task", "Service": "Humans", "Action": "approve", "End": True}},
+}
+ECHO = "arn:aws:lambda:us-east-1:123456789012:function:Echo"
+
+
+def _open_task(rt: LocalRuntime) -> tuple[str, str]:
+    """Start CALLBACK; take its task message off the queue. Returns (execution id, token)."""
+    execution_id = rt.start(CALLBACK, {"doc": 1})
+    url = rt.resources.ref("DefaultTaskQueue")
+    message = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+    rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return execution_id, json.loads(message["Body"])["taskToken"]
+
+
+def _with_nonce(token: str, nonce: str) -> str:
+    claim = json.loads(_b64(token))
+    return encode_task_token(TokenClaim(claim[0], claim[1], nonce))
+
+
+def _b64(token: str) -> bytes:
+    import base64  # noqa: PLC0415
+
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def test_a_callback_with_the_right_version_but_another_nonce_is_refused():
+    # Guards Engine.accept_callback's (version, nonce) check: the nonce half of it.
+    with LocalRuntime() as rt:
+        execution_id, token = _open_task(rt)
+        forged = _with_nonce(token, "0" * 20)
+        status, body = rt.http("POST", f"/tasks/{forged}/success", {"forged": True})
+        head = rt.store.get_head(execution_id)
+    assert (status, body["error"]) == (409, "TaskTimedOut")
+    assert head.status == "RUNNING"
+
+
+def test_a_queued_result_with_the_right_version_but_another_nonce_is_ignored():
+    # Guards the interpreter's (version, nonce) match for a TaskResult: the nonce half.
+    with LocalRuntime() as rt:
+        execution_id, token = _open_task(rt)
+        forged = {"taskToken": _with_nonce(token, "0" * 20), "status": "SUCCEEDED", "output": 1}
+        rt.sqs.send_message(
+            QueueUrl=rt.resources.ref("TaskResultQueue"), MessageBody=json.dumps(forged)
+        )
+        rt.run_all()
+        head = rt.store.get_head(execution_id)
+    assert (head.status, head.version) == ("RUNNING", 1)
+
+
+def test_a_failure_that_names_no_error_is_states_task_failed():
+    # Guards Engine.task_result: "a failure that names no error is States.TaskFailed".
+    with LocalRuntime() as rt:
+        execution_id, token = _open_task(rt)
+        status, _ = rt.http("POST", f"/tasks/{token}/failure", {})
+        result = rt.run_until_complete(execution_id)
+    assert status == 202
+    assert (result.status, result.error) == ("FAILED", "States.TaskFailed")
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("x" * (MAX_PAYLOAD_BYTES - 2), True),  # a JSON string: the text plus two quotes
+        ("x" * (MAX_PAYLOAD_BYTES - 1), False),
+        # 131,072 characters, 262,146 bytes of UTF-8: over the limit in bytes only.
+        ("\u00e9" * (MAX_PAYLOAD_BYTES // 2), False),
+    ],
+    ids=["exactly at the limit", "one byte over", "over only in UTF-8 bytes"],
+)
+def test_the_start_input_limit_is_256_kib_of_utf8(value, accepted):
+    # Guards Engine.start's size check: the limit itself, and bytes rather than characters.
+    with LocalRuntime() as rt:
+        workflow = rt.publish(CALLBACK)
+        status, body = rt.http("POST", "/executions", {"workflow": workflow, "input": value})
+    assert status == (201 if accepted else 413), body
+
+
+def test_a_retry_delay_past_sqs_limit_dispatches_exactly_on_time():
+    # Guards pending_commands' "delay > MAX_QUEUE_DELAY_SECONDS" re-arm threshold: a retry
+    # 1,000 s away must travel as a wake-up (SQS caps a delay at 900 s), not as a task
+    # message that would run the attempt 100 s early.
+    definition = _flaky_task(interval=1000)
+    with LocalRuntime() as rt:
+        rt.register(ECHO, _fails_once)
+        start = rt.clock.now()
+        result = rt.run_until_complete(rt.start(definition, {}))
+    started = [e for e in result.history if e["type"] == "TaskStarted"]
+    offsets = [_offset(e, start) for e in started]
+    assert result.status == "SUCCEEDED"
+    assert offsets == [0, 1000]
+
+
+def test_a_long_retry_beside_a_timeout_sends_each_wake_up_once(monkeypatch):
+    # Guards the engine's "an early wake-up re-arms only its own chain": re-sending every
+    # pending command at each hop would also re-send the timeout wake-up every time.
+    sent: list[dict[str, Any]] = []
+    original = SqsMessageBus.send
+
+    def record(bus: SqsMessageBus, messages: Any) -> None:
+        sent.extend(json.loads(m.body) for m in messages if "Advance" in m.queue_url)
+        original(bus, messages)
+
+    monkeypatch.setattr(SqsMessageBus, "send", record)
+    with LocalRuntime() as rt:
+        rt.register(ECHO, _fails_once)
+        result = rt.run_until_complete(rt.start(_flaky_task(interval=9000, timeout=60), {}))
+    purposes = [m["purpose"] for m in sent]
+    assert result.status == "SUCCEEDED"
+    # The 9,000 s retry travels as 900 s hops: sent with the failure at 0 s, re-armed at
+    # 900, 1800, ... 7200 s (9 in all); at 8100 s the attempt goes out with a 900 s delay,
+    # with its timeout wake-up (due at 9060 s: it arrives at 9000 s and re-arms once).
+    # Attempt 1's timeout wake-up makes the third. Nothing is sent twice.
+    assert purposes.count("retry") == 9
+    assert purposes.count("timeout") == 3
+    assert len(sent) == 12
+
+
+def test_a_stale_wake_up_neither_moves_an_execution_nor_resends_its_task():
+    # Guards the interpreter's "wake.version != execution.version" check: a retry wake-up
+    # left over from an earlier version must not re-send the task pending now.
+    with LocalRuntime() as rt:
+        execution_id, _ = _open_task(rt)
+        head = rt.store.get_head(execution_id)
+        stale = {
+            "kind": "wake",
+            "executionId": execution_id,
+            "version": head.version - 1,
+            "purpose": "retry",
+            "dueAt": rt.clock.now().isoformat(),
+        }
+        rt.sqs.send_message(
+            QueueUrl=rt.resources.ref("AdvanceQueue"), MessageBody=json.dumps(stale)
+        )
+        rt.step()
+        after = rt.store.get_head(execution_id)
+        resent = rt.sqs.receive_message(QueueUrl=rt.resources.ref("DefaultTaskQueue"))
+    assert (after.version, after.state, after.status) == (head.version, "Approve", "RUNNING")
+    assert "Messages" not in resent
+
+
+def test_history_pages_of_every_size_join_into_the_whole_history(onboarding_path):
+    # Guards the page token at a transition boundary: a page that ends exactly where a
+    # transition's events end must still say where the next page starts.
+    from steplane.examples.onboarding import register_all  # noqa: PLC0415
+
+    with LocalRuntime() as rt:
+        register_all(rt.worker)
+        execution_id = rt.start(onboarding_path, {"email": "a@example.com"})
+        whole = rt.run_until_complete(execution_id).history
+        for size in range(1, len(whole) + 1):
+            events, token = [], None
+            while True:
+                query = f"?maxResults={size}" + (f"&nextToken={token}" if token else "")
+                path = f"/executions/{path_segment(execution_id)}/history{query}"
+                status, page = rt.http("GET", path)
+                assert status == 200
+                assert len(page["events"]) == size or "nextToken" not in page
+                events.extend(page["events"])
+                token = page.get("nextToken")
+                if token is None:
+                    break
+            assert events == whole, size
+
+
+def test_a_concurrent_decision_is_retried_never_dropped_as_poison():
+    # Guards ConcurrentDecisionError.retryable: dropping it would stall the execution.
+    assert not is_poison(ConcurrentDecisionError("W:x", 3))
+
+
+def _flaky_task(interval: int, timeout: int | None = None) -> dict[str, Any]:
+    task: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": ECHO,
+        "Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": interval}],
+        "End": True,
+    }
+    if timeout:
+        task["TimeoutSeconds"] = timeout
+    return {"StartAt": "Flaky", "States": {"Flaky": task}}
+
+
+def _fails_once(task_input: Any, context: Any) -> Any:
+    if context.attempt == 1:
+        raise steplane.TaskFailed("Transient", "try again")
+    return {"ok": True}
+
+
+def _offset(event: dict[str, Any], start: Any) -> float:
+    from datetime import datetime  # noqa: PLC0415
+
+    return (datetime.fromisoformat(event["timestamp"]) - start).total_seconds()

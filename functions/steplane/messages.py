@@ -88,6 +88,8 @@ class TaskMessage(Wire):
     attempt: int
     idempotency_key: str
     input: Any = None
+    # When this attempt times out (its state's TimeoutSeconds), if it does.
+    deadline: datetime | None = None
 
 
 class TaskResultMessage(Wire):

@@ -57,6 +57,7 @@ class Routes:
                 attempt=command.attempt,
                 idempotency_key=command.idempotency_key,
                 input=command.input,
+                deadline=command.deadline,
             )
             return OutboundMessage(
                 queue_url=self.task_queue(command.route),

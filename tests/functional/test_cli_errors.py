@@ -224,7 +224,7 @@ def test_a_real_sigint_during_a_run_exits_130_with_one_line(
 def test_an_unexpected_error_is_one_line_unless_debugging(
     onboarding_path: Path, monkeypatch, capsys
 ) -> None:
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something steplane did not foresee")
 
     monkeypatch.setattr("steplane.cli.run._execute", broken)

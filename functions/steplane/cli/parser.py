@@ -8,6 +8,7 @@ from pathlib import Path
 
 import steplane
 from steplane.cli.publish import publish_command
+from steplane.cli.redrive import redrive_command
 from steplane.cli.run import run_command
 from steplane.cli.validate import validate_command
 from steplane.names import NAME_RULE
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_validate(commands)
     _add_publish(commands)
+    _add_redrive(commands)
     return parser
 
 
@@ -58,6 +60,13 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="a module (dotted name or .py path) defining register(worker) that registers your "
         "task handlers; repeatable (default: the onboarding example workers)",
     )
+    run.add_argument(
+        "--max-transitions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fail the execution after N state transitions (default 25000, as deployed)",
+    )
     run.set_defaults(command_handler=run_command)
 
 
@@ -83,3 +92,16 @@ def _add_publish(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     publish.add_argument("--profile", help="AWS credentials profile (default: $AWS_PROFILE)")
     publish.set_defaults(command_handler=publish_command)
+
+
+def _add_redrive(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    redrive = commands.add_parser(
+        "redrive",
+        help="move a queue's dead-lettered messages back to it (always safe: every engine "
+        "message is a hint, handled idempotently)",
+    )
+    redrive.add_argument("queue_url", help="URL of the source queue (its DLQ is found from it)")
+    redrive.add_argument("--max", type=int, default=10_000, help="move at most this many")
+    redrive.add_argument("--region", help="the stack's AWS region (default: $AWS_REGION)")
+    redrive.add_argument("--profile", help="AWS credentials profile (default: $AWS_PROFILE)")
+    redrive.set_defaults(command_handler=redrive_command)

@@ -17,6 +17,7 @@ from steplane.cli.history import HistoryLines, cause_text
 from steplane.cli.workers import EXAMPLES, Registrar, load_registrar, register_workers
 from steplane.definition.loader import default_workflow_name, load_definition
 from steplane.errors import DefinitionError
+from steplane.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
     from steplane.local import ExecutionResult
@@ -37,7 +38,10 @@ def run_command(args: argparse.Namespace) -> int:
     quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     with quiet:
         registrars = {module: load_registrar(module) for module in args.workers or [EXAMPLES]}
-        result = _execute(definition, execution_input, args.name, registrars, args.json)
+        settings = Settings(max_transitions=_positive(args.max_transitions, "--max-transitions"))
+        result = _execute(
+            definition, execution_input, args.name, registrars, quiet=args.json, settings=settings
+        )
     if args.json:
         print(json.dumps(result.to_json(), indent=2, default=str))
     return 0 if result.status == "SUCCEEDED" else FAILED
@@ -48,11 +52,13 @@ def _execute(
     execution_input: Any,
     name: str | None,
     registrars: dict[str, Registrar],
+    *,
     quiet: bool,
+    settings: Settings,
 ) -> ExecutionResult:
     """Start and drive the execution; in text mode print progress, then the history."""
     local = _local_runtime()
-    with _runtime_errors(), local.LocalRuntime() as runtime:
+    with _runtime_errors(), local.LocalRuntime(settings=settings) as runtime:
         register_workers(registrars, runtime.worker)
         start = runtime.clock.now()
         execution_id = runtime.start(definition, execution_input, name=name)
@@ -65,11 +71,30 @@ def _execute(
     return result
 
 
+def _positive(value: int | None, option: str) -> int:
+    if value is None:
+        return DEFAULT_SETTINGS.max_transitions
+    if value <= 0:
+        raise CommandError(f"{option} must be a positive whole number, got {value}")
+    return value
+
+
+# A long-running loop must not flood the terminal: text output shows the start and the
+# end of long progress and history (``--json`` always carries every event).
+PROGRESS_SHOWN = 100
+HISTORY_HEAD, HISTORY_TAIL = 100, 20
+
+
 def _progress_printer(lines: HistoryLines) -> Callable[[dict[str, Any]], None]:
+    shown = 0
+
     def show(event: dict[str, Any]) -> None:
+        nonlocal shown
         line = lines.progress_line(event)
-        if line is not None:
-            print(line)
+        if line is None or shown > PROGRESS_SHOWN:
+            return
+        shown += 1
+        print(line if shown <= PROGRESS_SHOWN else "  ... (more progress; the history follows)")
 
     return show
 
@@ -77,7 +102,14 @@ def _progress_printer(lines: HistoryLines) -> Callable[[dict[str, Any]], None]:
 def _print_outcome(result: ExecutionResult, start: datetime) -> None:
     print("\nhistory:")
     lines = HistoryLines(start)
-    for event in result.history:
+    events = result.history
+    if len(events) > HISTORY_HEAD + HISTORY_TAIL:
+        hidden = len(events) - HISTORY_HEAD - HISTORY_TAIL
+        for event in events[:HISTORY_HEAD]:
+            print(lines.history_line(event))
+        print(f"  ... {hidden} events not shown (--json prints them all)")
+        events = events[-HISTORY_TAIL:]
+    for event in events:
         print(lines.history_line(event))
     print(f"\nstatus: {result.status}")
     if result.status == "SUCCEEDED":

@@ -34,6 +34,8 @@ class DispatchTask:
     attempt: int
     idempotency_key: str
     delay_seconds: int = 0
+    # When the attempt times out (TimeoutSeconds), if it can.
+    deadline: datetime | None = None
 
 
 @dataclass(frozen=True)

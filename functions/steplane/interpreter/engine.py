@@ -214,8 +214,9 @@ def _transition_limit(run: Run) -> Fail:
     limit = run.settings.max_transitions
     return Fail(
         TRANSITION_LIMIT_EXCEEDED,
-        f"the execution made {limit} state transitions, its limit (STEPLANE_MAX_TRANSITIONS); "
-        "a loop that never ends? Raise the limit if the workflow really needs more",
+        f"the execution made {limit} state transitions, its limit (STEPLANE_MAX_TRANSITIONS, "
+        "steplane run --max-transitions); a loop that never ends? Raise the limit if the "
+        "workflow really needs more",
     )
 
 

@@ -59,4 +59,5 @@ def dispatch_command(state: TaskState, execution: Execution, delay_seconds: int)
         # Stable across redeliveries and retries of this state visit.
         idempotency_key=f"{execution.execution_id}/{execution.state}/{execution.entered_version}",
         delay_seconds=delay_seconds,
+        deadline=execution.timeout_at,
     )

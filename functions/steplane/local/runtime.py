@@ -101,6 +101,7 @@ class LocalRuntime:
         self._around: Callable[[Handler], Handler] = around_invocation or (lambda h: h)
         self.schedules = Schedules(self.clock)
         self.worker = WorkerClient(clock=self.clock)
+        self.worker.on_overrun = self.clock.advance_to
         self._stack = ExitStack()
         self._subscriptions: list[Subscription] = []
         self._routes: list[tuple[str, str, Callable[[dict[str, Any], Any], dict[str, Any]]]] = []

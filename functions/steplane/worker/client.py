@@ -13,9 +13,11 @@ as the cause (:mod:`steplane.worker.lambda_error`).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic_core import PydanticSerializationError
@@ -59,6 +61,9 @@ class WorkerClient:
         self._result_queue_url = result_queue_url
         self._bus = bus
         self.clock: Clock = clock or SystemClock()
+        # Called with the moment a handler finished when it ran past its attempt's deadline;
+        # the local runtime moves its virtual clock there, so TimeoutSeconds is enforced.
+        self.on_overrun: Callable[[datetime], None] | None = None
 
     # -- registration ----------------------------------------------------------
     def register_task_handler(
@@ -125,29 +130,12 @@ class WorkerClient:
                 cause=f"no handler is registered for {_task_name(message)}",
                 started_at=started,
             )
-        attempt = _Attempt()
-        reset = _CURRENT_ATTEMPT.set(attempt)
-        try:
-            returned = handler(TaskContext(message))
-            result = attempt.reported.get(message.task_token) or TaskResultMessage(
-                task_token=message.task_token, status="SUCCEEDED", output=returned
-            )
-        except TaskFailed as failure:
-            result = TaskResultMessage(
-                task_token=message.task_token,
-                status="FAILED",
-                error=failure.error,
-                cause=failure.cause,
-            )
-        except Exception as error:  # any handler exception fails the task, as Lambda errors do
-            result = attempt.reported.get(message.task_token) or TaskResultMessage(
-                task_token=message.task_token,
-                status="FAILED",
-                error=type(error).__name__,
-                cause=lambda_error_cause(error),
-            )
-        finally:
-            _CURRENT_ATTEMPT.reset(reset)
+        began = time.monotonic()
+        result = _invoke(handler, message)
+        finished = started + timedelta(seconds=time.monotonic() - began)
+        if message.deadline is not None and finished > message.deadline and self.on_overrun:
+            # The handler ran past the attempt's TimeoutSeconds: that time really passed.
+            self.on_overrun(finished)
         return _deliverable(result.model_copy(update={"started_at": started}))
 
     def send_results(self, results: list[TaskResultMessage]) -> None:
@@ -179,6 +167,33 @@ class WorkerClient:
                 "no result queue: set TASK_RESULT_QUEUE_URL or call configure(result_queue_url=...)"
             )
         return self._bus, queue_url
+
+
+def _invoke(handler: TaskHandler, message: TaskMessage) -> TaskResultMessage:
+    """Call ``handler``; what it reports, returns or raises becomes the attempt's result."""
+    attempt = _Attempt()
+    reset = _CURRENT_ATTEMPT.set(attempt)
+    try:
+        returned = handler(TaskContext(message))
+        return attempt.reported.get(message.task_token) or TaskResultMessage(
+            task_token=message.task_token, status="SUCCEEDED", output=returned
+        )
+    except TaskFailed as failure:
+        return TaskResultMessage(
+            task_token=message.task_token,
+            status="FAILED",
+            error=failure.error,
+            cause=failure.cause,
+        )
+    except Exception as error:  # any handler exception fails the task, as Lambda errors do
+        return attempt.reported.get(message.task_token) or TaskResultMessage(
+            task_token=message.task_token,
+            status="FAILED",
+            error=type(error).__name__,
+            cause=lambda_error_cause(error),
+        )
+    finally:
+        _CURRENT_ATTEMPT.reset(reset)
 
 
 def _deliverable(result: TaskResultMessage) -> TaskResultMessage:

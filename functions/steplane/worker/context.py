@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from steplane.messages import TaskMessage
@@ -29,6 +30,7 @@ class TaskContext(Mapping[str, Any]):
             "resource": message.resource,
             "attempt": message.attempt,
             "idempotency_key": message.idempotency_key,
+            "deadline": message.deadline,
         }
 
     @property
@@ -50,6 +52,11 @@ class TaskContext(Mapping[str, Any]):
     def idempotency_key(self) -> str:
         """Stable for every attempt and redelivery of this state visit."""
         return self.message.idempotency_key
+
+    @property
+    def deadline(self) -> datetime | None:
+        """When this attempt times out (its state's TimeoutSeconds), or None."""
+        return self.message.deadline
 
     @property
     def execution_id(self) -> str:

@@ -125,6 +125,27 @@ def test_task_failed_matches_any_error_except_timeout():
     assert timed.head.error == "States.Timeout"
 
 
+def test_a_result_that_arrives_after_the_timeout_times_the_attempt_out():
+    # "If the task runs longer than the specified seconds, this state fails with a
+    # States.Timeout error": a result that arrives after TimeoutSeconds is too late, even
+    # if it comes before the timeout wake-up does.
+    run = Driver(task_machine(TimeoutSeconds=10))
+    run.begin()
+    run.advance(10)
+    run.succeed({"late": True})
+    assert (run.head.status, run.head.error) == (ExecutionStatus.FAILED, "States.Timeout")
+    assert "TaskSucceeded" not in run.event_types()
+    assert "TaskTimedOut" in run.event_types()
+
+
+def test_a_result_just_before_the_timeout_is_accepted():
+    run = Driver(task_machine(TimeoutSeconds=10))
+    run.begin()
+    run.advance(9.999)
+    run.succeed({"on_time": True})
+    assert run.head.status is ExecutionStatus.SUCCEEDED
+
+
 def test_max_delay_seconds_caps_the_backoff():
     run = Driver(
         task_machine(

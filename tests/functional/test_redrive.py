@@ -1,0 +1,66 @@
+"""Dead-letter redrive, as ``steplane redrive`` runs it against a deployed stack."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from steplane.adapters.sqs_redrive import RedriveError, redrive
+from steplane.cli import main
+
+
+@pytest.fixture
+def sqs(monkeypatch):
+    for key, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield boto3.client("sqs", region_name="us-east-1")
+
+
+def _queues(sqs) -> tuple[str, str]:
+    dlq = sqs.create_queue(QueueName="work-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+    policy = {"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": 3}
+    source = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": json.dumps(policy)})[
+        "QueueUrl"
+    ]
+    return source, dlq
+
+
+def test_redrive_moves_every_dead_lettered_message_back_to_its_queue(sqs, capsys):
+    source, dlq = _queues(sqs)
+    for n in range(23):  # more than one batch
+        sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"n": n}))
+    assert main(["redrive", source, "--region", "us-east-1"]) == 0
+    moved = set()
+    while messages := sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            moved.add(json.loads(message["Body"])["n"])
+            sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
+    assert moved == set(range(23))
+    assert "Messages" not in sqs.receive_message(QueueUrl=dlq)
+    assert capsys.readouterr().out.startswith("moved 23 message(s)")
+
+
+def test_redrive_honours_its_maximum(sqs):
+    source, dlq = _queues(sqs)
+    for n in range(5):
+        sqs.send_message(QueueUrl=dlq, MessageBody=str(n))
+    assert redrive(sqs, source, max_messages=2).moved == 2
+
+
+def test_redrive_of_a_queue_without_a_dead_letter_queue_is_one_clear_line(sqs, capsys):
+    plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    with pytest.raises(RedriveError, match="no RedrivePolicy"):
+        redrive(sqs, plain)
+    assert main(["redrive", plain, "--region", "us-east-1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "no RedrivePolicy" in err

@@ -22,6 +22,7 @@ class Routes:
     default_task_queue_url: str
     task_queue_urls: Mapping[str, str] = field(default_factory=dict)
     task_result_queue_url: str = ""
+    start_queue_url: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Routes:
@@ -31,6 +32,7 @@ class Routes:
             default_task_queue_url=environ.get("DEFAULT_TASK_QUEUE_URL", ""),
             task_queue_urls=json.loads(environ.get("TASK_QUEUE_URLS") or "{}"),
             task_result_queue_url=environ.get("TASK_RESULT_QUEUE_URL", ""),
+            start_queue_url=environ.get("START_QUEUE_URL", ""),
         )
 
     def task_queue(self, route: str) -> str:

@@ -64,3 +64,20 @@ def test_redrive_of_a_queue_without_a_dead_letter_queue_is_one_clear_line(sqs, c
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "no RedrivePolicy" in err
+
+
+def test_the_api_lists_dead_letter_depths_and_redrives_one_queue():
+    from steplane.local import LocalRuntime  # noqa: PLC0415
+
+    with LocalRuntime() as rt:
+        dlq = rt.resources.ref("AdvanceDeadLetterQueue")
+        rt.sqs.send_message(QueueUrl=dlq, MessageBody="{}")
+        status, listing = rt.http("GET", "/dead-letters")
+        depth = {q["queue"]: q["messages"] for q in listing["queues"]}
+        moved = rt.http("POST", "/dead-letters/steplane-AdvanceQueue/redrive")
+        unknown = rt.http("POST", "/dead-letters/nope/redrive")
+    assert status == 200
+    assert depth["steplane-AdvanceQueue"] == 1
+    assert len(depth) == 7  # every queue of the stack has its dead-letter queue
+    assert moved == (200, {"queue": "steplane-AdvanceQueue", "moved": 1})
+    assert (unknown[0], unknown[1]["error"]) == (404, "QueueDoesNotExist")

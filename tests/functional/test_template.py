@@ -139,7 +139,7 @@ def test_every_function_environment_names_the_created_table_and_queues(stack: St
     queue_urls = stack.queue_urls()
 
     functions = stack.template.functions()
-    assert len(functions) == 8  # four engine functions, the sweeper, three example workers
+    assert len(functions) == 9  # four engine functions, sweeper, redrive, three example workers
     for function in functions:
         env = function_environment(stack.template, function.logical_id, stack.resources)
 

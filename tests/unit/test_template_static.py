@@ -118,7 +118,7 @@ def test_consumed_queues_hide_messages_six_times_the_function_timeout(
 def test_every_handler_is_a_dotted_path_under_steplane(data: dict[str, Any]) -> None:
     functions = resources_of(data, "AWS::Serverless::Function")
 
-    assert len(functions) == 8
+    assert len(functions) == 9
     for logical_id, function in functions.items():
         assert HANDLER_PATH.match(function["Properties"]["Handler"]), logical_id
 
@@ -145,7 +145,7 @@ def test_sam_transform_translates_template_offline(
     resources = cfn["Resources"]
     types = [r["Type"] for r in resources.values()]
     assert not [t for t in types if t.startswith("AWS::Serverless::")]
-    assert types.count("AWS::Lambda::Function") == 8
+    assert types.count("AWS::Lambda::Function") == 9
     assert types.count("AWS::Scheduler::Schedule") == 1  # the sweeper's one-minute tick
     mappings = [r["Properties"] for r in resources.values() if r["Type"].endswith("SourceMapping")]
     assert len(mappings) == 6
@@ -157,7 +157,7 @@ def test_sam_transform_translates_template_offline(
     # with the caller's credentials (SAM's surprising CALLER_CREDENTIALS default).
     paths = resources["EngineApi"]["Properties"]["Body"]["paths"]
     methods = [m for path in paths.values() for m in path.values()]
-    assert len(methods) == 5
+    assert len(methods) == 7
     for method in methods:
         assert method["security"] == [{"AWS_IAM": []}]
         assert "credentials" not in method["x-amazon-apigateway-integration"]

@@ -34,6 +34,8 @@ class Dependencies:
     bus: BufferedBus
     clock: Clock
     inbox: SqsInbox
+    routes: Routes
+    sqs: Any
 
     def settle(self, record: SQSRecord) -> None:
         """Acknowledge one record before its batch ends: send what it produced, delete it."""
@@ -57,7 +59,7 @@ def build_dependencies(
     routes = Routes.from_environment(environ)
     new_id = new_id or (lambda: str(uuid.uuid4()))
     engine = Engine(store, bus, routes, clock, new_id, settings=settings)
-    return Dependencies(engine, store, bus, clock, SqsInbox(sqs))
+    return Dependencies(engine, store, bus, clock, SqsInbox(sqs), routes, sqs)
 
 
 _cold_start: Dependencies | None = None

@@ -6,13 +6,14 @@ would double the write units of every transition):
    which is the redelivery of an input whose previous attempt died here).
 2. Put the head on condition ``v = N``.
 A crash between 1 and 2 leaves an orphan history item that only the same input can
-overwrite; its message is redelivered and completes the commit. Readers never see the
+overwrite while its writer may be alive; its message is redelivered and completes the
+commit. Once the orphan is older than any Lambda can run, another input may take it over
+(so an input dead-lettered there cannot block the execution). Readers never see an
 orphan because history is read up to the head's version only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -23,8 +24,6 @@ from botocore.exceptions import ClientError
 from steplane.adapters.dynamodb_items import (
     HEAD_SK,
     epoch_seconds,
-    events_from_json,
-    events_to_json,
     execution_pk,
     from_ddb,
     head_to_item,
@@ -34,6 +33,7 @@ from steplane.adapters.dynamodb_items import (
     to_ddb,
     unpack_text,
 )
+from steplane.adapters.dynamodb_payloads import INLINE_DATA_BYTES, Payloads
 from steplane.adapters.dynamodb_sweep import DynamoDBSweep
 from steplane.definition.loader import Definition, canonical_json, load_definition
 from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
@@ -42,14 +42,6 @@ from steplane.interpreter.decisions import HistoryEvent
 from steplane.ports import CommitOutcome, HistoryPage
 from steplane.settings import DEFAULT_SETTINGS, Settings
 
-# Head data above this size moves to a content-addressed payload item, keeping the head
-# (rewritten on every transition, billed per KB) around 1 KB.
-INLINE_DATA_BYTES = 1024
-# A history item holds its events inline up to this size, then spills payloads (see above).
-HISTORY_INLINE_BYTES = 64 * 1024
-SPILL_ALL_ABOVE_BYTES = 64
-# The detail that lists an event's spilled values: {detail name: payload digest}.
-SPILLED = "$spilled"
 # A history item whose head never followed is an orphan once this old: Lambda stops any
 # invocation after 900 s, so its writer can no longer put the head it was about to put.
 ORPHAN_AFTER_SECONDS = 1000
@@ -69,6 +61,7 @@ class DynamoDBExecutionStore:
         self._client = client
         self._table = table_name
         self.sweep = DynamoDBSweep(client, table_name, settings)
+        self._payloads = Payloads(client, table_name)
 
     # -- heads -----------------------------------------------------------------
     def get_head(self, execution_id: str) -> Execution | None:
@@ -95,7 +88,7 @@ class DynamoDBExecutionStore:
             "pk": pk,
             "sk": history_sk(execution.version),
             "did": execution.decision_id,
-            "ev": pack_text(self._events_json(pk, list(events), expiry)),
+            "ev": pack_text(self._payloads.events_json(pk, list(events), expiry)),
             "expiresAt": expiry,
             "at": _written_at(execution),
         }
@@ -183,7 +176,7 @@ class DynamoDBExecutionStore:
             response = self._client.query(**query)
             for raw in response.get("Items", []):
                 item = from_ddb(raw)
-                item_events = self._resolve_events(pk, unpack_text(item["ev"]))
+                item_events = self._payloads.resolve_events(pk, unpack_text(item["ev"]))
                 item_version = int(item["sk"][2:])
                 offset = skip if item_version == version else 0
                 room = max_events - len(events)
@@ -204,11 +197,11 @@ class DynamoDBExecutionStore:
     def put_definition(self, definition: Definition) -> None:
         """Store a definition by hash; storing it again is a no-op."""
         item = {"pk": f"DEF#{definition.hash}", "sk": "DEF", "body": definition.canonical_json()}
-        self._put_if_absent(item)
+        self._payloads.put_if_absent(item)
 
     def get_definition(self, definition_hash: str) -> Definition | None:
         """Load and validate a stored definition."""
-        item = self._get_immutable({"pk": f"DEF#{definition_hash}", "sk": "DEF"})
+        item = self._payloads.get_immutable({"pk": f"DEF#{definition_hash}", "sk": "DEF"})
         return load_definition(json.loads(item["body"])) if item else None
 
     def publish(self, workflow: str, definition_hash: str) -> None:
@@ -244,83 +237,15 @@ class DynamoDBExecutionStore:
         bookkeeping = self.sweep.head_attributes(execution)
         if len(stored if isinstance(stored, bytes) else stored.encode()) <= INLINE_DATA_BYTES:
             return head_to_item(execution, {"d": stored}, bookkeeping)
-        digest = self._put_payload(execution_pk(execution.execution_id), text, expiry)
+        digest = self._payloads.put(execution_pk(execution.execution_id), text, expiry)
         return head_to_item(execution, {"dref": digest}, bookkeeping)
 
     def _head(self, item: dict[str, Any]) -> Execution:
         if "dref" in item:
-            data = json.loads(self._get_payload(item["pk"], item["dref"]))
+            data = json.loads(self._payloads.get(item["pk"], item["dref"]))
         else:
             data = json.loads(unpack_text(item.get("d", "null")))
         return item_to_head(item, data)
-
-    def _events_json(self, pk: str, events: list[HistoryEvent], expiry: int) -> str:
-        text = events_to_json(events)
-        # Spill the payloads of a large transition into payload items; a long Pass chain of
-        # medium payloads needs a lower threshold to keep the item under DynamoDB's 400 KB.
-        for threshold in (INLINE_DATA_BYTES, SPILL_ALL_ABOVE_BYTES):
-            if len(text.encode()) <= HISTORY_INLINE_BYTES:
-                return text
-            text = events_to_json([self._spill(pk, e, threshold, expiry) for e in events])
-        return text
-
-    def _spill(self, pk: str, event: HistoryEvent, threshold: int, expiry: int) -> HistoryEvent:
-        # Spilled values are listed under SPILLED, a detail name the engine never uses for
-        # data, so no user value (whatever its shape) can be mistaken for a reference.
-        details: dict[str, Any] = {}
-        spilled: dict[str, str] = {}
-        for key, value in event.details.items():
-            text = canonical_json(value)
-            if len(text.encode()) > threshold:
-                spilled[key] = self._put_payload(pk, text, expiry)
-            else:
-                details[key] = value
-        if spilled:
-            details[SPILLED] = spilled
-        return HistoryEvent(event.id, event.type, event.timestamp, event.state, details)
-
-    def _resolve_events(self, pk: str, text: str) -> list[HistoryEvent]:
-        events = events_from_json(text)
-        for event in events:
-            for key, digest in event.details.pop(SPILLED, {}).items():
-                event.details[key] = json.loads(self._get_payload(pk, digest))
-        return events
-
-    def _put_payload(self, pk: str, text: str, expiry: int) -> str:
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        item = {"pk": pk, "sk": f"P#{digest}", "body": pack_text(text), "expiresAt": expiry}
-        self._put_if_absent(item)
-        return digest
-
-    def _get_payload(self, pk: str, digest: str) -> str:
-        item = self._get_immutable({"pk": pk, "sk": f"P#{digest}"})
-        if item is None:
-            raise LookupError(f"payload P#{digest} of {pk} is missing")
-        return unpack_text(item["body"])
-
-    def _get_immutable(self, key: dict[str, str]) -> dict[str, Any] | None:
-        """Read an item that never changes once written.
-
-        An eventually consistent read costs half; only a miss (the item may be seconds old)
-        is worth a strongly consistent second look.
-        """
-        for consistent in (False, True):
-            response = self._client.get_item(
-                TableName=self._table, Key=to_ddb(key), ConsistentRead=consistent
-            )
-            if "Item" in response:
-                return from_ddb(response["Item"])
-        return None
-
-    def _put_if_absent(self, item: dict[str, Any]) -> None:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_ddb(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            _conditional_failure(error)  # already there: content-addressed, so identical
 
 
 def _written_at(execution: Execution) -> int:

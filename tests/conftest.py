@@ -10,8 +10,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from steplane.local.template import load_template
+
 ROOT = Path(__file__).resolve().parent.parent
 ONBOARDING = ROOT / "statemachines" / "user_onboarding.json"
+TEMPLATE = ROOT / "template.yaml"
 
 
 @pytest.fixture
@@ -31,16 +34,15 @@ def executions_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv(key, value)
     with mock_aws():
         client = boto3.client("dynamodb")
+        # The table as template.yaml declares it (keys, the sweep index), never hand-copied.
+        spec = next(
+            t for t in load_template(TEMPLATE).tables() if t.logical_id == "ExecutionsTable"
+        )
         client.create_table(
             TableName="executions",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
+            KeySchema=list(spec.key_schema),
+            AttributeDefinitions=list(spec.attribute_definitions),
+            GlobalSecondaryIndexes=list(spec.global_secondary_indexes),
+            BillingMode=spec.billing_mode,
         )
         yield client

@@ -71,3 +71,44 @@ def test_racing_results_apply_one_transition(same_message: bool, round_: int) ->
     assert types.count("TaskSucceeded") == 1
     assert types.count("ExecutionSucceeded") == 1
     assert [e["id"] for e in history] == list(range(1, len(history) + 1))
+
+
+@pytest.mark.parametrize("second_reads", ["before the first commits", "between the first's puts"])
+def test_a_start_of_the_same_name_with_another_input_never_takes_over_the_first(
+    monkeypatch: pytest.MonkeyPatch, second_reads: str
+) -> None:
+    # Two starts of one name with different inputs, the second reading the head before
+    # the first committed it. The second must answer 409, and H#1 and the dispatched task
+    # must stay the first's (once, both answered 201 and the second overwrote H#1).
+    from steplane.errors import ExecutionAlreadyExistsError  # noqa: PLC0415
+    from steplane.messages import StartRequest  # noqa: PLC0415
+
+    with LocalRuntime() as rt:
+        workflow = rt.publish(DEFINITION)
+        engine = rt._deps["StartFunction"].engine
+        store = rt.store
+        if second_reads == "before the first commits":
+            engine.start(StartRequest(workflow=workflow, name="n", input={"who": "first"}))
+        else:  # the first died after its history put: H#1 is there, the head is not
+            real_put = store._client.put_item
+
+            def die_on_head_put(**request: object) -> object:
+                if request["Item"]["sk"] == {"S": "HEAD"}:  # type: ignore[index]
+                    raise ConnectionError("the first start died between its puts")
+                return real_put(**request)
+
+            monkeypatch.setattr(store._client, "put_item", die_on_head_put)
+            with pytest.raises(ConnectionError):
+                engine.start(StartRequest(workflow=workflow, name="n", input={"who": "first"}))
+            monkeypatch.setattr(store._client, "put_item", real_put)
+        real_get = store.get_head
+        reads = iter([None])  # the second start's first read sees no execution yet
+        monkeypatch.setattr(store, "get_head", lambda i: next(reads, None) or real_get(i))
+        with pytest.raises(ExecutionAlreadyExistsError):
+            engine.start(StartRequest(workflow=workflow, name="n", input={"who": "second"}))
+        monkeypatch.setattr(store, "get_head", real_get)
+        first_events = rt.store._client.get_item(
+            TableName=rt.resources.ref("ExecutionsTable"),
+            Key={"pk": {"S": f"X#{workflow}:n"}, "sk": {"S": "H#000000000001"}},
+        )["Item"]
+    assert b"second" not in json.dumps(first_events, default=str).encode()

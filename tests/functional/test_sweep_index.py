@@ -100,3 +100,14 @@ def test_a_sweep_with_nothing_due_makes_one_query_per_shard_and_nothing_else(sto
         monkeypatch.setattr(client, operation, counted)
     assert store.sweep.due(T0, 100) == []
     assert calls == ["query"] * SHARDS
+
+
+def test_sweeping_an_overdue_execution_leaves_its_items_retention_alone(store, monkeypatch):
+    # Raising every item's expiry costs a write per item: only due when the earliest
+    # expiry comes within a day, never merely because progress is overdue.
+    head = _running("x", -10)
+    _create(store, head)
+    updates: list[Any] = []
+    monkeypatch.setattr(store._client, "update_item", lambda **kw: updates.append(kw))
+    store.sweep.keep_items(store.get_head("W:x"), T0 + timedelta(minutes=5))
+    assert updates == []

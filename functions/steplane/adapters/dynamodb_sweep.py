@@ -117,7 +117,7 @@ class DynamoDBSweep:
         if floor is None:
             return
         target = self._retention_target(head, now)
-        due = self._key_time(head, head.sweep_at, floor)
+        due = self._key_time(head, None, floor)  # retention alone: progress is not its concern
         if target is None or floor >= target or due is None or due > now:
             return
         self._raise_expiry(head.execution_id, epoch_seconds(target))

@@ -183,6 +183,8 @@ class Engine:
             claim.nonce,
         ):
             raise TaskClosedError(claim.execution_id)
+        if head.timeout_at is not None and self._clock.now() >= head.timeout_at:
+            raise TaskClosedError(claim.execution_id)  # timed out; its wake-up is on its way
         body = message.to_json()
         if (size := utf8_size(body)) > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError("the task result", size, MAX_PAYLOAD_BYTES)

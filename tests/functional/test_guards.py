@@ -213,3 +213,29 @@ def _offset(event: dict[str, Any], start: Any) -> float:
     from datetime import datetime  # noqa: PLC0415
 
     return (datetime.fromisoformat(event["timestamp"]) - start).total_seconds()
+
+
+def test_a_callback_after_the_attempts_timeout_is_refused_as_timed_out():
+    # Step Functions answers SendTaskSuccess for a timed-out task with TaskTimedOut, even
+    # before the timeout has been processed.
+    definition = {
+        "StartAt": "Approve",
+        "States": {
+            "Approve": {
+                "Type": "Task",
+                "Service": "Humans",
+                "Action": "approve",
+                "TimeoutSeconds": 60,
+                "End": True,
+            }
+        },
+    }
+    with LocalRuntime() as rt:
+        execution_id = rt.start(definition, {"doc": 1})
+        url = rt.resources.ref("DefaultTaskQueue")
+        token = json.loads(rt.sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])["taskToken"]
+        rt.clock.advance(60)
+        status, body = rt.http("POST", f"/tasks/{token}/success", {"late": True})
+        result = rt.run_until_complete(execution_id)
+    assert (status, body["error"]) == (409, "TaskTimedOut")
+    assert (result.status, result.error) == ("FAILED", "States.Timeout")

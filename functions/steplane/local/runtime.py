@@ -75,6 +75,10 @@ class LocalRuntime:
         region: the region of the moto resources.
         start_time: the virtual clock's start (default: now).
         deliver_twice: deliver every message twice, to test idempotency.
+        settings: engine settings (limits, lease, retention) for every function, instead
+            of the template's (``steplane.settings.Settings``).
+        around_invocation: wraps every Lambda invocation (engine, workers, schedules), for
+            fault injection (``steplane.local.faults.CrashAtAwsCalls.around``).
 
     Raises:
         FileNotFoundError: there is no template file.
@@ -107,7 +111,6 @@ class LocalRuntime:
         self._routes: list[tuple[str, str, Callable[[dict[str, Any], Any], dict[str, Any]]]] = []
         self._deps: dict[str, Dependencies] = {}
         self._ids = 0
-        self._last_sweep_ok = False
 
     # -- lifecycle -------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -273,14 +276,14 @@ class LocalRuntime:
         deployed sweeper would heal a lost message; stall if that brings no progress."""
         due = self.store.sweep.next_due()
         tick = self.schedules.first_tick_at_or_after(max(due, self.clock.now())) if due else None
-        if tick is None or idle.exhausted(head, self._last_sweep_ok):
+        if tick is None or idle.exhausted(head):
             raise StalledError(
                 f"execution {head.execution_id!r} is {head.status} in state {head.state!r}, "
                 "nothing is in flight, and re-sending what it waits for brought no progress "
                 "(is a task waiting for a callback?)"
             )
         self.clock.advance_to(tick)
-        self._last_sweep_ok = self.schedules.fire_due() > 0
+        idle.swept(ok=self.schedules.fire_due() > 0)
 
 
 class _IdleSweeps:
@@ -291,12 +294,17 @@ class _IdleSweeps:
     def __init__(self) -> None:
         self._version = -1
         self._count = 0
+        self._last_ok = False
 
-    def exhausted(self, head: Execution, last_sweep_ok: bool) -> bool:
+    def swept(self, *, ok: bool) -> None:
+        """Note a sweep, and whether it ran without failing itself."""
+        self._last_ok = ok
+
+    def exhausted(self, head: Execution) -> bool:
         """Whether LIMIT sweeps ran (and did not themselves fail) without moving ``head``."""
         if head.version != self._version:
-            self._version, self._count = head.version, 0
-        elif last_sweep_ok:
+            self._version, self._count, self._last_ok = head.version, 0, False
+        elif self._last_ok:
             self._count += 1
         return self._count >= self.LIMIT
 

@@ -15,6 +15,7 @@ from steplane.errors import ConcurrentDecisionError
 from steplane.local import LocalRuntime
 from steplane.messages import TaskResultMessage
 from steplane.service import Delivery, Outcome
+from tests.conftest import head_put_dies
 
 RESOURCE = "arn:aws:lambda:us-east-1:123456789012:function:Approve"
 DEFINITION = {
@@ -90,17 +91,9 @@ def test_a_start_of_the_same_name_with_another_input_never_takes_over_the_first(
         if second_reads == "before the first commits":
             engine.start(StartRequest(workflow=workflow, name="n", input={"who": "first"}))
         else:  # the first died after its history put: H#1 is there, the head is not
-            real_put = store._client.put_item
-
-            def die_on_head_put(**request: object) -> object:
-                if request["Item"]["sk"] == {"S": "HEAD"}:  # type: ignore[index]
-                    raise ConnectionError("the first start died between its puts")
-                return real_put(**request)
-
-            monkeypatch.setattr(store._client, "put_item", die_on_head_put)
-            with pytest.raises(ConnectionError):
-                engine.start(StartRequest(workflow=workflow, name="n", input={"who": "first"}))
-            monkeypatch.setattr(store._client, "put_item", real_put)
+            first = StartRequest(workflow=workflow, name="n", input={"who": "first"})
+            with head_put_dies(monkeypatch, store._client), pytest.raises(ConnectionError):
+                engine.start(first)
         real_get = store.get_head
         reads = iter([None])  # the second start's first read sees no execution yet
         monkeypatch.setattr(store, "get_head", lambda i: next(reads, None) or real_get(i))

@@ -6,22 +6,14 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from steplane.adapters.sqs_redrive import RedriveError, redrive
 from steplane.cli import main
 
 
 @pytest.fixture
-def sqs(monkeypatch):
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield boto3.client("sqs", region_name="us-east-1")
+def sqs(fake_aws):
+    return boto3.client("sqs", region_name="us-east-1")
 
 
 def _queues(sqs) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from steplane.errors import ConcurrentDecisionError
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.ports import CommitOutcome
+from tests.conftest import head_put_dies
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -77,20 +78,8 @@ def test_two_different_decisions_for_one_version_commit_once(
 def test_an_orphan_history_item_blocks_other_inputs_until_its_own_input_returns(
     store: DynamoDBExecutionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base = _head(1, "start")
-    store.commit(None, base, _events("start"))
     # Crash between the two puts: H#2 written by "x", the head never moved.
-    real_put = store._client.put_item
-
-    def die_on_head_put(**request: object) -> object:
-        if request["Item"]["sk"] == {"S": "HEAD"}:  # type: ignore[index]
-            raise ConnectionError("crash after the history put")
-        return real_put(**request)
-
-    monkeypatch.setattr(store._client, "put_item", die_on_head_put)
-    with pytest.raises(ConnectionError):
-        store.commit(base, _head(2, "x"), _events("x"))
-    monkeypatch.setattr(store._client, "put_item", real_put)
+    base = _orphan_history_item(store, monkeypatch)
     # Readers never see the orphan: history is read up to the head's version.
     assert _history(store) == [{"by": "start"}]
     # Another input for version 1 must wait (SQS retries it) rather than fork history.
@@ -127,17 +116,8 @@ def _orphan_history_item(
     """Version 1 committed; then "x" put H#2 and died before its head put."""
     base = _head(1, "start")
     store.commit(None, base, _events("start"))
-    real_put = store._client.put_item
-
-    def die_on_head_put(**request: object) -> object:
-        if request["Item"]["sk"] == {"S": "HEAD"}:  # type: ignore[index]
-            raise ConnectionError("crash after the history put")
-        return real_put(**request)
-
-    monkeypatch.setattr(store._client, "put_item", die_on_head_put)
-    with pytest.raises(ConnectionError):
+    with head_put_dies(monkeypatch, store._client), pytest.raises(ConnectionError):
         store.commit(base, _head(2, "x"), _events("x"))
-    monkeypatch.setattr(store._client, "put_item", real_put)
     return base
 
 

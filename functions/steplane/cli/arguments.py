@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from steplane.cli.errors import CommandError
+from steplane.definition.loader import Definition, load_definition
+from steplane.errors import DefinitionError
 from steplane.names import name_problem
 
 
@@ -50,6 +53,15 @@ def definition_file(path: str) -> Path:
     if problem is not None:
         raise CommandError(f"{path}: {problem}")
     return Path(path)
+
+
+def loaded_definition(path: Path) -> Definition | None:
+    """The definition at ``path``, or None after printing every problem, one per line."""
+    try:
+        return load_definition(path)
+    except DefinitionError as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return None
 
 
 def check_name(value: str | None, what: str) -> None:

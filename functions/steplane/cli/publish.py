@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
-from steplane.cli.arguments import check_name, definition_file
+from steplane.cli.arguments import check_name, definition_file, loaded_definition
 from steplane.cli.aws import aws_client
 from steplane.cli.errors import FAILED, CommandError
-from steplane.definition.loader import default_workflow_name, load_definition
-from steplane.errors import DefinitionError
+from steplane.definition.loader import default_workflow_name
 
 
 def publish_command(args: argparse.Namespace) -> int:
@@ -20,10 +18,8 @@ def publish_command(args: argparse.Namespace) -> int:
     if not args.table:
         raise CommandError("publish needs --table or EXECUTIONS_TABLE_NAME")
     path = definition_file(args.definition)
-    try:
-        loaded = load_definition(path)
-    except DefinitionError as error:
-        print(f"{path}: {error}", file=sys.stderr)  # every problem, one per line
+    loaded = loaded_definition(path)
+    if loaded is None:
         return FAILED
     name = args.workflow or default_workflow_name(path, loaded)
     check_name(name, "workflow name")

@@ -11,12 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from steplane.cli.arguments import check_name, definition_file, read_input
+from steplane.cli.arguments import check_name, definition_file, loaded_definition, read_input
 from steplane.cli.errors import FAILED, CommandError
 from steplane.cli.history import HistoryLines, cause_text
 from steplane.cli.workers import EXAMPLES, Registrar, load_registrar, register_workers
-from steplane.definition.loader import default_workflow_name, load_definition
-from steplane.errors import DefinitionError
+from steplane.definition.loader import default_workflow_name
 from steplane.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
@@ -28,10 +27,8 @@ def run_command(args: argparse.Namespace) -> int:
     execution_input = read_input(args.input, sys.stdin)
     check_name(args.name, "--name")
     definition = definition_file(args.definition)
-    try:
-        loaded = load_definition(definition)
-    except DefinitionError as error:
-        print(f"{definition}: {error}", file=sys.stderr)  # every problem, one per line
+    loaded = loaded_definition(definition)
+    if loaded is None:
         return FAILED
     check_name(default_workflow_name(definition, loaded), f"{definition}: WorkflowName")
     # With --json, stdout carries the result alone: what workers print goes to stderr.

@@ -30,6 +30,10 @@ class Settings:
         sweep_max_backoff_seconds: the longest gap between two re-sends of one stuck step.
         retention_days: how long a closed execution (head, history, payloads) is kept
             before DynamoDB's TTL deletes it; Step Functions keeps closed executions 90 days.
+        item_horizon_days: items written while an execution runs expire this long after
+            the retention would end for an execution closing when they are written; an
+            execution running longer has its items' expiry raised by the sweeper (more
+            days: fewer such writes for long runners, a little more storage).
         sweep_shards: partitions of the sweep index, so that many running executions do not
             make one hot index partition.
     """
@@ -39,6 +43,7 @@ class Settings:
     sweep_grace_seconds: int = 300
     sweep_max_backoff_seconds: int = 86_400
     retention_days: int = 90
+    item_horizon_days: int = 7
     sweep_shards: int = 16
 
     @classmethod

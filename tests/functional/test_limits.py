@@ -11,7 +11,6 @@ import pytest
 
 from steplane import TaskFailed
 from steplane.adapters.dynamodb_items import epoch_seconds
-from steplane.adapters.dynamodb_sweep import CHILD_HORIZON
 from steplane.cli import main
 from steplane.local import LocalRuntime
 from steplane.settings import Settings
@@ -140,19 +139,26 @@ def test_a_closed_execution_and_all_its_items_expire_after_the_retention():
 
 
 def test_an_execution_running_longer_than_the_horizon_keeps_its_items_until_retention_ends():
-    wait_days = CHILD_HORIZON.days * 3  # its first items would expire while it runs
+    # Retention 1 day, horizon 1 day: the first items would expire 2 days after the start,
+    # while the 2-day Wait still runs, unless the sweeper raises them (due 1 day before).
+    day = 86400
     definition = {
         "StartAt": "Long",
-        "States": {"Long": {"Type": "Wait", "Seconds": wait_days * 86400, "End": True}},
+        "States": {"Long": {"Type": "Wait", "Seconds": 2 * day, "End": True}},
     }
-    with LocalRuntime(settings=Settings(retention_days=10)) as rt:
+    with LocalRuntime(settings=Settings(retention_days=1, item_horizon_days=1)) as rt:
         execution_id = rt.start(definition, {"a": 1})
+        rt.advance(1.5 * day)
+        midway = rt.clock.now()
+        while_running = _items(rt, execution_id)
         result = rt.run_until_complete(execution_id)
-        rt.run_all()  # the sweeper tops the items up once more after the close
+        rt.advance(120)  # the sweeper tops the items up once more after the close, if due
         head = rt.store.get_head(execution_id)
         items = _items(rt, execution_id)
     assert result.status == "SUCCEEDED"
-    kept_until = epoch_seconds(head.stop_date + timedelta(days=10))
+    at_least = epoch_seconds(midway + timedelta(days=1))  # a day's margin, at the least
+    assert all(int(i["expiresAt"]["N"]) >= at_least for i in while_running), while_running
+    kept_until = epoch_seconds(head.stop_date + timedelta(days=1))
     assert all(int(item["expiresAt"]["N"]) >= kept_until for item in items), items
     assert "sws" not in next(i for i in items if i["sk"]["S"] == "HEAD")
 

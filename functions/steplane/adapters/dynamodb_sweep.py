@@ -10,10 +10,11 @@ closed head drops out of the index (unless a retention top-up is pending). The s
 queries each shard for ``sw <= now``: no Scan, and nothing read when nothing is stuck.
 
 Retention (the table's TTL attribute ``expiresAt``):
-- items written while an execution runs (history, payloads) expire ``retention`` plus
-  CHILD_HORIZON after they are written, and the head keeps the earliest such expiry (``cx``);
+- items written while an execution runs (history, payloads) expire ``retention`` plus a
+  horizon (``item_horizon_days``, 7) after they are written, and the head keeps the
+  earliest such expiry (``cx``);
 - the head expires ``retention`` after the execution closes;
-- when an execution runs past CHILD_HORIZON, the sweeper raises its items' expiry (a day
+- when an execution runs past the horizon, the sweeper raises its items' expiry (a day
   before ``cx``, and once after it closes), so no item of a running or retained execution
   ever expires early, and the common short execution needs no write at close.
 """
@@ -40,7 +41,6 @@ from steplane.settings import Settings
 
 SWEEP_INDEX = "SweepIndex"
 SWEEP_QUANTUM_SECONDS = 300
-CHILD_HORIZON = timedelta(days=7)
 RENEW_MARGIN = timedelta(days=1)
 
 
@@ -52,12 +52,13 @@ class DynamoDBSweep:
         self._table = table_name
         self._shards = settings.sweep_shards
         self._retention = timedelta(days=settings.retention_days)
+        self._horizon = timedelta(days=settings.item_horizon_days)
 
     # -- what a commit writes ------------------------------------------------------
     def child_expiry(self, execution: Execution) -> int:
         """``expiresAt`` of an item written by the transition that made ``execution``."""
         written = execution.updated_at or execution.start_date
-        return epoch_seconds(written + self._retention + CHILD_HORIZON)
+        return epoch_seconds(written + self._retention + self._horizon)
 
     def head_attributes(self, execution: Execution) -> dict[str, Any]:
         """``cx`` (kept from creation), the index key while due, ``expiresAt`` once closed."""
@@ -130,7 +131,7 @@ class DynamoDBSweep:
     # -- internals -------------------------------------------------------------------
     def _retention_target(self, head: Execution, now: datetime) -> datetime | None:
         if not head.status.is_terminal:
-            return now + self._retention + CHILD_HORIZON
+            return now + self._retention + self._horizon
         if head.stop_date is None:
             return None
         return head.stop_date + self._retention

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,8 @@ class LocalRuntime:
         start_time: the virtual clock's start (default: now).
         deliver_twice: deliver every message twice, to test idempotency.
         settings: engine settings (limits, lease, retention) for every function, instead
-            of the template's (``steplane.settings.Settings``).
+            of the template's (``steplane.settings.Settings``; default: the defaults, with
+            one sweep-index shard).
         around_invocation: wraps every Lambda invocation (engine, workers, schedules), for
             fault injection (``steplane.local.faults.CrashAtAwsCalls.around``).
 
@@ -100,7 +102,9 @@ class LocalRuntime:
         self.region = region
         self.clock = VirtualClock(start_time)
         self.deliver_twice = deliver_twice
-        self.settings = settings
+        # One sweep-index shard locally: there is no hot partition to spread, and each
+        # shard is one query per sweep, which a long virtual wait makes many of.
+        self.settings = settings or Settings(sweep_shards=1)
         # Wraps every Lambda invocation (engine, workers, schedules): fault injection.
         self._around: Callable[[Handler], Handler] = around_invocation or (lambda h: h)
         self.schedules = Schedules(self.clock)
@@ -135,7 +139,7 @@ class LocalRuntime:
             if not spec.handler.startswith(ENGINE_HANDLERS):
                 continue  # example workers are replaced by what is registered with the runtime
             env = function_environment(self.template, spec.logical_id, self.resources)
-            env.update(self.settings.to_environment() if self.settings else {})
+            env.update(self.settings.to_environment())
             deps = build_dependencies(env, self.clock, self.session, self._new_id)
             self._deps[spec.logical_id] = deps
             module = importlib.import_module(spec.handler.rsplit(".", 1)[0])
@@ -230,8 +234,11 @@ class LocalRuntime:
         # Each round reads the head only, and new events only when someone is watching.
         reported: Execution | None = None
         idle = _IdleSweeps()
+        moved = _Moved.DELIVERED
+        head: Execution | None = None
         for _ in range(max_rounds):
-            head = self.store.get_head(execution_id)
+            if moved is not _Moved.JUMPED or head is None:  # a bare clock jump changes no head
+                head = self.store.get_head(execution_id)
             if head is None:
                 raise ExecutionNotFoundError(execution_id)
             if progress is not None and (reported is None or head.version > reported.version):
@@ -241,7 +248,8 @@ class LocalRuntime:
                 reported = head
             if head.status.is_terminal:
                 return result_of(self.store, execution_id)
-            if not self.step(raise_when_idle=False):
+            moved = self._move()
+            if moved is _Moved.IDLE:
                 self._sweep_when_due(head, idle)
         raise StalledError(f"execution {execution_id!r} still running after {max_rounds} rounds")
 
@@ -253,23 +261,37 @@ class LocalRuntime:
 
     def step(self, raise_when_idle: bool = True) -> bool:
         """Deliver one round of visible messages, or skip time to the next due one."""
+        moved = self._move()
+        if moved is _Moved.IDLE and raise_when_idle:
+            raise StalledError("no message is in flight: the execution cannot make progress")
+        return moved is not _Moved.IDLE
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass: deliver what comes due, fire schedules."""
+        until = self.clock.now() + timedelta(seconds=seconds)
+        while self._move(until) is not _Moved.IDLE:
+            pass
+        self.clock.advance_to(until)
+        self.schedules.fire_due()
+        self.run_all()
+
+    def _move(self, until: datetime | None = None) -> _Moved:
+        """Deliver one round, or jump the clock to the next due message (not past ``until``)."""
         account, region = self.resources.account_id, self.region
 
         def receivable(names: set[str]) -> set[str]:
             return receivable_queues(account, region, names)
 
         if deliver_round(self.sqs, self._subscriptions, self.deliver_twice, receivable):
-            return True
+            return _Moved.DELIVERED
         consumed = {queue_name(s.queue_url) for s in self._subscriptions}
         due = next_message_due(account, region, consumed)
-        if due is None:
-            if raise_when_idle:
-                raise StalledError("no message is in flight: the execution cannot make progress")
-            return False
+        if due is None or (until is not None and due > until):
+            return _Moved.IDLE
         # Always move forward, so a message moto still hides at ``due`` cannot stall the loop.
         self.clock.advance_to(max(due, self.clock.now() + timedelta(milliseconds=1)))
         self.schedules.fire_due()
-        return True
+        return _Moved.JUMPED
 
     def _sweep_when_due(self, head: Execution, idle: _IdleSweeps) -> None:
         """Nothing is in flight, yet ``head`` runs: skip to the sweeper's next work, as the
@@ -284,6 +306,14 @@ class LocalRuntime:
             )
         self.clock.advance_to(tick)
         idle.swept(ok=self.schedules.fire_due() > 0)
+
+
+class _Moved(Enum):
+    """What one move of the runtime did."""
+
+    DELIVERED = "delivered"  # handlers ran
+    JUMPED = "jumped"  # the clock skipped to the next due message (schedules may have run)
+    IDLE = "idle"  # nothing is in flight
 
 
 class _IdleSweeps:

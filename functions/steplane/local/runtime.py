@@ -77,8 +77,8 @@ class LocalRuntime:
         start_time: the virtual clock's start (default: now).
         deliver_twice: deliver every message twice, to test idempotency.
         settings: engine settings (limits, lease, retention) for every function, instead
-            of the template's (``steplane.settings.Settings``; default: the defaults, with
-            one sweep-index shard).
+            of the template's (``steplane.settings.Settings``; default: the template's,
+            with one sweep-index shard).
         around_invocation: wraps every Lambda invocation (engine, workers, schedules), for
             fault injection (``steplane.local.faults.CrashAtAwsCalls.around``).
 
@@ -102,9 +102,12 @@ class LocalRuntime:
         self.region = region
         self.clock = VirtualClock(start_time)
         self.deliver_twice = deliver_twice
-        # One sweep-index shard locally: there is no hot partition to spread, and each
-        # shard is one query per sweep, which a long virtual wait makes many of.
-        self.settings = settings or Settings(sweep_shards=1)
+        # Given settings replace the template's; else the template's hold, but for one
+        # sweep-index shard: locally there is no hot partition to spread, and each shard is
+        # one query per sweep, which a long virtual wait makes many of.
+        self._overrides = (
+            settings.to_environment() if settings else {"STEPLANE_SWEEP_SHARDS": "1"}
+        )
         # Wraps every Lambda invocation (engine, workers, schedules): fault injection.
         self._around: Callable[[Handler], Handler] = around_invocation or (lambda h: h)
         self.schedules = Schedules(self.clock)
@@ -139,7 +142,7 @@ class LocalRuntime:
             if not spec.handler.startswith(ENGINE_HANDLERS):
                 continue  # example workers are replaced by what is registered with the runtime
             env = function_environment(self.template, spec.logical_id, self.resources)
-            env.update(self.settings.to_environment())
+            env.update(self._overrides)
             deps = build_dependencies(env, self.clock, self.session, self._new_id)
             self._deps[spec.logical_id] = deps
             module = importlib.import_module(spec.handler.rsplit(".", 1)[0])

@@ -32,6 +32,8 @@ HOSTILE_VALUES = {
     "nested thousands deep": VERY_DEEP,
 }
 LONG_ID = f"{WORKFLOW}:{'x' * 3000}"
+# A token short enough to pass the length check that decodes to 380 nested arrays.
+DEEP_TOKEN = base64.urlsafe_b64encode(b"[" * 380 + b"]" * 380).decode().rstrip("=")
 WORKFLOW_FILE = "statemachines/user_onboarding.json"
 CALLBACK = {
     "StartAt": "Approve",
@@ -128,7 +130,11 @@ QUEUED = {
         '{"taskToken": "TOKEN", "status": "SUCCEEDED", "output": ' + v + "}"
         for v in HOSTILE_VALUES.values()
     ]
-    + [json.dumps({"taskToken": "t" * 3000, "status": "SUCCEEDED"}), VERY_DEEP],
+    + [
+        json.dumps({"taskToken": "t" * 3000, "status": "SUCCEEDED"}),
+        json.dumps({"taskToken": DEEP_TOKEN, "status": "SUCCEEDED"}),
+        VERY_DEEP,
+    ],
     "AdvanceQueue": [
         json.dumps(
             {
@@ -201,3 +207,20 @@ def _open_task_token(rt: LocalRuntime) -> str:
         QueueUrl=rt.resources.ref("DefaultTaskQueue"), ReceiptHandle=received[0]["ReceiptHandle"]
     )
     return str(json.loads(received[0]["Body"])["taskToken"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"workflow": "Col:x", "input": {}}, {"workflow": WORKFLOW, "name": "y:z", "input": {}}],
+    ids=["workflow", "name"],
+)
+def test_a_colon_in_a_workflow_or_execution_name_is_refused_so_ids_stay_unique(rt, body):
+    # "Col:x" + "y" and "Col" + "x:y" would otherwise both be execution "Col:x:y".
+    status, answer = rt.http("POST", "/executions", body)
+    assert status == 422
+    assert "':'" in answer["message"]
+
+
+def test_publishing_under_a_name_with_a_colon_is_refused(rt, onboarding_path):
+    with pytest.raises(ValueError, match="':'"):
+        rt.publish(onboarding_path, "Col:x")

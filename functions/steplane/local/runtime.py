@@ -51,6 +51,7 @@ from steplane.local.template import (
     load_template,
     provision,
 )
+from steplane.names import check_name
 from steplane.queries import event_to_api
 from steplane.settings import Settings
 from steplane.worker.client import WorkerClient
@@ -105,9 +106,7 @@ class LocalRuntime:
         # Given settings replace the template's; else the template's hold, but for one
         # sweep-index shard: locally there is no hot partition to spread, and each shard is
         # one query per sweep, which a long virtual wait makes many of.
-        self._overrides = (
-            settings.to_environment() if settings else {"STEPLANE_SWEEP_SHARDS": "1"}
-        )
+        self._overrides = settings.to_environment() if settings else {"STEPLANE_SWEEP_SHARDS": "1"}
         # Wraps every Lambda invocation (engine, workers, schedules): fault injection.
         self._around: Callable[[Handler], Handler] = around_invocation or (lambda h: h)
         self.schedules = Schedules(self.clock)
@@ -191,9 +190,13 @@ class LocalRuntime:
         self.worker.register(route, action_or_fn, fn)
 
     def publish(self, definition: DefinitionSource, workflow: str | None = None) -> str:
-        """Store a definition and point a workflow name at it; returns the workflow name."""
+        """Store a definition and point a workflow name at it; returns the workflow name.
+
+        Raises:
+            ValueError: the workflow name breaks the naming rule (steplane.names).
+        """
         loaded = load_definition(definition)
-        name = workflow or default_workflow_name(definition, loaded)
+        name = check_name(workflow or default_workflow_name(definition, loaded), "workflow name")
         self.store.put_definition(loaded)
         self.store.publish(name, loaded.hash)
         return name

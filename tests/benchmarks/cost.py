@@ -70,6 +70,11 @@ What is counted, and how
   do besides the empty queries (re-sends, updates) is counted per transition as "sweeper work"
   (zero when nothing is stuck). EventBridge Scheduler's $1.00 per million invocations (14 million
   a month free) is shown apart.
+* A lost message, healed: one happy-path execution whose CreateUser task message is deleted
+  from its queue after the start (as a message dead-lettered by a dying worker would be);
+  ``run_until_complete`` skips the virtual clock to the sweeper's tick, which re-sends it. What
+  that tick did beyond its idle queries is priced per healing. The runtime's look-ahead for the
+  next due entry (``next_due``: Limit=1 queries made outside any invocation) is not counted.
 * Payload size: the example inputs are tiny (an email address); ``--pad-bytes N`` adds an N-byte
   string to every onboarding input to show how the cost grows with the data an execution carries.
 * Head item size: the largest ``HEAD`` item (sk ``HEAD``, see ``adapters/dynamodb_items.py``)

@@ -100,6 +100,7 @@ class Outcome:
     correct: int = 0
     finished_wrong: int = 0
     stuck: int = 0
+    never_created: int = 0  # stuck because no head exists: the start never committed
     statuses: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     dead_lettered: dict[str, int] = field(default_factory=dict)
@@ -321,6 +322,7 @@ def _finish(rt: LocalRuntime, execution_id: str, name: str, outcome: Outcome, ro
     except (StalledError, ExecutionNotFoundError) as error:
         outcome.stuck += 1
         outcome.statuses["stuck"] += 1
+        outcome.never_created += isinstance(error, ExecutionNotFoundError)
         outcome.problems.append(f"{name}: stuck ({type(error).__name__}: {error})")
         return
     outcome.statuses[result.status] += 1
@@ -359,6 +361,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
     row("finished correctly", lambda o: o.correct)
     row("finished otherwise", lambda o: o.finished_wrong)
     row("stuck", lambda o: o.stuck)
+    row("  of which never created (start lost)", lambda o: o.never_created)
     row("statuses", lambda o: " ".join(f"{k}={v}" for k, v in sorted(o.statuses.items())))
     row("needed the sweeper (running after run_all)", lambda o: o.needed_sweeper)
     row("executions the sweeper re-sent for", lambda o: len(o.swept))

@@ -6,11 +6,13 @@ Not a test module: pytest does not collect ``tests/benchmarks`` (``norecursedirs
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
+from steplane.handlers.observability import logger
 from steplane.local import LocalRuntime
 from steplane.local.result import ExecutionResult, result_of
 
@@ -50,9 +52,16 @@ def count_transitions(history: Sequence[Mapping[str, Any]]) -> int:
 
 @contextmanager
 def quiet() -> Iterator[None]:
-    """Swallow what the handlers print (Powertools EMF metric blobs) while the engine runs."""
-    with redirect_stdout(io.StringIO()):
-        yield
+    """Swallow what the handlers print (Powertools EMF metric blobs) and log (the engine's
+    logger writes to the stdout it found at import, which redirecting does not reach)."""
+    std = logging.getLogger(logger.name)
+    level = std.level
+    std.setLevel(logging.CRITICAL + 1)
+    try:
+        with redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        std.setLevel(level)
 
 
 def start_via_api(rt: LocalRuntime, workflow: str, inputs: Sequence[Any]) -> list[str]:

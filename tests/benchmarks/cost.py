@@ -31,22 +31,54 @@ What is counted, and how
   production, and AWS bills them to the queue owner, so they are included. *Empty* receives are
   excluded and reported apart: locally they come from polling every queue in every delivery
   round; in production the poller's idle long polls are a fixed cost per queue, independent of
-  the number of transitions.
-* DynamoDB write units, from the items in the requests: item size is the sum over attributes of
-  the UTF-8 length of the name plus the value size (S: UTF-8 bytes; N: 1 byte per two significant
-  digits + 1; B: bytes; BOOL/NULL: 1; L/M: 3 + per element 1 + value (+ key name for M)).
-  A PutItem costs 1 WCU per started KB of the larger of the item before and after (a shadow copy of
-  every item's size is kept from the writes seen, all of which pass through the hooks); a
-  conditional write that fails still costs the size of the existing item (minimum 1); writes
-  inside a TransactWriteItems count double. UpdateItem is not modelled (the engine does not use
-  it); it would be reported as unmodelled.
+  the number of transitions. Batch isolation (``handlers/sqs_batch.py``: a *redelivered* batch
+  sends and deletes record by record) costs nothing here: no batch is redelivered without
+  faults, which the "redelivered batches" row shows; ``tests.benchmarks.chaos`` measures faults.
+* DynamoDB write units (``tests/benchmarks/dynamodb_capacity.py``, rules quoted there): a shadow
+  copy of every item is kept from the writes seen, all of which pass through the hooks. Item
+  size is the sum over attributes of the UTF-8 length of the name plus the value size (S: UTF-8
+  bytes; N: 1 byte per two significant digits + 1; B: bytes; BOOL/NULL: 1; L/M: 3 + per element
+  1 + value (+ key name for M)). A PutItem costs 1 WCU per started KB of the larger of the item
+  before and after; a conditional write that fails still costs the size of the existing item
+  (minimum 1); writes inside a TransactWriteItems count double (the engine makes none).
+  UpdateItem (the sweeper's re-send records and retention top-ups) is applied to the shadow copy
+  (``SET a = :v``, ``REMOVE a``; anything else is reported as unmodelled) and costs 1 WCU per
+  started KB of the larger of the item before and after.
+* Global secondary index writes: the template's ``SweepIndex`` (KEYS_ONLY, keys ``sws``/``sw``)
+  is sparse: only heads someone must look at carry its keys. Each write is compared with the
+  shadow's copy: a write that adds the index keys costs 1 index write, one that removes them 1,
+  one that changes a key value 2 (delete + put), one that leaves them unchanged nothing. An
+  index entry is the table's keys plus the index keys (about 80 bytes: 1 WCU per index write).
+  They are part of "DynamoDB WCU" and shown apart. The executions here run in seconds of
+  virtual time, so a head's ``sw`` (rounded up to 300 s) rarely changes between its
+  transitions; an execution whose steps straddle a 300 s boundary pays 2 more index writes each
+  time (see the note printed with the tables).
+* "Before the sweeper": the same writes priced as if the items lacked the attributes added
+  since the previous figures (``meter.NEW_ATTRIBUTES``: the index keys, due time, re-send
+  count, children's expiry, commit time, transition count and TTL on heads; TTL and write time
+  on history items; TTL on payloads) and the table had no index. An estimate from the same run,
+  to show what the new design costs, not a run of the old code.
 * DynamoDB read units, from the response items: GetItem 1 RCU per started 4 KB strongly
   consistent, half eventually consistent (minimum one unit, also when no item is found);
-  Query sums the sizes of the items returned before rounding.
+  Query sums the sizes of the items returned before rounding; a Query on an index is always
+  eventually consistent (half an RCU per 4 KB, minimum 0.5).
+* The sweeper (``SweepFunction``, ``rate(1 minute)``): it runs whether or not anything runs, so
+  its ticks are a fixed cost per month, reported apart: one tick is measured on an empty index
+  (``sweep_shards`` Queries on SweepIndex, one Lambda invocation) and priced at 43,800 ticks a
+  month (730 hours), with an *assumed* duration (``--sweep-duration-ms``, default 100 ms: 16
+  sequential queries). Locally its ticks fire when the virtual clock passes them; whatever they
+  do besides the empty queries (re-sends, updates) is counted per transition as "sweeper work"
+  (zero when nothing is stuck). EventBridge Scheduler's $1.00 per million invocations (14 million
+  a month free) is shown apart.
+* A lost message, healed: one happy-path execution whose CreateUser task message is deleted
+  from its queue after the start (as a message dead-lettered by a dying worker would be);
+  ``run_until_complete`` skips the virtual clock to the sweeper's tick, which re-sends it. What
+  that tick did beyond its idle queries is priced per healing. The runtime's look-ahead for the
+  next due entry (``next_due``: Limit=1 queries made outside any invocation) is not counted.
 * Payload size: the example inputs are tiny (an email address); ``--pad-bytes N`` adds an N-byte
   string to every onboarding input to show how the cost grows with the data an execution carries.
 * Head item size: the largest ``HEAD`` item (sk ``HEAD``, see ``adapters/dynamodb_items.py``)
-  written while measuring; flagged at 2 KB or more.
+  written while measuring, with the bytes of its new attributes; budget below 2 KB.
 * Lambda invocations: every SQS batch handed to a subscribed handler and every HTTP request is
   one invocation (the benchmark wraps the runtime's subscription and route handlers). Engine
   functions (Start, Advance, TaskComplete) are priced into the engine cost; the example worker
@@ -67,7 +99,7 @@ Prices (us-east-1 list prices, design.md "Cost"): SQS $0.40 per million requests
 on-demand $0.625 per million WCU and $0.125 per million RCU; Lambda $0.20 per million requests plus
 $0.0000133334 per GB-s (arm64); Step Functions Standard $25 per million transitions. API Gateway is
 not in design.md's list: a REST API request is assumed at $3.50 per million (``--apigw-price``) and
-shown apart, for executions started by ``POST /executions``.
+shown apart, for executions started by ``POST /executions``; so is EventBridge Scheduler.
 
 A Pass -> Choice -> Pass -> Task definition (and a longer Pass chain) is compared with a lone Task
 to show that Pass and Choice states add transitions but no queue message, DynamoDB write or
@@ -77,23 +109,18 @@ invocation: the interpreter runs them inside the decision that enters them.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import math
 import random
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
-
-import boto3
-import botocore.client
 
 from steplane.examples.onboarding import register_all
 from steplane.local import LocalRuntime
-from steplane.local.runtime import ENGINE_HANDLERS
+from steplane.local.schedules import rate_seconds
 from tests.benchmarks.common import (
     ONBOARDING,
     ONBOARDING_PATHS,
@@ -105,364 +132,46 @@ from tests.benchmarks.common import (
     start_via_api,
     total_commits,
 )
+from tests.benchmarks.dynamodb_capacity import item_size, write_units
+from tests.benchmarks.meter import (
+    NEAR_BYTES,
+    NEW_ATTRIBUTES,
+    Meter,
+    Usage,
+    all_botocore_calls,
+    hooked_sessions,
+    instrument,
+)
 
 KB = 1024
-READ_UNIT_BYTES = 4 * KB
-SQS_CHUNK_BYTES = 64 * KB
 HEAD_FLAG_BYTES = 2 * KB
 TARGET_PER_MILLION = 3.0
-PARAMS_KEY = "steplane_benchmark_params"
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+HOURS_PER_MONTH = 730  # AWS's pricing month
+SWEEP_INDEX = "SweepIndex"
 
 
 # -- prices ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Prices:
-    """List prices in dollars per unit, and the Lambda duration assumption."""
+    """List prices in dollars per unit, and the Lambda duration assumptions."""
 
     memory_mb: int = 128
     duration_ms: float = 50.0
+    sweep_duration_ms: float = 100.0
     apigw_request: float = 3.50e-6
     sqs_request: float = 0.40e-6
     wcu: float = 0.625e-6
     rcu: float = 0.125e-6
     lambda_request: float = 0.20e-6
     lambda_gb_second: float = 0.0000133334
+    scheduler_invocation: float = 1.00e-6
+    scheduler_free_per_month: int = 14_000_000
     sfn_transition: float = 25e-6
 
-    def lambda_duration(self) -> float:
+    def lambda_duration(self, duration_ms: float | None = None) -> float:
         """Dollars of compute per invocation at the assumed memory and duration."""
-        return self.memory_mb / 1024 * self.duration_ms / 1000 * self.lambda_gb_second
-
-
-# -- DynamoDB item size ------------------------------------------------------------------------
-def number_size(text: str) -> int:
-    """Bytes of a DynamoDB number: 1 per two significant digits, plus 1."""
-    mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "")
-    digits = len(mantissa.strip("0"))
-    return math.ceil(digits / 2) + 1
-
-
-def value_size(value: Mapping[str, Any]) -> int:
-    """Bytes of one DynamoDB-JSON attribute value (``{"S": ...}``, ``{"M": {...}}``, ...)."""
-    ((kind, payload),) = value.items()
-    if kind == "S":
-        return len(str(payload).encode())
-    if kind == "N":
-        return number_size(str(payload))
-    if kind == "B":
-        return len(payload)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode()) for s in payload)
-    if kind == "NS":
-        return sum(number_size(n) for n in payload)
-    if kind == "BS":
-        return sum(len(b) for b in payload)
-    if kind == "L":
-        return 3 + sum(1 + value_size(v) for v in payload)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + value_size(v) for k, v in payload.items())
-    raise ValueError(f"unknown DynamoDB type {kind!r}")
-
-
-def item_size(item: Mapping[str, Any]) -> int:
-    """DynamoDB's item size: UTF-8 attribute name lengths plus value sizes."""
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
-
-
-def item_kind(item: Mapping[str, Any]) -> str:
-    """Which kind of engine item a key or item is (by its sort key)."""
-    sk = str((item.get("sk") or {}).get("S", ""))
-    if sk == "HEAD":
-        return "head"
-    prefixes = {"H#": "history", "P#": "payload", "DEF": "definition", "WF": "workflow"}
-    return next((kind for prefix, kind in prefixes.items() if sk.startswith(prefix)), "other")
-
-
-def write_units(size: int) -> int:
-    """1 WCU per started KB, minimum 1."""
-    return max(1, math.ceil(size / KB))
-
-
-def read_units(size: int, consistent: bool) -> float:
-    """1 RCU per started 4 KB strongly consistent, half that eventually consistent; minimum 1."""
-    units = max(1, math.ceil(size / READ_UNIT_BYTES))
-    return float(units) if consistent else units / 2
-
-
-# -- the meter ---------------------------------------------------------------------------------
-@dataclass
-class Usage:
-    """What one measured scenario consumed."""
-
-    requests: Counter[str] = field(default_factory=Counter)
-    sqs_billed: int = 0
-    empty_receives: int = 0
-    messages_sent: Counter[str] = field(default_factory=Counter)
-    wcu: float = 0.0
-    rcu: float = 0.0
-    wcu_by_item: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    puts_by_item: Counter[str] = field(default_factory=Counter)
-    failed_conditional_writes: int = 0
-    head_max_bytes: int = 0
-    unmodelled: Counter[str] = field(default_factory=Counter)
-    invocations: Counter[str] = field(default_factory=Counter)
-    engine_functions: set[str] = field(default_factory=set)
-    handler_seconds: float = 0.0
-    api_requests: int = 0
-    hooked_calls: int = 0
-    botocore_calls: int = 0
-
-    @property
-    def engine_invocations(self) -> int:
-        """Invocations of the engine's own functions."""
-        return sum(n for name, n in self.invocations.items() if name in self.engine_functions)
-
-    @property
-    def worker_invocations(self) -> int:
-        """Invocations of task worker functions."""
-        return sum(self.invocations.values()) - self.engine_invocations
-
-
-class Meter:
-    """botocore hooks and handler wrappers that add up a :class:`Usage` while counting."""
-
-    def __init__(self) -> None:
-        self.counting = False
-        self.usage = Usage()
-        self._scratch = Usage()  # what happens while not counting (keeps item sizes current)
-        self._sizes: dict[tuple[str, ...], int] = {}
-        self.key_attributes: dict[str, tuple[str, ...]] = {}
-        self.sessions: list[Any] = []
-        self.clients: list[tuple[Any, str]] = []
-        self.measured: list[Usage] = []
-
-    # -- switching on and off -------------------------------------------------------------------
-    @property
-    def _target(self) -> Usage:
-        return self.usage if self.counting else self._scratch
-
-    def begin(self) -> None:
-        """Start a fresh Usage."""
-        self.usage = Usage()
-        self.counting = True
-
-    def end(self) -> Usage:
-        """Stop counting and return what was counted."""
-        self.counting = False
-        self.measured.append(self.usage)
-        return self.usage
-
-    # -- botocore hooks --------------------------------------------------------------------------
-    def attach(self, events: Any) -> None:
-        """Register the hooks on a botocore event emitter (a session's, before its clients)."""
-        events.register("provide-client-params", self._keep_params)
-        events.register("after-call", self._after_call)
-
-    def _keep_params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context[PARAMS_KEY] = params
-
-    def _after_call(
-        self,
-        http_response: Any,
-        parsed: dict[str, Any],
-        model: Any,
-        context: dict[str, Any],
-        **_: Any,
-    ) -> None:
-        usage = self._target
-        usage.hooked_calls += 1
-        service, operation = model.service_model.service_name, model.name
-        params: dict[str, Any] = context.get(PARAMS_KEY, {})
-        error = (
-            (parsed.get("Error") or {}).get("Code") if http_response.status_code >= 300 else None
-        )
-        if service == "sqs":
-            self._sqs(usage, operation, params, parsed)
-        else:
-            usage.requests[f"{service}.{operation}"] += 1
-            if service == "dynamodb":
-                self._dynamodb(usage, operation, params, parsed, error)
-
-    # -- SQS ------------------------------------------------------------------------------------
-    def _sqs(
-        self, usage: Usage, operation: str, params: dict[str, Any], parsed: dict[str, Any]
-    ) -> None:
-        queue = str(params.get("QueueUrl", "")).rsplit("/", 1)[-1]
-        payload = 0
-        if operation == "ReceiveMessage":
-            messages = parsed.get("Messages") or []
-            if not messages:
-                usage.empty_receives += 1
-                return
-            payload = sum(len(m.get("Body", "").encode()) for m in messages)
-        elif operation == "SendMessage":
-            payload = len(params["MessageBody"].encode())
-            usage.messages_sent[queue] += 1
-        elif operation == "SendMessageBatch":
-            payload = sum(len(e["MessageBody"].encode()) for e in params["Entries"])
-            usage.messages_sent[queue] += len(params["Entries"])
-        usage.requests[f"sqs.{operation}"] += 1
-        usage.sqs_billed += max(1, math.ceil(payload / SQS_CHUNK_BYTES))
-
-    # -- DynamoDB -------------------------------------------------------------------------------
-    def _key(self, table: str, item: Mapping[str, Any]) -> tuple[str, ...]:
-        names = self.key_attributes.get(table, ("pk", "sk"))
-        return (table, *(repr(sorted((item.get(n) or {}).items())) for n in names))
-
-    def _write(
-        self,
-        usage: Usage,
-        table: str,
-        item: Mapping[str, Any],
-        error: str | None,
-        *,
-        factor: int = 1,
-        delete: bool = False,
-    ) -> None:
-        key = self._key(table, item)
-        before = self._sizes.get(key, 0)
-        if error == "ConditionalCheckFailedException":
-            usage.failed_conditional_writes += 1
-            units = write_units(before)
-        elif error is not None:
-            return  # a request DynamoDB refused outright consumes nothing
-        elif delete:
-            units = write_units(before)
-            self._sizes.pop(key, None)
-        else:
-            after = item_size(item)
-            units = write_units(max(before, after))
-            self._sizes[key] = after
-            kind = item_kind(item)
-            usage.puts_by_item[kind] += 1
-            if kind == "head":
-                usage.head_max_bytes = max(usage.head_max_bytes, after)
-        usage.wcu += units * factor
-        usage.wcu_by_item[item_kind(item)] += units * factor
-
-    def _dynamodb(
-        self,
-        usage: Usage,
-        operation: str,
-        params: dict[str, Any],
-        parsed: dict[str, Any],
-        error: str | None,
-    ) -> None:
-        table = params.get("TableName", "")
-        if operation == "PutItem":
-            self._write(usage, table, params["Item"], error)
-        elif operation == "DeleteItem":
-            self._write(usage, table, params["Key"], error, delete=True)
-        elif operation == "TransactWriteItems":
-            for entry in params["TransactItems"]:
-                ((action, body),) = entry.items()
-                if action == "Put":
-                    self._write(usage, body["TableName"], body["Item"], error, factor=2)
-                elif action in ("Delete", "ConditionCheck"):
-                    self._write(usage, body["TableName"], body["Key"], error, factor=2, delete=True)
-                else:
-                    usage.unmodelled[f"TransactWriteItems.{action}"] += 1
-        elif operation == "BatchWriteItem":
-            for name, requests in params["RequestItems"].items():
-                for request in requests:
-                    if "PutRequest" in request:
-                        self._write(usage, name, request["PutRequest"]["Item"], error)
-                    else:
-                        self._write(
-                            usage, name, request["DeleteRequest"]["Key"], error, delete=True
-                        )
-        elif operation == "GetItem":
-            size = item_size(parsed.get("Item") or {})
-            usage.rcu += read_units(size, bool(params.get("ConsistentRead")))
-        elif operation in ("Query", "Scan"):
-            size = sum(item_size(item) for item in parsed.get("Items") or [])
-            usage.rcu += read_units(size, bool(params.get("ConsistentRead")))
-        elif operation in ("UpdateItem", "BatchGetItem", "TransactGetItems"):
-            usage.unmodelled[operation] += 1
-
-    # -- Lambda ---------------------------------------------------------------------------------
-    def wrap(self, function: str, engine: bool, handler: Handler, api: bool = False) -> Handler:
-        """A handler that counts each call as one invocation of ``function``."""
-
-        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            usage = self._target
-            usage.invocations[function] += 1
-            usage.api_requests += int(api)
-            if engine:
-                usage.engine_functions.add(function)
-            started = time.perf_counter()
-            try:
-                return handler(event, context)
-            finally:
-                usage.handler_seconds += time.perf_counter() - started
-
-        return invoke
-
-
-@contextmanager
-def hooked_sessions(meter: Meter) -> Iterator[None]:
-    """While open, every boto3 session gets the meter's hooks before it creates a client."""
-    original = boto3.session.Session.client
-
-    def client(session: Any, *args: Any, **kwargs: Any) -> Any:
-        if not any(known is session for known in meter.sessions):
-            meter.attach(session.events)
-            meter.sessions.append(session)
-        made = original(session, *args, **kwargs)
-        meter.clients.append((session, made.meta.service_model.service_name))
-        return made
-
-    boto3.session.Session.client = client
-    try:
-        yield
-    finally:
-        boto3.session.Session.client = original
-
-
-@contextmanager
-def all_botocore_calls(meter: Meter) -> Iterator[None]:
-    """Count every botocore API call in the process (to check no client escapes the hooks)."""
-    original = botocore.client.BaseClient._make_api_call
-
-    def counted(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        if meter.counting:
-            meter.usage.botocore_calls += 1
-        return original(client, operation_name, api_params)
-
-    botocore.client.BaseClient._make_api_call = counted
-    try:
-        yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original
-
-
-def instrument(rt: LocalRuntime, meter: Meter) -> None:
-    """Wrap the runtime's subscriptions and routes so each invocation is counted.
-
-    Reaches into ``rt._subscriptions`` and ``rt._routes``: LocalRuntime has no invocation hook.
-    """
-    by_queue: dict[str, tuple[str, bool]] = {}
-    by_route: dict[tuple[str, str], tuple[str, bool]] = {}
-    for spec in rt.template.functions():
-        engine = spec.handler.startswith(ENGINE_HANDLERS)
-        for event in spec.sqs_events:
-            by_queue[rt.resources.ref(event.queue_logical_id)] = (spec.logical_id, engine)
-        for route in spec.api_events:
-            by_route[(route.method.upper(), route.path)] = (spec.logical_id, engine)
-    for index, subscription in enumerate(rt._subscriptions):
-        queue = subscription.queue_url.rsplit("/", 1)[-1]
-        name, engine = by_queue.get(subscription.queue_url, (f"worker({queue})", False))
-        wrapped = meter.wrap(name, engine, subscription.handler)
-        rt._subscriptions[index] = dataclasses.replace(subscription, handler=wrapped)
-    for index, (method, path, handler) in enumerate(rt._routes):
-        name, engine = by_route.get((method, path), (f"{method} {path}", True))
-        rt._routes[index] = (method, path, meter.wrap(name, engine, handler, api=True))
-    for table in rt.template.tables():
-        keys = tuple(str(k["AttributeName"]) for k in table.key_schema)
-        meter.key_attributes[rt.resources.ref(table.logical_id)] = keys
+        ms = self.duration_ms if duration_ms is None else duration_ms
+        return self.memory_mb / 1024 * ms / 1000 * self.lambda_gb_second
 
 
 # -- scenarios ---------------------------------------------------------------------------------
@@ -544,13 +253,41 @@ class Cost:
     rcu: float
     lambda_requests: float
     lambda_duration: float
+    sweeper_work: float
     worker_lambda: float
     apigw: float
+    index_wcu: float  # part of ``wcu``: the SweepIndex's writes
+    legacy_wcu: float  # ``wcu`` as the items were before the sweeper, and no index
 
     @property
     def engine(self) -> float:
-        """SQS + DynamoDB + engine Lambda: the figure to set beside Step Functions."""
-        return self.sqs + self.wcu + self.rcu + self.lambda_requests + self.lambda_duration
+        """SQS + DynamoDB + engine Lambda (+ sweeper work): the figure beside Step Functions."""
+        return (
+            self.sqs
+            + self.wcu
+            + self.rcu
+            + self.lambda_requests
+            + self.lambda_duration
+            + self.sweeper_work
+        )
+
+    @property
+    def engine_before_sweeper(self) -> float:
+        """The engine total with the writes priced as before the sweeper (an estimate)."""
+        return self.engine - self.wcu - self.sweeper_work + self.legacy_wcu
+
+
+def sweeper_work_dollars(sweeper: Usage | None, prices: Prices) -> float:
+    """What the scheduled ticks did besides their fixed part (empty index queries and the
+    invocation): reads of items found, updates and re-sends. Zero when nothing is stuck."""
+    if sweeper is None:
+        return 0.0
+    idle_rcu = 0.5 * sweeper.empty_index_queries
+    return (
+        sweeper.sqs_billed * prices.sqs_request
+        + sweeper.wcu * prices.wcu
+        + (sweeper.rcu - idle_rcu) * prices.rcu
+    )
 
 
 def cost_of(m: Measured, prices: Prices) -> Cost:
@@ -566,10 +303,13 @@ def cost_of(m: Measured, prices: Prices) -> Cost:
         rcu=per_m(u.rcu * prices.rcu),
         lambda_requests=per_m(u.engine_invocations * prices.lambda_request),
         lambda_duration=per_m(u.engine_invocations * prices.lambda_duration()),
+        sweeper_work=per_m(sweeper_work_dollars(u.sweeper, prices)),
         worker_lambda=per_m(
             u.worker_invocations * (prices.lambda_request + prices.lambda_duration())
         ),
         apigw=per_m(u.api_requests * prices.apigw_request),
+        index_wcu=per_m(u.index_wcu * prices.wcu),
+        legacy_wcu=per_m(u.legacy_wcu * prices.wcu),
     )
 
 
@@ -587,72 +327,128 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+class _Rows:
+    """Rows of a table with one column per scenario."""
+
+    def __init__(self, columns: Sequence[Measured], prices: Prices) -> None:
+        self.columns = columns
+        self.costs = [cost_of(m, prices) for m in columns]
+        self.rows: list[list[str]] = []
+
+    def row(self, label: str, values: Sequence[str]) -> None:
+        self.rows.append([label, *values])
+
+    def section(self, label: str) -> None:
+        self.row(label, ["" for _ in self.columns])
+
+    def each(self, label: str, get: Callable[[Measured], object]) -> None:
+        self.row(label, [str(get(m)) for m in self.columns])
+
+    def per_t(self, label: str, get: Callable[[Measured], float]) -> None:
+        self.row(label, [f"{m.per_transition(get(m)):.3f}" for m in self.columns])
+
+    def dollars(self, label: str, get: Callable[[Cost], float]) -> None:
+        self.row(label, [f"${get(c):.3f}" for c in self.costs])
+
+
 def path_table(columns: Sequence[Measured], prices: Prices) -> str:
     """Per-transition figures and dollars per million transitions, one column per scenario."""
-    costs = [cost_of(m, prices) for m in columns]
-    rows: list[list[str]] = []
+    t = _Rows(columns, prices)
+    t.each("executions", lambda m: m.executions)
+    t.each("statuses", lambda m: " ".join(f"{k}={v}" for k, v in sorted(m.statuses.items())))
+    t.each("transitions (SFN rule)", lambda m: m.transitions)
+    t.each("transitions per execution", lambda m: f"{m.transitions / m.executions:.2f}")
+    t.per_t("engine commits per transition", lambda m: m.commits)
+    _request_rows(t)
+    _capacity_rows(t)
+    _sweeper_rows(t)
+    _invocation_rows(t)
+    _dollar_rows(t)
+    t.each("head item max bytes", lambda m: m.usage.head_max_bytes)
+    return render_table(["", *(m.label for m in columns)], t.rows)
 
-    def row(label: str, values: Sequence[str]) -> None:
-        rows.append([label, *values])
 
-    def per_t(label: str, get: Callable[[Measured], float]) -> None:
-        row(label, [f"{m.per_transition(get(m)):.3f}" for m in columns])
+def _request_rows(t: _Rows) -> None:
+    t.section("-- requests per transition")
+    for op in sorted({op for m in t.columns for op in m.usage.requests}):
+        t.per_t(f"  {op}", lambda m, op=op: m.usage.requests[op])
+    t.per_t("  SQS billed requests (64 KB chunks)", lambda m: m.usage.sqs_billed)
+    t.per_t("  SQS messages sent", lambda m: sum(m.usage.messages_sent.values()))
+    t.each("  (empty receives, excluded)", lambda m: m.usage.empty_receives)
+    t.each("  redelivered batches (isolation path)", lambda m: m.usage.redelivered_batches)
 
-    def counts(label: str, values: Sequence[float]) -> None:
-        row(label, [f"{m.per_transition(v):.3f}" for m, v in zip(columns, values, strict=True)])
 
-    def dollars(label: str, get: Callable[[Cost], float]) -> None:
-        row(label, [f"${get(c):.3f}" for c in costs])
-
-    row("executions", [str(m.executions) for m in columns])
-    row("statuses", [" ".join(f"{k}={v}" for k, v in sorted(m.statuses.items())) for m in columns])
-    row("transitions (SFN rule)", [str(m.transitions) for m in columns])
-    row("transitions per execution", [f"{m.transitions / m.executions:.2f}" for m in columns])
-    row("engine commits per transition", [f"{m.per_transition(m.commits):.3f}" for m in columns])
-    row("-- requests per transition", ["" for _ in columns])
-    operations = sorted({op for m in columns for op in m.usage.requests})
-    for op in operations:
-        counts(f"  {op}", [m.usage.requests[op] for m in columns])
-    per_t("  SQS billed requests (64 KB chunks)", lambda m: m.usage.sqs_billed)
-    per_t("  SQS messages sent", lambda m: sum(m.usage.messages_sent.values()))
-    row("  (empty receives, excluded)", [str(m.usage.empty_receives) for m in columns])
-    row("-- capacity per transition", ["" for _ in columns])
-    per_t("  DynamoDB WCU", lambda m: m.usage.wcu)
+def _capacity_rows(t: _Rows) -> None:
+    t.section("-- capacity per transition")
+    t.per_t("  DynamoDB WCU", lambda m: m.usage.wcu)
     for kind in ("head", "history", "payload"):
-        counts(f"    of which {kind} items", [m.usage.wcu_by_item.get(kind, 0.0) for m in columns])
-    per_t("  DynamoDB RCU", lambda m: m.usage.rcu)
-    row("  failed conditional writes", [str(m.usage.failed_conditional_writes) for m in columns])
-    row("-- Lambda invocations per transition", ["" for _ in columns])
-    names = sorted({n for m in columns for n in m.usage.invocations})
-    for name in names:
-        counts(f"  {name}", [m.usage.invocations[name] for m in columns])
-    per_t("  engine total", lambda m: m.usage.engine_invocations)
-    per_t("  workers total", lambda m: m.usage.worker_invocations)
-    row(
+        t.per_t(f"    of which {kind} items", lambda m, k=kind: m.usage.wcu_by_item.get(k, 0.0))
+    t.per_t(f"    of which {SWEEP_INDEX} (GSI, new)", lambda m: m.usage.index_wcu)
+    t.per_t("  DynamoDB WCU before the sweeper (est.)", lambda m: m.usage.legacy_wcu)
+    t.per_t("  DynamoDB RCU", lambda m: m.usage.rcu)
+    t.each("  failed conditional writes", lambda m: m.usage.failed_conditional_writes)
+    t.section(f"-- {SWEEP_INDEX} entries per transition")
+    t.per_t("  added (1 write)", lambda m: m.usage.index_writes[SWEEP_INDEX].added)
+    t.per_t("  removed (1 write)", lambda m: m.usage.index_writes[SWEEP_INDEX].removed)
+    t.per_t("  re-keyed (sw moved: 2 writes)", lambda m: m.usage.index_writes[SWEEP_INDEX].rekeyed)
+
+
+def _sweeper_rows(t: _Rows) -> None:
+    t.section("-- sweeper ticks during the run (priced apart)")
+    t.each("  ticks fired (virtual clock)", lambda m: sweeper(m).ticks)
+    t.each(
+        "  index queries (of which empty)",
+        lambda m: f"{sweeper(m).index_queries} ({sweeper(m).empty_index_queries})",
+    )
+    t.each("  executions re-sent", lambda m: sweeper(m).resent)
+    t.each(
+        "  other requests",
+        lambda m: sum(sweeper(m).requests.values()) - sweeper(m).index_queries,
+    )
+
+
+def _invocation_rows(t: _Rows) -> None:
+    t.section("-- Lambda invocations per transition")
+    for name in sorted({n for m in t.columns for n in m.usage.invocations}):
+        t.per_t(f"  {name}", lambda m, n=name: m.usage.invocations[n])
+    t.per_t("  engine total", lambda m: m.usage.engine_invocations)
+    t.per_t("  workers total", lambda m: m.usage.worker_invocations)
+    t.each(
         "  measured in-process ms/invocation",
-        [
+        lambda m: (
             f"{1000 * m.usage.handler_seconds / max(1, sum(m.usage.invocations.values())):.1f}"
-            for m in columns
-        ],
+        ),
     )
-    row("-- $ per million transitions", ["" for _ in columns])
-    dollars("  SQS", lambda c: c.sqs)
-    dollars("  DynamoDB writes", lambda c: c.wcu)
-    dollars("  DynamoDB reads", lambda c: c.rcu)
-    dollars("  Lambda requests (engine)", lambda c: c.lambda_requests)
-    dollars("  Lambda GB-s (engine, assumed)", lambda c: c.lambda_duration)
-    dollars("  ENGINE TOTAL", lambda c: c.engine)
-    row("  Step Functions Standard", ["$25.000" for _ in columns])
-    row("  SFN / engine", [f"{25 / c.engine:.1f}x" for c in costs])
-    row(
+
+
+def _dollar_rows(t: _Rows) -> None:
+    t.section("-- $ per million transitions")
+    t.dollars("  SQS", lambda c: c.sqs)
+    t.dollars("  DynamoDB writes", lambda c: c.wcu)
+    t.dollars(f"    of which {SWEEP_INDEX} writes (new)", lambda c: c.index_wcu)
+    t.dollars("  DynamoDB reads", lambda c: c.rcu)
+    t.dollars("  Lambda requests (engine)", lambda c: c.lambda_requests)
+    t.dollars("  Lambda GB-s (engine, assumed)", lambda c: c.lambda_duration)
+    t.dollars("  Sweeper work (beyond idle ticks)", lambda c: c.sweeper_work)
+    t.dollars("  ENGINE TOTAL", lambda c: c.engine)
+    t.dollars("  before the sweeper (est.)", lambda c: c.engine_before_sweeper)
+    t.row(
+        "  change from the new design",
+        [f"{c.engine - c.engine_before_sweeper:+.3f}" for c in t.costs],
+    )
+    t.row("  Step Functions Standard", ["$25.000" for _ in t.columns])
+    t.row("  SFN / engine", [f"{25 / c.engine:.1f}x" for c in t.costs])
+    t.row(
         f"  within ${TARGET_PER_MILLION:g} target",
-        ["yes" if c.engine <= TARGET_PER_MILLION else "NO" for c in costs],
+        ["yes" if c.engine <= TARGET_PER_MILLION else "NO" for c in t.costs],
     )
-    dollars("  + worker Lambdas (not in total)", lambda c: c.worker_lambda)
-    dollars("  + API Gateway REST (not in total)", lambda c: c.apigw)
-    row("head item max bytes", [str(m.usage.head_max_bytes) for m in columns])
-    header = ["", *(m.label for m in columns)]
-    return render_table(header, rows)
+    t.dollars("  + worker Lambdas (not in total)", lambda c: c.worker_lambda)
+    t.dollars("  + API Gateway REST (not in total)", lambda c: c.apigw)
+
+
+def sweeper(m: Measured) -> Usage:
+    """What the scheduled ticks did during a scenario."""
+    return m.usage.sweeper or Usage()
 
 
 def write_check(m: Measured) -> str:
@@ -789,6 +585,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="add a string of this many bytes to every onboarding input (payload sensitivity)",
     )
     parser.add_argument(
+        "--sweep-duration-ms",
+        type=float,
+        default=100.0,
+        help="assumed duration of one idle sweeper tick (16 sequential index queries)",
+    )
+    parser.add_argument(
         "--chain-executions", type=int, default=10, help="executions per Pass/Choice definition"
     )
     return parser.parse_args(argv)
@@ -798,7 +600,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run every scenario and print the tables."""
     args = parse_args(argv)
     prices = Prices(
-        memory_mb=args.memory_mb, duration_ms=args.duration_ms, apigw_request=args.apigw_price / 1e6
+        memory_mb=args.memory_mb,
+        duration_ms=args.duration_ms,
+        sweep_duration_ms=args.sweep_duration_ms,
+        apigw_request=args.apigw_price / 1e6,
     )
     meter = Meter()
     wall = time.perf_counter()
@@ -807,13 +612,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             rt = stack.enter_context(LocalRuntime(TEMPLATE))
         stack.enter_context(all_botocore_calls(meter))
         register_all(rt.worker)
-        instrument(rt, meter)
-        report(rt, meter, prices, args)
+        scheduled = instrument(rt, meter)
+        measured = report(rt, meter, prices, args)
+        text, monthly = sweeper_report(rt, meter, prices, scheduled)
+        print(text)
+        print(design_change_report(measured, monthly, prices, args.executions))
+        print(healing_report(rt, meter, prices, rt.publish(ONBOARDING)))
+        print(instrumentation_check(rt, meter))
     print(f"\n(benchmark wall time {time.perf_counter() - wall:.1f} s)")
 
 
-def report(rt: LocalRuntime, meter: Meter, prices: Prices, args: argparse.Namespace) -> None:
-    """Measure and print."""
+def report(
+    rt: LocalRuntime, meter: Meter, prices: Prices, args: argparse.Namespace
+) -> list[Measured]:
+    """Measure and print the scenarios; returns them."""
     n = args.executions
     workflow = rt.publish(ONBOARDING)
     with quiet():  # warm every function's definition cache (once per Lambda cold start)
@@ -829,7 +641,9 @@ def report(rt: LocalRuntime, meter: Meter, prices: Prices, args: argparse.Namesp
     )
     print(
         "Transitions: StateEntered events + retries (TaskScheduled attempt > 1). Engine total = "
-        "SQS + DynamoDB + engine Lambdas (Start/Advance/TaskComplete)."
+        "SQS + DynamoDB (the SweepIndex's writes included) + engine Lambdas "
+        "(Start/Advance/TaskComplete) + sweeper work beyond its idle ticks; the idle sweeper is "
+        "a fixed monthly cost, priced apart below."
     )
     all_measured: list[Measured] = []
     summary: list[list[str]] = []
@@ -861,6 +675,8 @@ def report(rt: LocalRuntime, meter: Meter, prices: Prices, args: argparse.Namesp
                 "transitions/exec",
                 "engine $/M",
                 "SFN/engine",
+                "GSI WCU/t",
+                "before sweeper $/M",
                 "+workers",
                 "+API GW",
             ],
@@ -879,10 +695,109 @@ def report(rt: LocalRuntime, meter: Meter, prices: Prices, args: argparse.Namesp
     print("\n== Pass/Choice states and queue messages")
     print(pass_choice_report(rt, meter, args.chain_executions))
 
-    head_max = max(u.head_max_bytes for u in meter.measured)
-    flag = "FLAG: >= 2 KB" if head_max >= HEAD_FLAG_BYTES else "below 2 KB: OK"
-    print(f"\n== head item: largest HEAD item written while measuring: {head_max} bytes ({flag})")
-    print(instrumentation_check(rt, meter))
+    print(head_report(meter))
+    return all_measured
+
+
+def head_report(meter: Meter) -> str:
+    """The largest head item, its new attributes' share, and what that does to its units."""
+    largest = max(meter.measured, key=lambda u: u.head_max_bytes)
+    size, new = largest.head_max_bytes, largest.head_max_new_bytes
+    flag = "FLAG: >= 2 KB" if size >= HEAD_FLAG_BYTES else "below the 2 KB budget: OK"
+    units = (
+        "the same WCU per put as without them"
+        if write_units(size) == write_units(size - new)
+        else f"{write_units(size)} WCU per put instead of {write_units(size - new)}"
+    )
+    crossed = sum((u.crossed_by_new for u in meter.measured), Counter[str]())
+    near = sum((u.near_boundary for u in meter.measured), Counter[str]())
+    puts = sum((u.puts_by_item for u in meter.measured), Counter[str]())
+    return (
+        f"\n== head item: largest HEAD item written while measuring: {size} bytes ({flag})\n"
+        f"  of which {new} bytes are attributes new with the sweeper "
+        f"({', '.join(NEW_ATTRIBUTES['head'])}); without them {size - new} bytes: "
+        f"{write_units(size)} KB started, {units}\n"
+        f"  history items: {crossed['history']} of {puts['history']} puts start one more KB "
+        f"(1 more WCU) only because of the new attributes "
+        f"({', '.join(NEW_ATTRIBUTES['history'])}); {near['history']} more sit within "
+        f"{NEAR_BYTES} bytes below a KB boundary"
+    )
+
+
+def sweeper_report(
+    rt: LocalRuntime, meter: Meter, prices: Prices, scheduled: Sequence[tuple[str, str]]
+) -> tuple[str, float]:
+    """One sweeper tick on an index with nothing due, measured and priced per month.
+
+    Returns the text and the idle dollars per month of all scheduled functions."""
+    table = meter.tables[rt.resources.ref("ExecutionsTable")]
+    left = table.index_entries(SWEEP_INDEX)
+    lines = ["\n== sweeper: a fixed cost per month, whatever runs (priced apart)"]
+    monthly = 0.0
+    for index, (function, expression) in enumerate(scheduled):
+        meter.begin()
+        with quiet():
+            rt.schedules._timers[index].handler(
+                {"source": "steplane.local.schedule", "time": rt.clock.now().isoformat()}, None
+            )
+        tick = meter.end().sweeper or Usage()
+        ticks = HOURS_PER_MONTH * 3600 // rate_seconds(expression)
+        reads = tick.rcu * prices.rcu
+        other = tick.wcu * prices.wcu + tick.sqs_billed * prices.sqs_request
+        invocation = prices.lambda_request
+        duration = prices.lambda_duration(prices.sweep_duration_ms)
+        per_tick = reads + other + tick.ticks * (invocation + duration)
+        scheduler = ticks * prices.scheduler_invocation
+        requests = ", ".join(f"{n} {op}" for op, n in sorted(tick.requests.items())) or "none"
+        lines += [
+            f"  {function}, {expression}: {ticks:,} ticks a month ({HOURS_PER_MONTH} h)",
+            f"  index entries before the tick: {left} "
+            + ("(nothing running: the idle case)" if not left else "(NOT the idle case)"),
+            f"  one tick, measured: {requests}; {tick.index_queries} index queries "
+            f"({tick.empty_index_queries} empty), {tick.rcu:g} RCU, {tick.wcu:g} WCU, "
+            f"{sum(tick.messages_sent.values())} messages, {tick.ticks} Lambda invocation, "
+            f"{tick.resent} executions re-sent",
+            f"  $ per month idle: DynamoDB reads ${ticks * reads:.4f} + Lambda requests "
+            f"${ticks * invocation:.4f} + Lambda GB-s (ASSUMED {prices.sweep_duration_ms:g} ms at "
+            f"{prices.memory_mb} MB) ${ticks * duration:.4f}"
+            + (f" + other ${ticks * other:.4f}" if other else "")
+            + f" = ${ticks * per_tick:.3f} per month",
+            f"  + EventBridge Scheduler (not in total): ${scheduler:.3f} per month at $1.00/M "
+            f"invocations; $0 within its {prices.scheduler_free_per_month / 1e6:g} M free a month",
+            "  (Step Functions has no idle cost; see below what this buys in transitions.)",
+        ]
+        monthly += ticks * per_tick
+    return "\n".join(lines), monthly
+
+
+def design_change_report(
+    measured: Sequence[Measured], monthly: float, prices: Prices, executions: int
+) -> str:
+    """What the sweeper design changed in the figures, said plainly."""
+    happy = next(m for m in measured if m.label == f"{executions} concurrent")
+    c = cost_of(happy, prices)
+    u, index = happy.usage, happy.usage.index_writes[SWEEP_INDEX]
+    per_t = happy.per_transition
+    return "\n".join(
+        [
+            f"\n== what the sweeper design changed (happy path, {executions} concurrent)",
+            f"  DynamoDB WCU per transition: {per_t(u.wcu):.3f}, of which SweepIndex "
+            f"{per_t(u.index_wcu):.3f} (entries added {per_t(index.added):.3f}, removed "
+            f"{per_t(index.removed):.3f}, re-keyed {per_t(index.rekeyed):.3f}); before the "
+            f"sweeper (same items without its attributes, no index): {per_t(u.legacy_wcu):.3f}",
+            f"  engine $ per million transitions: ${c.engine:.3f} (before the sweeper, est. "
+            f"${c.engine_before_sweeper:.3f}: {c.engine - c.engine_before_sweeper:+.3f}); "
+            f"Step Functions $25 ({25 / c.engine:.1f}x ours)",
+            f"  sweeper work while nothing is stuck: ${c.sweeper_work:.3f} per million "
+            "transitions; its idle ticks: "
+            f"${monthly:.3f} per month, the price of {monthly / c.engine * 1e6:,.0f} transitions "
+            "a month at this path's rate",
+            "  on AWS an execution's index entry is re-keyed (2 more writes) each time a "
+            "transition moves its due time across a 300 s boundary: a task of d seconds does so "
+            "with probability ~d/300 (d=1: +0.007 WCU, d=30: +0.2 WCU, $0.125/M); here the "
+            "virtual clock hardly moves between transitions, so that share is not in the table",
+        ]
+    )
 
 
 def summary_row(path: str, m: Measured, prices: Prices) -> list[str]:
@@ -894,19 +809,23 @@ def summary_row(path: str, m: Measured, prices: Prices) -> list[str]:
         f"{m.transitions / m.executions:.2f}",
         f"${c.engine:.3f}",
         f"{25 / c.engine:.1f}x",
+        f"{m.per_transition(m.usage.index_wcu):.3f}",
+        f"${c.engine_before_sweeper:.3f}",
         f"${c.worker_lambda:.3f}",
         f"${c.apigw:.3f}",
     ]
 
 
 def instrumentation_check(rt: LocalRuntime, meter: Meter) -> str:
-    """Did the hooks see every AWS call, and were all clients made from ``rt.session``?"""
-    hooked = sum(u.hooked_calls for u in meter.measured)
-    seen = sum(u.botocore_calls for u in meter.measured)
+    """Did the hooks see every AWS call, were all clients made from ``rt.session``, and do
+    the shadow copies the units were priced on match the table's items?"""
+    usages = [*meter.measured, *(u.sweeper for u in meter.measured if u.sweeper is not None)]
+    hooked = sum(u.hooked_calls for u in usages)
+    seen = sum(u.botocore_calls for u in usages)
     from_rt = all(session is rt.session for session, _ in meter.clients)
     services = Counter(service for _, service in meter.clients)
-    requests = sum(sum(u.requests.values()) + u.empty_receives for u in meter.measured)
-    invocations = sum(sum(u.invocations.values()) for u in meter.measured)
+    requests = sum(sum(u.requests.values()) + u.empty_receives for u in usages)
+    invocations = sum(sum(u.invocations.values()) for u in usages)
     lines = [
         "\n== instrumentation check",
         f"  boto3 sessions that created clients: {len(meter.sessions)}; all clients made from "
@@ -915,13 +834,102 @@ def instrumentation_check(rt: LocalRuntime, meter: Meter) -> str:
         f"{'all hooked' if seen == hooked else 'SOME CALLS ESCAPED THE HOOKS'}",
         f"  requests counted {requests}, Lambda invocations counted {invocations}: "
         f"{'non-zero' if requests and invocations else 'ZERO - instrumentation broken'}",
+        shadow_check(rt, meter),
     ]
-    unmodelled = sum((u.unmodelled for u in meter.measured), Counter[str]())
+    unmodelled = sum((u.unmodelled for u in usages), Counter[str]())
     if unmodelled:
         lines.append(
             f"  WARNING unmodelled DynamoDB operations (units not counted): {dict(unmodelled)}"
         )
     return "\n".join(lines)
+
+
+def shadow_check(rt: LocalRuntime, meter: Meter) -> str:
+    """Compare the meter's shadow copies with the items and index entries moto holds (Scans,
+    made while the meter is not counting)."""
+    name = rt.resources.ref("ExecutionsTable")
+    shadow = meter.tables[name]
+    client = rt.session.client("dynamodb")
+    scan = client.get_paginator("scan")
+    items = [i for page in scan.paginate(TableName=name) for i in page["Items"]]
+    in_moto = {
+        _entry_key(i)
+        for page in scan.paginate(TableName=name, IndexName=SWEEP_INDEX)
+        for i in page["Items"]
+    }
+    spec = next(s for s in shadow.indexes if s.name == SWEEP_INDEX)
+    in_shadow = {
+        _entry_key(e) for i in shadow.items() if (e := spec.entry(i, shadow.keys)) is not None
+    }
+    differ = sum(1 for i in items if item_size(i) != item_size(shadow.get(i) or {}))
+    agree = differ == 0 and len(items) == len(shadow.items()) and in_moto == in_shadow
+    return (
+        f"  shadow copies vs the table: {len(items)} items in moto, {len(shadow.items())} in the "
+        f"shadow, {differ} of a different size; {SWEEP_INDEX} entries (keys and values): "
+        f"{len(in_moto)} in moto, {len(in_shadow)} in the shadow: "
+        f"{'agree' if agree else 'DISAGREE'}"
+    )
+
+
+def _entry_key(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(entry.get(n)) for n in ("pk", "sk", "sws", "sw"))
+
+
+def healing_report(rt: LocalRuntime, meter: Meter, prices: Prices, workflow: str) -> str:
+    """One execution whose first task message is lost, healed by the sweeper: its cost."""
+    sweep = rt.store.sweep
+    next_due = sweep.next_due
+
+    def uncounted_next_due() -> Any:  # the local runtime's look-ahead, not a Lambda's call
+        counting, meter.counting = meter.counting, False
+        try:
+            return next_due()
+        finally:
+            meter.counting = counting
+
+    meter.begin()
+    with quiet():
+        execution_id = start_via_api(rt, workflow, [onboarding_input("happy", 999_999)])[0]
+        meter.counting = False  # losing the message is the benchmark's doing
+        url = rt.resources.ref("AuthServiceTaskQueue")
+        lost = rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        for message in lost:
+            rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        running_check = shadow_check(rt, meter)
+        meter.counting = True
+        started = rt.clock.now()
+        sweep.next_due = uncounted_next_due  # type: ignore[method-assign]
+        try:
+            result = rt.run_until_complete(execution_id)
+        finally:
+            del sweep.next_due
+        waited = (rt.clock.now() - started).total_seconds()
+    usage = meter.end()
+    work = usage.sweeper or Usage()
+    requests = ", ".join(f"{n} {op}" for op, n in sorted(work.requests.items()))
+    healing = sweeper_work_dollars(work, prices)
+    updated = ", ".join(f"{n} {kind}" for kind, n in sorted(work.updates_by_item.items()))
+    lines = [
+        "\n== one lost task message, healed by the sweeper (happy path, one execution)",
+        f"  lost: {len(lost)} CreateUser task message(s), deleted from the queue after the "
+        f"start; status {result.status} after {waited / 60:.0f} min of virtual time "
+        "(the task lease, 900 s, rounded up to the index's 300 s, then the next tick: "
+        "15 to 20 min)",
+        f"  while it waited (one running execution):\n  {running_check.strip()}",
+        f"  the sweeper's ticks: {work.ticks} fired locally (the clock skips the idle ones), "
+        f"{work.resent} re-send; their requests: {requests}",
+        f"  beyond the idle queries: {work.wcu:g} WCU (UpdateItem on: {updated}; "
+        f"{work.index_wcu:g} of them SweepIndex writes), "
+        f"{work.rcu - 0.5 * work.empty_index_queries:g} RCU, {work.sqs_billed} SQS request: "
+        f"${healing * 1e6:.2f} per million healings",
+        "  (besides recording the re-send, the sweeper raised the expiry of the execution's "
+        "items: Engine.sweep calls keep_items, whose due time is the overdue progress, so a "
+        "retention top-up - a Query of the partition, an UpdateItem per item and one on the "
+        "head - comes with every re-send, however young the execution)"
+        if work.updates_by_item.get("history")
+        else "",
+    ]
+    return "\n".join(line for line in lines if line)
 
 
 if __name__ == "__main__":

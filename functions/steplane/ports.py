@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -48,7 +48,7 @@ class HistoryPage:
 class SweepIndex(Protocol):
     """Finds executions someone must look at, and keeps their items' retention."""
 
-    def due(self, now: datetime, limit: int) -> list[str]:
+    def due(self, now: datetime, limit: int) -> Iterator[str]:
         """Up to ``limit`` ids of executions due at ``now`` (the index may be stale: re-read)."""
         ...
 

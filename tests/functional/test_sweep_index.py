@@ -60,7 +60,7 @@ def test_only_overdue_running_executions_are_due(store):
         _create(store, _running(name, due_in))
     closed = _running("closed", -500, status=ExecutionStatus.SUCCEEDED, stop_date=T0)
     _create(store, closed)
-    found = store.sweep.due(T0 + timedelta(seconds=SWEEP_QUANTUM_SECONDS), 100)
+    found = list(store.sweep.due(T0 + timedelta(seconds=SWEEP_QUANTUM_SECONDS), 100))
     assert sorted(found) == ["W:late", "W:soon"]
 
 
@@ -98,7 +98,7 @@ def test_a_sweep_with_nothing_due_makes_one_query_per_shard_and_nothing_else(sto
             return _f(*args, **kwargs)
 
         monkeypatch.setattr(client, operation, counted)
-    assert store.sweep.due(T0, 100) == []
+    assert list(store.sweep.due(T0, 100)) == []
     assert calls == ["query"] * SHARDS
 
 

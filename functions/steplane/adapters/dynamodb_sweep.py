@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,15 +72,21 @@ class DynamoDBSweep:
         return attributes
 
     # -- what the sweeper does -------------------------------------------------------
-    def due(self, now: datetime, limit: int) -> list[str]:
-        """Up to ``limit`` execution ids whose index key is due at ``now`` (may be stale)."""
-        found: list[str] = []
-        for shard in range(self._shards):
-            for pk in self._due_in(str(shard), now):
-                found.append(pk[2:])
-                if len(found) >= limit:
-                    return found
-        return found
+    def due(self, now: datetime, limit: int) -> Iterator[str]:
+        """Up to ``limit`` execution ids whose index key is due at ``now`` (may be stale).
+
+        Shard by shard, lazily, from a random shard: a sweep that dies part-way has still
+        handled what it found first, and the next one starts elsewhere, so no shard waits
+        behind the others.
+        """
+        first = random.randrange(self._shards)
+        found = 0
+        for offset in range(self._shards):
+            for pk in self._due_in(str((first + offset) % self._shards), now):
+                yield pk[2:]
+                found += 1
+                if found >= limit:
+                    return
 
     def next_due(self) -> datetime | None:
         """The earliest index key of any shard: when the sweeper next has work (or None)."""

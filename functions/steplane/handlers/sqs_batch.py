@@ -45,10 +45,15 @@ def process_batch(
     Batch isolation: a batch SQS has delivered before (some record's receive count is above
     one) may hold a record that kills the invocation. There, ``settle`` acknowledges each
     record as soon as it is done (sends what it produced, then deletes it), so a second
-    death takes back only the records not yet done, not the nine healthy ones beside it.
-    A first delivery keeps the cheap path: one flush and one acknowledgement per batch.
+    death takes back only the records not yet done, not the nine healthy ones beside it,
+    and the records with the most receives go first. A first delivery keeps the cheap
+    path: one flush and one acknowledgement per batch.
     """
     careful = settle is not None and _delivered_before(event)
+    if careful:
+        # Records nearest their dead-letter queue go first: a record behind one that kills
+        # the invocation is never tried, yet its receive count still rises.
+        event = {**event, "Records": sorted(event["Records"], key=_receive_count, reverse=True)}
 
     def guarded(record: SQSRecord) -> str:
         if _time_left_ms(context) < RECORD_MARGIN_MS:
@@ -82,10 +87,11 @@ def _run(record: SQSRecord, handle_record: Callable[[SQSRecord], str]) -> str:
 
 
 def _delivered_before(event: dict[str, Any]) -> bool:
-    return any(
-        int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")) > 1
-        for record in event.get("Records", [])
-    )
+    return any(_receive_count(record) > 1 for record in event.get("Records", []))
+
+
+def _receive_count(record: dict[str, Any]) -> int:
+    return int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
 
 
 def _time_left_ms(context: Any) -> int:

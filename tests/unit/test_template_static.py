@@ -7,18 +7,16 @@ aws-sam-translator plus cfn-lint plus the assertions below.
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.api import lint_file
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
 
 from steplane.local.cfn import get_att_target
 from steplane.local.template import load_template
+from tests.sam import translate
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 HANDLER_PATH = re.compile(r"^steplane(\.[a-z_][a-z0-9_]*){2,}$")
@@ -123,24 +121,8 @@ def test_every_handler_is_a_dotted_path_under_steplane(data: dict[str, Any]) -> 
         assert HANDLER_PATH.match(function["Properties"]["Handler"]), logical_id
 
 
-def test_sam_transform_translates_template_offline(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The translator reads AWS::Region from a default boto3 session: no network is used.
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    sam = yaml_parse(TEMPLATE_PATH.read_text(encoding="utf-8"))
-    # A local CodeUri is only valid after `sam package` uploads it; stand in an S3 URI the
-    # way `sam package` (and cfn-lint) do.
-    sam = copy.deepcopy(sam)
-    sam["Globals"]["Function"]["CodeUri"] = "s3://bucket/steplane.zip"
-
-    class NoManagedPolicies:
-        """Only policy *names* in Policies need IAM; the template uses policy templates."""
-
-        def load(self) -> dict[str, str]:
-            raise AssertionError("the transform tried to list IAM managed policies")
-
-    cfn = transform(sam, {}, NoManagedPolicies())
+def test_sam_transform_translates_template_offline() -> None:
+    cfn = translate(TEMPLATE_PATH)
 
     resources = cfn["Resources"]
     types = [r["Type"] for r in resources.values()]

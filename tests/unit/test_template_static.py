@@ -145,6 +145,20 @@ def test_sam_transform_translates_template_offline() -> None:
         assert "credentials" not in method["x-amazon-apigateway-integration"]
 
 
+def test_the_api_deploys_one_stage_v1_with_tracing_and_no_stage_named_stage() -> None:
+    # Without OpenApiVersion, SAM's Swagger 2.0 default makes the API's Deployment create a
+    # second stage named "Stage" beside v1, without v1's settings (SAM issue #191).
+    resources = translate(TEMPLATE_PATH)["Resources"]
+
+    stages = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    deployments = [
+        r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Deployment"
+    ]
+    assert [(s["StageName"], s["TracingEnabled"]) for s in stages] == [("v1", True)]
+    assert len(deployments) == 1
+    assert "StageName" not in deployments[0]  # a Deployment's StageName creates that stage
+
+
 def test_cfn_lint_reports_no_problems() -> None:
     matches = lint_file(TEMPLATE_PATH)
 

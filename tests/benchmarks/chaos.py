@@ -67,6 +67,7 @@ from steplane.local import LocalRuntime
 from steplane.local.faults import CrashAtAwsCalls, LambdaCrashedError
 from steplane.local.result import ExecutionResult, StalledError
 from steplane.local.runtime import ENGINE_HANDLERS
+from steplane.settings import Settings
 from tests.benchmarks.common import ONBOARDING, TEMPLATE, quiet
 
 STATES = ["CreateUser", "ProvisionResources", "SendWelcomeEmail", "NotifyInternalTeams"]
@@ -283,7 +284,10 @@ def run_variant(
         stack.enter_context(batch_isolation(variant.isolation))
         rt = stack.enter_context(
             LocalRuntime(
-                TEMPLATE, start_time=START_TIME, around_invocation=invocations.around(crash)
+                TEMPLATE,
+                start_time=START_TIME,
+                around_invocation=invocations.around(crash),
+                settings=Settings(),  # production's: 16 sweep-index shards
             )
         )
         invocations.by_queue = {q: (f, True) for q, f in engine_queues(rt).items()}

@@ -121,6 +121,7 @@ from typing import Any
 from steplane.examples.onboarding import register_all
 from steplane.local import LocalRuntime
 from steplane.local.schedules import rate_seconds
+from steplane.settings import Settings
 from tests.benchmarks.common import (
     ONBOARDING,
     ONBOARDING_PATHS,
@@ -609,7 +610,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     wall = time.perf_counter()
     with ExitStack() as stack:
         with hooked_sessions(meter):  # only while the runtime creates its session and clients
-            rt = stack.enter_context(LocalRuntime(TEMPLATE))
+            # Settings(): production's, 16 sweep-index shards (the runtime's default is 1).
+            rt = stack.enter_context(LocalRuntime(TEMPLATE, settings=Settings()))
         stack.enter_context(all_botocore_calls(meter))
         register_all(rt.worker)
         scheduled = instrument(rt, meter)

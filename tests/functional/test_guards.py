@@ -19,6 +19,7 @@ from steplane.interpreter.tokens import TokenClaim, encode_task_token
 from steplane.limits import MAX_PAYLOAD_BYTES
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
+from steplane.messages import TaskResultMessage
 
 CALLBACK = {
     "StartAt": "Approve",
@@ -213,3 +214,54 @@ def _offset(event: dict[str, Any], start: Any) -> float:
     from datetime import datetime  # noqa: PLC0415
 
     return (datetime.fromisoformat(event["timestamp"]) - start).total_seconds()
+
+
+@pytest.mark.parametrize(
+    ("extra", "accepted"), [(0, True), (1, False)], ids=["exactly at the limit", "one byte over"]
+)
+def test_a_callback_result_may_be_exactly_256_kib_as_queued(extra, accepted):
+    # Guards Engine.accept_callback's size check (">", not ">="): the queued result message
+    # is what is held to the limit, and a message of exactly the limit is accepted.
+    with LocalRuntime() as rt:
+        execution_id, token = _open_task(rt)
+        empty = TaskResultMessage(task_token=token, status="SUCCEEDED", output="").to_json()
+        output = "x" * (MAX_PAYLOAD_BYTES - len(empty) + extra)
+        status, body = rt.http("POST", f"/tasks/{token}/success", output)
+        head = rt.store.get_head(execution_id)
+    assert status == (202 if accepted else 413), body
+    assert head.status == "RUNNING"
+
+
+def _queued(rt: LocalRuntime, url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+    attributes = rt.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes[name]) for name in names)
+
+
+def test_a_copy_of_a_committed_input_resends_only_once_the_commit_is_past_the_grace():
+    # Guards Engine._apply's duplicate branch and Engine._is_old: a fresh copy of an input
+    # that already committed sends nothing (to save messages); a copy arriving
+    # sweep_grace_seconds (300 s) after the commit, e.g. a redriven one, re-sends what the
+    # head implies, since the process that committed may have died before sending it.
+    waits = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Wait", "Seconds": 10, "Next": "B"},
+            "B": {"Type": "Wait", "Seconds": 3600, "End": True},
+        },
+    }
+    with LocalRuntime() as rt:
+        execution_id = rt.start(waits, {})
+        url = rt.resources.ref("AdvanceQueue")
+        rt.clock.advance(10)
+        wake = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=wake["ReceiptHandle"])
+        queued = []
+        for seconds in (0, 0, 299, 1):  # the original, then copies at 0 s, 299 s, 300 s
+            rt.clock.advance(seconds)
+            rt.sqs.send_message(QueueUrl=url, MessageBody=wake["Body"])
+            rt.step()
+            queued.append(_queued(rt, url))
+        head = rt.store.get_head(execution_id)
+    assert (head.state, head.version) == ("B", 2)
+    assert queued == [1, 1, 1, 2]  # B's wake-up; sent again only by the copy at 300 s

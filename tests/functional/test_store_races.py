@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from steplane.adapters.dynamodb_items import epoch_seconds
 from steplane.adapters.dynamodb_store import ORPHAN_AFTER_SECONDS, DynamoDBExecutionStore
 from steplane.errors import ConcurrentDecisionError
 from steplane.execution import Execution
@@ -186,3 +187,47 @@ def test_a_late_copy_of_a_creation_never_recreates_a_head_that_moved_on(
     head = store.get_head("W:race")
     assert head is not None
     assert (head.version, head.decision_id) == (2, "x")
+
+
+def test_head_data_too_large_to_keep_inline_reads_back_whole(store: DynamoDBExecutionStore) -> None:
+    # Data above INLINE_DATA_BYTES (packed) lives in a payload item the head refers to.
+    data = {"blob": [f"{n:08x}" for n in range(20_000)]}
+    store.commit(None, _head(1, "a").evolve(data=data), _events("a"))
+    head = store.get_head("W:race")
+    assert head is not None
+    assert head.data == data
+
+
+def test_a_missing_payload_item_is_an_error_that_names_it(
+    store: DynamoDBExecutionStore, executions_table
+) -> None:
+    data = {"blob": [f"{n:08x}" for n in range(20_000)]}
+    store.commit(None, _head(1, "a").evolve(data=data), _events("a"))
+    items = executions_table.query(
+        TableName="executions",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+        ExpressionAttributeValues={":pk": {"S": "X#W:race"}, ":p": {"S": "P#"}},
+    )["Items"]
+    assert len(items) == 1
+    # A payload item expires with the items its transition wrote (retention + 7 days).
+    assert items[0]["expiresAt"] == {"N": str(epoch_seconds(T0 + timedelta(days=97)))}
+    executions_table.delete_item(
+        TableName="executions", Key={"pk": items[0]["pk"], "sk": items[0]["sk"]}
+    )
+    with pytest.raises(LookupError) as caught:
+        store.get_head("W:race")
+    assert str(caught.value) == f"payload {items[0]['sk']['S']} of X#W:race is missing"
+
+
+def test_a_transition_too_large_for_one_history_item_reads_back_whole(
+    store: DynamoDBExecutionStore,
+) -> None:
+    # Above HISTORY_INLINE_BYTES (64 KiB) of events, large details spill into payload items.
+    events = [
+        HistoryEvent(n + 1, "PassStateExited", T0, f"S{n}", {"output": {"blob": "x" * 2_000}})
+        for n in range(40)
+    ]
+    store.commit(None, _head(1, "a"), events)
+    head = store.get_head("W:race")
+    assert head is not None
+    assert store.history(head, None, 100).events == events

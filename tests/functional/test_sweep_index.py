@@ -1,0 +1,151 @@
+"""The sweep index and item retention, read back from the table (moto, from template.yaml).
+
+The rules (steplane.adapters.dynamodb_sweep): a running head is indexed (``sw``, ``sws``)
+at the earlier of its overdue time ``sa`` and a day before its items' expiry ``cx``,
+rounded up to 300 s; its items expire retention (90 days) + 7 days after they are
+written; the sweeper raises that expiry when it runs short, and records each re-send on
+condition of the head's version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from steplane.adapters.dynamodb_items import epoch_seconds
+from steplane.local import LocalRuntime
+
+CALLBACK = {
+    "StartAt": "Approve",
+    "States": {"Approve": {"Type": "Task", "Service": "Humans", "Action": "approve", "End": True}},
+}
+RETENTION = timedelta(days=90)
+CHILD_HORIZON = timedelta(days=7)
+
+
+def _items(rt: LocalRuntime, execution_id: str) -> dict[str, dict[str, Any]]:
+    """The execution's items by sort key, each as {attribute: its DynamoDB value}."""
+    response = rt.session.client("dynamodb").query(
+        TableName=rt.resources.ref("ExecutionsTable"),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"X#{execution_id}"}},
+    )
+    return {
+        item["sk"]["S"]: {name: next(iter(value.values())) for name, value in item.items()}
+        for item in response["Items"]
+    }
+
+
+def _rounded(moment: datetime) -> int:
+    return math.ceil(moment.timestamp() / 300) * 300
+
+
+def _shard(execution_id: str) -> str:
+    digest = hashlib.sha256(execution_id.encode()).digest()
+    return str(int.from_bytes(digest[:4], "big") % 16)
+
+
+def test_a_parked_execution_is_indexed_at_its_rounded_due_time_and_found_once_due():
+    with LocalRuntime() as rt:
+        execution_id = rt.start(CALLBACK, {"doc": 1})
+        head = rt.store.get_head(execution_id)
+        items = _items(rt, execution_id)
+        due_at = datetime.fromtimestamp(_rounded(head.sweep_at), head.sweep_at.tzinfo)
+        found = [rt.store.sweep.due(due_at - timedelta(seconds=1), 10)]
+        found.append(rt.store.sweep.due(due_at, 10))
+        next_due = rt.store.sweep.next_due()
+    expiry = str(epoch_seconds(head.updated_at + RETENTION + CHILD_HORIZON))
+    assert items["HEAD"]["sa"] == str(epoch_seconds(head.sweep_at))
+    assert (items["HEAD"]["sw"], items["HEAD"]["sws"]) == (
+        str(_rounded(head.sweep_at)),
+        _shard(execution_id),
+    )
+    assert (items["HEAD"]["cx"], items["H#000000000001"]["expiresAt"]) == (expiry, expiry)
+    assert next_due == due_at
+    assert found == [[], [execution_id]]
+
+
+def test_a_recorded_resend_moves_the_index_only_at_the_head_version_it_read():
+    with LocalRuntime() as rt:
+        execution_id = rt.start(CALLBACK, {"doc": 1})
+        head = rt.store.get_head(execution_id)
+        later = rt.clock.now() + timedelta(hours=1)
+        rt.store.sweep.defer(head, later)
+        deferred = _items(rt, execution_id)["HEAD"]
+        rt.store.sweep.defer(head.evolve(version=head.version + 1), later + timedelta(hours=1))
+        untouched = _items(rt, execution_id)["HEAD"]
+    assert (deferred["sa"], deferred["swn"], deferred["sw"]) == (
+        str(epoch_seconds(later)),
+        "1",
+        str(_rounded(later)),
+    )
+    assert untouched == deferred
+
+
+def test_items_of_a_long_running_execution_get_their_expiry_raised_once_it_runs_short():
+    with LocalRuntime() as rt:
+        execution_id = rt.start(CALLBACK, {"doc": 1})
+        head = rt.store.get_head(execution_id)
+        before = _items(rt, execution_id)
+        rt.store.sweep.keep_items(head, rt.clock.now())  # not due: nothing to raise
+        early = _items(rt, execution_id)
+        rt.clock.advance(timedelta(days=6, hours=12).total_seconds())
+        now = rt.clock.now()
+        rt.store.sweep.keep_items(head, now)
+        raised = _items(rt, execution_id)
+    target = str(epoch_seconds(now + RETENTION + CHILD_HORIZON))
+    assert early == before
+    assert (raised["HEAD"]["cx"], raised["H#000000000001"]["expiresAt"]) == (target, target)
+    # The head stays indexed for its own overdue time, which comes first.
+    assert raised["HEAD"]["sw"] == before["HEAD"]["sw"]
+
+
+def test_items_of_an_execution_that_closed_late_are_kept_as_long_as_its_head():
+    # The head expires retention after the close; items written more than 7 days before
+    # the close would expire first, so the sweeper raises them to the head's expiry once,
+    # and the head leaves the index. (Items written at the close already outlive it.)
+    with LocalRuntime() as rt:
+        execution_id = rt.start(CALLBACK, {"doc": 1})
+        url = rt.resources.ref("DefaultTaskQueue")
+        message = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        token = json.loads(message["Body"])["taskToken"]
+        rt.clock.advance(timedelta(days=8).total_seconds())
+        rt.http("POST", f"/tasks/{token}/success", {"approved": True})
+        rt.run_all()
+        head = rt.store.get_head(execution_id)
+        rt.store.sweep.keep_items(head, rt.clock.now())
+        items = _items(rt, execution_id)
+    assert head.status == "SUCCEEDED"
+    kept = str(epoch_seconds(head.stop_date + RETENTION))
+    assert (items["HEAD"]["expiresAt"], items["HEAD"]["cx"]) == (kept, kept)
+    # The first history item was raised to the head's expiry; none expires before it.
+    assert items["H#000000000001"]["expiresAt"] == kept
+    assert min(int(item["expiresAt"]) for item in items.values()) == int(kept)
+    assert "sw" not in items["HEAD"]
+    assert "sws" not in items["HEAD"]
+
+
+def test_the_sweeper_resends_for_every_overdue_execution_up_to_its_limit_and_counts_them():
+    # Engine.sweep returns how many executions had their commands re-sent (the
+    # SweptExecutions metric); a head that is not yet overdue is left alone.
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}}}
+    with LocalRuntime() as rt:
+        engine = rt._deps["SweepFunction"].engine
+        url = rt.resources.ref("AdvanceQueue")
+        ids = [rt.start(wait, {"n": n}) for n in range(3)]
+        rt.clock.advance(10)
+        for message in rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]:
+            rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        early = engine.sweep()
+        rt.clock.advance(600)  # past the end of the Wait plus the 300 s grace
+        counts = [engine.sweep(limit=2), engine.sweep()]
+        resent = rt.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]["ApproximateNumberOfMessages"]
+        heads = [rt.store.get_head(execution_id) for execution_id in ids]
+    assert (early, counts, resent) == (0, [2, 1], "3")
+    assert [head.sweep_count for head in heads] == [1, 1, 1]

@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # Mutation testing (mutmut 3) over the engine's core: service.py, interpreter/, adapters/,
-# limits.py. Slow (tens of minutes), so not part of .ci/run. See README "Mutation testing".
+# limits.py. Slow (about an hour on 2 cores), so not part of .ci/run. README: "Mutation testing".
 #
 #   tests/mutation/run.sh             # fresh run: stage, mutate, test, print the score
-#   tests/mutation/run.sh --resume    # go on with the staged run (mutmut skips mutants it has
-#                                     # a result for); tests/ is staged again first
+#   tests/mutation/run.sh --resume    # go on with an interrupted run (mutmut keeps results)
+#   tests/mutation/run.sh --recheck   # after adding tests: run only the survivors again,
+#                                     # against the current tests; a mutant killed by
+#                                     # either run counts as killed
 #   MUTATION_JOBS=2 tests/mutation/run.sh   # worker processes (default 1)
 #
 # mutmut 3 names a mutant's module after its path below ./, src/ or source/, and checks that
 # name against the imported module's __name__. Our package lives in functions/, so the run is
 # staged in build/mutation/ with the package as src/steplane (its template.yaml beside
 # local/template.py, where a built wheel carries it). Configuration: [tool.mutmut] in
-# pyproject.toml. Results: build/mutation/mutants/ (`cd build/mutation && mutmut browse`).
+# pyproject.toml. Results: build/mutation/mutants/ (`cd build/mutation && mutmut browse`);
+# one line per survivor: `cd build/mutation && python ../../tests/mutation/survivors.py`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
 stage="$root/build/mutation"
 jobs="${MUTATION_JOBS:-1}"
+mode="${1:-}"
 
-if [[ "${1:-}" != "--resume" ]]; then
+if [[ -z "$mode" ]]; then
     rm -rf "$stage"
 fi
 mkdir -p "$stage/src"
@@ -34,7 +38,22 @@ find "$stage/tests" -name __pycache__ -prune -exec rm -rf {} +
 cd "$stage"
 # mutmut puts the mutated src/ first on the path (before the editable install).
 export PYTHONPATH=""
+score=(python "$root/tests/mutation/score.py")
+names=()
+if [[ "$mode" == "--recheck" ]]; then
+    # Keep the earlier run's verdicts (a changed test selection makes mutmut reset them).
+    rm -rf earlier && mkdir earlier && cp -r mutants/src earlier/src
+    mapfile -t names < <("${score[@]}" --survivors earlier)
+    if [[ ${#names[@]} -eq 0 ]]; then
+        echo "no survivors to recheck"
+        exit 0
+    fi
+fi
 start=$SECONDS
-mutmut run --max-children "$jobs"
+mutmut run --max-children "$jobs" "${names[@]}"
 echo "mutation run took $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
-python "$root/tests/mutation/score.py" mutants
+if [[ "$mode" == "--recheck" ]]; then
+    "${score[@]}" mutants earlier
+else
+    "${score[@]}" mutants
+fi

@@ -20,6 +20,7 @@ from steplane.limits import MAX_PAYLOAD_BYTES
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
 from steplane.messages import TaskResultMessage
+from steplane.settings import Settings
 
 CALLBACK = {
     "StartAt": "Approve",
@@ -230,12 +231,22 @@ def test_a_callback_result_may_be_exactly_256_kib_as_queued(extra, accepted):
         head = rt.store.get_head(execution_id)
     assert status == (202 if accepted else 413), body
     assert head.status == "RUNNING"
+    if not accepted:
+        size = MAX_PAYLOAD_BYTES + 1
+        assert body["message"] == f"the task result is {size} bytes; the limit is 262144 bytes"
 
 
 def _queued(rt: LocalRuntime, url: str) -> int:
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
     attributes = rt.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
     return sum(int(attributes[name]) for name in names)
+
+
+def _visible(rt: LocalRuntime, url: str) -> int:
+    attributes = rt.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
 
 
 def test_a_copy_of_a_committed_input_resends_only_once_the_commit_is_past_the_grace():
@@ -261,7 +272,82 @@ def test_a_copy_of_a_committed_input_resends_only_once_the_commit_is_past_the_gr
             rt.clock.advance(seconds)
             rt.sqs.send_message(QueueUrl=url, MessageBody=wake["Body"])
             rt.step()
-            queued.append(_queued(rt, url))
+            queued.append((_queued(rt, url), _visible(rt, url)))
         head = rt.store.get_head(execution_id)
     assert (head.state, head.version) == ("B", 2)
-    assert queued == [1, 1, 1, 2]  # B's wake-up; sent again only by the copy at 300 s
+    # Each copy was consumed (none left visible); B's wake-up was sent again only by the
+    # copy at 300 s.
+    assert queued == [(1, 0), (1, 0), (1, 0), (2, 0)]
+
+
+def test_a_redelivered_copy_of_a_committed_input_resends_at_once():
+    # Guards Engine._apply's "delivery.redelivered or ...": a copy SQS redelivers (its
+    # receive count above one) may come from a process that died between the commit and
+    # the send, so it re-sends at once, however fresh the commit.
+    waits = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Wait", "Seconds": 10, "Next": "B"},
+            "B": {"Type": "Wait", "Seconds": 3600, "End": True},
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.start(waits, {})
+        url = rt.resources.ref("AdvanceQueue")
+        rt.clock.advance(10)
+        wake = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=wake["ReceiptHandle"])
+        rt.sqs.send_message(QueueUrl=url, MessageBody=wake["Body"])
+        rt.step()  # commits A -> B; B's wake-up is queued
+        committed = _queued(rt, url)
+        rt.sqs.send_message(QueueUrl=url, MessageBody=wake["Body"])
+        copy = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]  # its first receive
+        rt.sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=copy["ReceiptHandle"], VisibilityTimeout=0
+        )
+        rt.step()  # the copy is due again: the clock moves on by a millisecond
+        rt.step()  # its second receive, a redelivery, seconds after the commit
+        resent = _queued(rt, url)
+        visible = _visible(rt, url)
+    assert (committed, resent, visible) == (1, 2, 0)
+
+
+def test_a_decision_made_from_a_queued_input_honours_the_deployment_settings():
+    # Guards Engine._apply passing its Settings to decide(): the transition limit applies
+    # to a decision an advance message makes, not only to the first one at the start.
+    loop = {
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "A"},
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Pass", "Next": "A"},
+        },
+    }
+    with LocalRuntime(settings=Settings(max_transitions=3)) as rt:
+        execution_id = rt.start(loop, {})
+        rt.step()  # the Wait's wake-up comes due
+        rt.step()  # and is delivered: W -> A -> B, then the limit
+        head = rt.store.get_head(execution_id)
+    assert (head.status, head.error, head.transitions) == (
+        "FAILED",
+        "Steplane.TransitionLimitExceeded",
+        3,
+    )
+
+
+def test_the_task_started_event_keeps_the_time_the_worker_reports():
+    # Guards Engine.task_result passing the message's startedAt on to the interpreter.
+    with LocalRuntime() as rt:
+        execution_id, token = _open_task(rt)
+        started = rt.clock.now()
+        rt.clock.advance(30)
+        result = TaskResultMessage(
+            task_token=token, status="SUCCEEDED", output=1, started_at=started
+        )
+        rt.sqs.send_message(
+            QueueUrl=rt.resources.ref("TaskResultQueue"), MessageBody=result.to_json()
+        )
+        rt.run_all()
+        head = rt.store.get_head(execution_id)
+        events = rt.store.history(head, None, 100).events
+    assert [e.timestamp for e in events if e.type == "TaskStarted"] == [started]

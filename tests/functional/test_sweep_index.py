@@ -17,6 +17,7 @@ from typing import Any
 
 from steplane.adapters.dynamodb_items import epoch_seconds
 from steplane.local import LocalRuntime
+from steplane.settings import Settings
 
 CALLBACK = {
     "StartAt": "Approve",
@@ -149,3 +150,51 @@ def test_the_sweeper_resends_for_every_overdue_execution_up_to_its_limit_and_cou
         heads = [rt.store.get_head(execution_id) for execution_id in ids]
     assert (early, counts, resent) == (0, [2, 1], "3")
     assert [head.sweep_count for head in heads] == [1, 1, 1]
+
+
+def test_a_task_message_lost_is_sent_again_once_its_lease_is_over():
+    # A dispatched task is overdue task_lease_seconds (900 s) after its dispatch; the
+    # sweeper then re-sends the same task (same token: a worker's late result still counts).
+    with LocalRuntime() as rt:
+        engine = rt._deps["SweepFunction"].engine
+        rt.start(CALLBACK, {"doc": 1})
+        url = rt.resources.ref("DefaultTaskQueue")
+        lost = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=lost["ReceiptHandle"])
+        rt.clock.advance(600)
+        early = engine.sweep()
+        rt.clock.advance(600)
+        late = engine.sweep()
+        again = rt.sqs.receive_message(QueueUrl=url)["Messages"]
+    assert (early, late) == (0, 1)
+    assert [json.loads(m["Body"])["taskToken"] for m in again] == [
+        json.loads(lost["Body"])["taskToken"]
+    ]
+
+
+def test_an_execution_due_only_for_retention_does_not_stop_the_sweep_of_the_next():
+    # Engine.sweep: an index entry due only because its items' expiry must be raised (the
+    # execution itself is not overdue) is skipped, and the sweep goes on to the next entry.
+    long_wait = {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 8_640_000, "End": True}},
+    }
+    short_wait = {"StartAt": "S", "States": {"S": {"Type": "Wait", "Seconds": 10, "End": True}}}
+    with LocalRuntime(settings=Settings(sweep_shards=1)) as rt:
+        engine = rt._deps["SweepFunction"].engine
+        url = rt.resources.ref("AdvanceQueue")
+        rt.start(long_wait, {})  # indexed at its renewal, 96 days on; overdue at 100 days
+        rt.clock.advance(timedelta(days=96).total_seconds())
+        stuck = rt.start(short_wait, {})
+        _drain(rt, url)  # the short Wait's wake-up is lost (and the long one's hops with it)
+        rt.clock.advance(1_000)
+        resent = engine.sweep()
+        head = rt.store.get_head(stuck)
+    assert resent == 1
+    assert head.sweep_count == 1
+
+
+def _drain(rt: LocalRuntime, url: str) -> None:
+    while messages := rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

@@ -23,3 +23,4 @@ def test_a_missing_variable_names_the_path_and_the_rule_field_exactly() -> None:
     with pytest.raises(ChoiceRuntimeError) as caught:
         evaluate_rule(Comparison("$.missing", "StringEquals", "x"), {"other": "x"})
     assert caught.value.cause.startswith("Invalid path '$.missing' in the Choice rule's Variable: ")
+    assert str(caught.value) == caught.value.cause  # what a log line or traceback shows

@@ -71,6 +71,7 @@ def test_raising_item_expiry_follows_every_page_and_skips_an_item_deleted_meanwh
     client = PagingDynamo([[_pk(1)], [_pk(2)]], update_error="ConditionalCheckFailedException")
     DynamoDBSweep(client, "executions", Settings()).keep_items(_running_head(), NOW)
     assert [update["Key"] for update in client.updates[:2]] == [_pk(1), _pk(2)]
+    assert client.queries[1]["ExclusiveStartKey"] == {"page": 1}
     assert client.updates[0]["ConditionExpression"] == "attribute_exists(pk)"
     assert client.updates[2]["ConditionExpression"] == "v = :v"
 

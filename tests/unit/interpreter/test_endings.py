@@ -33,15 +33,19 @@ def test_a_failed_execution_keeps_its_error_and_stop_date_and_no_state_or_data()
     )
 
 
-def test_a_task_that_fails_the_execution_leaves_no_attempt_or_wake_up_pending():
+def test_a_task_that_fails_the_execution_leaves_no_state_data_attempt_or_wake_up():
     # A finished execution has nothing in flight: no task token may still be accepted
     # (the nonce), and no timeout wake-up is due.
     run = Driver(task_machine(TimeoutSeconds=10))
-    run.begin()
-    assert (run.head.task_nonce, run.head.timeout_at) != (None, None)
+    run.begin({"in": 1})
+    assert run.head.state == "Work"
+    assert run.head.task_nonce is not None
+    assert run.head.timeout_at is not None
+    run.advance(3)
     run.fail("Boom", "it broke")
     head = run.head
-    assert head.status is ExecutionStatus.FAILED
+    assert (head.status, head.state, head.data) == (ExecutionStatus.FAILED, None, None)
+    assert (head.error, head.cause, head.stop_date) == ("Boom", "it broke", run.now)
     assert (head.task_nonce, head.due_at, head.timeout_at) == (None, None, None)
 
 

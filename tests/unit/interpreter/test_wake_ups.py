@@ -44,3 +44,16 @@ def test_a_wake_up_of_another_purpose_at_a_yielded_head_is_ignored():
     for purpose in (WakePurpose.WAIT, WakePurpose.RETRY, WakePurpose.TIMEOUT):
         assert isinstance(run.apply(Wake(version, purpose)), Ignore)
     assert (run.head.status, run.head.version) == (ExecutionStatus.RUNNING, version)
+
+
+def test_a_continue_wake_up_at_a_parked_task_or_wait_is_ignored():
+    # A Task waits for its result and a Wait for its own wake-up: CONTINUE moves neither.
+    for state in (
+        {"Type": "Task", "Resource": "r", "End": True},
+        {"Type": "Wait", "Seconds": 60, "End": True},
+    ):
+        run = Driver({"StartAt": "S", "States": {"S": state}})
+        run.begin({})
+        version = run.head.version
+        assert isinstance(run.apply(Wake(version, WakePurpose.CONTINUE)), Ignore)
+        assert (run.head.state, run.head.version) == ("S", version)

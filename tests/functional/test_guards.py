@@ -351,3 +351,17 @@ def test_the_task_started_event_keeps_the_time_the_worker_reports():
         head = rt.store.get_head(execution_id)
         events = rt.store.history(head, None, 100).events
     assert [e.timestamp for e in events if e.type == "TaskStarted"] == [started]
+
+
+def test_a_second_start_of_a_name_with_another_input_is_refused():
+    # Guards Engine.start's input comparison (input_hash): StartExecution with an existing
+    # name and a different input is ExecutionAlreadyExists; with the same input it is the
+    # same execution.
+    with LocalRuntime() as rt:
+        workflow = rt.publish(CALLBACK)
+        start = {"workflow": workflow, "name": "once", "input": {"doc": 1}}
+        first = rt.http("POST", "/executions", start)
+        again = rt.http("POST", "/executions", start)
+        other = rt.http("POST", "/executions", {**start, "input": {"doc": 2}})
+    assert (first[0], again[0], other[0]) == (201, 200, 409)
+    assert other[1]["error"] == "ExecutionAlreadyExists"

@@ -198,3 +198,19 @@ def _drain(rt: LocalRuntime, url: str) -> None:
     while messages := rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for message in messages:
             rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_the_sweeper_next_has_work_at_the_earliest_due_time_of_any_shard():
+    # next_due reads the first key of each shard and keeps the earliest, whatever shards
+    # the executions hash to.
+    waits = [
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": s, "End": True}}}
+        for s in (4_000, 10, 9_000, 2_000)
+    ]
+    with LocalRuntime() as rt:
+        ids = [rt.start(wait, {}) for wait in waits]
+        heads = [rt.store.get_head(execution_id) for execution_id in ids]
+        next_due = rt.store.sweep.next_due()
+    assert len({_shard(execution_id) for execution_id in ids}) > 1
+    earliest = min(head.sweep_at for head in heads)
+    assert next_due == datetime.fromtimestamp(_rounded(earliest), earliest.tzinfo)

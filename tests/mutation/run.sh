@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Mutation testing (mutmut 3) over the engine's core: service.py, interpreter/, adapters/,
-# limits.py. Slow (about an hour on 2 cores), so not part of .ci/run. README: "Mutation testing".
+# limits.py. Slow (hours on 2 shared cores), so not part of .ci/run. README: "Mutation
+# testing".
 #
 #   tests/mutation/run.sh             # fresh run: stage, mutate, test, print the score
-#   tests/mutation/run.sh --resume    # go on with an interrupted run (mutmut keeps results)
-#   tests/mutation/run.sh --recheck   # after adding tests: run only the survivors again,
-#                                     # against the current tests; a mutant killed by
-#                                     # either run counts as killed
+#   tests/mutation/run.sh --resume    # go on with an interrupted run (mutmut keeps results;
+#                                     # a changed [tool.mutmut] makes it start over)
 #   MUTATION_JOBS=2 tests/mutation/run.sh   # worker processes (default 1)
+#
+# After adding tests, tests/mutation/recheck.py runs the survivors against them.
 #
 # mutmut 3 names a mutant's module after its path below ./, src/ or source/, and checks that
 # name against the imported module's __name__. Our package lives in functions/, so the run is
@@ -38,22 +39,7 @@ find "$stage/tests" -name __pycache__ -prune -exec rm -rf {} +
 cd "$stage"
 # mutmut puts the mutated src/ first on the path (before the editable install).
 export PYTHONPATH=""
-score=(python "$root/tests/mutation/score.py")
-names=()
-if [[ "$mode" == "--recheck" ]]; then
-    # Keep the earlier run's verdicts (a changed test selection makes mutmut reset them).
-    rm -rf earlier && mkdir earlier && cp -r mutants/src earlier/src
-    mapfile -t names < <("${score[@]}" --survivors earlier)
-    if [[ ${#names[@]} -eq 0 ]]; then
-        echo "no survivors to recheck"
-        exit 0
-    fi
-fi
 start=$SECONDS
-mutmut run --max-children "$jobs" "${names[@]}"
+mutmut run --max-children "$jobs"
 echo "mutation run took $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
-if [[ "$mode" == "--recheck" ]]; then
-    "${score[@]}" mutants earlier
-else
-    "${score[@]}" mutants
-fi
+python "$root/tests/mutation/score.py" mutants

@@ -1,7 +1,9 @@
 """List a mutmut run's mutants that were not killed, one line each: file:line, the change.
 
-Run from the staged run's folder (build/mutation), as tests/mutation/run.sh does:
-``python survivors.py``. Uses mutmut's own diff of each mutant against its function.
+Run from the staged run's folder: ``cd build/mutation && python
+../../tests/mutation/survivors.py recheck`` (the folders named hold later verdicts, e.g.
+recheck.py's; a mutant any of them killed is left out). Uses mutmut's own diff of each
+mutant against its function. Unchecked mutants (a run stopped early) are left out.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.utils.format_utils import orig_function_and_class_names_from_key
 
-# 37: rejected by mypy --strict, which CI runs, so caught there.
-KILLED = {1, 3, 36, 37, -24, 24, 152, 255, -11, -9}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from score import KILLED, outcomes
+
 STATUS = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}
 
 
@@ -52,17 +55,25 @@ def describe(name: str, path: str) -> str:
     return f"{where}  - {' | '.join(removed)}  + {' | '.join(added)}"
 
 
-def main() -> int:
-    """Print one line per mutant that a run did not kill."""
+def main(arguments: list[str]) -> int:
+    """Print one line per mutant that no run killed (mutants/, plus the folders named)."""
+    later = [Path(a) for a in arguments]
+    killed_later = {name for name, (_, killed) in outcomes(later).items() if killed}
+    verdicts: dict[str, int] = {}
+    for folder in later:  # a verdict for a mutant the first run never reached
+        for meta in folder.rglob("*.py.meta"):
+            verdicts.update(json.loads(meta.read_text())["exit_code_by_key"])
     for meta in sorted(Path("mutants/src").rglob("*.py.meta")):
         path = str(meta.relative_to("mutants"))[: -len(".meta")]
         codes = json.loads(meta.read_text())["exit_code_by_key"]
-        for name, code in codes.items():
-            if code not in KILLED and code is not None:
-                status = STATUS.get(code, f"exit {code}")
-                print(f"{describe(name, path)}  [{status}: {name.rpartition('.')[2]}]")
+        for name, first in codes.items():
+            code = verdicts.get(name, first)  # the latest verdict names the status
+            if code in KILLED or code is None or name in killed_later:
+                continue
+            status = STATUS.get(code, f"exit {code}")
+            print(f"{describe(name, path)}  [{status}: {name.rpartition('.')[2]}]")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

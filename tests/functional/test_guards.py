@@ -19,6 +19,8 @@ from steplane.interpreter.tokens import TokenClaim, encode_task_token
 from steplane.limits import MAX_PAYLOAD_BYTES
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
+from steplane.messages import TaskResultMessage
+from steplane.settings import Settings
 
 CALLBACK = {
     "StartAt": "Approve",
@@ -239,3 +241,153 @@ def test_a_callback_after_the_attempts_timeout_is_refused_as_timed_out():
         result = rt.run_until_complete(execution_id)
     assert (status, body["error"]) == (409, "TaskTimedOut")
     assert (result.status, result.error) == ("FAILED", "States.Timeout")
+
+
+@pytest.mark.parametrize(
+    ("extra", "accepted"), [(0, True), (1, False)], ids=["exactly at the limit", "one byte over"]
+)
+def test_a_callback_result_may_be_exactly_256_kib_as_queued(extra, accepted):
+    # Guards Engine.accept_callback's size check (">", not ">="): the queued result message
+    # is what is held to the limit, and a message of exactly the limit is accepted.
+    with LocalRuntime() as rt:
+        execution_id, token = _open_task(rt)
+        empty = TaskResultMessage(task_token=token, status="SUCCEEDED", output="").to_json()
+        output = "x" * (MAX_PAYLOAD_BYTES - len(empty) + extra)
+        status, body = rt.http("POST", f"/tasks/{token}/success", output)
+        head = rt.store.get_head(execution_id)
+    assert status == (202 if accepted else 413), body
+    assert head.status == "RUNNING"
+    if not accepted:
+        size = MAX_PAYLOAD_BYTES + 1
+        assert body["message"] == f"the task result is {size} bytes; the limit is 262144 bytes"
+
+
+def _queued(rt: LocalRuntime, url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+    attributes = rt.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes[name]) for name in names)
+
+
+def _visible(rt: LocalRuntime, url: str) -> int:
+    attributes = rt.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_a_copy_of_a_committed_input_resends_only_once_the_commit_is_past_the_grace():
+    # Guards Engine._apply's duplicate branch and Engine._is_old: a fresh copy of an input
+    # that already committed sends nothing (to save messages); a copy arriving
+    # sweep_grace_seconds (300 s) after the commit, e.g. a redriven one, re-sends what the
+    # head implies, since the process that committed may have died before sending it.
+    waits = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Wait", "Seconds": 10, "Next": "B"},
+            "B": {"Type": "Wait", "Seconds": 3600, "End": True},
+        },
+    }
+    with LocalRuntime() as rt:
+        execution_id = rt.start(waits, {})
+        url = rt.resources.ref("AdvanceQueue")
+        rt.clock.advance(10)
+        wake = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=wake["ReceiptHandle"])
+        queued = []
+        for seconds in (0, 0, 299, 1):  # the original, then copies at 0 s, 299 s, 300 s
+            rt.clock.advance(seconds)
+            rt.sqs.send_message(QueueUrl=url, MessageBody=wake["Body"])
+            rt.step()
+            queued.append((_queued(rt, url), _visible(rt, url)))
+        head = rt.store.get_head(execution_id)
+    assert (head.state, head.version) == ("B", 2)
+    # Each copy was consumed (none left visible); B's wake-up was sent again only by the
+    # copy at 300 s.
+    assert queued == [(1, 0), (1, 0), (1, 0), (2, 0)]
+
+
+def test_a_redelivered_copy_of_a_committed_input_resends_at_once():
+    # Guards Engine._apply's "delivery.redelivered or ...": a copy SQS redelivers (its
+    # receive count above one) may come from a process that died between the commit and
+    # the send, so it re-sends at once, however fresh the commit.
+    waits = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Wait", "Seconds": 10, "Next": "B"},
+            "B": {"Type": "Wait", "Seconds": 3600, "End": True},
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.start(waits, {})
+        url = rt.resources.ref("AdvanceQueue")
+        rt.clock.advance(10)
+        wake = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=wake["ReceiptHandle"])
+        rt.sqs.send_message(QueueUrl=url, MessageBody=wake["Body"])
+        rt.step()  # commits A -> B; B's wake-up is queued
+        committed = _queued(rt, url)
+        rt.sqs.send_message(QueueUrl=url, MessageBody=wake["Body"])
+        copy = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]  # its first receive
+        rt.sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=copy["ReceiptHandle"], VisibilityTimeout=0
+        )
+        rt.step()  # the copy is due again: the clock moves on by a millisecond
+        rt.step()  # its second receive, a redelivery, seconds after the commit
+        resent = _queued(rt, url)
+        visible = _visible(rt, url)
+    assert (committed, resent, visible) == (1, 2, 0)
+
+
+def test_a_decision_made_from_a_queued_input_honours_the_deployment_settings():
+    # Guards Engine._apply passing its Settings to decide(): the transition limit applies
+    # to a decision an advance message makes, not only to the first one at the start.
+    loop = {
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "A"},
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Pass", "Next": "A"},
+        },
+    }
+    with LocalRuntime(settings=Settings(max_transitions=3)) as rt:
+        execution_id = rt.start(loop, {})
+        rt.step()  # the Wait's wake-up comes due
+        rt.step()  # and is delivered: W -> A -> B, then the limit
+        head = rt.store.get_head(execution_id)
+    assert (head.status, head.error, head.transitions) == (
+        "FAILED",
+        "Steplane.TransitionLimitExceeded",
+        3,
+    )
+
+
+def test_the_task_started_event_keeps_the_time_the_worker_reports():
+    # Guards Engine.task_result passing the message's startedAt on to the interpreter.
+    with LocalRuntime() as rt:
+        execution_id, token = _open_task(rt)
+        started = rt.clock.now()
+        rt.clock.advance(30)
+        result = TaskResultMessage(
+            task_token=token, status="SUCCEEDED", output=1, started_at=started
+        )
+        rt.sqs.send_message(
+            QueueUrl=rt.resources.ref("TaskResultQueue"), MessageBody=result.to_json()
+        )
+        rt.run_all()
+        head = rt.store.get_head(execution_id)
+        events = rt.store.history(head, None, 100).events
+    assert [e.timestamp for e in events if e.type == "TaskStarted"] == [started]
+
+
+def test_a_second_start_of_a_name_with_another_input_is_refused():
+    # Guards Engine.start's input comparison (input_hash): StartExecution with an existing
+    # name and a different input is ExecutionAlreadyExists; with the same input it is the
+    # same execution.
+    with LocalRuntime() as rt:
+        workflow = rt.publish(CALLBACK)
+        start = {"workflow": workflow, "name": "once", "input": {"doc": 1}}
+        first = rt.http("POST", "/executions", start)
+        again = rt.http("POST", "/executions", start)
+        other = rt.http("POST", "/executions", {**start, "input": {"doc": 2}})
+    assert (first[0], again[0], other[0]) == (201, 200, 409)
+    assert other[1]["error"] == "ExecutionAlreadyExists"

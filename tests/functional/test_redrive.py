@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -73,3 +74,49 @@ def test_the_api_lists_dead_letter_depths_and_redrives_one_queue():
     assert len(depth) == 7  # every queue of the stack has its dead-letter queue
     assert moved == (200, {"queue": "steplane-AdvanceQueue", "moved": 1})
     assert (unknown[0], unknown[1]["error"]) == (404, "QueueDoesNotExist")
+
+
+class RefusingSqs:
+    """The moto client, except that SQS refuses to send any message whose body is "refused"."""
+
+    def __init__(self, sqs: Any) -> None:
+        self._sqs = sqs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:  # noqa: N803
+        kept = [e for e in Entries if e["MessageBody"] != "refused"]
+        response = self._sqs.send_message_batch(QueueUrl=QueueUrl, Entries=kept)
+        response["Failed"] = [
+            {"Id": e["Id"], "Code": "InvalidMessageContents", "Message": "no", "SenderFault": True}
+            for e in Entries
+            if e["MessageBody"] == "refused"
+        ]
+        return response
+
+
+def _depth(sqs, url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes[name]) for name in names)
+
+
+def test_a_message_the_source_queue_refuses_stays_dead_lettered_and_the_redrive_says_so(sqs):
+    # "Only what reached the source queue leaves the dead-letter queue": a partial failure
+    # deletes the messages that were sent, keeps the refused one, and raises.
+    source, dlq = _queues(sqs)
+    for body in ("a", "refused", "b"):
+        sqs.send_message(QueueUrl=dlq, MessageBody=body)
+    with pytest.raises(RedriveError) as caught:
+        redrive(RefusingSqs(sqs), source)
+    assert str(caught.value) == "1 message(s) could not be moved: InvalidMessageContents: no"
+    assert (_depth(sqs, source), _depth(sqs, dlq)) == (2, 1)
+
+
+def test_a_maximum_past_the_first_batch_is_still_honoured(sqs):
+    source, dlq = _queues(sqs)
+    for n in range(23):
+        sqs.send_message(QueueUrl=dlq, MessageBody=str(n))
+    assert redrive(sqs, source, max_messages=12).moved == 12
+    assert (_depth(sqs, source), _depth(sqs, dlq)) == (12, 11)

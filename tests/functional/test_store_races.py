@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from steplane.adapters.dynamodb_items import epoch_seconds
 from steplane.adapters.dynamodb_store import ORPHAN_AFTER_SECONDS, DynamoDBExecutionStore
 from steplane.errors import ConcurrentDecisionError
-from steplane.execution import Execution
+from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.ports import CommitOutcome
 from tests.conftest import head_put_dies
@@ -166,3 +167,103 @@ def test_a_late_copy_of_a_creation_never_recreates_a_head_that_moved_on(
     head = store.get_head("W:race")
     assert head is not None
     assert (head.version, head.decision_id) == (2, "x")
+
+
+def test_head_data_too_large_to_keep_inline_reads_back_whole(store: DynamoDBExecutionStore) -> None:
+    # Data above INLINE_DATA_BYTES (packed) lives in a payload item the head refers to.
+    data = {"blob": [f"{n:08x}" for n in range(20_000)]}
+    store.commit(None, _head(1, "a").evolve(data=data), _events("a"))
+    head = store.get_head("W:race")
+    assert head is not None
+    assert head.data == data
+
+
+def test_a_missing_payload_item_is_an_error_that_names_it(
+    store: DynamoDBExecutionStore, executions_table
+) -> None:
+    data = {"blob": [f"{n:08x}" for n in range(20_000)]}
+    store.commit(None, _head(1, "a").evolve(data=data), _events("a"))
+    items = executions_table.query(
+        TableName="executions",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+        ExpressionAttributeValues={":pk": {"S": "X#W:race"}, ":p": {"S": "P#"}},
+    )["Items"]
+    assert len(items) == 1
+    # A payload item expires with the items its transition wrote (retention + 7 days).
+    assert items[0]["expiresAt"] == {"N": str(epoch_seconds(T0 + timedelta(days=97)))}
+    executions_table.delete_item(
+        TableName="executions", Key={"pk": items[0]["pk"], "sk": items[0]["sk"]}
+    )
+    with pytest.raises(LookupError) as caught:
+        store.get_head("W:race")
+    assert str(caught.value) == f"payload {items[0]['sk']['S']} of X#W:race is missing"
+
+
+def test_a_transition_too_large_for_one_history_item_reads_back_whole(
+    store: DynamoDBExecutionStore,
+) -> None:
+    # Above HISTORY_INLINE_BYTES (64 KiB) of events, large details spill into payload items
+    # (small ones stay inline); unspilled, these 240 events would pass DynamoDB's 400 KB.
+    events = [
+        HistoryEvent(
+            n + 1, "PassStateExited", T0, f"S{n}", {"output": {"blob": "x" * 2_000}, "n": n}
+        )
+        for n in range(240)
+    ]
+    store.commit(None, _head(1, "a"), events)
+    head = store.get_head("W:race")
+    assert head is not None
+    assert store.history(head, None, 1000).events == events
+
+
+def test_a_head_reads_back_exactly_as_it_was_committed(store: DynamoDBExecutionStore) -> None:
+    # Every field of the head survives the item round trip (the decision reads nothing
+    # else: DynamoDB is the truth).
+    running = _head(3, "d", state="Work").evolve(
+        entered_version=2,
+        attempt=2,
+        retry_counts=(1, 0, 2),
+        task_nonce="n" * 20,
+        due_at=T0 + timedelta(seconds=30),
+        timeout_at=T0 + timedelta(seconds=90),
+        event_count=7,
+        transitions=4,
+    )
+    store.commit(None, running, _events("d"))
+    failed = running.evolve(
+        version=4,
+        decision_id="e",
+        status=ExecutionStatus.FAILED,
+        state=None,
+        data=None,
+        stop_date=T0 + timedelta(seconds=60),
+        error="Boom",
+        cause="it broke",
+        task_nonce=None,
+        due_at=None,
+        timeout_at=None,
+    )
+    store.commit(running, failed, [HistoryEvent(8, "ExecutionFailed", T0, None, {})])
+    head = store.get_head("W:race")
+    assert head is not None
+    # The store adds one field of its own: when the items written so far expire.
+    assert head.children_expire_at == T0 + timedelta(days=97)
+    assert head.evolve(children_expire_at=None) == failed
+
+
+def test_a_history_page_that_ends_with_the_last_event_has_no_next_token(
+    store: DynamoDBExecutionStore,
+) -> None:
+    # GetExecutionHistory: nextToken is absent on the last page, also when that page is
+    # exactly full (no empty page follows).
+    base = _head(1, "a")
+    store.commit(None, base, [HistoryEvent(n, "Marker", T0, "A", {"n": n}) for n in (1, 2)])
+    store.commit(
+        base, _head(2, "b"), [HistoryEvent(n, "Marker", T0, "A", {"n": n}) for n in (3, 4)]
+    )
+    head = store.get_head("W:race")
+    assert head is not None
+    first = store.history(head, None, 2)
+    second = store.history(head, first.next_token, 2)
+    assert [e.details["n"] for e in first.events + second.events] == [1, 2, 3, 4]
+    assert (first.next_token, second.next_token) == ("2.0", None)

@@ -35,6 +35,9 @@ class CommitOutcome(Enum):
 
     COMMITTED = "committed"
     STALE = "stale"  # the head had moved on: another decision won; acknowledge the input
+    # Another copy of this same input committed this transition: acknowledge, send nothing
+    # (the commands it implies are the winner's to send, with the winner's task nonce).
+    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True)

@@ -245,8 +245,11 @@ class Engine:
             return Outcome.REARMED
         assert isinstance(decision, Transition)
         committed = decision.execution.evolve(decision_id=delivery.decision_id)
-        if self._store.commit(head, committed, decision.events) is CommitOutcome.STALE:
+        outcome = self._store.commit(head, committed, decision.events)
+        if outcome is CommitOutcome.STALE:
             return Outcome.STALE
+        if outcome is CommitOutcome.DUPLICATE:
+            return Outcome.DUPLICATE  # the copy that committed sends, with its own nonce
         self._send(committed, decision.commands, now)
         return Outcome.COMMITTED
 

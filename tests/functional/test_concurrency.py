@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from steplane.errors import ConcurrentDecisionError
+from steplane.interpreter.tokens import decode_task_token
 from steplane.local import LocalRuntime
 from steplane.messages import TaskResultMessage
 from steplane.service import Delivery, Outcome
@@ -20,7 +21,10 @@ from tests.conftest import head_put_dies
 RESOURCE = "arn:aws:lambda:us-east-1:123456789012:function:Approve"
 DEFINITION = {
     "StartAt": "Approve",
-    "States": {"Approve": {"Type": "Task", "Resource": RESOURCE, "End": True}},
+    "States": {
+        "Approve": {"Type": "Task", "Resource": RESOURCE, "Next": "Ship"},
+        "Ship": {"Type": "Task", "Resource": RESOURCE, "End": True},
+    },
 }
 
 
@@ -56,22 +60,27 @@ def test_racing_results_apply_one_transition(same_message: bool, round_: int) ->
         ids = ["m-1"] * 4 if same_message else [f"m-{i}" for i in range(4)]
         engine = rt._deps["TaskCompleteFunction"].engine
         outcomes = _race(engine, message, [Delivery(i) for i in ids])
+        rt._deps["TaskCompleteFunction"].bus.flush()
         head = rt.store.get_head(execution_id)
-        history = rt.run_until_complete(execution_id).history
-    committed = [o for o in outcomes if o in (Outcome.COMMITTED,)]
-    assert committed, outcomes
+        sent = rt.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        tokens = {json.loads(m["Body"])["taskToken"] for m in sent}
+        history = rt.store.history(head, None, 1000).events
+    committed = [o for o in outcomes if o is Outcome.COMMITTED]
+    # Copies or distinct inputs: exactly one commits; the others learn they lost.
+    assert len(committed) == 1, outcomes
     assert all(
         o in (Outcome.COMMITTED, Outcome.DUPLICATE, Outcome.STALE, Outcome.IGNORED)
         or isinstance(o, ConcurrentDecisionError)
         for o in outcomes
     ), outcomes
-    if not same_message:
-        assert len(committed) == 1, outcomes  # distinct inputs: exactly one wins
-    assert (head.status.value, head.data) == ("SUCCEEDED", {"approved": round_})
-    types = [e["type"] for e in history]
+    # Only the committed copy sent the next task, with the attempt the head holds (a
+    # losing copy's token would name its own nonce and be refused).
+    assert [decode_task_token(t).nonce for t in tokens] == [head.task_nonce]
+    assert (head.state, head.data) == ("Ship", {"approved": round_})
+    types = [e.type for e in history]
     assert types.count("TaskSucceeded") == 1
-    assert types.count("ExecutionSucceeded") == 1
-    assert [e["id"] for e in history] == list(range(1, len(history) + 1))
+    assert types.count("TaskScheduled") == 2
+    assert [e.id for e in history] == list(range(1, len(history) + 1))
 
 
 @pytest.mark.parametrize("second_reads", ["before the first commits", "between the first's puts"])

@@ -1,13 +1,15 @@
 """The commit protocol under races and crashes, against DynamoDB (moto).
 
-A transition N -> N+1 puts the history item ``H#{N+1}`` (absent, or carrying the same
-decision id), then the head on condition ``v = N``. These tests interleave two deciders
+A transition N -> N+1 puts the history item ``H#{N+1}`` if absent, then the head on
+condition ``v = N``; a copy of the same input that finds its own ``H#{N+1}`` writes both
+in one transaction on condition ``v = N``. These tests interleave two deciders
 by hand, the way concurrent Lambda invocations or a crash between the two puts would.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -93,22 +95,66 @@ def test_an_orphan_history_item_blocks_other_inputs_until_its_own_input_returns(
     assert store.commit(base, _head(2, "y"), _events("y")) is CommitOutcome.STALE
 
 
-def test_two_copies_of_one_input_both_report_committed_and_apply_once(
+def test_a_copy_of_an_input_that_committed_is_a_duplicate_and_applies_once(
     store: DynamoDBExecutionStore,
 ) -> None:
-    # SQS delivered one input twice and both copies decided on version 1. Each copy may
-    # report COMMITTED (the caller then sends the same follow-up messages, which receivers
-    # de-duplicate); the transition itself is applied once. (A copy that reads the head
-    # after the commit never gets here: the engine sees its decision id on the head.)
+    # SQS delivered one input twice and both copies decided on version 1. The second is
+    # told DUPLICATE, so it sends nothing: its commands would carry its own task nonce,
+    # which the head does not hold. (A copy that reads the head after the commit never
+    # gets here: the engine sees its decision id on the head.)
     base = _head(1, "start")
     store.commit(None, base, _events("start"))
     first = store.commit(base, _head(2, "x"), _events("x"))
-    second = store.commit(base, _head(2, "x"), _events("x"))
-    assert (first, second) == (CommitOutcome.COMMITTED, CommitOutcome.COMMITTED)
+    second = store.commit(base, _head(2, "x").evolve(task_nonce="other"), _events("x2"))
+    assert (first, second) == (CommitOutcome.COMMITTED, CommitOutcome.DUPLICATE)
     head = store.get_head("W:race")
     assert head is not None
-    assert (head.version, head.decision_id) == (2, "x")
+    assert (head.version, head.decision_id, head.task_nonce) == (2, "x", None)
+    # The committed history item is not overwritten by the copy.
     assert _history(store) == [{"by": "start"}, {"by": "x"}]
+
+
+def test_copies_racing_between_the_two_puts_commit_one_copy_whole(
+    store: DynamoDBExecutionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Copy A put H#2 and is about to put its head; copy B of the same input finds A's H#2
+    # and commits both items in one transaction. A's head put then loses: A is a
+    # DUPLICATE, and the history and head a reader sees are both B's.
+    base = _head(1, "start")
+    store.commit(None, base, _events("start"))
+    client = store._client
+    real_put = client.put_item
+    outcomes: list[CommitOutcome] = []
+
+    def b_commits_before_a_puts_its_head(**request: Any) -> Any:
+        if request["Item"]["sk"] == {"S": "HEAD"} and not outcomes:
+            monkeypatch.setattr(client, "put_item", real_put)
+            b = _head(2, "x").evolve(task_nonce="nonce-b", data={"by": "x-b"})
+            outcomes.append(store.commit(base, b, _events("x-b")))
+        return real_put(**request)
+
+    monkeypatch.setattr(client, "put_item", b_commits_before_a_puts_its_head)
+    a = _head(2, "x").evolve(task_nonce="nonce-a", data={"by": "x-a"})
+    outcomes.append(store.commit(base, a, _events("x-a")))
+    assert outcomes == [CommitOutcome.COMMITTED, CommitOutcome.DUPLICATE]
+    head = store.get_head("W:race")
+    assert head is not None
+    assert (head.task_nonce, head.data) == ("nonce-b", {"by": "x-b"})
+    assert _history(store) == [{"by": "start"}, {"by": "x-b"}]
+
+
+def test_a_copy_that_finds_its_orphan_commits_both_items_again(
+    store: DynamoDBExecutionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The redelivery of an input that died between its puts writes its own H#2 again
+    # (its decision may differ in nonce and jitter) together with its head.
+    base = _orphan_history_item(store, monkeypatch)
+    again = _head(2, "x").evolve(data={"by": "x again"})
+    assert store.commit(base, again, _events("x again")) is CommitOutcome.COMMITTED
+    head = store.get_head("W:race")
+    assert head is not None
+    assert head.data == {"by": "x again"}
+    assert _history(store) == [{"by": "start"}, {"by": "x again"}]
 
 
 def _orphan_history_item(
@@ -136,6 +182,30 @@ def test_an_orphan_older_than_any_lambda_can_run_is_taken_over_by_another_input(
     assert _history(store) == [{"by": "start"}, {"by": "y"}]
     # The dead writer's input, should it ever come back, is stale.
     assert store.commit(base, _head(2, "x"), _events("x")) is CommitOutcome.STALE
+
+
+def test_a_takeover_loses_to_the_orphans_own_input_returning_meanwhile(
+    store: DynamoDBExecutionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "y" judged x's orphan old; before y's takeover, x's own input came back and
+    # committed. The takeover is one transaction on the head still being at version 1,
+    # so it writes nothing: no history item of y under x's head.
+    base = _orphan_history_item(store, monkeypatch)
+    client = store._client
+    real_transact = client.transact_write_items
+
+    def x_returns_first(**request: Any) -> Any:
+        monkeypatch.setattr(client, "transact_write_items", real_transact)
+        assert store.commit(base, _head(2, "x"), _events("x")) is CommitOutcome.COMMITTED
+        return real_transact(**request)
+
+    monkeypatch.setattr(client, "transact_write_items", x_returns_first)
+    late = _head(2, "y", at=ORPHAN_AFTER_SECONDS)
+    assert store.commit(base, late, _events("y")) is CommitOutcome.STALE
+    head = store.get_head("W:race")
+    assert head is not None
+    assert head.decision_id == "x"
+    assert _history(store) == [{"by": "start"}, {"by": "x"}]
 
 
 def test_a_late_copy_of_a_committed_input_never_moves_the_head_back(

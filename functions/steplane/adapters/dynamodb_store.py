@@ -1,15 +1,17 @@
 """ExecutionStore on DynamoDB: every write conditional, the head small, events apart.
 
-Commit protocol for a transition from version N to N+1 (no transaction: a transaction
-would double the write units of every transition):
-1. Put the history item ``H#{N+1}`` if absent (or if it carries this same decision id,
-   which is the redelivery of an input whose previous attempt died here).
+Commit protocol for a transition from version N to N+1 (no transaction on the common
+path: a transaction would double the write units of every transition):
+1. Put the history item ``H#{N+1}`` if absent.
 2. Put the head on condition ``v = N``.
-A crash between 1 and 2 leaves an orphan history item that only the same input can
-overwrite while its writer may be alive; its message is redelivered and completes the
-commit. Once the orphan is older than any Lambda can run, another input may take it over
-(so an input dead-lettered there cannot block the execution). Readers never see an
-orphan because history is read up to the head's version only.
+A crash between 1 and 2 leaves an orphan history item that readers never see (history is
+read up to the head's version only). Its own input (the same decision id) comes back and
+writes both items again in one transaction, on condition that the head is still at N: so
+the history item and the head a reader sees were always written by the same copy of an
+input, and two copies racing commit once, the other learning it is a DUPLICATE (it must
+not send its own commands: their task tokens would name a nonce the head does not hold).
+Once an orphan is older than any Lambda can run, another input may take it over (so an
+input dead-lettered there cannot block the execution).
 """
 
 from __future__ import annotations
@@ -92,65 +94,99 @@ class DynamoDBExecutionStore:
             "expiresAt": expiry,
             "at": _written_at(execution),
         }
-        if not self._append_history(execution, history):
-            return CommitOutcome.STALE
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(pk)"}
-            if previous is None
-            else {
-                "ConditionExpression": "v = :v",
-                "ExpressionAttributeValues": to_ddb({":v": previous.version}),
-            }
-        )
+        head = self._head_item(execution, expiry)
+        outcome = self._append_history(previous, execution, history, head)
+        if outcome is not None:
+            return outcome
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_ddb(self._head_item(execution, expiry)),
+                Item=to_ddb(head),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **condition,
+                **_head_condition(previous),
             )
         except ClientError as error:
-            winner = _conditional_failure(error) or {}
-            # A concurrent copy of the same input committed the same transition first.
-            same = (
-                winner.get("did") == execution.decision_id and winner.get("v") == execution.version
-            )
-            return CommitOutcome.COMMITTED if same else CommitOutcome.STALE
+            return _lost_to(_conditional_failure(error) or {}, execution)
         return CommitOutcome.COMMITTED
 
-    def _append_history(self, execution: Execution, history: dict[str, Any]) -> bool:
-        """Put ``H#N`` if it is absent or this decision's own; False if the head moved on.
+    def _append_history(
+        self,
+        previous: Execution | None,
+        execution: Execution,
+        history: dict[str, Any],
+        head: dict[str, Any],
+    ) -> CommitOutcome | None:
+        """Put ``H#N`` if absent (None: go on and put the head), else settle the commit here.
 
-        Another decision's item is taken over only when it is an orphan: its writer died
-        between its two puts (the head is still at N-1) longer ago than any Lambda can
-        run, so it can never put its head. Else the input is retried later.
+        ``H#N`` carrying this decision id was written by an earlier copy of this input, one
+        that died before its head put, or one racing this one: both items are written again
+        together on condition that the head has not moved, so history and head never come
+        from two different copies. Another decision's item is taken over (the same way)
+        only when it is an orphan: its writer died between its two puts longer ago than any
+        Lambda can run, so it can never put its head. Else the input is retried.
         """
         try:
-            self._put_history(
-                history, "attribute_not_exists(sk) OR did = :d", execution.decision_id
-            )
-            return True
+            self._put_history_if_absent(history)
+            return None
         except ClientError as error:
             existing = _conditional_failure(error) or {}
+        if existing.get("did") == execution.decision_id:
+            return self._replace_history(previous, execution, history, head)
         current = self.get_head(execution.execution_id)
         if current is not None and current.version >= execution.version:
-            return False
-        orphan_age = _written_at(execution) - int(existing.get("at", _written_at(execution)))
+            return CommitOutcome.STALE
+        orphan_age = _written_at(execution) - int(existing.get("at", 0))
         if orphan_age < ORPHAN_AFTER_SECONDS:
             raise ConcurrentDecisionError(execution.execution_id, execution.version - 1)
-        try:
-            self._put_history(history, "did = :d", existing.get("did"))
-        except ClientError as error:
-            _conditional_failure(error)  # another decision took the orphan first
-            raise ConcurrentDecisionError(execution.execution_id, execution.version - 1) from error
-        return True
+        return self._replace_history(previous, execution, history, head)
 
-    def _put_history(self, history: dict[str, Any], condition: str, decision_id: Any) -> None:
+    def _replace_history(
+        self,
+        previous: Execution | None,
+        execution: Execution,
+        history: dict[str, Any],
+        head: dict[str, Any],
+    ) -> CommitOutcome:
+        """Overwrite ``H#N`` (this decision's own, or an orphan) and put the head, in one
+        transaction on condition that the head is still at N-1."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    # No condition of its own: H#N is only ever overwritten here, and
+                    # always with the head, so "the head is still at N-1" implies that
+                    # H#N is still the item read (the orphan, or this decision's own).
+                    {"Put": {"TableName": self._table, "Item": to_ddb(history)}},
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_ddb(head),
+                            **_head_condition(previous),
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            current = self.get_head(execution.execution_id)
+            if current is None or current.version < execution.version:
+                # The head has not moved, so H#N changed hands between the two reads (a
+                # takeover, or its own input back): SQS retries this input.
+                raise ConcurrentDecisionError(
+                    execution.execution_id, execution.version - 1
+                ) from error
+            same = (current.decision_id, current.version) == (
+                execution.decision_id,
+                execution.version,
+            )
+            return CommitOutcome.DUPLICATE if same else CommitOutcome.STALE
+        return CommitOutcome.COMMITTED
+
+    def _put_history_if_absent(self, history: dict[str, Any]) -> None:
         self._client.put_item(
             TableName=self._table,
             Item=to_ddb(history),
-            ConditionExpression=condition,
-            ExpressionAttributeValues=to_ddb({":d": decision_id}),
+            ConditionExpression="attribute_not_exists(sk)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
 
@@ -246,6 +282,23 @@ class DynamoDBExecutionStore:
         else:
             data = json.loads(unpack_text(item.get("d", "null")))
         return item_to_head(item, data)
+
+
+def _head_condition(previous: Execution | None) -> dict[str, Any]:
+    """The head put's condition: created if absent, else moved on from ``previous`` only."""
+    if previous is None:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "ConditionExpression": "v = :v",
+        "ExpressionAttributeValues": to_ddb({":v": previous.version}),
+    }
+
+
+def _lost_to(winner: dict[str, Any], execution: Execution) -> CommitOutcome:
+    """The outcome of a head put that found ``winner`` in place."""
+    # A concurrent copy of the same input committed the same transition first.
+    same = winner.get("did") == execution.decision_id and winner.get("v") == execution.version
+    return CommitOutcome.DUPLICATE if same else CommitOutcome.STALE
 
 
 def _written_at(execution: Execution) -> int:

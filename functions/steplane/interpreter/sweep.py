@@ -20,8 +20,12 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
     """The moment ``execution`` (just committed) is overdue if its head has not moved.
 
     - a Wait: its end, plus the grace;
-    - a Task: its dispatch (now, or when a retry delay ends) plus the task lease, or its
-      timeout plus the grace if that comes first;
+    - a Task with ``TimeoutSeconds``: its timeout
+      plus the grace. The timeout's own wake-up ends the attempt; the sweeper only stands
+      in if that wake-up was lost. A task is never dispatched a second time while it may
+      legitimately still be running (a slow job, a callback a person answers);
+    - a Task without one: its dispatch (now, or when a retry delay ends) plus the task
+      lease, the only way a lost task message is noticed;
     - anything else (a long Pass/Choice chain that yielded): the commit plus the grace.
     """
     if execution.status.is_terminal or execution.state is None or execution.updated_at is None:
@@ -31,11 +35,10 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
     if isinstance(state, WaitState):
         return (execution.due_at or execution.updated_at) + grace
     if isinstance(state, TaskState):
-        dispatched = max(execution.due_at or execution.updated_at, execution.updated_at)
-        due = dispatched + timedelta(seconds=settings.task_lease_seconds)
         if execution.timeout_at is not None:
-            due = min(due, execution.timeout_at + grace)
-        return due
+            return execution.timeout_at + grace
+        dispatched = max(execution.due_at or execution.updated_at, execution.updated_at)
+        return dispatched + timedelta(seconds=settings.task_lease_seconds)
     return execution.updated_at + grace
 
 

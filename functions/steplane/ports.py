@@ -59,8 +59,8 @@ class SweepIndex(Protocol):
         """Record a re-send at ``head``'s version and look again at ``sweep_at``."""
         ...
 
-    def keep_items(self, head: Execution, now: datetime) -> None:
-        """Extend the retention of ``head``'s items if that is due."""
+    def keep_items(self, head: Execution, now: datetime) -> Execution:
+        """Extend the retention of ``head``'s items if that is due; the head as it is now."""
         ...
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -44,6 +44,19 @@ from steplane.names import execution_id as make_execution_id
 from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
 from steplane.routing import Routes
 from steplane.settings import DEFAULT_SETTINGS, Settings
+
+# A sweep stops when less than this is left of its invocation (it is scheduled each minute).
+SWEEP_MARGIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep did: executions re-sent, those it could not sweep (id, error), and
+    whether it went through everything due (False: it stopped for time)."""
+
+    resent: int = 0
+    failed: tuple[tuple[str, str], ...] = ()
+    complete: bool = True
 
 
 class Outcome(StrEnum):
@@ -253,27 +266,47 @@ class Engine:
         self._send(committed, decision.commands, now)
         return Outcome.COMMITTED
 
-    def sweep(self, limit: int = 1000) -> int:
-        """Re-send what overdue executions imply; keep their items' retention. Returns how
-        many executions had their commands re-sent.
+    def sweep(self, limit: int = 1000, time_left: Callable[[], float] | None = None) -> SweepReport:
+        """Re-send what overdue executions imply; keep their items' retention.
 
         Safe beside everything else: it only re-sends commands derived from the head
         (receivers ignore duplicates) and records the re-send on condition of the version.
+        One execution that cannot be swept (its definition gone, a send refused) is
+        reported and looked at again later; it never stops the others. The sweep stops
+        early when ``time_left()`` (seconds) drops under SWEEP_MARGIN_SECONDS: the next
+        one, a minute later, starts from another shard.
         """
-        now, resent = self._clock.now(), 0
+        now, report = self._clock.now(), SweepReport()
         for execution_id in self._store.sweep.due(now, limit):
-            head = self._store.get_head(execution_id)
-            if head is None:
+            if time_left is not None and time_left() < SWEEP_MARGIN_SECONDS:
+                return replace(report, complete=False)
+            try:
+                resent = self._sweep_one(execution_id, now)
+            except Exception as error:  # one execution's fault is reported, not raised
+                report = replace(report, failed=(*report.failed, (execution_id, repr(error))))
                 continue
-            self._store.sweep.keep_items(head, now)
-            if head.status.is_terminal or head.sweep_at is None or head.sweep_at > now:
-                continue  # the index entry was stale, or only retention was due
+            report = replace(report, resent=report.resent + int(resent))
+        return report
+
+    def _sweep_one(self, execution_id: str, now: datetime) -> bool:
+        """Sweep one execution: True when its commands were re-sent."""
+        head = self._store.get_head(execution_id)
+        if head is None:
+            return False
+        head = self._store.sweep.keep_items(head, now)
+        if head.status.is_terminal or head.sweep_at is None or head.sweep_at > now:
+            return False  # the index entry was stale, or only retention was due
+        try:
             definition = self.definition(head.definition_hash)
             self._resend(head, definition, now)
             self._bus.flush()  # sent before the re-send is recorded: a crash re-sends again
-            self._store.sweep.defer(head, next_sweep(definition, head, now, self._settings))
-            resent += 1
-        return resent
+        except Exception:
+            # Look again after the usual backoff rather than every minute; the failure is
+            # reported by the caller.
+            self._store.sweep.defer(head, next_sweep(None, head, now, self._settings))
+            raise
+        self._store.sweep.defer(head, next_sweep(definition, head, now, self._settings))
+        return True
 
     def _is_old(self, head: Execution, now: datetime) -> bool:
         if head.updated_at is None:

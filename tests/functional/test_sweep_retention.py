@@ -15,6 +15,8 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from steplane.adapters.dynamodb_items import epoch_seconds
 from steplane.local import LocalRuntime
 from steplane.settings import Settings
@@ -44,6 +46,10 @@ def _items(rt: LocalRuntime, execution_id: str) -> dict[str, dict[str, Any]]:
 
 def _rounded(moment: datetime) -> int:
     return math.ceil(moment.timestamp() / 300) * 300
+
+
+def _next_midnight(moment: datetime) -> int:
+    return math.ceil(moment.timestamp() / 86400) * 86400
 
 
 def _shard(execution_id: str) -> str:
@@ -104,11 +110,58 @@ def test_items_of_a_long_running_execution_get_their_expiry_raised_once_it_runs_
         now = rt.clock.now()
         rt.store.sweep.keep_items(head, now)
         raised = _items(rt, execution_id)
-    target = str(epoch_seconds(now + RETENTION + CHILD_HORIZON))
+    target = str(_next_midnight(now + RETENTION + CHILD_HORIZON))
     assert early == not_yet == before
     assert (raised["HEAD"]["cx"], raised["H#000000000001"]["expiresAt"]) == (target, target)
     # The head stays indexed for its own overdue time, which comes first.
     assert raised["HEAD"]["sw"] == before["HEAD"]["sw"]
+
+
+def test_a_top_up_that_died_part_way_is_resumed_without_writing_an_item_twice(monkeypatch):
+    # The target is rounded up to a whole day, so a sweep a minute later aims at the same
+    # target and its query skips the items already raised ("expiresAt < :t").
+    with LocalRuntime(settings=PRODUCTION) as rt:
+        execution_id = rt.start(CALLBACK, {"doc": 1})
+        rt.clock.advance((RETENTION + CHILD_HORIZON - timedelta(hours=1)).total_seconds())
+        head = rt.store.get_head(execution_id)
+        client = rt.store.sweep._client
+        real_update = client.update_item
+        updated: list[str] = []
+
+        def dies_after_the_first_history_item(**request):
+            if updated:
+                raise ConnectionError("the sweep died part-way")
+            updated.append(request["Key"]["sk"]["S"])
+            return real_update(**request)
+
+        monkeypatch.setattr(client, "update_item", dies_after_the_first_history_item)
+        with pytest.raises(ConnectionError):
+            rt.store.sweep.keep_items(head, rt.clock.now())
+        first = list(updated)
+        monkeypatch.setattr(client, "update_item", real_update)
+        half_done = _items(rt, execution_id)
+        rt.clock.advance(60)
+        writes: list[str] = []
+
+        def counted(**request):
+            writes.append(request["Key"]["sk"]["S"])
+            return real_update(**request)
+
+        monkeypatch.setattr(client, "update_item", counted)
+        kept = rt.store.sweep.keep_items(rt.store.get_head(execution_id), rt.clock.now())
+        items = _items(rt, execution_id)
+        target = str(_next_midnight(rt.clock.now() + RETENTION + CHILD_HORIZON))
+    assert first == ["H#000000000001"]
+    assert half_done["HEAD"]["cx"] == before_cx(head)
+    assert "H#000000000001" not in writes  # already raised: not written again
+    assert writes[-1:] == ["HEAD"]
+    assert {item["expiresAt"] for sk, item in items.items() if sk != "HEAD"} == {target}
+    assert items["HEAD"]["cx"] == target
+    assert epoch_seconds(kept.children_expire_at) == int(target)
+
+
+def before_cx(head) -> str:
+    return str(epoch_seconds(head.children_expire_at))
 
 
 def test_items_of_an_execution_that_closed_late_are_kept_as_long_as_its_head():
@@ -148,9 +201,9 @@ def test_the_sweeper_resends_for_every_overdue_execution_up_to_its_limit_and_cou
         rt.clock.advance(10)
         for message in rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]:
             rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        early = engine.sweep()
+        early = engine.sweep().resent
         rt.clock.advance(600)  # past the end of the Wait plus the 300 s grace
-        counts = [engine.sweep(limit=2), engine.sweep()]
+        counts = [engine.sweep(limit=2).resent, engine.sweep().resent]
         resent = rt.sqs.get_queue_attributes(
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]["ApproximateNumberOfMessages"]
@@ -169,9 +222,9 @@ def test_a_task_message_lost_is_sent_again_once_its_lease_is_over():
         lost = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
         rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=lost["ReceiptHandle"])
         rt.clock.advance(600)
-        early = engine.sweep()
+        early = engine.sweep().resent
         rt.clock.advance(600)
-        late = engine.sweep()
+        late = engine.sweep().resent
         again = rt.sqs.receive_message(QueueUrl=url)["Messages"]
     assert (early, late) == (0, 1)
     assert [json.loads(m["Body"])["taskToken"] for m in again] == [
@@ -195,7 +248,7 @@ def test_an_execution_due_only_for_retention_does_not_stop_the_sweep_of_the_next
         stuck = rt.start(short_wait, {})
         _drain(rt, url)  # the short Wait's wake-up is lost (and the long one's hops with it)
         rt.clock.advance(1_000)
-        resent = engine.sweep()
+        resent = engine.sweep().resent
         head = rt.store.get_head(stuck)
     assert resent == 1
     assert head.sweep_count == 1

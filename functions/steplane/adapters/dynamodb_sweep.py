@@ -25,7 +25,7 @@ import hashlib
 import math
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -119,26 +119,32 @@ class DynamoDBSweep:
             | ({":sw": key["sw"]} if key else {}),
         )
 
-    def keep_items(self, head: Execution, now: datetime) -> None:
-        """Raise the expiry of ``head``'s items if it is due (see the module docstring)."""
+    def keep_items(self, head: Execution, now: datetime) -> Execution:
+        """Raise the expiry of ``head``'s items if it is due (see the module docstring).
+
+        Returns the head with its new ``cx``, so a re-send recorded next keys the index
+        from it. A top-up that dies part-way is resumed by the next sweep: the target is
+        rounded to the day, so it is the same, and items already raised are skipped.
+        """
         floor = head.children_expire_at
         if floor is None:
-            return
+            return head
         target = self._retention_target(head, now)
         due = self._key_time(head, None, floor)  # retention alone: progress is not its concern
         if target is None or floor >= target or due is None or due > now:
-            return
+            return head
         self._raise_expiry(head.execution_id, epoch_seconds(target))
         key = self._index_key(head, head.sweep_at, target)
         update = "SET cx = :cx" + (", sw = :sw" if key else " REMOVE sw, sws")
         self._update_head(
             head, update, {":cx": epoch_seconds(target)} | ({":sw": key["sw"]} if key else {})
         )
+        return head.evolve(children_expire_at=target)
 
     # -- internals -------------------------------------------------------------------
     def _retention_target(self, head: Execution, now: datetime) -> datetime | None:
         if not head.status.is_terminal:
-            return now + self._retention + self._horizon
+            return _next_midnight(now + self._retention + self._horizon)
         if head.stop_date is None:
             return None
         return head.stop_date + self._retention
@@ -226,3 +232,9 @@ class DynamoDBSweep:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+
+def _next_midnight(moment: datetime) -> datetime:
+    """``moment`` rounded up to a whole day (UTC): the same target all day long."""
+    day = timedelta(days=1).total_seconds()
+    return datetime.fromtimestamp(math.ceil(moment.timestamp() / day) * day, UTC)

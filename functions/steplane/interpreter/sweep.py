@@ -43,18 +43,18 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
 
 
 def next_sweep(
-    definition: Definition, execution: Execution, now: datetime, settings: Settings
+    definition: Definition | None, execution: Execution, now: datetime, settings: Settings
 ) -> datetime:
     """When to look again after re-sending at ``now``: doubling gaps, up to the cap.
 
     A task may legitimately run longer than its lease (a callback a person answers), so
-    each re-send waits twice as long as the one before.
+    each re-send waits twice as long as the one before. A sweep that failed (``definition``
+    None: it may not even load) backs off from the task lease, the longer base.
     """
-    state = definition.state(execution.state) if execution.state else None
-    base = (
-        settings.task_lease_seconds
-        if isinstance(state, TaskState)
-        else settings.sweep_grace_seconds
-    )
+    if definition is None or execution.state is None:
+        is_task = definition is None
+    else:
+        is_task = isinstance(definition.state(execution.state), TaskState)
+    base = settings.task_lease_seconds if is_task else settings.sweep_grace_seconds
     gap = min(base * 2 ** min(execution.sweep_count, 32), settings.sweep_max_backoff_seconds)
     return now + timedelta(seconds=gap)

@@ -279,7 +279,10 @@ class LocalRuntime:
             pass
         self.clock.advance_to(until)
         self.schedules.fire_due()
-        self.run_all()
+        # Deliver what is due by ``until`` (a sweep's re-sends), and nothing later: the
+        # clock stops where it was asked to.
+        while self._move(until) is not _Moved.IDLE:
+            pass
 
     def _move(self, until: datetime | None = None) -> _Moved:
         """Deliver one round, or jump the clock to the next due message (not past ``until``)."""
@@ -325,24 +328,29 @@ class _Moved(Enum):
 class _IdleSweeps:
     """Counts sweeps that found an execution where they left it (its version unchanged)."""
 
-    LIMIT = 3
+    LIMIT = 3  # sweeps that ran and did not move the execution
+    FAILED_LIMIT = 25  # sweeps that died themselves (a fault-injection run), in a row
 
     def __init__(self) -> None:
         self._version = -1
         self._count = 0
-        self._last_ok = False
+        self._failed = 0
+        self._last_ok: bool | None = None
 
     def swept(self, *, ok: bool) -> None:
         """Note a sweep, and whether it ran without failing itself."""
         self._last_ok = ok
 
     def exhausted(self, head: Execution) -> bool:
-        """Whether LIMIT sweeps ran (and did not themselves fail) without moving ``head``."""
+        """Whether LIMIT sweeps ran, or FAILED_LIMIT sweeps died, without moving ``head``."""
         if head.version != self._version:
-            self._version, self._count, self._last_ok = head.version, 0, False
-        elif self._last_ok:
+            self._version, self._count, self._failed = head.version, 0, 0
+        elif self._last_ok is True:
             self._count += 1
-        return self._count >= self.LIMIT
+        elif self._last_ok is False:
+            self._failed += 1
+        self._last_ok = None
+        return self._count >= self.LIMIT or self._failed >= self.FAILED_LIMIT
 
 
 def _bind(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import NoReturn
 
 from steplane.errors import InvalidJsonError
@@ -56,6 +57,11 @@ def _parse(text: str | bytes, what: str) -> Json:
         raise InvalidJsonError(what, reason) from None
     except UnicodeDecodeError as error:
         raise InvalidJsonError(what, f"it is not UTF-8: {error.reason}") from None
+    except ValueError:
+        # Python refuses to convert an integer of more than sys.get_int_max_str_digits()
+        # digits (4,300), a guard against quadratic-time conversion.
+        limit = sys.get_int_max_str_digits()
+        raise InvalidJsonError(what, f"it holds an integer of more than {limit} digits") from None
     check_json(value, what)
     return value
 

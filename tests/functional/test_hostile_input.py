@@ -30,6 +30,8 @@ HOSTILE_VALUES = {
     "-Infinity": "-Infinity",
     "nested past the limit": DEEP_INPUT,
     "nested thousands deep": VERY_DEEP,
+    "an integer of 5,000 digits": '{"n": ' + "7" * 5000 + "}",
+    "a number out of float range": '{"n": 1e400}',
 }
 LONG_ID = f"{WORKFLOW}:{'x' * 3000}"
 # A token short enough to pass the length check that decodes to 380 nested arrays.

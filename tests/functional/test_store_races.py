@@ -337,3 +337,24 @@ def test_a_history_page_that_ends_with_the_last_event_has_no_next_token(
     second = store.history(head, first.next_token, 2)
     assert [e.details["n"] for e in first.events + second.events] == [1, 2, 3, 4]
     assert (first.next_token, second.next_token) == ("2.0", None)
+
+
+def test_a_payload_stored_again_keeps_the_later_expiry_never_the_earlier(
+    store: DynamoDBExecutionStore, executions_table
+) -> None:
+    # Payload items are content-addressed: the same data written by a later transition
+    # reuses the item, whose expiry must then cover the later referrer too.
+    payloads = store._payloads
+    key = {"pk": {"S": "X#W:race"}}
+    digest = payloads.put("X#W:race", "some data", 1_000)
+    payloads.put("X#W:race", "some data", 5_000)
+    later = executions_table.get_item(
+        TableName="executions", Key={**key, "sk": {"S": f"P#{digest}"}}
+    )
+    payloads.put("X#W:race", "some data", 2_000)
+    kept = executions_table.get_item(
+        TableName="executions", Key={**key, "sk": {"S": f"P#{digest}"}}
+    )
+    assert later["Item"]["expiresAt"] == {"N": "5000"}
+    assert kept["Item"]["expiresAt"] == {"N": "5000"}
+    assert payloads.get("X#W:race", digest) == "some data"

@@ -61,10 +61,15 @@ class Payloads:
         return events
 
     def put(self, pk: str, text: str, expiry: int) -> str:
-        """Store ``text`` once under its digest in partition ``pk``; returns the digest."""
+        """Store ``text`` once under its digest in partition ``pk``; returns the digest.
+
+        Stored again by a later transition (the same data referred to anew), the item's
+        expiry moves on to the later one, never back: it must outlive every item that
+        refers to it.
+        """
         digest = hashlib.sha256(text.encode()).hexdigest()
         item = {"pk": pk, "sk": f"P#{digest}", "body": pack_text(text), "expiresAt": expiry}
-        self.put_if_absent(item)
+        self._put_unless(item, "attribute_not_exists(pk) OR expiresAt < :e", {":e": expiry})
         return digest
 
     def get(self, pk: str, digest: str) -> str:
@@ -90,11 +95,16 @@ class Payloads:
 
     def put_if_absent(self, item: dict[str, Any]) -> None:
         """Write an immutable item unless it is there (then it is identical)."""
+        self._put_unless(item, "attribute_not_exists(pk)", {})
+
+    def _put_unless(self, item: dict[str, Any], condition: str, values: dict[str, Any]) -> None:
+        """Put ``item`` on ``condition``; a failed condition means it is there already."""
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=to_ddb(item),
-                ConditionExpression="attribute_not_exists(pk)",
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": to_ddb(values)} if values else {}),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":

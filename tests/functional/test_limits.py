@@ -52,8 +52,12 @@ def test_the_cli_ends_an_endless_loop_with_one_clear_message_and_bounded_output(
     assert len(out.splitlines()) < 300
 
 
-def test_retries_count_as_transitions():
-    definition = {
+@pytest.mark.parametrize("caught", [False, True], ids=["uncaught", "with a Catch"])
+def test_retries_count_as_transitions_and_the_limit_ends_the_retrying(caught):
+    # The retry that would pass the limit is not made; the execution fails with the
+    # limit's error (not the task's, which its Retry still had attempts for), and no
+    # Catch takes it: going on would be another transition.
+    definition: dict[str, Any] = {
         "StartAt": "T",
         "States": {
             "T": {
@@ -71,13 +75,18 @@ def test_retries_count_as_transitions():
             }
         },
     }
+    if caught:
+        definition["States"]["T"]["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]
+        definition["States"]["Handle"] = {"Type": "Pass", "End": True}
     with LocalRuntime(settings=Settings(max_transitions=4)) as rt:
         rt.register(SLOW, _always_fails)
         result = rt.run_until_complete(rt.start(definition, {}))
     attempts = [e["attempt"] for e in result.history if e["type"] == "TaskScheduled"]
     # One state entered plus three retries make four transitions: no fifth attempt.
     assert attempts == [1, 2, 3, 4]
-    assert (result.status, result.error) == ("FAILED", "Boom")
+    assert (result.status, result.error) == ("FAILED", "Steplane.TransitionLimitExceeded")
+    assert "made 4 state transitions" in result.cause
+    assert not [e for e in result.history if e.get("state") == "Handle"]
 
 
 def test_a_handler_that_runs_past_timeout_seconds_times_out_locally():

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from steplane.definition.loader import Definition
 from steplane.definition.model import TaskState, WaitState
-from steplane.errors import TRANSITION_LIMIT_EXCEEDED, StatesError
+from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.choice import ChoiceRuntimeError
 from steplane.interpreter.decisions import (
@@ -28,7 +28,14 @@ from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
 from steplane.interpreter.states import ENTER, task_state, wait_state
-from steplane.interpreter.steps import Fail, Finish, Goto, Park, Step
+from steplane.interpreter.steps import (
+    Fail,
+    Finish,
+    Goto,
+    Park,
+    Step,
+    transition_limit_failure,
+)
 from steplane.interpreter.sweep import sweep_due
 from steplane.jsontypes import Json
 from steplane.settings import DEFAULT_SETTINGS, Settings
@@ -138,7 +145,7 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
     """Enter ``name`` with ``raw_input`` and run states until one parks or the execution ends."""
     for _ in range(MAX_STATES_PER_DECISION):
         if run.transitions_left <= 0:
-            return _end_failed(run, _transition_limit(run))
+            return _end_failed(run, transition_limit_failure(run.settings.max_transitions))
         state = run.definition.state(name)
         run.transitions += 1
         run.emit(f"{state.type}StateEntered", name, input=raw_input)
@@ -207,16 +214,6 @@ def _end_failed(run: Run, failure: Fail) -> Execution:
         error=failure.error,
         cause=failure.cause,
         **_NOTHING_PENDING,
-    )
-
-
-def _transition_limit(run: Run) -> Fail:
-    limit = run.settings.max_transitions
-    return Fail(
-        TRANSITION_LIMIT_EXCEEDED,
-        f"the execution made {limit} state transitions, its limit (STEPLANE_MAX_TRANSITIONS, "
-        "steplane run --max-transitions); a loop that never ends? Raise the limit if the "
-        "workflow really needs more",
     )
 
 

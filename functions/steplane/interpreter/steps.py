@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from steplane.errors import TRANSITION_LIMIT_EXCEEDED
 from steplane.jsontypes import Json
 
 
@@ -29,6 +30,16 @@ class Fail:
 
     error: str | None
     cause: str | None
+
+
+def transition_limit_failure(limit: int) -> Fail:
+    """The failure of an execution that made ``limit`` transitions and needs another."""
+    return Fail(
+        TRANSITION_LIMIT_EXCEEDED,
+        f"the execution made {limit} state transitions, its limit (STEPLANE_MAX_TRANSITIONS, "
+        "steplane run --max-transitions); a loop that never ends? Raise the limit if the "
+        "workflow really needs more",
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from steplane.interpreter.paths import (
 )
 from steplane.interpreter.retry import find_catcher, plan_retry
 from steplane.interpreter.run import Run
-from steplane.interpreter.steps import Fail, Goto, Park, Step, leave
+from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
 from steplane.jsontypes import Json
 
 
@@ -84,7 +84,10 @@ def fail(
     if the retry policy is exhausted (or none matches), it applies the Catch field."
     """
     plan = plan_retry(state.retry, execution.retry_counts, error, run.fraction("jitter"))
-    if plan is not None and run.transitions_left > 0:
+    if plan is not None and run.transitions_left <= 0:
+        # A retry is a transition the execution may not make; it ends here, uncaught.
+        return transition_limit_failure(run.settings.max_transitions)
+    if plan is not None:
         run.transitions += 1  # "each retry will be charged as an additional state transition"
         return _dispatch(
             name,

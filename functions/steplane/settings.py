@@ -35,7 +35,9 @@ class Settings:
             execution running longer has its items' expiry raised by the sweeper (more
             days: fewer such writes for long runners, a little more storage).
         sweep_shards: partitions of the sweep index, so that many running executions do not
-            make one hot index partition.
+            make one hot index partition. Raise it, never lower it, on a live table: a head
+            keyed to a shard at or past a lowered count is no longer swept (the heads that
+            need the sweeper most are the stuck ones, which no transition re-keys).
     """
 
     max_transitions: int = 25_000

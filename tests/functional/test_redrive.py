@@ -46,7 +46,10 @@ def test_redrive_honours_its_maximum(sqs):
     source, dlq = _queues(sqs)
     for n in range(5):
         sqs.send_message(QueueUrl=dlq, MessageBody=str(n))
-    assert redrive(sqs, source, max_messages=2).moved == 2
+    first = redrive(sqs, source, max_messages=2)
+    rest = redrive(sqs, source, max_messages=3)
+    assert (first.moved, first.more) == (2, True)
+    assert (rest.moved, rest.more) == (3, False)  # stopped at its maximum, nothing left
 
 
 def test_redrive_of_a_queue_without_a_dead_letter_queue_is_one_clear_line(sqs, capsys):
@@ -72,7 +75,7 @@ def test_the_api_lists_dead_letter_depths_and_redrives_one_queue():
     assert status == 200
     assert depth["steplane-AdvanceQueue"] == 1
     assert len(depth) == 7  # every queue of the stack has its dead-letter queue
-    assert moved == (200, {"queue": "steplane-AdvanceQueue", "moved": 1})
+    assert moved == (200, {"queue": "steplane-AdvanceQueue", "moved": 1, "more": False})
     assert (unknown[0], unknown[1]["error"]) == (404, "QueueDoesNotExist")
 
 
@@ -87,7 +90,11 @@ class RefusingSqs:
 
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:  # noqa: N803
         kept = [e for e in Entries if e["MessageBody"] != "refused"]
-        response = self._sqs.send_message_batch(QueueUrl=QueueUrl, Entries=kept)
+        response = (
+            self._sqs.send_message_batch(QueueUrl=QueueUrl, Entries=kept)
+            if kept
+            else {"Successful": []}
+        )
         response["Failed"] = [
             {"Id": e["Id"], "Code": "InvalidMessageContents", "Message": "no", "SenderFault": True}
             for e in Entries
@@ -120,3 +127,31 @@ def test_a_maximum_past_the_first_batch_is_still_honoured(sqs):
         sqs.send_message(QueueUrl=dlq, MessageBody=str(n))
     assert redrive(sqs, source, max_messages=12).moved == 12
     assert (_depth(sqs, source), _depth(sqs, dlq)) == (12, 11)
+
+
+def test_one_api_redrive_is_bounded_and_says_when_more_remain(monkeypatch):
+    from steplane.handlers import redrive as redrive_api  # noqa: PLC0415
+    from steplane.local import LocalRuntime  # noqa: PLC0415
+
+    monkeypatch.setattr(redrive_api, "API_REDRIVE_MAX", 3)
+    with LocalRuntime() as rt:
+        dlq = rt.resources.ref("AdvanceDeadLetterQueue")
+        for n in range(5):
+            rt.sqs.send_message(QueueUrl=dlq, MessageBody=str(n))
+        first = rt.http("POST", "/dead-letters/steplane-AdvanceQueue/redrive")
+        second = rt.http("POST", "/dead-letters/steplane-AdvanceQueue/redrive")
+    assert first == (200, {"queue": "steplane-AdvanceQueue", "moved": 3, "more": True})
+    assert second == (200, {"queue": "steplane-AdvanceQueue", "moved": 2, "more": False})
+
+
+def test_a_redrive_that_sqs_refuses_is_a_502_naming_the_refusal_not_a_500():
+    from steplane.local import LocalRuntime  # noqa: PLC0415
+
+    with LocalRuntime() as rt:
+        dlq = rt.resources.ref("AdvanceDeadLetterQueue")
+        rt.sqs.send_message(QueueUrl=dlq, MessageBody="refused")
+        deps = rt._deps["RedriveFunction"]
+        deps.sqs = RefusingSqs(deps.sqs)
+        status, body = rt.http("POST", "/dead-letters/steplane-AdvanceQueue/redrive")
+    assert (status, body["error"]) == (502, "RedriveFailed")
+    assert "1 message(s) could not be moved: InvalidMessageContents: no" in body["message"]

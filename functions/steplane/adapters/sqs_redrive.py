@@ -15,20 +15,30 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from steplane.errors import SteplaneError
+
 BATCH = 10
 
 
 @dataclass(frozen=True)
 class RedriveResult:
-    """What a redrive did: how many messages moved, and from which dead-letter queue."""
+    """What a redrive did: how many messages moved, and from which dead-letter queue.
+
+    ``more`` says the redrive stopped at its maximum with messages still dead-lettered.
+    """
 
     source_url: str
     dead_letter_url: str
     moved: int
+    more: bool = False
 
 
-class RedriveError(Exception):
-    """The queue has no dead-letter queue to redrive from."""
+class RedriveError(SteplaneError):
+    """A redrive could not be done: no dead-letter queue, or SQS refused some messages."""
+
+    http_status = 502
+    api_error = "RedriveFailed"
+    retryable = True
 
 
 def dead_letter_url(sqs: Any, source_url: str) -> str:
@@ -57,7 +67,15 @@ def redrive(sqs: Any, source_url: str, max_messages: int = 10_000) -> RedriveRes
             break
         _send_then_delete(sqs, source_url, dlq, received)
         moved += len(received)
-    return RedriveResult(source_url, dlq, moved)
+    return RedriveResult(source_url, dlq, moved, moved >= max_messages and _depth(sqs, dlq) > 0)
+
+
+def _depth(sqs: Any, queue_url: str) -> int:
+    """Messages waiting in ``queue_url`` (SQS's approximate count)."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
 
 
 def _send_then_delete(sqs: Any, source_url: str, dlq: str, received: list[dict[str, Any]]) -> None:

@@ -19,4 +19,6 @@ def redrive_command(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError, RedriveError) as error:
         raise CommandError(f"redrive: {error}") from error
     print(f"moved {result.moved} message(s) from {result.dead_letter_url} to {result.source_url}")
+    if result.more:
+        print(f"more messages remain dead-lettered: run again, or raise --max ({args.max})")
     return 0

@@ -18,6 +18,9 @@ from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.routing import Routes
 
+# Messages one API call moves at most (about 150 SQS calls).
+API_REDRIVE_MAX = 500
+
 
 class UnknownQueueError(SteplaneError):
     """A queue name that is none of this stack's queues."""
@@ -39,9 +42,11 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
     def redrive_queue(queue: str) -> Response[Any]:
         if queue not in queues:
             raise UnknownQueueError(f"no queue {queue!r}: one of {', '.join(sorted(queues))}")
-        result = redrive(deps.sqs, queues[queue])
+        # Bounded, so one request stays well inside API Gateway's 29 s; "more" asks for
+        # another call.
+        result = redrive(deps.sqs, queues[queue], max_messages=API_REDRIVE_MAX)
         logger.info("redrove a dead-letter queue", extra={"queue": queue, "moved": result.moved})
-        return json_response(200, {"queue": queue, "moved": result.moved})
+        return json_response(200, {"queue": queue, "moved": result.moved, "more": result.more})
 
     return app.resolve(event, context)
 

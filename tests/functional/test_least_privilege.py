@@ -216,7 +216,7 @@ def _dead_letter_api(rt: LocalRuntime, setup: Any) -> None:
     assert [q["messages"] for q in listing["queues"]] == [1] * 7
     for queue in listing["queues"]:
         moved = rt.http("POST", f"/dead-letters/{queue['queue']}/redrive")
-        assert moved == (200, {"queue": queue["queue"], "moved": 1})
+        assert moved == (200, {"queue": queue["queue"], "moved": 1, "more": False})
 
 
 # -- the grants ------------------------------------------------------------------------

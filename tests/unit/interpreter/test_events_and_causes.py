@@ -132,9 +132,14 @@ def test_each_retry_is_charged_as_a_state_transition():
 
 
 def test_a_retry_is_not_made_past_the_transition_limit():
-    # With a limit of 2: the Task (1) and one retry (2); the second failure is final.
+    # With a limit of 2: the Task (1) and one retry (2); the second failure is final, and
+    # the execution fails with the limit's error (its Retry still had attempts for "E").
     head = _retried(max_transitions=2, failures=2)
-    assert (head.status, head.error, head.transitions) == (ExecutionStatus.FAILED, "E", 2)
+    assert (head.status, head.error, head.transitions) == (
+        ExecutionStatus.FAILED,
+        "Steplane.TransitionLimitExceeded",
+        2,
+    )
 
 
 def test_full_jitter_spreads_over_the_whole_backoff():

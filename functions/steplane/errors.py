@@ -82,6 +82,13 @@ class ExecutionNotFoundError(SteplaneError):
         self.execution_id = execution_id
 
 
+class InvalidNameError(SteplaneError, ValueError):
+    """A workflow or execution name that breaks the naming rule (steplane.names)."""
+
+    http_status = 400
+    api_error = "InvalidName"
+
+
 class WorkflowNotFoundError(SteplaneError):
     """No published definition has this workflow name or hash."""
 

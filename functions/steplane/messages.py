@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from steplane.interpreter.signals import WakePurpose
-from steplane.names import check_name, require_execution_id
+from steplane.names import require_execution_id
 
 
 def _camel(name: str) -> str:
@@ -39,13 +39,6 @@ class StartRequest(Wire):
     workflow: str
     input: Any = Field(default_factory=dict)
     name: str | None = None
-
-    @field_validator("workflow", "name")
-    @classmethod
-    def _valid_name(cls, value: str | None) -> str | None:
-        # Step Functions' naming rule (steplane.names): no ':' above all, since an
-        # execution id is "{workflow}:{name}".
-        return value if value is None else check_name(value)
 
 
 def queued_start_name(request: StartRequest) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from steplane.errors import InvalidExecutionIdError
+from steplane.errors import InvalidExecutionIdError, InvalidNameError
 
 MAX_NAME_LENGTH = 80
 FORBIDDEN_PUNCTUATION = '<>{}[]?*"#%\\^|~`$&,;:/'
@@ -43,10 +43,11 @@ def name_problem(value: str) -> str | None:
 
 
 def check_name(value: str, what: str = "name") -> str:
-    """Return ``value`` if it is a valid name, else raise ValueError naming the problem."""
+    """Return ``value`` if it is a valid name, else raise InvalidNameError (a ValueError)
+    naming the problem."""
     problem = name_problem(value)
     if problem is not None:
-        raise ValueError(f"{what} {value[:100]!r} {problem}")
+        raise InvalidNameError(f"{what} {value[:100]!r} {problem}")
     return value
 
 

@@ -40,6 +40,7 @@ from steplane.messages import (
     TaskResultMessage,
     WakeMessage,
 )
+from steplane.names import check_name
 from steplane.names import execution_id as make_execution_id
 from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
 from steplane.routing import Routes
@@ -119,7 +120,18 @@ class Engine:
 
         Same name and same input returns the existing execution; same name and a
         different input raises ExecutionAlreadyExistsError (HTTP 409).
+
+        Raises:
+            InvalidNameError: the workflow or execution name breaks the naming rule.
+            PayloadTooLargeError: the input is above the 256 KiB limit.
+            WorkflowNotFoundError: the workflow is not published.
+            ExecutionAlreadyExistsError: the name is taken by a start with another input.
         """
+        # Step Functions' naming rule: no ':' above all, since an execution id is
+        # "{workflow}:{name}" (a 400 InvalidName, as StartExecution answers).
+        check_name(request.workflow, "workflow name")
+        if request.name is not None:
+            check_name(request.name, "execution name")
         size = utf8_size(canonical_json(request.input))
         if size > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError("the execution input", size, MAX_PAYLOAD_BYTES)

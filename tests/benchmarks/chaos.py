@@ -21,8 +21,9 @@ Three variants run side by side, each on a fresh runtime with the same fault see
 same virtual start time (the faults then fall on different calls as soon as the variants'
 calls differ):
 
-a) the template's batch sizes (10), with batch isolation as the code is
-   (``handlers/sqs_batch.py``: a redelivered batch sends and acknowledges record by record);
+a) the template's batch sizes (StartQueue 1, the other engine queues and the workers 10),
+   with batch isolation as the code is (``handlers/sqs_batch.py``: a redelivered batch sends
+   and acknowledges record by record);
 b) the same with batch isolation switched off: ``steplane.handlers.sqs_batch._delivered_before``
    is replaced for the run by a function returning False (``process_batch`` looks it up at
    call time), so a redelivered batch takes the first-delivery path: one flush and one

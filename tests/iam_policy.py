@@ -110,6 +110,32 @@ def call_of(
     raise AssertionError(f"no IAM resource model for {service}:{operation}")
 
 
+# A transaction is authorised action by action, each as its single-item call: "Permissions
+# for Put, Update, Delete, and Get actions are governed by the permissions used for the
+# underlying PutItem, UpdateItem, DeleteItem, and GetItem operations" (DynamoDB developer
+# guide, Using IAM with DynamoDB transactions); a ConditionCheck needs ConditionCheckItem.
+TRANSACTION_PARTS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "Get": "GetItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def calls_of(
+    service: str, operation: str, params: dict[str, Any], region: str, account: str
+) -> list[tuple[str, str]]:
+    """Every IAM (action, resource ARN) one API call needs (a transaction needs several)."""
+    if service == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
+        return [
+            call_of(service, TRANSACTION_PARTS[kind], part, region, account)
+            for entry in params["TransactItems"]
+            for kind, part in entry.items()
+        ]
+    return [call_of(service, operation, params, region, account)]
+
+
 def queue_arn_of(operation: str, params: dict[str, Any], region: str, account: str) -> str:
     """The ARN of the queue an SQS call names, by URL or (GetQueueUrl) by name."""
     if operation == "GetQueueUrl":

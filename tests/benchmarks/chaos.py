@@ -214,7 +214,7 @@ def batch_isolation(enabled: bool) -> Iterator[None]:
     """Leave batch isolation as it is, or switch it off for the run (see the docstring)."""
     original = sqs_batch._delivered_before
     if not enabled:
-        sqs_batch._delivered_before = lambda event: False
+        sqs_batch._delivered_before = lambda records: False
     try:
         yield
     finally:

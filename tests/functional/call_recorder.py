@@ -19,7 +19,7 @@ import pytest
 from botocore.client import BaseClient
 
 from steplane.local import LocalRuntime
-from tests.iam_policy import call_of, queue_arn_of
+from tests.iam_policy import calls_of, queue_arn_of
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What Lambda's event source mapping does to its queue (the local runtime does it with rt.sqs).
@@ -102,4 +102,4 @@ class CallRecorder:
         if function == OUTSIDE_THE_STACK:
             return
         service = client.meta.service_model.service_name
-        self.calls[function].add(call_of(service, operation, params, region, account))
+        self.calls[function].update(calls_of(service, operation, params, region, account))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.iam_policy import Statement, call_of, granted, role_statements
+from tests.iam_policy import Statement, call_of, calls_of, granted, role_statements
 
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:steplane-AdvanceQueue"
 OTHER_QUEUE = "arn:aws:sqs:us-east-1:123456789012:steplane-StartQueue"
@@ -47,3 +47,17 @@ def test_batch_calls_and_index_queries_map_to_the_action_and_arn_iam_checks():
     assert send == ("sqs:SendMessage", "arn:aws:sqs:eu:123456789012:x")
     assert query == ("dynamodb:Query", "arn:aws:dynamodb:eu:1:table/t/index/I")
     assert by_name == ("sqs:GetQueueUrl", "arn:aws:sqs:eu:1:y")
+
+
+def test_a_transaction_needs_the_permission_of_each_of_its_parts() -> None:
+    params = {
+        "TransactItems": [
+            {"Put": {"TableName": "executions", "Item": {}}},
+            {"ConditionCheck": {"TableName": "executions", "Key": {}}},
+        ]
+    }
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/executions"
+    assert calls_of("dynamodb", "TransactWriteItems", params, "us-east-1", "123456789012") == [
+        ("dynamodb:PutItem", table),
+        ("dynamodb:ConditionCheckItem", table),
+    ]

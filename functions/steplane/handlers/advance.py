@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from steplane.handlers.observability import logger, metrics, tracer
-from steplane.handlers.sqs_batch import delivery_of, process_batch
+from steplane.handlers.sqs_batch import QueueRecord, delivery_of, process_batch
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.json_input import parse_json
 from steplane.messages import WakeMessage
@@ -16,7 +14,7 @@ from steplane.messages import WakeMessage
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """Apply each wake-up message; flush the messages the decisions produced, then return."""
 
-    def on_record(record: SQSRecord) -> str:
+    def on_record(record: QueueRecord) -> str:
         message = WakeMessage.model_validate(parse_json(record.body, "the wake-up"))
         logger.set_correlation_id(message.execution_id)
         return deps.engine.wake(message, delivery_of(record)).value

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from steplane.errors import SteplaneError
 
+
+class HandlerTracer(Protocol):
+    """What the handlers ask of a tracer: wrap the Lambda entry point."""
+
+    def capture_lambda_handler(self, lambda_handler: Callable[..., Any]) -> Callable[..., Any]:
+        """``lambda_handler``, traced or as it is."""
+        ...
+
+
+class _Untraced:
+    """No X-Ray SDK: Lambda's active tracing still records every invocation's segment."""
+
+    def capture_lambda_handler(self, lambda_handler: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda_handler
+
+
+def _tracer() -> HandlerTracer:
+    """Powertools' Tracer (X-Ray subsegments per AWS call) only when STEPLANE_XRAY_SDK is
+    true: importing the X-Ray SDK builds two botocore clients, ~100 ms of every cold start."""
+    if os.environ.get("STEPLANE_XRAY_SDK", "false").lower() != "true":
+        return _Untraced()
+    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - opt-in, see above
+
+    tracer: HandlerTracer = Tracer(service="steplane")
+    return tracer
+
+
 logger = Logger(service="steplane")
-tracer = Tracer(service="steplane")
+tracer = _tracer()
 metrics = Metrics(namespace="Steplane", service="steplane")
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
-from steplane.handlers.sqs_batch import batch_or_request
+from steplane.handlers.sqs_batch import QueueRecord, batch_or_request
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.json_input import parse_json
 from steplane.messages import StartRequest, queued_start_name
@@ -27,7 +26,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
     )
 
 
-def _on_record(record: SQSRecord, deps: Dependencies) -> str:
+def _on_record(record: QueueRecord, deps: Dependencies) -> str:
     request = StartRequest.model_validate(parse_json(record.body, "the start message"))
     if request.name is None:  # a redelivered or re-sent copy must start the same execution
         request = request.model_copy(update={"name": queued_start_name(request)})

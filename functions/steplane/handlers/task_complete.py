@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.errors import InvalidTaskTokenError
 from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
-from steplane.handlers.sqs_batch import batch_or_request, delivery_of
+from steplane.handlers.sqs_batch import QueueRecord, batch_or_request, delivery_of
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.interpreter.tokens import decode_task_token
 from steplane.json_input import parse_json
@@ -29,7 +28,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
     )
 
 
-def _on_record(record: SQSRecord, deps: Dependencies) -> str:
+def _on_record(record: QueueRecord, deps: Dependencies) -> str:
     message = TaskResultMessage.model_validate(parse_json(record.body, "the task result"))
     logger.set_correlation_id(_execution_of(message.task_token))
     return deps.engine.task_result(message, delivery_of(record)).value

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.adapters.sqs_bus import BufferedBus, SqsInbox, SqsMessageBus
+from steplane.handlers.sqs_batch import QueueRecord
 from steplane.ports import Clock, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
@@ -37,7 +37,7 @@ class Dependencies:
     routes: Routes
     sqs: Any
 
-    def settle(self, record: SQSRecord) -> None:
+    def settle(self, record: QueueRecord) -> None:
         """Acknowledge one record before its batch ends: send what it produced, delete it."""
         self.bus.flush()  # send before delete: a record is never gone while its sends are not
         self.inbox.delete(record.event_source_arn, record.receipt_handle)

@@ -8,10 +8,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from steplane.handlers.observability import logger
-from steplane.handlers.sqs_batch import process_batch
+from steplane.handlers.sqs_batch import QueueRecord, process_batch
 from steplane.messages import TaskMessage, TaskResultMessage
 from steplane.worker.client import WorkerClient
 
@@ -27,7 +25,7 @@ def make_lambda_handler(client: WorkerClient) -> LambdaHandler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         results: dict[str, TaskResultMessage] = {}  # by SQS message id
 
-        def on_record(record: SQSRecord) -> str:
+        def on_record(record: QueueRecord) -> str:
             message = TaskMessage.model_validate_json(record.body)
             results[record.message_id] = client.run_task(message)
             return "ran"

@@ -158,12 +158,14 @@ class ConcurrentDecisionError(SteplaneError):
     # Another input is committing this version: redeliver this one, it may apply next.
     retryable = True
 
-    def __init__(self, execution_id: str, version: int) -> None:
+    def __init__(self, execution_id: str, version: int, holder: str | None = None) -> None:
         super().__init__(
             f"execution {execution_id!r}: another decision for version {version + 1} is in flight"
         )
         self.execution_id = execution_id
         self.version = version
+        # The decision id that holds the version's history item, when known.
+        self.holder = holder
 
 
 class InvalidJsonError(SteplaneError):

@@ -182,6 +182,8 @@ class Engine:
         try:
             outcome = self._store.commit(None, created, decision.events)
         except ConcurrentDecisionError as error:
+            if error.holder == begin_id:
+                raise  # a copy of this same start is committing: retry, it will be found
             # A start of this name with another input holds H#1 and is still committing.
             raise ExecutionAlreadyExistsError(fresh.execution_id) from error
         if outcome is not CommitOutcome.COMMITTED:

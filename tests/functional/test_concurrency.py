@@ -114,3 +114,68 @@ def test_a_start_of_the_same_name_with_another_input_never_takes_over_the_first(
             Key={"pk": {"S": f"X#{workflow}:n"}, "sk": {"S": "H#000000000001"}},
         )["Item"]
     assert b"second" not in json.dumps(first_events, default=str).encode()
+
+
+def test_a_head_put_retried_after_it_was_applied_still_commits_and_sends(monkeypatch) -> None:
+    # The head PutItem is applied but its response is lost (a timeout, a 500); botocore
+    # retries the same request, whose condition v = N-1 now fails on our own head. That
+    # is our commit, not another copy's: the transition's task must be sent.
+    with LocalRuntime() as rt:
+        execution_id = rt.start(DEFINITION, {})
+        queue = rt.resources.ref("DefaultTaskQueue")
+        body = json.loads(rt.sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+        message = TaskResultMessage(task_token=body["taskToken"], status="SUCCEEDED", output={})
+        deps = rt._deps["TaskCompleteFunction"]
+        client = deps.engine._store._client
+        real_put = client.put_item
+
+        def applied_then_retried(**request: object) -> object:
+            if request["Item"]["sk"] == {"S": "HEAD"}:  # type: ignore[index]
+                real_put(**request)  # applied; the response never arrives
+            return real_put(**request)  # botocore's retry of the same request
+
+        monkeypatch.setattr(client, "put_item", applied_then_retried)
+        outcome = deps.engine.task_result(message, Delivery("m-1"))
+        monkeypatch.setattr(client, "put_item", real_put)
+        deps.bus.flush()
+        head = rt.store.get_head(execution_id)
+        sent = rt.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    assert (outcome, head.state) == (Outcome.COMMITTED, "Ship")
+    assert [decode_task_token(json.loads(m["Body"])["taskToken"]).nonce for m in sent] == [
+        head.task_nonce
+    ]
+
+
+def test_a_start_whose_own_retry_meets_a_transaction_conflict_is_retried_not_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first start died between its puts; its retry (same name, same input) rewrites
+    # H#1 and the head in one transaction, which DynamoDB cancels for a conflicting write
+    # in flight. That is transient: a retryable error, never 409 ExecutionAlreadyExists
+    # (which would drop a queued start as poison).
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from steplane.messages import StartRequest  # noqa: PLC0415
+
+    with LocalRuntime() as rt:
+        workflow = rt.publish(DEFINITION)
+        engine = rt._deps["StartFunction"].engine
+        client = rt.store._client
+        request = StartRequest(workflow=workflow, name="n", input={"who": "first"})
+        with head_put_dies(monkeypatch, client), pytest.raises(ConnectionError):
+            engine.start(request)
+        real_transact = client.transact_write_items
+
+        def conflict(**params: object) -> object:
+            raise ClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}},
+                "TransactWriteItems",
+            )
+
+        monkeypatch.setattr(client, "transact_write_items", conflict)
+        with pytest.raises(ConcurrentDecisionError) as caught:
+            engine.start(request)
+        monkeypatch.setattr(client, "transact_write_items", real_transact)
+        head, created = engine.start(request)  # SQS's redelivery
+    assert caught.value.retryable
+    assert (created, head.name) == (True, "n")

@@ -178,3 +178,28 @@ def test_an_unnamed_queued_start_that_dies_before_its_first_send_starts_one_exec
         heads = [rt.store.get_head(i) for i in started]
     assert len(started) == 1
     assert [h.status for h in heads] == ["SUCCEEDED"]
+
+
+def test_a_lost_dispatch_of_a_task_with_a_long_timeout_runs_before_that_timeout():
+    # Sweeper rule (steplane.interpreter.sweep.sweep_due): a task is overdue a lease after
+    # its dispatch even when its TimeoutSeconds is later; waiting for the timeout would
+    # fail with States.Timeout an attempt whose task message was lost and never ran.
+    resource = "arn:aws:lambda:us-east-1:123456789012:function:Ship"
+    definition = {
+        "StartAt": "Ship",
+        "States": {
+            "Ship": {"Type": "Task", "Resource": resource, "TimeoutSeconds": 3600, "End": True}
+        },
+    }
+    ran: list[float] = []
+    with LocalRuntime() as rt:
+        rt.register(resource, lambda task_input, context: ran.append(1) or {"shipped": True})
+        started = rt.clock.now()
+        execution_id = rt.start(definition, {})
+        url = rt.resources.ref("DefaultTaskQueue")
+        lost = rt.sqs.receive_message(QueueUrl=url)["Messages"]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=lost[0]["ReceiptHandle"])
+        result = rt.run_until_complete(execution_id)
+        finished = rt.clock.now()
+    assert (result.status, result.output, ran) == ("SUCCEEDED", {"shipped": True}, [1])
+    assert (finished - started).total_seconds() < 3600

@@ -110,9 +110,13 @@ def test_items_of_a_long_running_execution_get_their_expiry_raised_once_it_runs_
         now = rt.clock.now()
         rt.store.sweep.keep_items(head, now)
         raised = _items(rt, execution_id)
+    # Items are raised to a whole day (so an interrupted top-up aims at the same target);
+    # the head's floor stays at now + retention + horizon, at or below every item's expiry,
+    # those written from now on included.
     target = str(_next_midnight(now + RETENTION + CHILD_HORIZON))
+    floor = str(epoch_seconds(now + RETENTION + CHILD_HORIZON))
     assert early == not_yet == before
-    assert (raised["HEAD"]["cx"], raised["H#000000000001"]["expiresAt"]) == (target, target)
+    assert (raised["HEAD"]["cx"], raised["H#000000000001"]["expiresAt"]) == (floor, target)
     # The head stays indexed for its own overdue time, which comes first.
     assert raised["HEAD"]["sw"] == before["HEAD"]["sw"]
 
@@ -151,13 +155,14 @@ def test_a_top_up_that_died_part_way_is_resumed_without_writing_an_item_twice(mo
         kept = rt.store.sweep.keep_items(rt.store.get_head(execution_id), rt.clock.now())
         items = _items(rt, execution_id)
         target = str(_next_midnight(rt.clock.now() + RETENTION + CHILD_HORIZON))
+        floor = epoch_seconds(rt.clock.now() + RETENTION + CHILD_HORIZON)
     assert first == ["H#000000000001"]
     assert half_done["HEAD"]["cx"] == before_cx(head)
     assert "H#000000000001" not in writes  # already raised: not written again
     assert writes[-1:] == ["HEAD"]
     assert {item["expiresAt"] for sk, item in items.items() if sk != "HEAD"} == {target}
-    assert items["HEAD"]["cx"] == target
-    assert epoch_seconds(kept.children_expire_at) == int(target)
+    assert items["HEAD"]["cx"] == str(floor)
+    assert epoch_seconds(kept.children_expire_at) == floor
 
 
 def before_cx(head) -> str:
@@ -274,3 +279,44 @@ def test_the_sweeper_next_has_work_at_the_earliest_due_time_of_any_shard():
     assert len({_shard(execution_id) for execution_id in ids}) > 1
     earliest = min(head.sweep_at for head in heads)
     assert next_due == datetime.fromtimestamp(_rounded(earliest), earliest.tzinfo)
+
+
+def test_no_item_of_a_retained_execution_expires_before_its_head():
+    # The head's floor (cx) must stay at or below every item's expiry: items written right
+    # after a top-up (raised to a whole day) expire before that rounded day, and an
+    # execution that then closes must still have them raised to its head's expiry.
+    callbacks = {
+        "StartAt": "Approve",
+        "States": {
+            "Approve": {"Type": "Task", "Service": "Humans", "Action": "approve", "Next": "Pause"},
+            "Pause": {"Type": "Wait", "Seconds": 648_000, "End": True},  # 7.5 days
+        },
+    }
+    day = 86_400
+    with LocalRuntime(settings=PRODUCTION) as rt:
+        execution_id = rt.start(callbacks, {})
+        url = rt.resources.ref("DefaultTaskQueue")
+        message = rt.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        token = json.loads(message["Body"])["taskToken"]
+        # Go to where the top-up is due and now + retention + horizon is 1 h past midnight.
+        start = rt.clock.now()
+        due = start + RETENTION + CHILD_HORIZON - timedelta(days=1)
+        aim = (epoch_seconds(due + RETENTION + CHILD_HORIZON) // day + 1) * day + 3600
+        rt.clock.advance(
+            (aim - epoch_seconds(due + RETENTION + CHILD_HORIZON)) + (due - start).total_seconds()
+        )
+        rt.store.sweep.keep_items(rt.store.get_head(execution_id), rt.clock.now())
+        rt.clock.advance(60)
+        rt.http("POST", f"/tasks/{token}/success", {"approved": True})  # writes H#2
+        rt.run_all()  # the Wait's 7.5 days pass; the execution closes
+        head = rt.store.get_head(execution_id)
+        rt.store.sweep.keep_items(head, rt.clock.now())  # what the sweeper does once due
+        items = _items(rt, execution_id)
+    assert head.status == "SUCCEEDED"
+    early = {
+        sk: item["expiresAt"]
+        for sk, item in items.items()
+        if int(item["expiresAt"]) < int(items["HEAD"]["expiresAt"])
+    }
+    assert early == {}

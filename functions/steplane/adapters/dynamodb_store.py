@@ -106,7 +106,13 @@ class DynamoDBExecutionStore:
                 **_head_condition(previous),
             )
         except ClientError as error:
-            return _lost_to(_conditional_failure(error) or {}, execution)
+            _conditional_failure(error)
+            winner = error.response.get("Item") or {}
+            if winner == to_ddb(head):
+                # Our own put, applied once already: botocore retried it after the first
+                # response was lost (a timeout, a 500). The commit is ours: send.
+                return CommitOutcome.COMMITTED
+            return _lost_to(from_ddb(winner), execution)
         return CommitOutcome.COMMITTED
 
     def _append_history(
@@ -137,7 +143,9 @@ class DynamoDBExecutionStore:
             return CommitOutcome.STALE
         orphan_age = _written_at(execution) - int(existing.get("at", 0))
         if orphan_age < ORPHAN_AFTER_SECONDS:
-            raise ConcurrentDecisionError(execution.execution_id, execution.version - 1)
+            raise ConcurrentDecisionError(
+                execution.execution_id, execution.version - 1, existing.get("did")
+            )
         return self._replace_history(previous, execution, history, head)
 
     def _replace_history(
@@ -170,10 +178,10 @@ class DynamoDBExecutionStore:
                 raise
             current = self.get_head(execution.execution_id)
             if current is None or current.version < execution.version:
-                # The head has not moved, so H#N changed hands between the two reads (a
-                # takeover, or its own input back): SQS retries this input.
+                # Cancelled with the head unmoved: a transaction conflict with a write to
+                # the same items in flight (another copy's). Transient: SQS retries this.
                 raise ConcurrentDecisionError(
-                    execution.execution_id, execution.version - 1
+                    execution.execution_id, execution.version - 1, execution.decision_id
                 ) from error
             same = (current.decision_id, current.version) == (
                 execution.decision_id,

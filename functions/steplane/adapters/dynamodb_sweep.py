@@ -134,12 +134,15 @@ class DynamoDBSweep:
         if target is None or floor >= target or due is None or due > now:
             return head
         self._raise_expiry(head.execution_id, epoch_seconds(target))
-        key = self._index_key(head, head.sweep_at, target)
+        # The head's floor must stay at or below every item's expiry, those written from
+        # now on included (now + retention + horizon): the rounded target is not.
+        kept = target if head.status.is_terminal else now + self._retention + self._horizon
+        key = self._index_key(head, head.sweep_at, kept)
         update = "SET cx = :cx" + (", sw = :sw" if key else " REMOVE sw, sws")
         self._update_head(
-            head, update, {":cx": epoch_seconds(target)} | ({":sw": key["sw"]} if key else {})
+            head, update, {":cx": epoch_seconds(kept)} | ({":sw": key["sw"]} if key else {})
         )
-        return head.evolve(children_expire_at=target)
+        return head.evolve(children_expire_at=kept)
 
     # -- internals -------------------------------------------------------------------
     def _retention_target(self, head: Execution, now: datetime) -> datetime | None:

@@ -24,7 +24,8 @@ BATCH = 10
 class RedriveResult:
     """What a redrive did: how many messages moved, and from which dead-letter queue.
 
-    ``more`` says the redrive stopped at its maximum with messages still dead-lettered.
+    ``more`` says messages are still dead-lettered (its maximum reached, or SQS's short
+    poll came back empty early): call again.
     """
 
     source_url: str
@@ -41,12 +42,22 @@ class RedriveError(SteplaneError):
     retryable = True
 
 
+class NoDeadLetterQueueError(RedriveError):
+    """The queue has no RedrivePolicy, so nothing to redrive from (retrying cannot help)."""
+
+    http_status = 400
+    api_error = "NoDeadLetterQueue"
+    retryable = False
+
+
 def dead_letter_url(sqs: Any, source_url: str) -> str:
     """The URL of ``source_url``'s dead-letter queue, from its RedrivePolicy."""
     attributes = sqs.get_queue_attributes(QueueUrl=source_url, AttributeNames=["RedrivePolicy"])
     policy = attributes.get("Attributes", {}).get("RedrivePolicy")
     if not policy:
-        raise RedriveError(f"queue {source_url} has no RedrivePolicy, so no dead-letter queue")
+        raise NoDeadLetterQueueError(
+            f"queue {source_url} has no RedrivePolicy, so no dead-letter queue"
+        )
     arn = json.loads(policy)["deadLetterTargetArn"]
     account, name = arn.split(":")[4], arn.split(":")[5]
     return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
@@ -67,7 +78,9 @@ def redrive(sqs: Any, source_url: str, max_messages: int = 10_000) -> RedriveRes
             break
         _send_then_delete(sqs, source_url, dlq, received)
         moved += len(received)
-    return RedriveResult(source_url, dlq, moved, moved >= max_messages and _depth(sqs, dlq) > 0)
+    # A short poll samples some of SQS's servers and may come back empty while messages
+    # remain: the queue's approximate count says whether another call has work.
+    return RedriveResult(source_url, dlq, moved, _depth(sqs, dlq) > 0)
 
 
 def _depth(sqs: Any, queue_url: str) -> int:

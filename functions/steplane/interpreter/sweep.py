@@ -20,12 +20,11 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
     """The moment ``execution`` (just committed) is overdue if its head has not moved.
 
     - a Wait: its end, plus the grace;
-    - a Task with ``TimeoutSeconds``: its timeout
-      plus the grace. The timeout's own wake-up ends the attempt; the sweeper only stands
-      in if that wake-up was lost. A task is never dispatched a second time while it may
-      legitimately still be running (a slow job, a callback a person answers);
-    - a Task without one: its dispatch (now, or when a retry delay ends) plus the task
-      lease, the only way a lost task message is noticed;
+    - a Task: its dispatch (now, or when a retry delay ends) plus the task lease, or its
+      timeout plus the grace if that comes first. The lease is how a lost task message is
+      noticed, so a task running longer than the lease is dispatched again (same token and
+      idempotency key: workers already get SQS's at-least-once delivery); waiting for its
+      timeout instead would fail an attempt that never ran;
     - anything else (a long Pass/Choice chain that yielded): the commit plus the grace.
     """
     if execution.status.is_terminal or execution.state is None or execution.updated_at is None:
@@ -35,10 +34,11 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
     if isinstance(state, WaitState):
         return (execution.due_at or execution.updated_at) + grace
     if isinstance(state, TaskState):
-        if execution.timeout_at is not None:
-            return execution.timeout_at + grace
         dispatched = max(execution.due_at or execution.updated_at, execution.updated_at)
-        return dispatched + timedelta(seconds=settings.task_lease_seconds)
+        due = dispatched + timedelta(seconds=settings.task_lease_seconds)
+        if execution.timeout_at is not None:
+            due = min(due, execution.timeout_at + grace)
+        return due
     return execution.updated_at + grace
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from steplane.interpreter.path_errors import InvalidPathError, NonReferencePathError
-from steplane.interpreter.path_syntax import format_path, parse_reference_path
+from steplane.asl.path_errors import InvalidPathError, NonReferencePathError
+from steplane.asl.path_syntax import format_path, parse_reference_path
 
 
 def test_a_name_with_a_backslash_is_written_escaped_and_parses_back() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from steplane.interpreter.paths import (
+from steplane.asl.paths import (
     InvalidPathError,
     NonReferencePathError,
     PathError,

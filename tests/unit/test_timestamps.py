@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from steplane.interpreter.timestamps import parse_datetime, parse_instant
+from steplane.asl.timestamps import parse_datetime, parse_instant
 
 
 @pytest.mark.parametrize(

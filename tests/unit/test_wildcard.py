@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from steplane.interpreter.wildcard import PatternError, matches_pattern
+from steplane.asl.wildcard import PatternError, matches_pattern
 
 
 @pytest.mark.parametrize(

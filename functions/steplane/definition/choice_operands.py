@@ -8,11 +8,11 @@ Reference Paths".
 
 from __future__ import annotations
 
+from steplane.asl.paths import InvalidPathError, NonReferencePathError, parse_reference_path
+from steplane.asl.timestamps import parse_instant
+from steplane.asl.wildcard import PatternError, split_pattern
 from steplane.definition.messages import show
 from steplane.definition.spelling import NOT_YET
-from steplane.interpreter.paths import InvalidPathError, NonReferencePathError, parse_reference_path
-from steplane.interpreter.timestamps import parse_instant
-from steplane.interpreter.wildcard import PatternError, split_pattern
 from steplane.jsontypes import Json
 
 

@@ -9,6 +9,7 @@ operator". "A Choice Rule at the top level ... MUST have a "Next" field"; nested
 
 from __future__ import annotations
 
+from steplane.asl.paths import describe
 from steplane.definition.choice_model import (
     BOOLEAN_OPERATORS,
     COMPARISON_OPERATORS,
@@ -22,7 +23,6 @@ from steplane.definition.choice_model import (
 from steplane.definition.choice_operands import check_operand, check_path
 from steplane.definition.spelling import NOT_YET, pointer
 from steplane.errors import Problem
-from steplane.interpreter.paths import describe
 from steplane.jsontypes import Json
 
 __all__ = [

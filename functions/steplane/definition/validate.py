@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from steplane.asl.paths import PathError, parse_reference_path
+from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import (
     MAX_DELAY_SECONDS,
     Catcher,
@@ -30,8 +32,6 @@ from steplane.definition.targets import (
     raw_targets,
 )
 from steplane.errors import Problem, StatesError
-from steplane.interpreter.paths import PathError, parse_reference_path
-from steplane.interpreter.timestamps import parse_datetime
 
 MAX_STATE_NAME = 80
 _KNOWN_STATES_ERRORS = {e.value for e in StatesError}

@@ -13,6 +13,10 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from steplane.asl.failures import AslError
+from steplane.asl.paths import PathNotFoundError, read_path
+from steplane.asl.timestamps import is_timestamp, parse_instant
+from steplane.asl.wildcard import PatternError, matches_pattern
 from steplane.definition.choice_rules import (
     AndRule,
     ChoiceBranch,
@@ -21,26 +25,11 @@ from steplane.definition.choice_rules import (
     OrRule,
     Rule,
 )
-from steplane.errors import StatesError
-from steplane.interpreter.paths import PathNotFoundError, read_path
-from steplane.interpreter.timestamps import is_timestamp, parse_instant
-from steplane.interpreter.wildcard import PatternError, matches_pattern
 from steplane.jsontypes import Json
 
 
-class ChoiceRuntimeError(Exception):
-    """A Choice Rule that cannot be evaluated; the state fails with ``States.Runtime``.
-
-    Attributes:
-        error: the ASL error name, ``States.Runtime``.
-        cause: what could not be evaluated, and why.
-    """
-
-    error: str = StatesError.RUNTIME.value
-
-    def __init__(self, cause: str) -> None:
-        super().__init__(cause)
-        self.cause = cause
+class ChoiceRuntimeError(AslError):
+    """A Choice Rule that cannot be evaluated; the state fails with ``States.Runtime``."""
 
 
 def select_next(branches: Sequence[ChoiceBranch], data: Json) -> str | None:

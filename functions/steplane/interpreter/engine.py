@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
 from steplane.definition.model import TaskState, WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
-from steplane.interpreter.choice import ChoiceRuntimeError
 from steplane.interpreter.decisions import (
     Command,
     Decision,
@@ -23,7 +23,6 @@ from steplane.interpreter.decisions import (
     Transition,
     WakeAt,
 )
-from steplane.interpreter.paths import PathError
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
@@ -151,7 +150,7 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
         run.emit(f"{state.type}StateEntered", name, input=raw_input)
         try:
             step = ENTER[state.type](name, state, raw_input, run)
-        except (PathError, ChoiceRuntimeError) as error:
+        except AslError as error:
             step = Fail(error.error, error.cause)
         if not isinstance(step, Goto):
             return _settle(run, name, raw_input, step)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from steplane.asl.paths import apply_input_path
 from steplane.definition.loader import Definition
 from steplane.definition.model import TaskState, WaitState
 from steplane.execution import Execution
 from steplane.interpreter.decisions import Command, DispatchTask, WakeAt
-from steplane.interpreter.paths import apply_input_path
 from steplane.interpreter.signals import WakePurpose
 from steplane.interpreter.tokens import TokenClaim, encode_task_token
 

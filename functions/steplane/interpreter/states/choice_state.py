@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from steplane.asl.paths import apply_input_path, apply_output_path
 from steplane.definition.model import ChoiceState
 from steplane.errors import StatesError
 from steplane.interpreter.choice import select_next
-from steplane.interpreter.paths import apply_input_path, apply_output_path
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Fail, Goto, Step
 from steplane.jsontypes import Json

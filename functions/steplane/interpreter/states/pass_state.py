@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from steplane.asl.paths import apply_input_path, apply_output_path, apply_result_path
 from steplane.definition.model import PassState
 from steplane.interpreter.data_limits import check_state_output
-from steplane.interpreter.paths import apply_input_path, apply_output_path, apply_result_path
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Step, leave
 from steplane.jsontypes import Json

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from steplane.asl.paths import apply_input_path, apply_output_path
 from steplane.definition.model import SucceedState
-from steplane.interpreter.paths import apply_input_path, apply_output_path
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Finish, Step
 from steplane.jsontypes import Json

@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from steplane.definition.model import TaskState
-from steplane.errors import StatesError
-from steplane.execution import Execution
-from steplane.interpreter.data_limits import check_state_output
-from steplane.interpreter.paths import (
+from steplane.asl.paths import (
     PathError,
     apply_input_path,
     apply_output_path,
     apply_result_path,
 )
+from steplane.definition.model import TaskState
+from steplane.errors import StatesError
+from steplane.execution import Execution
+from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.retry import find_catcher, plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from steplane.asl.paths import apply_input_path, apply_output_path, read_path
+from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import WaitState
 from steplane.errors import StatesError
-from steplane.interpreter.paths import apply_input_path, apply_output_path, read_path
 from steplane.interpreter.run import Run
 from steplane.interpreter.steps import Fail, Park, Step, leave
-from steplane.interpreter.timestamps import parse_datetime
 from steplane.jsontypes import Json
 from steplane.limits import MAX_WAIT_SECONDS
 

@@ -6,14 +6,14 @@ The spec (Input and Output Processing with JSONPath) defines the three fields an
 
 from __future__ import annotations
 
-from steplane.interpreter.path_errors import (
+from steplane.asl.path_errors import (
     InvalidPathError,
     NonReferencePathError,
     PathError,
     PathNotFoundError,
     ResultPathMatchError,
 )
-from steplane.interpreter.path_syntax import PathStep, format_path, parse_reference_path
+from steplane.asl.path_syntax import PathStep, format_path, parse_reference_path
 from steplane.jsontypes import Json
 
 __all__ = [

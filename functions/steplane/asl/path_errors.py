@@ -6,10 +6,11 @@ with, and ``cause``, the human-readable text that goes with it.
 
 from __future__ import annotations
 
+from steplane.asl.failures import AslError
 from steplane.errors import StatesError
 
 
-class PathError(Exception):
+class PathError(AslError):
     """A reference path that cannot be parsed or applied.
 
     Attributes:
@@ -19,13 +20,10 @@ class PathError(Exception):
         cause: a human-readable cause naming the path and the reason.
     """
 
-    error: str = StatesError.RUNTIME.value
-
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(f"Invalid path {path!r}: {reason}", message=reason)
         self.path = path
         self.reason = reason
-        self.cause = f"Invalid path {path!r}: {reason}"
 
 
 class InvalidPathError(PathError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from steplane.interpreter.path_errors import InvalidPathError, NonReferencePathError
+from steplane.asl.path_errors import InvalidPathError, NonReferencePathError
 
 PathStep = str | int
 

@@ -14,3 +14,7 @@ MAX_WAIT_SECONDS = 99_999_999
 def utf8_size(json_text: str) -> int:
     """Size in bytes of JSON text as Step Functions counts it: UTF-8, not ``\\u`` escapes."""
     return len(json_text.encode("utf-8"))
+
+
+# SQS caps DelaySeconds at 900; longer delays travel as re-armed wake-ups.
+MAX_QUEUE_DELAY_SECONDS = 900

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from steplane.interpreter.decisions import Command, DispatchTask, WakeAt
-from steplane.interpreter.pending import MAX_QUEUE_DELAY_SECONDS
+from steplane.limits import MAX_QUEUE_DELAY_SECONDS
 from steplane.messages import OutboundMessage, TaskMessage, WakeMessage
 
 

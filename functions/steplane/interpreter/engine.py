@@ -7,26 +7,17 @@ something outside it (a task result, a timer) or where it ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
-from steplane.definition.model import TaskState, WaitState
-from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
-from steplane.interpreter.decisions import (
-    Command,
-    Decision,
-    Ignore,
-    Rearm,
-    Transition,
-    WakeAt,
-)
+from steplane.interpreter.decisions import Decision, Ignore, Transition
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
-from steplane.interpreter.states import ENTER, task_state, wait_state
+from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
+from steplane.interpreter.states import lifecycle_of
+from steplane.interpreter.states.lifecycle import Carry, Reaction, Resume
 from steplane.interpreter.steps import (
     Fail,
     Finish,
@@ -71,73 +62,28 @@ def decide(
 
 
 def _on_task_result(run: Run, result: TaskResult) -> Decision:
-    execution = run.execution
-    state = _current(run)
-    if not isinstance(state, TaskState) or (result.version, result.nonce) != (
-        execution.version,
-        execution.task_nonce,
-    ):
+    name = run.execution.state
+    if name is None:
         return Ignore("the result is for a task attempt that is no longer pending")
-    name = execution.state or ""
-    if execution.timeout_at is not None and run.now >= execution.timeout_at:
-        # Too late: the attempt timed out before its result arrived (Step Functions
-        # answers such a result with TaskTimedOut). Time it out now.
-        return _time_out(run, state, name)
-    run.emit("TaskStarted", name, at=result.started_at or run.now, attempt=execution.attempt)
-    if result.succeeded:
-        step = task_state.succeed(name, state, execution, result.output, run)
-    else:
-        run.emit("TaskFailed", name, error=result.error, cause=result.cause)
-        step = task_state.fail(
-            name, state, execution, run, error=result.error or "", cause=result.cause
-        )
-    return _commit(run, _follow(run, name, step))
+    state = run.definition.state(name)
+    return _react(run, name, lifecycle_of(state).on_task_result(name, state, result, run))
 
 
 def _on_wake(run: Run, wake: Wake) -> Decision:
-    execution = run.execution
-    if wake.version != execution.version:
-        return Ignore("the wake-up is for a version that has passed")
-    state, name, now = _current(run), execution.state or "", run.now
-
-    def rearm(keep: Callable[[Command], bool]) -> Rearm:
-        pending = pending_commands(run.definition, execution, now)
-        return Rearm(tuple(command for command in pending if keep(command)))
-
-    if wake.purpose is WakePurpose.WAIT and isinstance(state, WaitState):
-        if execution.due_at is not None and now < execution.due_at:
-            return rearm(lambda _: True)
-        return _commit(run, _follow(run, name, wait_state.finish(state, execution.data)))
-    # A retry wake-up sends what is pending: its next hop while the retry is still beyond
-    # SQS's delay cap, else the delayed attempt and that attempt's timeout wake-up (neither
-    # was sent before). A timeout wake-up that came early re-arms only itself.
-    if wake.purpose is WakePurpose.RETRY and isinstance(state, TaskState):
-        return rearm(lambda _: True)
-    if wake.purpose is WakePurpose.TIMEOUT and isinstance(state, TaskState):
-        if execution.timeout_at is None or now < execution.timeout_at:
-            return rearm(lambda command: _has_purpose(command, WakePurpose.TIMEOUT))
-        return _time_out(run, state, name)
-    if wake.purpose is WakePurpose.CONTINUE and not isinstance(state, TaskState | WaitState):
-        return _commit(run, _walk(run, name, execution.data))
-    return Ignore(f"a {wake.purpose} wake-up does not apply to state {name!r}")
-
-
-def _time_out(run: Run, state: TaskState, name: str) -> Transition:
-    """The current task attempt ran past its TimeoutSeconds: States.Timeout, then Retry/Catch."""
-    run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
-    step = task_state.fail(
-        name, state, run.execution, run, error=StatesError.TIMEOUT, cause="task timed out"
-    )
-    return _commit(run, _follow(run, name, step))
-
-
-def _has_purpose(command: Command, purpose: WakePurpose) -> bool:
-    return isinstance(command, WakeAt) and command.purpose is purpose
-
-
-def _current(run: Run) -> object:
     name = run.execution.state
-    return run.definition.state(name) if name is not None else None
+    if wake.version != run.execution.version or name is None:
+        return Ignore("the wake-up is for a version that has passed")
+    state = run.definition.state(name)
+    return _react(run, name, lifecycle_of(state).on_wake(name, state, wake, run))
+
+
+def _react(run: Run, name: str, reaction: Reaction) -> Decision:
+    """Turn a state's reaction to a signal into the decision."""
+    if isinstance(reaction, Carry):
+        return _commit(run, _follow(run, name, reaction.step))
+    if isinstance(reaction, Resume):
+        return _commit(run, _walk(run, name, run.execution.data))
+    return reaction
 
 
 def _walk(run: Run, name: str, raw_input: Json) -> Execution:
@@ -149,7 +95,7 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
         run.transitions += 1
         run.emit(f"{state.type}StateEntered", name, input=raw_input)
         try:
-            step = ENTER[state.type](name, state, raw_input, run)
+            step = lifecycle_of(state).enter(name, state, raw_input, run)
         except AslError as error:
             step = Fail(error.error, error.cause)
         if not isinstance(step, Goto):

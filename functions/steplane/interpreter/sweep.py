@@ -11,35 +11,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from steplane.definition.loader import Definition
-from steplane.definition.model import TaskState, WaitState
 from steplane.execution import Execution
+from steplane.interpreter.states import lifecycle_of
 from steplane.settings import Settings
 
 
 def sweep_due(definition: Definition, execution: Execution, settings: Settings) -> datetime | None:
     """The moment ``execution`` (just committed) is overdue if its head has not moved.
 
-    - a Wait: its end, plus the grace;
-    - a Task: its dispatch (now, or when a retry delay ends) plus the task lease, or its
-      timeout plus the grace if that comes first. The lease is how a lost task message is
-      noticed, so a task running longer than the lease is dispatched again (same token and
-      idempotency key: workers already get SQS's at-least-once delivery); waiting for its
-      timeout instead would fail an attempt that never ran;
-    - anything else (a long Pass/Choice chain that yielded): the commit plus the grace.
+    Each state type says (its lifecycle's ``overdue_at``): a Wait's end plus the grace; a
+    Task's dispatch plus the task lease, or its timeout plus the grace if that comes
+    first; a long Pass/Choice chain that yielded, the commit plus the grace.
     """
     if execution.status.is_terminal or execution.state is None or execution.updated_at is None:
         return None
     state = definition.state(execution.state)
-    grace = timedelta(seconds=settings.sweep_grace_seconds)
-    if isinstance(state, WaitState):
-        return (execution.due_at or execution.updated_at) + grace
-    if isinstance(state, TaskState):
-        dispatched = max(execution.due_at or execution.updated_at, execution.updated_at)
-        due = dispatched + timedelta(seconds=settings.task_lease_seconds)
-        if execution.timeout_at is not None:
-            due = min(due, execution.timeout_at + grace)
-        return due
-    return execution.updated_at + grace
+    return lifecycle_of(state).overdue_at(state, execution, settings)
 
 
 def next_sweep(
@@ -48,13 +35,13 @@ def next_sweep(
     """When to look again after re-sending at ``now``: doubling gaps, up to the cap.
 
     A task may legitimately run longer than its lease (a callback a person answers), so
-    each re-send waits twice as long as the one before. A sweep that failed (``definition``
-    None: it may not even load) backs off from the task lease, the longer base.
+    each re-send waits twice as long as the one before, from the state's own base gap. A
+    sweep that failed (``definition`` None: it may not even load) backs off from the task
+    lease, the longer base.
     """
     if definition is None or execution.state is None:
-        is_task = definition is None
+        base = settings.task_lease_seconds
     else:
-        is_task = isinstance(definition.state(execution.state), TaskState)
-    base = settings.task_lease_seconds if is_task else settings.sweep_grace_seconds
+        base = lifecycle_of(definition.state(execution.state)).resend_base_seconds(settings)
     gap = min(base * 2 ** min(execution.sweep_count, 32), settings.sweep_max_backoff_seconds)
     return now + timedelta(seconds=gap)

@@ -9,12 +9,12 @@ from steplane.execution import ExecutionStatus
 from steplane.interpreter.decisions import DispatchTask, Ignore, Rearm, Transition, WakeAt
 from steplane.interpreter.engine import MAX_STATES_PER_DECISION
 from steplane.interpreter.signals import Wake, WakePurpose
-from steplane.interpreter.states import ENTER
+from steplane.interpreter.states import LIFECYCLES
 from tests.unit.interpreter.harness import T0, Driver
 
 
 def test_registry_covers_every_state_type():
-    assert set(ENTER) == set(STATE_TYPES)
+    assert set(LIFECYCLES) == set(STATE_TYPES)
 
 
 def test_pass_and_choice_chain_runs_inside_one_decision_without_messages():

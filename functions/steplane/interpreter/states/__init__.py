@@ -1,11 +1,10 @@
-"""One module per state type behind one signature, and the registry that maps them."""
+"""One module per state type, each with its whole lifecycle, and the registry that maps
+state types to them (see ``lifecycle``). A new state type is a module and a line here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from steplane.interpreter.run import Run
 from steplane.interpreter.states import (
     choice_state,
     fail_state,
@@ -14,17 +13,20 @@ from steplane.interpreter.states import (
     task_state,
     wait_state,
 )
-from steplane.interpreter.steps import Step
-from steplane.jsontypes import Json
+from steplane.interpreter.states.lifecycle import StateLifecycle
 
-# enter(name, state, raw_input, run) -> Step
-EnterState = Callable[[str, Any, Json, Run], Step]
-
-ENTER: dict[str, EnterState] = {
-    "Task": task_state.enter,
-    "Pass": pass_state.enter,
-    "Choice": choice_state.enter,
-    "Wait": wait_state.enter,
-    "Succeed": succeed_state.enter,
-    "Fail": fail_state.enter,
+# Keyed by the ASL "Type"; each lifecycle takes its own state model (the registry is the
+# one place that pairs them, by the definition model's type name).
+LIFECYCLES: dict[str, StateLifecycle[Any]] = {
+    "Task": task_state.LIFECYCLE,
+    "Pass": pass_state.LIFECYCLE,
+    "Choice": choice_state.LIFECYCLE,
+    "Wait": wait_state.LIFECYCLE,
+    "Succeed": succeed_state.LIFECYCLE,
+    "Fail": fail_state.LIFECYCLE,
 }
+
+
+def lifecycle_of(state: Any) -> StateLifecycle[Any]:
+    """The lifecycle of a definition's state (by its ``type``)."""
+    return LIFECYCLES[state.type]

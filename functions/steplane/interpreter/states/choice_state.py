@@ -7,6 +7,7 @@ from steplane.definition.model import ChoiceState
 from steplane.errors import StatesError
 from steplane.interpreter.choice import select_next
 from steplane.interpreter.run import Run
+from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Fail, Goto, Step
 from steplane.jsontypes import Json
 
@@ -21,3 +22,6 @@ def enter(name: str, state: ChoiceState, raw_input: Json, run: Run) -> Step:
             f"no Choices rule matched in state {name!r} and it has no Default",
         )
     return Goto(chosen, apply_output_path(effective, state.output_path))
+
+
+LIFECYCLE = Flowing[ChoiceState](enter)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from steplane.definition.model import FailState
 from steplane.interpreter.run import Run
+from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Fail, Step
 from steplane.jsontypes import Json
 
@@ -11,3 +12,6 @@ from steplane.jsontypes import Json
 def enter(name: str, state: FailState, raw_input: Json, run: Run) -> Step:
     """Run a Fail state. Catch never applies: a Fail state ends the execution."""
     return Fail(state.error, state.cause)
+
+
+LIFECYCLE = Flowing[FailState](enter)

@@ -6,6 +6,7 @@ from steplane.asl.paths import apply_input_path, apply_output_path, apply_result
 from steplane.definition.model import PassState
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.run import Run
+from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Step, leave
 from steplane.jsontypes import Json
 
@@ -20,3 +21,6 @@ def enter(name: str, state: PassState, raw_input: Json, run: Run) -> Step:
     )
     # A Pass has no Catch: an output over the limits fails the execution.
     return check_state_output(output) or leave(state.next, output)
+
+
+LIFECYCLE = Flowing[PassState](enter)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from steplane.asl.paths import (
     PathError,
@@ -15,10 +15,16 @@ from steplane.definition.model import TaskState
 from steplane.errors import StatesError
 from steplane.execution import Execution
 from steplane.interpreter.data_limits import check_state_output
+from steplane.interpreter.decisions import Command, DispatchTask, Ignore, Rearm, WakeAt
 from steplane.interpreter.retry import find_catcher, plan_retry
 from steplane.interpreter.run import Run
+from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
+from steplane.interpreter.states.lifecycle import Carry, Reaction, committed_at, wake_not_for
 from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
+from steplane.interpreter.tokens import TokenClaim, encode_task_token
 from steplane.jsontypes import Json
+from steplane.limits import MAX_QUEUE_DELAY_SECONDS
+from steplane.settings import Settings
 
 
 def enter(name: str, state: TaskState, raw_input: Json, run: Run) -> Step:
@@ -110,3 +116,105 @@ def fail(
         )
     except PathError as path_error:
         return Fail(path_error.error, path_error.cause)
+
+
+class TaskLifecycle:
+    """A Task parks on an attempt: dispatched now or after a retry delay, timed out by a
+    TIMEOUT wake-up, answered by a worker's result for exactly that attempt."""
+
+    def enter(self, name: str, state: TaskState, raw_input: Json, run: Run) -> Step:
+        """See :func:`enter`."""
+        return enter(name, state, raw_input, run)
+
+    def on_task_result(self, name: str, state: TaskState, result: TaskResult, run: Run) -> Reaction:
+        """Record the result of the pending attempt (only it: version and nonce match)."""
+        execution = run.execution
+        if (result.version, result.nonce) != (execution.version, execution.task_nonce):
+            return Ignore("the result is for a task attempt that is no longer pending")
+        if execution.timeout_at is not None and run.now >= execution.timeout_at:
+            # Too late: the attempt timed out before its result arrived (Step Functions
+            # answers such a result with TaskTimedOut). Time it out now.
+            return self._time_out(name, state, run)
+        run.emit("TaskStarted", name, at=result.started_at or run.now, attempt=execution.attempt)
+        if result.succeeded:
+            return Carry(succeed(name, state, execution, result.output, run))
+        run.emit("TaskFailed", name, error=result.error, cause=result.cause)
+        error, cause = result.error or "", result.cause
+        return Carry(fail(name, state, execution, run, error=error, cause=cause))
+
+    def on_wake(self, name: str, state: TaskState, wake: Wake, run: Run) -> Reaction:
+        """A RETRY wake-up sends what is pending: its next hop while the retry is still
+        beyond SQS's delay cap, else the delayed attempt and that attempt's timeout
+        wake-up (neither was sent before). A TIMEOUT wake-up times the attempt out, or,
+        early, re-arms only itself."""
+        execution, now = run.execution, run.now
+        if wake.purpose is WakePurpose.RETRY:
+            return Rearm(self.pending(state, execution, now))
+        if wake.purpose is not WakePurpose.TIMEOUT:
+            return wake_not_for(wake, name)
+        if execution.timeout_at is None or now < execution.timeout_at:
+            pending = self.pending(state, execution, now)
+            return Rearm(tuple(c for c in pending if _is_timeout(c)))
+        return self._time_out(name, state, run)
+
+    def pending(self, state: TaskState, execution: Execution, now: datetime) -> tuple[Command, ...]:
+        """The attempt's dispatch and its timeout wake-up; a retry further away than SQS
+        can delay travels as re-armed RETRY wake-ups instead (the timeout wake-up is sent
+        with the attempt itself, not hop after hop)."""
+        due, version = execution.due_at or now, execution.version
+        delay = max(0.0, (due - now).total_seconds())
+        if delay > MAX_QUEUE_DELAY_SECONDS:
+            return (WakeAt(due, WakePurpose.RETRY, version),)
+        commands: list[Command] = [dispatch_command(state, execution, math.ceil(delay))]
+        if execution.timeout_at is not None:
+            commands.append(WakeAt(execution.timeout_at, WakePurpose.TIMEOUT, version))
+        return tuple(commands)
+
+    def overdue_at(self, state: TaskState, execution: Execution, settings: Settings) -> datetime:
+        """The dispatch (now, or when a retry delay ends) plus the task lease, or the
+        timeout plus the grace if that comes first. The lease is how a lost task message
+        is noticed, so a task running longer than the lease is dispatched again (same
+        token and idempotency key: workers already get SQS's at-least-once delivery);
+        waiting for its timeout instead would fail an attempt that never ran."""
+        committed = committed_at(execution)
+        dispatched = max(execution.due_at or committed, committed)
+        due = dispatched + timedelta(seconds=settings.task_lease_seconds)
+        if execution.timeout_at is not None:
+            due = min(due, execution.timeout_at + timedelta(seconds=settings.sweep_grace_seconds))
+        return due
+
+    def resend_base_seconds(self, settings: Settings) -> int:
+        """The task lease: a task may legitimately run that long."""
+        return settings.task_lease_seconds
+
+    def _time_out(self, name: str, state: TaskState, run: Run) -> Carry:
+        """The attempt ran past its TimeoutSeconds: States.Timeout, then Retry/Catch."""
+        run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
+        timeout = StatesError.TIMEOUT.value
+        return Carry(fail(name, state, run.execution, run, error=timeout, cause="task timed out"))
+
+
+def dispatch_command(state: TaskState, execution: Execution, delay_seconds: int) -> DispatchTask:
+    """The message that sends the current task attempt to its worker."""
+    token = encode_task_token(
+        TokenClaim(execution.execution_id, execution.version, execution.task_nonce or "")
+    )
+    return DispatchTask(
+        route=state.route,
+        action=state.action_name,
+        resource=state.resource,
+        token=token,
+        input=apply_input_path(execution.data, state.input_path),
+        attempt=execution.attempt,
+        # Stable across redeliveries and retries of this state visit.
+        idempotency_key=f"{execution.execution_id}/{execution.state}/{execution.entered_version}",
+        delay_seconds=delay_seconds,
+        deadline=execution.timeout_at,
+    )
+
+
+def _is_timeout(command: Command) -> bool:
+    return isinstance(command, WakeAt) and command.purpose is WakePurpose.TIMEOUT
+
+
+LIFECYCLE = TaskLifecycle()

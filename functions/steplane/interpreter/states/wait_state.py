@@ -8,10 +8,15 @@ from steplane.asl.paths import apply_input_path, apply_output_path, read_path
 from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import WaitState
 from steplane.errors import StatesError
+from steplane.execution import Execution
+from steplane.interpreter.decisions import Command, Ignore, Rearm, WakeAt
 from steplane.interpreter.run import Run
+from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
+from steplane.interpreter.states.lifecycle import Carry, Reaction, committed_at, wake_not_for
 from steplane.interpreter.steps import Fail, Park, Step, leave
 from steplane.jsontypes import Json
 from steplane.limits import MAX_WAIT_SECONDS
+from steplane.settings import Settings
 
 
 def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
@@ -68,3 +73,40 @@ def _is_wait_seconds(value: Json) -> bool:
 def _whole_seconds(moment: datetime) -> datetime:
     # "Step Functions considers the time value up to seconds and truncates milliseconds."
     return moment.replace(microsecond=0)
+
+
+class WaitLifecycle:
+    """A Wait parks until its time, kept by a WAIT wake-up (re-armed while it is early)."""
+
+    def enter(self, name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
+        """See :func:`enter`."""
+        return enter(name, state, raw_input, run)
+
+    def on_task_result(self, name: str, state: WaitState, result: TaskResult, run: Run) -> Reaction:
+        """No task is pending in a Wait."""
+        return Ignore("the result is for a task attempt that is no longer pending")
+
+    def on_wake(self, name: str, state: WaitState, wake: Wake, run: Run) -> Reaction:
+        """The WAIT wake-up ends the Wait once its time has come; early, it is re-armed."""
+        if wake.purpose is not WakePurpose.WAIT:
+            return wake_not_for(wake, name)
+        execution = run.execution
+        if execution.due_at is not None and run.now < execution.due_at:
+            return Rearm(self.pending(state, execution, run.now))
+        return Carry(finish(state, execution.data))
+
+    def pending(self, state: WaitState, execution: Execution, now: datetime) -> tuple[Command, ...]:
+        """The WAIT wake-up at the Wait's end."""
+        return (WakeAt(execution.due_at or now, WakePurpose.WAIT, execution.version),)
+
+    def overdue_at(self, state: WaitState, execution: Execution, settings: Settings) -> datetime:
+        """The Wait's end plus the grace."""
+        grace = timedelta(seconds=settings.sweep_grace_seconds)
+        return (execution.due_at or committed_at(execution)) + grace
+
+    def resend_base_seconds(self, settings: Settings) -> int:
+        """The sweep grace."""
+        return settings.sweep_grace_seconds
+
+
+LIFECYCLE = WaitLifecycle()

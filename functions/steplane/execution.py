@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -25,6 +25,37 @@ class ExecutionStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class TaskAttempt:
+    """What a head parked in a Task waits for: one attempt of its task.
+
+    Attributes:
+        number: the attempt (1 for the first; each retry adds one).
+        retry_counts: the retries used so far, per Retrier of the state.
+        nonce: proves a result belongs to this attempt (it is in the attempt's token).
+        dispatch_at: when a delayed retry is to be dispatched (None: at once).
+        timeout_at: when the attempt times out (TimeoutSeconds), if it can.
+    """
+
+    number: int
+    retry_counts: tuple[int, ...]
+    nonce: str
+    dispatch_at: datetime | None = None
+    timeout_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WaitUntil:
+    """What a head parked in a Wait waits for: the moment it ends."""
+
+    due_at: datetime
+
+
+# What a running head waits for: a task attempt, a moment, or nothing (a long Pass/Choice
+# chain that yielded, or an execution that has ended).
+Waiting = TaskAttempt | WaitUntil | None
+
+
+@dataclass(frozen=True)
 class Execution:
     """The execution head. Every change produces a new value with ``version + 1``.
 
@@ -44,15 +75,8 @@ class Execution:
     data: Json = None
     # The current state was entered at this version: the anchor of the task idempotency key.
     entered_version: int = 0
-    # Task attempt number (1 for the first attempt) and retries used per Retrier.
-    attempt: int = 0
-    retry_counts: tuple[int, ...] = ()
-    # Proves a task completion belongs to the attempt dispatched at this version.
-    task_nonce: str | None = None
-    # When a Wait ends, or a delayed retry is due to be dispatched.
-    due_at: datetime | None = None
-    # When the current task attempt times out (TimeoutSeconds).
-    timeout_at: datetime | None = None
+    # What the current state waits for (see Waiting).
+    waiting: Waiting = None
     event_count: int = 0
     stop_date: datetime | None = None
     error: str | None = None
@@ -73,6 +97,14 @@ class Execution:
     # head are kept (DynamoDB TTL) at least until then (steplane.adapters.dynamodb_store).
     children_expire_at: datetime | None = None
 
-    def evolve(self, **changes: object) -> Execution:
-        """A copy with ``changes`` applied (the version is not bumped here)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+    @property
+    def task_attempt(self) -> TaskAttempt | None:
+        """The pending task attempt, if the head waits for one."""
+        return self.waiting if isinstance(self.waiting, TaskAttempt) else None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the head's wait ends: a Wait's end, or a delayed retry's dispatch."""
+        if isinstance(self.waiting, WaitUntil):
+            return self.waiting.due_at
+        return self.waiting.dispatch_at if self.waiting is not None else None

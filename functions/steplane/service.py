@@ -178,7 +178,7 @@ class Engine:
             settings=self._settings,
         )
         assert isinstance(decision, Transition), "Begin always moves a new execution"
-        created = decision.execution.evolve(decision_id=begin_id)
+        created = replace(decision.execution, decision_id=begin_id)
         try:
             outcome = self._store.commit(None, created, decision.events)
         except ConcurrentDecisionError as error:
@@ -205,12 +205,12 @@ class Engine:
         """
         claim = decode_task_token(message.task_token)
         head = self._require(claim.execution_id)
-        if head.status.is_terminal or (head.version, head.task_nonce) != (
-            claim.version,
-            claim.nonce,
-        ):
+        pending = head.task_attempt
+        if head.status.is_terminal or pending is None:
             raise TaskClosedError(claim.execution_id)
-        if head.timeout_at is not None and self._clock.now() >= head.timeout_at:
+        if (head.version, pending.nonce) != (claim.version, claim.nonce):
+            raise TaskClosedError(claim.execution_id)
+        if pending.timeout_at is not None and self._clock.now() >= pending.timeout_at:
             raise TaskClosedError(claim.execution_id)  # timed out; its wake-up is on its way
         body = message.to_json()
         if (size := utf8_size(body)) > MAX_PAYLOAD_BYTES:
@@ -271,7 +271,7 @@ class Engine:
             self._send(head, decision.commands, now)
             return Outcome.REARMED
         assert isinstance(decision, Transition)
-        committed = decision.execution.evolve(decision_id=delivery.decision_id)
+        committed = replace(decision.execution, decision_id=delivery.decision_id)
         outcome = self._store.commit(head, committed, decision.events)
         if outcome is CommitOutcome.STALE:
             return Outcome.STALE

@@ -114,7 +114,8 @@ def interpreter_cpu(executions: int) -> tuple[float, int, float, int]:
             head = decision.execution
             if head.status.is_terminal:
                 return head.transitions
-            signal = TaskResult(head.version, head.task_nonce or "", T0, {"ok": True})
+            assert head.task_attempt is not None, "the onboarding path parks in Tasks only"
+            signal = TaskResult(head.version, head.task_attempt.nonce, T0, {"ok": True})
         raise AssertionError("the onboarding execution did not end")
 
     def drive_loop(n: int) -> int:

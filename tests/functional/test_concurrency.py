@@ -75,7 +75,7 @@ def test_racing_results_apply_one_transition(same_message: bool, round_: int) ->
     ), outcomes
     # Only the committed copy sent the next task, with the attempt the head holds (a
     # losing copy's token would name its own nonce and be refused).
-    assert [decode_task_token(t).nonce for t in tokens] == [head.task_nonce]
+    assert [decode_task_token(t).nonce for t in tokens] == [head.task_attempt.nonce]
     assert (head.state, head.data) == ("Ship", {"approved": round_})
     types = [e.type for e in history]
     assert types.count("TaskSucceeded") == 1
@@ -142,7 +142,7 @@ def test_a_head_put_retried_after_it_was_applied_still_commits_and_sends(monkeyp
         sent = rt.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
     assert (outcome, head.state) == (Outcome.COMMITTED, "Ship")
     assert [decode_task_token(json.loads(m["Body"])["taskToken"]).nonce for m in sent] == [
-        head.task_nonce
+        head.task_attempt.nonce
     ]
 
 

@@ -8,6 +8,7 @@ by hand, the way concurrent Lambda invocations or a crash between the two puts w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from steplane.adapters.dynamodb_items import epoch_seconds
 from steplane.adapters.dynamodb_store import ORPHAN_AFTER_SECONDS, DynamoDBExecutionStore
 from steplane.errors import ConcurrentDecisionError
-from steplane.execution import Execution, ExecutionStatus
+from steplane.execution import Execution, ExecutionStatus, TaskAttempt, WaitUntil
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.ports import CommitOutcome
 from tests.conftest import head_put_dies
@@ -105,11 +106,13 @@ def test_a_copy_of_an_input_that_committed_is_a_duplicate_and_applies_once(
     base = _head(1, "start")
     store.commit(None, base, _events("start"))
     first = store.commit(base, _head(2, "x"), _events("x"))
-    second = store.commit(base, _head(2, "x").evolve(task_nonce="other"), _events("x2"))
+    second = store.commit(
+        base, replace(_head(2, "x"), waiting=TaskAttempt(1, (), "other")), _events("x2")
+    )
     assert (first, second) == (CommitOutcome.COMMITTED, CommitOutcome.DUPLICATE)
     head = store.get_head("W:race")
     assert head is not None
-    assert (head.version, head.decision_id, head.task_nonce) == (2, "x", None)
+    assert (head.version, head.decision_id, head.waiting) == (2, "x", None)
     # The committed history item is not overwritten by the copy.
     assert _history(store) == [{"by": "start"}, {"by": "x"}]
 
@@ -129,17 +132,17 @@ def test_copies_racing_between_the_two_puts_commit_one_copy_whole(
     def b_commits_before_a_puts_its_head(**request: Any) -> Any:
         if request["Item"]["sk"] == {"S": "HEAD"} and not outcomes:
             monkeypatch.setattr(client, "put_item", real_put)
-            b = _head(2, "x").evolve(task_nonce="nonce-b", data={"by": "x-b"})
+            b = replace(_head(2, "x"), waiting=TaskAttempt(1, (), "nonce-b"), data={"by": "x-b"})
             outcomes.append(store.commit(base, b, _events("x-b")))
         return real_put(**request)
 
     monkeypatch.setattr(client, "put_item", b_commits_before_a_puts_its_head)
-    a = _head(2, "x").evolve(task_nonce="nonce-a", data={"by": "x-a"})
+    a = replace(_head(2, "x"), waiting=TaskAttempt(1, (), "nonce-a"), data={"by": "x-a"})
     outcomes.append(store.commit(base, a, _events("x-a")))
     assert outcomes == [CommitOutcome.COMMITTED, CommitOutcome.DUPLICATE]
     head = store.get_head("W:race")
     assert head is not None
-    assert (head.task_nonce, head.data) == ("nonce-b", {"by": "x-b"})
+    assert (head.task_attempt, head.data) == (TaskAttempt(1, (), "nonce-b"), {"by": "x-b"})
     assert _history(store) == [{"by": "start"}, {"by": "x-b"}]
 
 
@@ -149,7 +152,7 @@ def test_a_copy_that_finds_its_orphan_commits_both_items_again(
     # The redelivery of an input that died between its puts writes its own H#2 again
     # (its decision may differ in nonce and jitter) together with its head.
     base = _orphan_history_item(store, monkeypatch)
-    again = _head(2, "x").evolve(data={"by": "x again"})
+    again = replace(_head(2, "x"), data={"by": "x again"})
     assert store.commit(base, again, _events("x again")) is CommitOutcome.COMMITTED
     head = store.get_head("W:race")
     assert head is not None
@@ -242,7 +245,7 @@ def test_a_late_copy_of_a_creation_never_recreates_a_head_that_moved_on(
 def test_head_data_too_large_to_keep_inline_reads_back_whole(store: DynamoDBExecutionStore) -> None:
     # Data above INLINE_DATA_BYTES (packed) lives in a payload item the head refers to.
     data = {"blob": [f"{n:08x}" for n in range(20_000)]}
-    store.commit(None, _head(1, "a").evolve(data=data), _events("a"))
+    store.commit(None, replace(_head(1, "a"), data=data), _events("a"))
     head = store.get_head("W:race")
     assert head is not None
     assert head.data == data
@@ -252,7 +255,7 @@ def test_a_missing_payload_item_is_an_error_that_names_it(
     store: DynamoDBExecutionStore, executions_table
 ) -> None:
     data = {"blob": [f"{n:08x}" for n in range(20_000)]}
-    store.commit(None, _head(1, "a").evolve(data=data), _events("a"))
+    store.commit(None, replace(_head(1, "a"), data=data), _events("a"))
     items = executions_table.query(
         TableName="executions",
         KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
@@ -289,18 +292,23 @@ def test_a_transition_too_large_for_one_history_item_reads_back_whole(
 def test_a_head_reads_back_exactly_as_it_was_committed(store: DynamoDBExecutionStore) -> None:
     # Every field of the head survives the item round trip (the decision reads nothing
     # else: DynamoDB is the truth).
-    running = _head(3, "d", state="Work").evolve(
-        entered_version=2,
-        attempt=2,
+    attempt = TaskAttempt(
+        number=2,
         retry_counts=(1, 0, 2),
-        task_nonce="n" * 20,
-        due_at=T0 + timedelta(seconds=30),
+        nonce="n" * 20,
+        dispatch_at=T0 + timedelta(seconds=30),
         timeout_at=T0 + timedelta(seconds=90),
+    )
+    running = replace(
+        _head(3, "d", state="Work"),
+        entered_version=2,
+        waiting=attempt,
         event_count=7,
         transitions=4,
     )
     store.commit(None, running, _events("d"))
-    failed = running.evolve(
+    failed = replace(
+        running,
         version=4,
         decision_id="e",
         status=ExecutionStatus.FAILED,
@@ -309,16 +317,14 @@ def test_a_head_reads_back_exactly_as_it_was_committed(store: DynamoDBExecutionS
         stop_date=T0 + timedelta(seconds=60),
         error="Boom",
         cause="it broke",
-        task_nonce=None,
-        due_at=None,
-        timeout_at=None,
+        waiting=None,
     )
     store.commit(running, failed, [HistoryEvent(8, "ExecutionFailed", T0, None, {})])
     head = store.get_head("W:race")
     assert head is not None
     # The store adds one field of its own: when the items written so far expire.
     assert head.children_expire_at == T0 + timedelta(days=97)
-    assert head.evolve(children_expire_at=None) == failed
+    assert replace(head, children_expire_at=None) == failed
 
 
 def test_a_history_page_that_ends_with_the_last_event_has_no_next_token(
@@ -358,3 +364,11 @@ def test_a_payload_stored_again_keeps_the_later_expiry_never_the_earlier(
     assert later["Item"]["expiresAt"] == {"N": "5000"}
     assert kept["Item"]["expiresAt"] == {"N": "5000"}
     assert payloads.get("X#W:race", digest) == "some data"
+
+
+def test_a_wait_head_reads_back_with_its_end(store: DynamoDBExecutionStore) -> None:
+    waiting = replace(_head(1, "w", state="Nap"), waiting=WaitUntil(T0 + timedelta(hours=1)))
+    store.commit(None, waiting, _events("w"))
+    head = store.get_head("W:race")
+    assert head is not None
+    assert head.waiting == WaitUntil(T0 + timedelta(hours=1))

@@ -7,6 +7,7 @@ but those empty queries when nothing is stuck.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,7 +81,7 @@ def test_a_resend_is_recorded_only_on_the_version_it_was_read_at(store):
     store.sweep.defer(head, T0 + timedelta(hours=1))
     recorded = store.get_head("W:x")
     assert (recorded.sweep_count, recorded.sweep_at) == (1, T0 + timedelta(hours=1))
-    stale = head.evolve(version=0)
+    stale = replace(head, version=0)
     store.sweep.defer(stale, T0 + timedelta(hours=9))  # the head moved on: nothing changes
     assert store.get_head("W:x").sweep_at == T0 + timedelta(hours=1)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,7 +85,7 @@ def test_a_recorded_resend_moves_the_index_only_at_the_head_version_it_read():
         later = rt.clock.now() + timedelta(hours=1)
         rt.store.sweep.defer(head, later)
         deferred = _items(rt, execution_id)["HEAD"]
-        rt.store.sweep.defer(head.evolve(version=head.version + 1), later + timedelta(hours=1))
+        rt.store.sweep.defer(replace(head, version=head.version + 1), later + timedelta(hours=1))
         untouched = _items(rt, execution_id)["HEAD"]
     assert (deferred["sa"], deferred["swn"], deferred["sw"]) == (
         str(epoch_seconds(later)),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from steplane.definition.loader import load_definition
-from steplane.execution import Execution, ExecutionStatus
+from steplane.execution import Execution, ExecutionStatus, TaskAttempt, WaitUntil
 from steplane.interpreter.sweep import next_sweep, sweep_due
 from steplane.settings import Settings
 
@@ -27,6 +27,8 @@ DEFINITION = load_definition(
 
 
 def _head(state: str | None, **fields: Any) -> Execution:
+    if state == "T":  # a head in a Task always waits for an attempt
+        fields.setdefault("waiting", TaskAttempt(1, (), "n"))
     return Execution(
         "w:x", "w", "x", DEFINITION.hash, "h", T0, state=state, updated_at=T0, **fields
     )
@@ -41,22 +43,28 @@ def test_a_dispatched_task_is_overdue_after_its_lease():
 
 
 def test_a_delayed_retry_is_overdue_a_lease_after_it_is_due():
-    assert sweep_due(DEFINITION, _head("T", due_at=_after(5000)), SETTINGS) == _after(5900)
+    assert sweep_due(
+        DEFINITION,
+        _head("T", waiting=TaskAttempt(2, (1,), "n", dispatch_at=_after(5000))),
+        SETTINGS,
+    ) == _after(5900)
 
 
 def test_a_task_timeout_sooner_than_the_lease_is_overdue_a_grace_after_it():
-    assert sweep_due(DEFINITION, _head("T", timeout_at=_after(60)), SETTINGS) == _after(360)
+    assert sweep_due(
+        DEFINITION, _head("T", waiting=TaskAttempt(1, (), "n", timeout_at=_after(60))), SETTINGS
+    ) == _after(360)
 
 
 def test_a_task_with_a_timeout_later_than_the_lease_is_still_overdue_after_its_lease():
     # The lease is how a lost task message is noticed: waiting for the timeout instead
     # would fail an attempt that never ran (its dispatch lost) with States.Timeout.
-    head = _head("T", timeout_at=_after(3600))
+    head = _head("T", waiting=TaskAttempt(1, (), "n", timeout_at=_after(3600)))
     assert sweep_due(DEFINITION, head, SETTINGS) == _after(900)
 
 
 def test_a_wait_is_overdue_a_grace_after_it_ends():
-    assert sweep_due(DEFINITION, _head("W", due_at=_after(60)), SETTINGS) == _after(360)
+    assert sweep_due(DEFINITION, _head("W", waiting=WaitUntil(_after(60))), SETTINGS) == _after(360)
 
 
 def test_a_continuation_is_overdue_a_grace_after_its_commit():

@@ -19,7 +19,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from steplane.execution import Execution, ExecutionStatus
+from steplane.execution import Execution, ExecutionStatus, TaskAttempt, Waiting, WaitUntil
 from steplane.interpreter.decisions import HistoryEvent
 
 HEAD_SK = "HEAD"
@@ -109,11 +109,7 @@ def head_to_item(
         "sd": _stamp(execution.start_date),
         "state": execution.state,
         "ev": execution.entered_version,
-        "att": execution.attempt,
-        "rc": list(execution.retry_counts),
-        "nonce": execution.task_nonce,
-        "due": _stamp(execution.due_at),
-        "tmo": _stamp(execution.timeout_at),
+        **_waiting_attributes(execution.waiting),
         "ec": execution.event_count,
         "end": _stamp(execution.stop_date),
         "err": execution.error,
@@ -139,17 +135,13 @@ def item_to_head(item: dict[str, Any], data: Any) -> Execution:
         name=item["nm"],
         definition_hash=item["dh"],
         input_hash=item["ih"],
-        start_date=_parse(item["sd"]),  # type: ignore[arg-type]
+        start_date=datetime.fromisoformat(item["sd"]),
         status=ExecutionStatus(item["st"]),
         version=int(item["v"]),
         state=item.get("state"),
         data=data,
         entered_version=int(item.get("ev", 0)),
-        attempt=int(item.get("att", 0)),
-        retry_counts=tuple(int(n) for n in item.get("rc", ())),
-        task_nonce=item.get("nonce"),
-        due_at=_parse(item.get("due")),
-        timeout_at=_parse(item.get("tmo")),
+        waiting=_waiting_of(item),
         event_count=int(item.get("ec", 0)),
         stop_date=_parse(item.get("end")),
         error=item.get("err"),
@@ -193,3 +185,34 @@ def events_from_json(text: str) -> list[HistoryEvent]:
         )
         for raw in json.loads(text)
     ]
+
+
+def _waiting_attributes(waiting: Waiting) -> dict[str, Any]:
+    """What a head waits for, in the attributes heads have always used: a task attempt is
+    ``att``/``rc``/``nonce`` (+ ``due`` for a delayed retry, ``tmo`` for its timeout), a
+    Wait's end is ``due`` alone."""
+    if isinstance(waiting, TaskAttempt):
+        return {
+            "att": waiting.number,
+            "rc": list(waiting.retry_counts),
+            "nonce": waiting.nonce,
+            "due": _stamp(waiting.dispatch_at),
+            "tmo": _stamp(waiting.timeout_at),
+        }
+    if isinstance(waiting, WaitUntil):
+        return {"due": _stamp(waiting.due_at)}
+    return {}
+
+
+def _waiting_of(item: dict[str, Any]) -> Waiting:
+    """The inverse of :func:`_waiting_attributes` (a task attempt always has a nonce)."""
+    if "nonce" in item:
+        return TaskAttempt(
+            number=int(item.get("att", 1)),
+            retry_counts=tuple(int(n) for n in item.get("rc", ())),
+            nonce=str(item["nonce"]),
+            dispatch_at=_parse(item.get("due")),
+            timeout_at=_parse(item.get("tmo")),
+        )
+    due = _parse(item.get("due"))
+    return WaitUntil(due) if due is not None else None

@@ -25,6 +25,7 @@ import hashlib
 import math
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,7 +143,7 @@ class DynamoDBSweep:
         self._update_head(
             head, update, {":cx": epoch_seconds(kept)} | ({":sw": key["sw"]} if key else {})
         )
-        return head.evolve(children_expire_at=kept)
+        return replace(head, children_expire_at=kept)
 
     # -- internals -------------------------------------------------------------------
     def _retention_target(self, head: Execution, now: datetime) -> datetime | None:

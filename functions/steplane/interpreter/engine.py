@@ -7,6 +7,7 @@ something outside it (a task result, a timer) or where it ends.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from steplane.asl.failures import AslError
@@ -33,9 +34,6 @@ from steplane.settings import DEFAULT_SETTINGS, Settings
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.
 MAX_STATES_PER_DECISION = 250
-
-# What a head forgets when it leaves a parked Task or Wait: nothing is in flight for it.
-_NOTHING_PENDING: dict[str, object] = {"task_nonce": None, "due_at": None, "timeout_at": None}
 
 
 def decide(
@@ -102,13 +100,12 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
             return _settle(run, name, raw_input, step)
         name, raw_input = _exit(run, name, step)
     # Yield: commit with the next state pending; a CONTINUE wake-up carries on.
-    return run.execution.evolve(
+    return replace(
+        run.execution,
         state=name,
         data=raw_input,
         entered_version=run.execution.version + 1,
-        attempt=0,
-        retry_counts=(),
-        **_NOTHING_PENDING,
+        waiting=None,
     )
 
 
@@ -131,19 +128,24 @@ def _emit_exited(run: Run, name: str, output: Json) -> None:
 
 def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
     if isinstance(step, Park):
-        fields = dict(step.changes)
-        if step.reentry:
-            fields["entered_version"] = run.execution.version + 1
-        return run.execution.evolve(state=name, data=raw_input, **fields)
+        entered = run.execution.version + 1 if step.reentry else run.execution.entered_version
+        return replace(
+            run.execution,
+            state=name,
+            data=raw_input,
+            waiting=step.waiting,
+            entered_version=entered,
+        )
     if isinstance(step, Finish):
         _emit_exited(run, name, step.output)
         run.emit("ExecutionSucceeded", output=step.output)
-        return run.execution.evolve(
+        return replace(
+            run.execution,
             status=ExecutionStatus.SUCCEEDED,
             state=None,
             data=step.output,
             stop_date=run.now,
-            **_NOTHING_PENDING,
+            waiting=None,
         )
     assert isinstance(step, Fail)
     return _end_failed(run, step)
@@ -151,28 +153,30 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
 
 def _end_failed(run: Run, failure: Fail) -> Execution:
     run.emit("ExecutionFailed", error=failure.error, cause=failure.cause)
-    return run.execution.evolve(
+    return replace(
+        run.execution,
         status=ExecutionStatus.FAILED,
         state=None,
         data=None,
         stop_date=run.now,
         error=failure.error,
         cause=failure.cause,
-        **_NOTHING_PENDING,
+        waiting=None,
     )
 
 
 def _commit(run: Run, execution: Execution) -> Transition:
     """Bump the version, count events and transitions, and derive the commands and the
     sweeper's due time from the new head."""
-    committed = execution.evolve(
+    committed = replace(
+        execution,
         version=run.execution.version + 1,
         event_count=run.execution.event_count + len(run.events),
         transitions=run.execution.transitions + run.transitions,
         updated_at=run.now,
         sweep_count=0,
     )
-    committed = committed.evolve(sweep_at=sweep_due(run.definition, committed, run.settings))
+    committed = replace(committed, sweep_at=sweep_due(run.definition, committed, run.settings))
     return Transition(
         committed, tuple(run.events), pending_commands(run.definition, committed, run.now)
     )

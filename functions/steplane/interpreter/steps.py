@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from steplane.errors import TRANSITION_LIMIT_EXCEEDED
+from steplane.execution import TaskAttempt, WaitUntil
 from steplane.jsontypes import Json
 
 
@@ -44,13 +44,12 @@ def transition_limit_failure(limit: int) -> Fail:
 
 @dataclass(frozen=True)
 class Park:
-    """Stay in the state until a signal (a task result, a wake-up) arrives.
+    """Stay in the state until what ``waiting`` names (a task result, a moment) arrives.
 
-    ``changes`` are Execution fields to set (attempt, nonce, due time, ...).
     ``reentry`` is False for a retry: the state visit (and its idempotency key) goes on.
     """
 
-    changes: dict[str, Any] = field(default_factory=dict)
+    waiting: TaskAttempt | WaitUntil
     reentry: bool = True
 
 

@@ -14,6 +14,11 @@ from steplane.interpreter.signals import Begin, TaskResult
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def nonce_of(head: Execution) -> str:
+    """The nonce of the head's pending task attempt ("" when it waits for none)."""
+    return head.task_attempt.nonce if head.task_attempt is not None else ""
+
+
 class Driver:
     """Holds one execution's head and applies signals to it through ``decide``."""
 
@@ -38,13 +43,11 @@ class Driver:
         return self.apply(Begin({} if data is None else data))
 
     def succeed(self, output: Any = None) -> Decision:
-        return self.apply(
-            TaskResult(self.head.version, self.head.task_nonce or "", self.now, output)
-        )
+        return self.apply(TaskResult(self.head.version, nonce_of(self.head), self.now, output))
 
     def fail(self, error: str, cause: str = "") -> Decision:
         return self.apply(
-            TaskResult(self.head.version, self.head.task_nonce or "", self.now, None, error, cause)
+            TaskResult(self.head.version, nonce_of(self.head), self.now, None, error, cause)
         )
 
     def commands(self) -> tuple[Any, ...]:

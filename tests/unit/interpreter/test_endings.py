@@ -39,14 +39,14 @@ def test_a_task_that_fails_the_execution_leaves_no_state_data_attempt_or_wake_up
     run = Driver(task_machine(TimeoutSeconds=10))
     run.begin({"in": 1})
     assert run.head.state == "Work"
-    assert run.head.task_nonce is not None
-    assert run.head.timeout_at is not None
+    assert run.head.task_attempt is not None
+    assert run.head.task_attempt.timeout_at is not None
     run.advance(3)
     run.fail("Boom", "it broke")
     head = run.head
     assert (head.status, head.state, head.data) == (ExecutionStatus.FAILED, None, None)
     assert (head.error, head.cause, head.stop_date) == ("Boom", "it broke", run.now)
-    assert (head.task_nonce, head.due_at, head.timeout_at) == (None, None, None)
+    assert head.waiting is None
 
 
 def test_a_timed_out_attempt_is_recorded_against_its_state_with_states_timeout():

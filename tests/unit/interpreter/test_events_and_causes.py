@@ -19,7 +19,7 @@ from steplane.interpreter.engine import decide
 from steplane.interpreter.signals import Begin, TaskResult
 from steplane.limits import MAX_PAYLOAD_BYTES
 from steplane.settings import Settings
-from tests.unit.interpreter.harness import T0, Driver, task_machine
+from tests.unit.interpreter.harness import T0, Driver, nonce_of, task_machine
 
 
 def test_state_and_task_events_name_their_state_and_carry_its_data():
@@ -114,7 +114,7 @@ def _retried(max_transitions: int, failures: int) -> Execution:
         signals.append(
             TaskResult(
                 head.version,
-                head.task_nonce or "",
+                nonce_of(head),
                 now,
                 None if failed else {"ok": 1},
                 "E" if failed else None,
@@ -174,7 +174,7 @@ def test_task_started_is_recorded_at_the_worker_start_time_with_its_attempt():
     run.fail("E", "boom")
     run.advance(4)
     started = run.now - timedelta(seconds=2)
-    run.apply(TaskResult(run.head.version, run.head.task_nonce or "", started, {"ok": 1}))
+    run.apply(TaskResult(run.head.version, nonce_of(run.head), started, {"ok": 1}))
     event = [e for e in run.events if e.type == "TaskStarted"][-1]
     assert (event.state, event.timestamp, event.details) == ("Work", started, {"attempt": 2})
 

@@ -7,7 +7,7 @@ import pytest
 from steplane.execution import ExecutionStatus
 from steplane.interpreter.decisions import Ignore
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from tests.unit.interpreter.harness import Driver, task_machine
+from tests.unit.interpreter.harness import Driver, nonce_of, task_machine
 
 
 def test_onboarding_retry_waits_five_ten_twenty_then_catch_routes_to_rollback(onboarding_path):
@@ -49,9 +49,10 @@ def test_first_matching_retrier_is_used_and_keeps_its_own_count():
     assert run.dispatch().delay_seconds == 1
     run.fail("B")
     assert run.dispatch().delay_seconds == 7  # the second retrier's first retry
+    assert run.head.task_attempt is not None
+    assert run.head.task_attempt.retry_counts == (1, 1)
     run.fail("A")  # the first retrier is exhausted: it does not fall through to the next
     assert run.head.status is ExecutionStatus.FAILED
-    assert run.head.retry_counts == (1, 1)
 
 
 def test_retry_is_consulted_before_catch():
@@ -201,7 +202,7 @@ def test_retry_keeps_the_idempotency_key_and_changes_the_token():
 def test_result_for_an_old_attempt_is_ignored():
     run = Driver(task_machine(Retry=[{"ErrorEquals": ["States.ALL"]}]))
     run.begin()
-    old_version, old_nonce = run.head.version, run.head.task_nonce
+    old_version, old_nonce = run.head.version, nonce_of(run.head)
     run.fail("E")
 
     decision = run.apply(TaskResult(old_version, old_nonce or "", None, {"late": True}))

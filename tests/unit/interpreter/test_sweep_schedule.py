@@ -7,6 +7,7 @@ to sweep_max_backoff_seconds (a day).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -30,7 +31,7 @@ DEFINITION = load_definition(
 
 def _gap(state: str | None, sweep_count: int, settings: Settings | None = None) -> float:
     head = Execution("wf:x", "wf", "x", DEFINITION.hash, "h", T0, state=state)
-    head = head.evolve(sweep_count=sweep_count)
+    head = replace(head, sweep_count=sweep_count)
     return (next_sweep(DEFINITION, head, T0, settings or Settings()) - T0).total_seconds()
 
 

@@ -13,7 +13,7 @@ from steplane.asl.paths import (
 )
 from steplane.definition.model import TaskState
 from steplane.errors import StatesError
-from steplane.execution import Execution
+from steplane.execution import Execution, TaskAttempt
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import Command, DispatchTask, Ignore, Rearm, WakeAt
 from steplane.interpreter.retry import find_catcher, plan_retry
@@ -54,14 +54,8 @@ def _dispatch(
         attempt=attempt,
         delaySeconds=math.ceil(delay),
     )
-    changes = {
-        "attempt": attempt,
-        "retry_counts": retry_counts,
-        "task_nonce": run.nonce(f"task:{attempt}"),
-        "due_at": due,
-        "timeout_at": timeout,
-    }
-    return Park(changes, reentry=reentry)
+    nonce = run.nonce(f"task:{attempt}")
+    return Park(TaskAttempt(attempt, retry_counts, nonce, due, timeout), reentry=reentry)
 
 
 def succeed(name: str, state: TaskState, execution: Execution, output: Json, run: Run) -> Step:
@@ -89,7 +83,8 @@ def fail(
     "When a state reports an error, Step Functions ... first consults the Retry field;
     if the retry policy is exhausted (or none matches), it applies the Catch field."
     """
-    plan = plan_retry(state.retry, execution.retry_counts, error, run.fraction("jitter"))
+    pending = _attempt(execution)
+    plan = plan_retry(state.retry, pending.retry_counts, error, run.fraction("jitter"))
     if plan is not None and run.transitions_left <= 0:
         # A retry is a transition the execution may not make; it ends here, uncaught.
         return transition_limit_failure(run.settings.max_transitions)
@@ -99,7 +94,7 @@ def fail(
             name,
             state,
             run,
-            attempt=execution.attempt + 1,
+            attempt=pending.number + 1,
             retry_counts=plan.retry_counts,
             delay=plan.delay_seconds,
             reentry=False,
@@ -129,13 +124,14 @@ class TaskLifecycle:
     def on_task_result(self, name: str, state: TaskState, result: TaskResult, run: Run) -> Reaction:
         """Record the result of the pending attempt (only it: version and nonce match)."""
         execution = run.execution
-        if (result.version, result.nonce) != (execution.version, execution.task_nonce):
+        pending = execution.task_attempt
+        if pending is None or (result.version, result.nonce) != (execution.version, pending.nonce):
             return Ignore("the result is for a task attempt that is no longer pending")
-        if execution.timeout_at is not None and run.now >= execution.timeout_at:
+        if pending.timeout_at is not None and run.now >= pending.timeout_at:
             # Too late: the attempt timed out before its result arrived (Step Functions
             # answers such a result with TaskTimedOut). Time it out now.
             return self._time_out(name, state, run)
-        run.emit("TaskStarted", name, at=result.started_at or run.now, attempt=execution.attempt)
+        run.emit("TaskStarted", name, at=result.started_at or run.now, attempt=pending.number)
         if result.succeeded:
             return Carry(succeed(name, state, execution, result.output, run))
         run.emit("TaskFailed", name, error=result.error, cause=result.cause)
@@ -152,7 +148,8 @@ class TaskLifecycle:
             return Rearm(self.pending(state, execution, now))
         if wake.purpose is not WakePurpose.TIMEOUT:
             return wake_not_for(wake, name)
-        if execution.timeout_at is None or now < execution.timeout_at:
+        timeout_at = _attempt(execution).timeout_at
+        if timeout_at is None or now < timeout_at:
             pending = self.pending(state, execution, now)
             return Rearm(tuple(c for c in pending if _is_timeout(c)))
         return self._time_out(name, state, run)
@@ -161,13 +158,14 @@ class TaskLifecycle:
         """The attempt's dispatch and its timeout wake-up; a retry further away than SQS
         can delay travels as re-armed RETRY wake-ups instead (the timeout wake-up is sent
         with the attempt itself, not hop after hop)."""
-        due, version = execution.due_at or now, execution.version
+        pending, version = _attempt(execution), execution.version
+        due = pending.dispatch_at or now
         delay = max(0.0, (due - now).total_seconds())
         if delay > MAX_QUEUE_DELAY_SECONDS:
             return (WakeAt(due, WakePurpose.RETRY, version),)
         commands: list[Command] = [dispatch_command(state, execution, math.ceil(delay))]
-        if execution.timeout_at is not None:
-            commands.append(WakeAt(execution.timeout_at, WakePurpose.TIMEOUT, version))
+        if pending.timeout_at is not None:
+            commands.append(WakeAt(pending.timeout_at, WakePurpose.TIMEOUT, version))
         return tuple(commands)
 
     def overdue_at(self, state: TaskState, execution: Execution, settings: Settings) -> datetime:
@@ -176,11 +174,11 @@ class TaskLifecycle:
         is noticed, so a task running longer than the lease is dispatched again (same
         token and idempotency key: workers already get SQS's at-least-once delivery);
         waiting for its timeout instead would fail an attempt that never ran."""
-        committed = committed_at(execution)
-        dispatched = max(execution.due_at or committed, committed)
+        pending, committed = _attempt(execution), committed_at(execution)
+        dispatched = max(pending.dispatch_at or committed, committed)
         due = dispatched + timedelta(seconds=settings.task_lease_seconds)
-        if execution.timeout_at is not None:
-            due = min(due, execution.timeout_at + timedelta(seconds=settings.sweep_grace_seconds))
+        if pending.timeout_at is not None:
+            due = min(due, pending.timeout_at + timedelta(seconds=settings.sweep_grace_seconds))
         return due
 
     def resend_base_seconds(self, settings: Settings) -> int:
@@ -196,21 +194,27 @@ class TaskLifecycle:
 
 def dispatch_command(state: TaskState, execution: Execution, delay_seconds: int) -> DispatchTask:
     """The message that sends the current task attempt to its worker."""
-    token = encode_task_token(
-        TokenClaim(execution.execution_id, execution.version, execution.task_nonce or "")
-    )
+    pending = _attempt(execution)
+    token = encode_task_token(TokenClaim(execution.execution_id, execution.version, pending.nonce))
     return DispatchTask(
         route=state.route,
         action=state.action_name,
         resource=state.resource,
         token=token,
         input=apply_input_path(execution.data, state.input_path),
-        attempt=execution.attempt,
+        attempt=pending.number,
         # Stable across redeliveries and retries of this state visit.
         idempotency_key=f"{execution.execution_id}/{execution.state}/{execution.entered_version}",
         delay_seconds=delay_seconds,
-        deadline=execution.timeout_at,
+        deadline=pending.timeout_at,
     )
+
+
+def _attempt(execution: Execution) -> TaskAttempt:
+    """The attempt a head parked in a Task waits for (a Task head always has one)."""
+    pending = execution.task_attempt
+    assert pending is not None, f"{execution.execution_id} is in a Task with no attempt"
+    return pending
 
 
 def _is_timeout(command: Command) -> bool:

@@ -8,7 +8,7 @@ from steplane.asl.paths import apply_input_path, apply_output_path, read_path
 from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import WaitState
 from steplane.errors import StatesError
-from steplane.execution import Execution
+from steplane.execution import Execution, WaitUntil
 from steplane.interpreter.decisions import Command, Ignore, Rearm, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
@@ -27,7 +27,7 @@ def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
         return due
     if due <= run.now:
         return leave(state.next, apply_output_path(effective, state.output_path))
-    return Park({"due_at": due})
+    return Park(WaitUntil(due))
 
 
 def finish(state: WaitState, raw_input: Json) -> Step:

@@ -17,7 +17,7 @@ from steplane.interpreter.decisions import Decision, Ignore, Transition
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
-from steplane.interpreter.states import lifecycle_of
+from steplane.interpreter.states import lifecycle_of, parked_in
 from steplane.interpreter.states.lifecycle import Carry, Reaction, Resume
 from steplane.interpreter.steps import (
     Fail,
@@ -64,7 +64,8 @@ def _on_task_result(run: Run, result: TaskResult) -> Decision:
     if name is None:
         return Ignore("the result is for a task attempt that is no longer pending")
     state = run.definition.state(name)
-    return _react(run, name, lifecycle_of(state).on_task_result(name, state, result, run))
+    behaviour = parked_in(state, run.execution)
+    return _react(run, name, behaviour.on_task_result(name, state, result, run))
 
 
 def _on_wake(run: Run, wake: Wake) -> Decision:
@@ -72,7 +73,7 @@ def _on_wake(run: Run, wake: Wake) -> Decision:
     if wake.version != run.execution.version or name is None:
         return Ignore("the wake-up is for a version that has passed")
     state = run.definition.state(name)
-    return _react(run, name, lifecycle_of(state).on_wake(name, state, wake, run))
+    return _react(run, name, parked_in(state, run.execution).on_wake(name, state, wake, run))
 
 
 def _react(run: Run, name: str, reaction: Reaction) -> Decision:

@@ -12,7 +12,7 @@ from datetime import datetime
 from steplane.definition.loader import Definition
 from steplane.execution import Execution
 from steplane.interpreter.decisions import Command
-from steplane.interpreter.states import lifecycle_of
+from steplane.interpreter.states import parked_in
 
 
 def pending_commands(
@@ -22,4 +22,4 @@ def pending_commands(
     if execution.status.is_terminal or execution.state is None:
         return ()
     state = definition.state(execution.state)
-    return lifecycle_of(state).pending(state, execution, now)
+    return parked_in(state, execution).pending(state, execution, now)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from steplane.definition.loader import Definition
 from steplane.execution import Execution
-from steplane.interpreter.states import lifecycle_of
+from steplane.interpreter.states import parked_in
 from steplane.settings import Settings
 
 
@@ -26,7 +26,7 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
     if execution.status.is_terminal or execution.state is None or execution.updated_at is None:
         return None
     state = definition.state(execution.state)
-    return lifecycle_of(state).overdue_at(state, execution, settings)
+    return parked_in(state, execution).overdue_at(state, execution, settings)
 
 
 def next_sweep(
@@ -42,6 +42,7 @@ def next_sweep(
     if definition is None or execution.state is None:
         base = settings.task_lease_seconds
     else:
-        base = lifecycle_of(definition.state(execution.state)).resend_base_seconds(settings)
+        state = definition.state(execution.state)
+        base = parked_in(state, execution).resend_base_seconds(settings)
     gap = min(base * 2 ** min(execution.sweep_count, 32), settings.sweep_max_backoff_seconds)
     return now + timedelta(seconds=gap)

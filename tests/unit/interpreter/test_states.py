@@ -228,3 +228,35 @@ def test_begin_dispatches_the_first_task_of_the_founding_workflow(onboarding_pat
         {"email": "a@b.c"},
     )
     assert run.event_types() == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled"]
+
+
+def _chain_then(last: dict[str, object]) -> dict[str, object]:
+    """MAX_STATES_PER_DECISION Pass states, then ``last``: the decision yields right
+    before entering ``last``."""
+    n = MAX_STATES_PER_DECISION
+    states: dict[str, object] = {
+        f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}" if i < n - 1 else "Last"} for i in range(n)
+    }
+    return {"StartAt": "P0", "States": {**states, "Last": last}}
+
+
+def test_a_chain_that_yields_just_before_a_task_enters_it_on_continue():
+    # The yielded head is in "Last" without having entered it (it waits for nothing):
+    # its one pending message is the CONTINUE wake-up, which enters the Task.
+    run = Driver(_chain_then({"Type": "Task", "Resource": "r", "End": True}))
+    run.begin({})
+    assert (run.head.state, run.head.waiting) == ("Last", None)
+    assert run.wake_at().purpose is WakePurpose.CONTINUE
+    run.apply(Wake(run.head.version, WakePurpose.CONTINUE))
+    assert run.dispatch().attempt == 1
+    run.succeed({"done": True})
+    assert run.head.status is ExecutionStatus.SUCCEEDED
+
+
+def test_a_chain_that_yields_just_before_a_wait_still_waits():
+    run = Driver(_chain_then({"Type": "Wait", "Seconds": 600, "End": True}))
+    run.begin({})
+    run.apply(Wake(run.head.version, run.wake_at().purpose))
+    assert run.head.status is ExecutionStatus.RUNNING
+    assert run.wake_at().due_at == run.now + timedelta(seconds=600)
+    assert "WaitStateEntered" in run.event_types()

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from steplane.definition.loader import load_definition
-from steplane.execution import Execution
+from steplane.execution import Execution, TaskAttempt, WaitUntil
 from steplane.interpreter.sweep import next_sweep
 from steplane.settings import Settings
 from tests.unit.interpreter.harness import T0
@@ -30,7 +30,9 @@ DEFINITION = load_definition(
 
 
 def _gap(state: str | None, sweep_count: int, settings: Settings | None = None) -> float:
-    head = Execution("wf:x", "wf", "x", DEFINITION.hash, "h", T0, state=state)
+    # Parked where it is: a Task head waits for an attempt, a Wait head for its end.
+    waiting = {"T": TaskAttempt(1, (), "n"), "W": WaitUntil(T0)}.get(state or "")
+    head = Execution("wf:x", "wf", "x", DEFINITION.hash, "h", T0, state=state, waiting=waiting)
     head = replace(head, sweep_count=sweep_count)
     return (next_sweep(DEFINITION, head, T0, settings or Settings()) - T0).total_seconds()
 

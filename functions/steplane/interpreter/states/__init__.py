@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from steplane.execution import Execution
 from steplane.interpreter.states import (
     choice_state,
     fail_state,
@@ -13,7 +14,8 @@ from steplane.interpreter.states import (
     task_state,
     wait_state,
 )
-from steplane.interpreter.states.lifecycle import StateLifecycle
+from steplane.interpreter.states.continuation import CONTINUATION
+from steplane.interpreter.states.lifecycle import ParkingLifecycle, StateLifecycle
 
 # Keyed by the ASL "Type"; each lifecycle takes its own state model (the registry is the
 # one place that pairs them, by the definition model's type name).
@@ -30,3 +32,13 @@ LIFECYCLES: dict[str, StateLifecycle[Any]] = {
 def lifecycle_of(state: Any) -> StateLifecycle[Any]:
     """The lifecycle of a definition's state (by its ``type``)."""
     return LIFECYCLES[state.type]
+
+
+def parked_in(state: Any, execution: Execution) -> ParkingLifecycle[Any]:
+    """What answers for a running head in ``state``: the state's lifecycle while the head is
+    parked there, the continuation while it waits for nothing (a chain that yielded)."""
+    if execution.waiting is None:
+        return CONTINUATION
+    lifecycle = lifecycle_of(state)
+    assert isinstance(lifecycle, ParkingLifecycle), f"a {state.type} state never parks"
+    return lifecycle

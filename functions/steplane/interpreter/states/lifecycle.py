@@ -1,13 +1,16 @@
 """One state type's whole life behind one protocol; ``decide`` only dispatches to it.
 
-A state type answers four questions for the engine, each from the head alone:
-- ``enter``: what entering it does (go on, finish, fail, or park waiting for something);
-- ``on_task_result`` and ``on_wake``: what a signal does to it while it is the current
-  state, as a :data:`Reaction`;
+Every state type says what entering it does (``enter``: go on, finish, fail, or park). A
+state type that parks (Task, Wait) also answers, from the head alone:
+- ``on_task_result`` and ``on_wake``: what a signal does while the execution is parked
+  there, as a :data:`Reaction`;
 - ``pending``: the messages that must be in flight for it to move on (derived, never
   stored: after a crash they are derived again);
 - ``overdue_at`` and ``resend_base_seconds``: when the sweeper should look at it if it
   has not moved, and how far apart its re-sends start.
+A running head that waits for nothing is a chain that yielded before entering its
+current state; ``steplane.interpreter.states.continuation`` answers for it, whatever the
+state's type.
 
 A new state type is one module with its lifecycle plus a line in the registry
 (``steplane.interpreter.states``).
@@ -17,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from steplane.execution import Execution
-from steplane.interpreter.decisions import Command, Ignore, Rearm, WakeAt
+from steplane.interpreter.decisions import Command, Ignore, Rearm
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
+from steplane.interpreter.signals import TaskResult, Wake
 from steplane.interpreter.steps import Step
 from steplane.jsontypes import Json
 from steplane.settings import Settings
@@ -48,18 +51,24 @@ Reaction = Carry | Resume | Rearm | Ignore
 
 
 class StateLifecycle(Protocol[S_contra]):
-    """What a state type does over its whole life (see the module docstring)."""
+    """What every state type does: how entering it goes."""
 
     def enter(self, name: str, state: S_contra, raw_input: Json, run: Run) -> Step:
         """Enter the state with ``raw_input``."""
         ...
 
+
+@runtime_checkable
+class ParkingLifecycle(StateLifecycle[S_contra], Protocol[S_contra]):
+    """A state type that can park the execution (``Park``): what it then waits for, and
+    what the signals it waits for do to it."""
+
     def on_task_result(self, name: str, state: S_contra, result: TaskResult, run: Run) -> Reaction:
-        """A worker's result arrived while this state is current."""
+        """A worker's result arrived while the execution is parked here."""
         ...
 
     def on_wake(self, name: str, state: S_contra, wake: Wake, run: Run) -> Reaction:
-        """A wake-up for the head's version arrived while this state is current."""
+        """A wake-up for the head's version arrived while the execution is parked here."""
         ...
 
     def pending(self, state: S_contra, execution: Execution, now: datetime) -> tuple[Command, ...]:
@@ -67,7 +76,7 @@ class StateLifecycle(Protocol[S_contra]):
         ...
 
     def overdue_at(self, state: S_contra, execution: Execution, settings: Settings) -> datetime:
-        """When the execution, just committed in this state, is overdue if it has not moved."""
+        """When the execution, just parked here, is overdue if it has not moved."""
         ...
 
     def resend_base_seconds(self, settings: Settings) -> int:
@@ -76,9 +85,7 @@ class StateLifecycle(Protocol[S_contra]):
 
 
 class Flowing(Generic[S]):
-    """A state that never waits for anything outside the decision (Pass, Choice, Succeed,
-    Fail). It is the current state of a running head only when a long chain yielded: a
-    CONTINUE wake-up then runs on from it."""
+    """A state that never parks (Pass, Choice, Succeed, Fail): entering it is all it does."""
 
     def __init__(self, enter: Callable[[str, S, Json, Run], Step]) -> None:
         self._enter = enter
@@ -86,28 +93,6 @@ class Flowing(Generic[S]):
     def enter(self, name: str, state: S, raw_input: Json, run: Run) -> Step:
         """Run the state (see its module)."""
         return self._enter(name, state, raw_input, run)
-
-    def on_task_result(self, name: str, state: S, result: TaskResult, run: Run) -> Reaction:
-        """No task is pending here."""
-        return Ignore("the result is for a task attempt that is no longer pending")
-
-    def on_wake(self, name: str, state: S, wake: Wake, run: Run) -> Reaction:
-        """A CONTINUE wake-up runs the chain on; any other is not for this state."""
-        if wake.purpose is WakePurpose.CONTINUE:
-            return Resume()
-        return wake_not_for(wake, name)
-
-    def pending(self, state: S, execution: Execution, now: datetime) -> tuple[Command, ...]:
-        """The CONTINUE wake-up that carries the chain on."""
-        return (WakeAt(now, WakePurpose.CONTINUE, execution.version),)
-
-    def overdue_at(self, state: S, execution: Execution, settings: Settings) -> datetime:
-        """The commit plus the grace."""
-        return committed_at(execution) + timedelta(seconds=settings.sweep_grace_seconds)
-
-    def resend_base_seconds(self, settings: Settings) -> int:
-        """The sweep grace."""
-        return settings.sweep_grace_seconds
 
 
 def wake_not_for(wake: Wake, name: str) -> Ignore:

@@ -77,6 +77,8 @@ class Execution:
     entered_version: int = 0
     # What the current state waits for (see Waiting).
     waiting: Waiting = None
+    # When the execution times out (the definition's top-level TimeoutSeconds), if it can.
+    deadline: datetime | None = None
     event_count: int = 0
     stop_date: datetime | None = None
     error: str | None = None

@@ -179,3 +179,20 @@ def test_an_execution_running_longer_than_the_horizon_keeps_its_items_until_rete
 def test_a_setting_that_is_not_a_positive_number_is_refused_with_its_name(value):
     with pytest.raises(ValueError, match="STEPLANE_MAX_TRANSITIONS"):
         Settings.from_environment({"STEPLANE_MAX_TRANSITIONS": value})
+
+
+def test_an_execution_past_its_timeout_seconds_ends_timed_out_on_the_virtual_clock():
+    definition = {
+        "TimeoutSeconds": 60,
+        "StartAt": "Nap",
+        "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}},
+    }
+    with LocalRuntime() as rt:
+        started = rt.clock.now()
+        execution_id = rt.start(definition, {})
+        result = rt.run_until_complete(execution_id)
+        status, body = rt.http("GET", f"/executions/{execution_id}")
+    assert (result.status, result.error) == ("TIMED_OUT", "States.Timeout")
+    assert result.history[-1]["type"] == "ExecutionTimedOut"
+    assert (status, body["status"]) == (200, "TIMED_OUT")
+    assert rt.clock.now() - started < timedelta(seconds=3600)

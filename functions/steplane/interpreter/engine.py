@@ -8,15 +8,16 @@ something outside it (a task result, a timer) or where it ends.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
+from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
-from steplane.interpreter.decisions import Decision, Ignore, Transition
+from steplane.interpreter.decisions import Decision, Ignore, Rearm, Transition, WakeAt
 from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
+from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
 from steplane.interpreter.states import lifecycle_of, parked_in
 from steplane.interpreter.states.lifecycle import Carry, Reaction, Resume
 from steplane.interpreter.steps import (
@@ -52,11 +53,43 @@ def decide(
     if isinstance(signal, Begin):
         if execution.version != 0:
             return Ignore("execution has already begun")
-        run.emit("ExecutionStarted", input=signal.input)
-        return _commit(run, _walk(run, definition.machine.start_at, signal.input))
+        return _begin(run, signal)
+    if execution.deadline is not None and now >= execution.deadline:
+        # Past the definition's TimeoutSeconds: whatever arrived, the execution times out
+        # (a task result after that is not applied).
+        return _commit(run, _end_timed_out(run, execution.deadline))
     if isinstance(signal, TaskResult):
         return _on_task_result(run, signal)
+    if signal.purpose is WakePurpose.EXECUTION_TIMEOUT:
+        return _rearm_deadline(execution)
     return _on_wake(run, signal)
+
+
+def _begin(run: Run, begin: Begin) -> Transition:
+    """Start: the first states run, and the execution's own timeout is set and armed.
+
+    The spec: "TimeoutSeconds (optional): The maximum number of seconds an execution of
+    the state machine can run. If it runs longer than the specified time, the execution
+    fails with a States.Timeout Error Name." (Step Functions reports TIMED_OUT.)
+    """
+    timeout = run.definition.machine.timeout_seconds
+    if timeout is not None:
+        deadline = run.now + timedelta(seconds=timeout)
+        run.execution = replace(run.execution, deadline=deadline)
+    run.emit("ExecutionStarted", input=begin.input)
+    transition = _commit(run, _walk(run, run.definition.machine.start_at, begin.input))
+    head = transition.execution
+    if head.deadline is None or head.status.is_terminal:
+        return transition
+    armed = WakeAt(head.deadline, WakePurpose.EXECUTION_TIMEOUT, head.version)
+    return replace(transition, commands=(*transition.commands, armed))
+
+
+def _rearm_deadline(execution: Execution) -> Decision:
+    """An execution-timeout wake-up that came early (SQS delays at most 900 s): send it on."""
+    if execution.deadline is None:
+        return Ignore("the execution has no TimeoutSeconds")
+    return Rearm((WakeAt(execution.deadline, WakePurpose.EXECUTION_TIMEOUT, execution.version),))
 
 
 def _on_task_result(run: Run, result: TaskResult) -> Decision:
@@ -150,6 +183,23 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
         )
     assert isinstance(step, Fail)
     return _end_failed(run, step)
+
+
+def _end_timed_out(run: Run, deadline: datetime) -> Execution:
+    seconds = run.definition.machine.timeout_seconds
+    cause = f"the execution ran past its TimeoutSeconds ({seconds} s, at {deadline.isoformat()})"
+    error = StatesError.TIMEOUT.value
+    run.emit("ExecutionTimedOut", error=error, cause=cause)
+    return replace(
+        run.execution,
+        status=ExecutionStatus.TIMED_OUT,
+        state=None,
+        data=None,
+        stop_date=run.now,
+        error=error,
+        cause=cause,
+        waiting=None,
+    )
 
 
 def _end_failed(run: Run, failure: Fail) -> Execution:

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from steplane.definition.loader import Definition
 from steplane.execution import Execution
-from steplane.interpreter.decisions import Command
+from steplane.interpreter.decisions import Command, WakeAt
+from steplane.interpreter.signals import WakePurpose
 from steplane.interpreter.states import parked_in
 
 
@@ -22,4 +23,10 @@ def pending_commands(
     if execution.status.is_terminal or execution.state is None:
         return ()
     state = definition.state(execution.state)
-    return parked_in(state, execution).pending(state, execution, now)
+    commands = parked_in(state, execution).pending(state, execution, now)
+    if execution.deadline is not None and now >= execution.deadline:
+        # The execution's own timeout is due: its wake-up (sent at the start, and lost if
+        # the execution is still running) is what moves it now.
+        due = WakeAt(execution.deadline, WakePurpose.EXECUTION_TIMEOUT, execution.version)
+        commands = (*commands, due)
+    return commands

@@ -43,6 +43,8 @@ class WakePurpose(StrEnum):
     RETRY = "retry"  # a retry delayed beyond SQS's 900 s is due for dispatch
     TIMEOUT = "timeout"  # a task attempt's TimeoutSeconds has passed
     CONTINUE = "continue"  # a long Pass/Choice chain yielded; carry on
+    # The definition's top-level TimeoutSeconds has passed (whatever the version).
+    EXECUTION_TIMEOUT = "execution-timeout"
 
 
 @dataclass(frozen=True)

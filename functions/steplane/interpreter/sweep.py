@@ -26,7 +26,10 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
     if execution.status.is_terminal or execution.state is None or execution.updated_at is None:
         return None
     state = definition.state(execution.state)
-    return parked_in(state, execution).overdue_at(state, execution, settings)
+    due = parked_in(state, execution).overdue_at(state, execution, settings)
+    if execution.deadline is not None:
+        due = min(due, execution.deadline + timedelta(seconds=settings.sweep_grace_seconds))
+    return due
 
 
 def next_sweep(

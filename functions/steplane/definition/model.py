@@ -123,11 +123,14 @@ class SucceedState(_StateBase):
 
 
 class FailState(_StateBase):
-    """Ends the execution with ``Error`` and ``Cause``."""
+    """Ends the execution with ``Error`` and ``Cause``, each given as is or read from the
+    state's input (``ErrorPath``, ``CausePath``)."""
 
     type: Literal["Fail"] = Field(alias="Type")
     error: str | None = Field(None, alias="Error")
     cause: str | None = Field(None, alias="Cause")
+    error_path: str | None = Field(None, alias="ErrorPath")
+    cause_path: str | None = Field(None, alias="CausePath")
 
 
 State = Annotated[

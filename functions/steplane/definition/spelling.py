@@ -29,8 +29,6 @@ UNSUPPORTED_STATE_FIELDS = {
     "HeartbeatSecondsPath": "HeartbeatSecondsPath",
     "TimeoutSecondsPath": "TimeoutSecondsPath",
     "Credentials": "Credentials",
-    "ErrorPath": "ErrorPath",
-    "CausePath": "CausePath",
 }
 UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
 

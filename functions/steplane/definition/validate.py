@@ -121,7 +121,16 @@ def _check_route(
         yield Problem(where, f"Service and Action go together; {missing} is missing")
 
 
-_PATH_FIELDS = {"InputPath": "input_path", "OutputPath": "output_path", "ResultPath": "result_path"}
+_PATH_FIELDS = {
+    "InputPath": "input_path",
+    "OutputPath": "output_path",
+    "ResultPath": "result_path",
+    "ErrorPath": "error_path",
+    "CausePath": "cause_path",
+}
+# A field and its Path form: a state gives one or the other. The spec, Fail State: "A
+# Fail State MUST NOT include both Error and ErrorPath or both Cause and CausePath."
+_EXCLUSIVE_FIELDS = {"Error": ("error", "error_path"), "Cause": ("cause", "cause_path")}
 
 
 def _check_paths(where: str, state: object) -> Iterator[Problem]:
@@ -132,9 +141,15 @@ def _check_paths(where: str, state: object) -> Iterator[Problem]:
     for index, catcher in enumerate(getattr(state, "catch", ())):
         if catcher.result_path is not None:
             yield from _check_path(f"{where}/Catch/{index}/ResultPath", catcher.result_path)
+    for field, (plain, path) in _EXCLUSIVE_FIELDS.items():
+        if getattr(state, plain, None) is not None and getattr(state, path, None) is not None:
+            yield Problem(where, f"has both {field} and {field}Path; give one")
 
 
 def _check_path(where: str, path: str) -> Iterator[Problem]:
+    if path.startswith("States."):
+        yield Problem(where, f"{path!r}: intrinsic functions are not supported yet")
+        return
     try:
         parse_reference_path(path)
     except PathError as error:

@@ -67,6 +67,7 @@ class TaskState(_DataFlow):
     action: str | None = Field(None, alias="Action")
     result_path: str | None = Field("$", alias="ResultPath")
     timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
+    timeout_seconds_path: str | None = Field(None, alias="TimeoutSecondsPath")
     retry: tuple[Retrier, ...] = Field((), alias="Retry")
     catch: tuple[Catcher, ...] = Field((), alias="Catch")
 

@@ -27,7 +27,6 @@ UNSUPPORTED_STATE_FIELDS = {
     "Output": "Output (JSONata)",
     "HeartbeatSeconds": "HeartbeatSeconds",
     "HeartbeatSecondsPath": "HeartbeatSecondsPath",
-    "TimeoutSecondsPath": "TimeoutSecondsPath",
     "Credentials": "Credentials",
 }
 UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")

@@ -127,10 +127,16 @@ _PATH_FIELDS = {
     "ResultPath": "result_path",
     "ErrorPath": "error_path",
     "CausePath": "cause_path",
+    "TimeoutSecondsPath": "timeout_seconds_path",
 }
 # A field and its Path form: a state gives one or the other. The spec, Fail State: "A
-# Fail State MUST NOT include both Error and ErrorPath or both Cause and CausePath."
-_EXCLUSIVE_FIELDS = {"Error": ("error", "error_path"), "Cause": ("cause", "cause_path")}
+# Fail State MUST NOT include both Error and ErrorPath or both Cause and CausePath";
+# Task State: "A Task State MUST NOT include both TimeoutSeconds and TimeoutSecondsPath".
+_EXCLUSIVE_FIELDS = {
+    "Error": ("error", "error_path"),
+    "Cause": ("cause", "cause_path"),
+    "TimeoutSeconds": ("timeout_seconds", "timeout_seconds_path"),
+}
 
 
 def _check_paths(where: str, state: object) -> Iterator[Problem]:

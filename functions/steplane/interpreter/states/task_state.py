@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from steplane.asl.failures import AslError
 from steplane.asl.paths import (
     PathError,
     apply_input_path,
     apply_output_path,
     apply_result_path,
+    describe,
+    read_path,
 )
 from steplane.definition.model import TaskState
 from steplane.errors import StatesError
@@ -23,20 +26,23 @@ from steplane.interpreter.states.lifecycle import Carry, Reaction, committed_at,
 from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
 from steplane.interpreter.tokens import TokenClaim, encode_task_token
 from steplane.jsontypes import Json
-from steplane.limits import MAX_QUEUE_DELAY_SECONDS
+from steplane.limits import MAX_QUEUE_DELAY_SECONDS, MAX_WAIT_SECONDS
 from steplane.settings import Settings
 
 
 def enter(name: str, state: TaskState, raw_input: Json, run: Run) -> Step:
     """Enter a Task: check its InputPath resolves, then park with attempt 1 dispatched."""
     apply_input_path(raw_input, state.input_path)  # a bad InputPath fails before dispatch
-    return _dispatch(name, state, run, attempt=1, retry_counts=(), delay=0.0, reentry=True)
+    return _dispatch(
+        name, state, run, raw_input, attempt=1, retry_counts=(), delay=0.0, reentry=True
+    )
 
 
 def _dispatch(
     name: str,
     state: TaskState,
     run: Run,
+    raw_input: Json,
     *,
     attempt: int,
     retry_counts: tuple[int, ...],
@@ -45,7 +51,8 @@ def _dispatch(
 ) -> Park:
     due = run.now + timedelta(seconds=delay) if delay > 0 else None
     start = due or run.now
-    timeout = start + timedelta(seconds=state.timeout_seconds) if state.timeout_seconds else None
+    seconds = timeout_seconds(state, raw_input)
+    timeout = start + timedelta(seconds=seconds) if seconds else None
     run.emit(
         "TaskScheduled",
         name,
@@ -56,6 +63,26 @@ def _dispatch(
     )
     nonce = run.nonce(f"task:{attempt}")
     return Park(TaskAttempt(attempt, retry_counts, nonce, due, timeout), reentry=reentry)
+
+
+def timeout_seconds(state: TaskState, raw_input: Json) -> int | None:
+    """The attempt's TimeoutSeconds: given, or read by TimeoutSecondsPath from the state's
+    input, where it "MUST select a field whose value is a positive integer" (else the
+    state fails with States.Runtime)."""
+    if state.timeout_seconds_path is None:
+        return state.timeout_seconds
+    value = read_path(raw_input, state.timeout_seconds_path)
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and 0 < value <= MAX_WAIT_SECONDS
+    ):
+        return int(value)
+    raise AslError(
+        f"TimeoutSecondsPath {state.timeout_seconds_path!r} selected {describe(value)}, "
+        f"not a positive whole number of seconds up to {MAX_WAIT_SECONDS}"
+    )
 
 
 def succeed(name: str, state: TaskState, execution: Execution, output: Json, run: Run) -> Step:
@@ -94,6 +121,7 @@ def fail(
             name,
             state,
             run,
+            execution.data,
             attempt=pending.number + 1,
             retry_counts=plan.retry_counts,
             delay=plan.delay_seconds,

@@ -42,6 +42,10 @@ class TaskAttempt:
     dispatch_at: datetime | None = None
     timeout_at: datetime | None = None
 
+    def has_timed_out(self, now: datetime) -> bool:
+        """Whether the attempt's TimeoutSeconds has passed at ``now``."""
+        return self.timeout_at is not None and now >= self.timeout_at
+
 
 @dataclass(frozen=True)
 class WaitUntil:

@@ -210,7 +210,7 @@ class Engine:
             raise TaskClosedError(claim.execution_id)
         if (head.version, pending.nonce) != (claim.version, claim.nonce):
             raise TaskClosedError(claim.execution_id)
-        if pending.timeout_at is not None and self._clock.now() >= pending.timeout_at:
+        if pending.has_timed_out(self._clock.now()):
             raise TaskClosedError(claim.execution_id)  # timed out; its wake-up is on its way
         body = message.to_json()
         if (size := utf8_size(body)) > MAX_PAYLOAD_BYTES:

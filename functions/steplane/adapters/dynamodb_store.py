@@ -94,25 +94,24 @@ class DynamoDBExecutionStore:
             "expiresAt": expiry,
             "at": _written_at(execution),
         }
-        head = self._head_item(execution, expiry)
+        head = to_ddb(self._head_item(execution, expiry))
         outcome = self._append_history(previous, execution, history, head)
         if outcome is not None:
             return outcome
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_ddb(head),
+                Item=head,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **_head_condition(previous),
             )
         except ClientError as error:
-            _conditional_failure(error)
-            winner = error.response.get("Item") or {}
-            if winner == to_ddb(head):
+            winner = _conditional_failure(error) or {}
+            if error.response.get("Item") == head:
                 # Our own put, applied once already: botocore retried it after the first
                 # response was lost (a timeout, a 500). The commit is ours: send.
                 return CommitOutcome.COMMITTED
-            return _lost_to(from_ddb(winner), execution)
+            return _lost_to(winner.get("did"), winner.get("v"), execution)
         return CommitOutcome.COMMITTED
 
     def _append_history(
@@ -164,13 +163,7 @@ class DynamoDBExecutionStore:
                     # always with the head, so "the head is still at N-1" implies that
                     # H#N is still the item read (the orphan, or this decision's own).
                     {"Put": {"TableName": self._table, "Item": to_ddb(history)}},
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": to_ddb(head),
-                            **_head_condition(previous),
-                        }
-                    },
+                    {"Put": {"TableName": self._table, "Item": head, **_head_condition(previous)}},
                 ]
             )
         except ClientError as error:
@@ -183,11 +176,7 @@ class DynamoDBExecutionStore:
                 raise ConcurrentDecisionError(
                     execution.execution_id, execution.version - 1, execution.decision_id
                 ) from error
-            same = (current.decision_id, current.version) == (
-                execution.decision_id,
-                execution.version,
-            )
-            return CommitOutcome.DUPLICATE if same else CommitOutcome.STALE
+            return _lost_to(current.decision_id, current.version, execution)
         return CommitOutcome.COMMITTED
 
     def _put_history_if_absent(self, history: dict[str, Any]) -> None:
@@ -302,10 +291,11 @@ def _head_condition(previous: Execution | None) -> dict[str, Any]:
     }
 
 
-def _lost_to(winner: dict[str, Any], execution: Execution) -> CommitOutcome:
-    """The outcome of a head put that found ``winner`` in place."""
-    # A concurrent copy of the same input committed the same transition first.
-    same = winner.get("did") == execution.decision_id and winner.get("v") == execution.version
+def _lost_to(decision_id: Any, version: Any, execution: Execution) -> CommitOutcome:
+    """The outcome of a commit of ``execution`` that found this head in its place: a copy
+    of the same input that committed the same transition first (DUPLICATE), or another
+    decision (STALE)."""
+    same = (decision_id, version) == (execution.decision_id, execution.version)
     return CommitOutcome.DUPLICATE if same else CommitOutcome.STALE
 
 

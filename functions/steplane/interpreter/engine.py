@@ -14,12 +14,12 @@ from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
-from steplane.interpreter.decisions import Decision, Ignore, Rearm, Transition, WakeAt
-from steplane.interpreter.pending import pending_commands
+from steplane.interpreter.decisions import Decision, Ignore, Rearm, Transition
+from steplane.interpreter.pending import deadline_wake, pending_commands
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
 from steplane.interpreter.states import lifecycle_of, parked_in
-from steplane.interpreter.states.lifecycle import Carry, Reaction, Resume
+from steplane.interpreter.states.lifecycle import NO_PENDING_TASK, Carry, Reaction, Resume
 from steplane.interpreter.steps import (
     Fail,
     Finish,
@@ -78,24 +78,22 @@ def _begin(run: Run, begin: Begin) -> Transition:
         run.execution = replace(run.execution, deadline=deadline)
     run.emit("ExecutionStarted", input=begin.input)
     transition = _commit(run, _walk(run, run.definition.machine.start_at, begin.input))
-    head = transition.execution
-    if head.deadline is None or head.status.is_terminal:
+    armed = deadline_wake(transition.execution)
+    if armed is None or transition.execution.status.is_terminal:
         return transition
-    armed = WakeAt(head.deadline, WakePurpose.EXECUTION_TIMEOUT, head.version)
     return replace(transition, commands=(*transition.commands, armed))
 
 
 def _rearm_deadline(execution: Execution) -> Decision:
     """An execution-timeout wake-up that came early (SQS delays at most 900 s): send it on."""
-    if execution.deadline is None:
-        return Ignore("the execution has no TimeoutSeconds")
-    return Rearm((WakeAt(execution.deadline, WakePurpose.EXECUTION_TIMEOUT, execution.version),))
+    armed = deadline_wake(execution)
+    return Ignore("the execution has no TimeoutSeconds") if armed is None else Rearm((armed,))
 
 
 def _on_task_result(run: Run, result: TaskResult) -> Decision:
     name = run.execution.state
     if name is None:
-        return Ignore("the result is for a task attempt that is no longer pending")
+        return NO_PENDING_TASK
     state = run.definition.state(name)
     behaviour = parked_in(state, run.execution)
     return _react(run, name, behaviour.on_task_result(name, state, result, run))

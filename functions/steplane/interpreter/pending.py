@@ -24,9 +24,19 @@ def pending_commands(
         return ()
     state = definition.state(execution.state)
     commands = parked_in(state, execution).pending(state, execution, now)
-    if execution.deadline is not None and now >= execution.deadline:
+    deadline = deadline_wake(execution)
+    if deadline is not None and now >= deadline.due_at:
         # The execution's own timeout is due: its wake-up (sent at the start, and lost if
         # the execution is still running) is what moves it now.
-        due = WakeAt(execution.deadline, WakePurpose.EXECUTION_TIMEOUT, execution.version)
-        commands = (*commands, due)
+        commands = (*commands, deadline)
     return commands
+
+
+def deadline_wake(execution: Execution) -> WakeAt | None:
+    """The wake-up of the execution's own timeout (top-level TimeoutSeconds), if it has one.
+
+    It names the head's version, but applies at any version (see ``decide``).
+    """
+    if execution.deadline is None:
+        return None
+    return WakeAt(execution.deadline, WakePurpose.EXECUTION_TIMEOUT, execution.version)

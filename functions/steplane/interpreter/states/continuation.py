@@ -9,10 +9,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from steplane.execution import Execution
-from steplane.interpreter.decisions import Command, Ignore, WakeAt
+from steplane.interpreter.decisions import Command, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from steplane.interpreter.states.lifecycle import Reaction, Resume, committed_at, wake_not_for
+from steplane.interpreter.states.lifecycle import (
+    NO_PENDING_TASK,
+    Reaction,
+    Resume,
+    committed_at,
+    wake_not_for,
+)
 from steplane.interpreter.steps import Step
 from steplane.jsontypes import Json
 from steplane.settings import Settings
@@ -27,7 +33,7 @@ class Continuation:
 
     def on_task_result(self, name: str, state: object, result: TaskResult, run: Run) -> Reaction:
         """No task is pending before the state is entered."""
-        return Ignore("the result is for a task attempt that is no longer pending")
+        return NO_PENDING_TASK
 
     def on_wake(self, name: str, state: object, wake: Wake, run: Run) -> Reaction:
         """A CONTINUE wake-up enters the state and runs on."""

@@ -49,6 +49,9 @@ class Resume:
 
 Reaction = Carry | Resume | Rearm | Ignore
 
+# A task result while no attempt of this execution's current state is pending.
+NO_PENDING_TASK = Ignore("the result is for a task attempt that is no longer pending")
+
 
 class StateLifecycle(Protocol[S_contra]):
     """What every state type does: how entering it goes."""

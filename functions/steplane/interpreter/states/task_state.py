@@ -18,11 +18,17 @@ from steplane.definition.model import TaskState
 from steplane.errors import StatesError
 from steplane.execution import Execution, TaskAttempt
 from steplane.interpreter.data_limits import check_state_output
-from steplane.interpreter.decisions import Command, DispatchTask, Ignore, Rearm, WakeAt
+from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
 from steplane.interpreter.retry import find_catcher, plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from steplane.interpreter.states.lifecycle import Carry, Reaction, committed_at, wake_not_for
+from steplane.interpreter.states.lifecycle import (
+    NO_PENDING_TASK,
+    Carry,
+    Reaction,
+    committed_at,
+    wake_not_for,
+)
 from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
 from steplane.interpreter.tokens import TokenClaim, encode_task_token
 from steplane.jsontypes import Json
@@ -154,8 +160,8 @@ class TaskLifecycle:
         execution = run.execution
         pending = execution.task_attempt
         if pending is None or (result.version, result.nonce) != (execution.version, pending.nonce):
-            return Ignore("the result is for a task attempt that is no longer pending")
-        if pending.timeout_at is not None and run.now >= pending.timeout_at:
+            return NO_PENDING_TASK
+        if pending.has_timed_out(run.now):
             # Too late: the attempt timed out before its result arrived (Step Functions
             # answers such a result with TaskTimedOut). Time it out now.
             return self._time_out(name, state, run)
@@ -176,8 +182,7 @@ class TaskLifecycle:
             return Rearm(self.pending(state, execution, now))
         if wake.purpose is not WakePurpose.TIMEOUT:
             return wake_not_for(wake, name)
-        timeout_at = _attempt(execution).timeout_at
-        if timeout_at is None or now < timeout_at:
+        if not _attempt(execution).has_timed_out(now):
             pending = self.pending(state, execution, now)
             return Rearm(tuple(c for c in pending if _is_timeout(c)))
         return self._time_out(name, state, run)

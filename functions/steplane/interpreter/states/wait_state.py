@@ -9,10 +9,16 @@ from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, WaitUntil
-from steplane.interpreter.decisions import Command, Ignore, Rearm, WakeAt
+from steplane.interpreter.decisions import Command, Rearm, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from steplane.interpreter.states.lifecycle import Carry, Reaction, committed_at, wake_not_for
+from steplane.interpreter.states.lifecycle import (
+    NO_PENDING_TASK,
+    Carry,
+    Reaction,
+    committed_at,
+    wake_not_for,
+)
 from steplane.interpreter.steps import Fail, Park, Step, leave
 from steplane.jsontypes import Json
 from steplane.limits import MAX_WAIT_SECONDS
@@ -84,7 +90,7 @@ class WaitLifecycle:
 
     def on_task_result(self, name: str, state: WaitState, result: TaskResult, run: Run) -> Reaction:
         """No task is pending in a Wait."""
-        return Ignore("the result is for a task attempt that is no longer pending")
+        return NO_PENDING_TASK
 
     def on_wake(self, name: str, state: WaitState, wake: Wake, run: Run) -> Reaction:
         """The WAIT wake-up ends the Wait once its time has come; early, it is re-armed."""

@@ -42,7 +42,14 @@ from steplane.interpreter.decisions import Transition
 from steplane.interpreter.engine import decide
 from steplane.interpreter.signals import Begin, TaskResult
 from steplane.local import LocalRuntime
-from tests.benchmarks.common import ONBOARDING, ONBOARDING_PATHS, ROOT, onboarding_input, quiet
+from tests.benchmarks.common import (
+    ONBOARDING,
+    ONBOARDING_PATHS,
+    ROOT,
+    onboarding_input,
+    quiet,
+    watching_aws_calls,
+)
 from tests.benchmarks.dynamodb_capacity import item_size
 from tests.unit.interpreter.harness import T0
 
@@ -137,23 +144,16 @@ def interpreter_cpu(executions: int) -> tuple[float, int, float, int]:
 @contextmanager
 def dynamodb_calls(heads: list[int], operations: Counter[str]) -> Iterator[None]:
     """Count every DynamoDB operation and size every HEAD item put, while inside."""
-    from botocore.client import BaseClient  # noqa: PLC0415
 
-    original = BaseClient._make_api_call
-
-    def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
+    def count(client: Any, operation: str, params: dict[str, Any]) -> None:
         if client.meta.service_model.service_name == "dynamodb":
             operations[operation] += 1
             for item in _items_put(operation, params):
                 if item.get("sk") == {"S": "HEAD"}:
                     heads.append(item_size(item))
-        return original(client, operation, params)
 
-    BaseClient._make_api_call = counted
-    try:
+    with watching_aws_calls(count):
         yield
-    finally:
-        BaseClient._make_api_call = original
 
 
 def _items_put(operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:

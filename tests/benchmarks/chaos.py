@@ -58,8 +58,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.client
-
 from steplane.adapters.sqs_redrive import dead_letter_url
 from steplane.errors import ExecutionNotFoundError
 from steplane.examples.onboarding import register_all
@@ -69,7 +67,7 @@ from steplane.local.faults import CrashAtAwsCalls, LambdaCrashedError
 from steplane.local.result import ExecutionResult, StalledError
 from steplane.local.runtime import ENGINE_HANDLERS
 from steplane.settings import Settings
-from tests.benchmarks.common import ONBOARDING, TEMPLATE, quiet
+from tests.benchmarks.common import ONBOARDING, TEMPLATE, quiet, redelivered, watching_aws_calls
 
 STATES = ["CreateUser", "ProvisionResources", "SendWelcomeEmail", "NotifyInternalTeams"]
 OUTPUT_FIELDS = {"userId", "tenantId", "welcomeEmailSent", "teamsNotified"}
@@ -139,7 +137,7 @@ class Invocations:
             def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 name, engine = self._function(event)
                 self.outcome.invocations[name] += 1
-                if engine and _redelivered(event):
+                if engine and redelivered(event):
                     self.outcome.redelivered_batches += 1
                 self.active = True
                 try:
@@ -165,34 +163,21 @@ class Invocations:
         return "API", True
 
 
-def _redelivered(event: dict[str, Any]) -> bool:
-    return any(
-        int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")) > 1
-        for record in event.get("Records", [])
-    )
-
-
 @contextmanager
 def counted_operations(invocations: Invocations) -> Iterator[None]:
     """Count every AWS call in the process by operation, and whether an invocation made it
     (installed over the fault injector's wrapper, so a call that crashes is counted too)."""
-    client = botocore.client.BaseClient
-    original = client._make_api_call
     outcome = invocations.outcome
 
-    def counted(self: Any, operation: str, params: Any) -> Any:
+    def count(client: Any, operation: str, params: dict[str, Any]) -> None:
         outcome.operations[operation] += 1
         if invocations.active:
             outcome.calls_inside += 1
         else:
             outcome.calls_outside += 1
-        return original(self, operation, params)
 
-    client._make_api_call = counted
-    try:
+    with watching_aws_calls(count):
         yield
-    finally:
-        client._make_api_call = original
 
 
 def record_sweeps(rt: LocalRuntime, outcome: Outcome) -> None:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
+
+import botocore.client
 
 from steplane.handlers.observability import logger
 from steplane.local import LocalRuntime
@@ -86,3 +88,30 @@ def total_commits(rt: LocalRuntime, execution_ids: Sequence[str]) -> int:
     """Committed transitions across the executions (each head's version counts them)."""
     heads = (rt.store.get_head(execution_id) for execution_id in execution_ids)
     return sum(head.version for head in heads if head is not None)
+
+
+@contextmanager
+def watching_aws_calls(on_call: Callable[[Any, str, dict[str, Any]], None]) -> Iterator[None]:
+    """While open, ``on_call(client, operation, params)`` sees every botocore API call in the
+    process just before it is made (installed over any wrapper already there, such as the
+    fault injector's, so a call that then crashes is seen too)."""
+    client_class = botocore.client.BaseClient
+    original = client_class._make_api_call
+
+    def watched(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        on_call(client, operation, params)
+        return original(client, operation, params)
+
+    client_class._make_api_call = watched
+    try:
+        yield
+    finally:
+        client_class._make_api_call = original
+
+
+def redelivered(event: Mapping[str, Any]) -> bool:
+    """Whether SQS delivered some record of this Lambda event before."""
+    return any(
+        int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")) > 1
+        for record in event.get("Records", [])
+    )

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
-import botocore.client
 
 from steplane.local import LocalRuntime
 from steplane.local.runtime import ENGINE_HANDLERS
+from tests.benchmarks.common import redelivered, watching_aws_calls
 from tests.benchmarks.dynamodb_capacity import (
     IndexSpec,
     IndexWrites,
@@ -357,7 +357,7 @@ class Meter:
             usage = self.target
             usage.invocations[function] += 1
             usage.api_requests += int(api)
-            usage.redelivered_batches += int(_redelivered(event))
+            usage.redelivered_batches += int(redelivered(event))
             if engine:
                 usage.engine_functions.add(function)
             started = time.perf_counter()
@@ -386,13 +386,6 @@ class Meter:
         return invoke
 
 
-def _redelivered(event: Mapping[str, Any]) -> bool:
-    return any(
-        int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")) > 1
-        for record in event.get("Records", [])
-    )
-
-
 @contextmanager
 def hooked_sessions(meter: Meter) -> Iterator[None]:
     """While open, every boto3 session gets the meter's hooks before it creates a client."""
@@ -416,18 +409,13 @@ def hooked_sessions(meter: Meter) -> Iterator[None]:
 @contextmanager
 def all_botocore_calls(meter: Meter) -> Iterator[None]:
     """Count every botocore API call in the process (to check no client escapes the hooks)."""
-    original = botocore.client.BaseClient._make_api_call
 
-    def counted(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+    def count(client: Any, operation: str, params: dict[str, Any]) -> None:
         if meter.counting:
             meter.target.botocore_calls += 1
-        return original(client, operation_name, api_params)
 
-    botocore.client.BaseClient._make_api_call = counted
-    try:
+    with watching_aws_calls(count):
         yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 def instrument(rt: LocalRuntime, meter: Meter) -> list[tuple[str, str]]:

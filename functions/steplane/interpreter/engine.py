@@ -171,14 +171,7 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
     if isinstance(step, Finish):
         _emit_exited(run, name, step.output)
         run.emit("ExecutionSucceeded", output=step.output)
-        return replace(
-            run.execution,
-            status=ExecutionStatus.SUCCEEDED,
-            state=None,
-            data=step.output,
-            stop_date=run.now,
-            waiting=None,
-        )
+        return _ended(run, ExecutionStatus.SUCCEEDED, data=step.output)
     assert isinstance(step, Fail)
     return _end_failed(run, step)
 
@@ -188,28 +181,31 @@ def _end_timed_out(run: Run, deadline: datetime) -> Execution:
     cause = f"the execution ran past its TimeoutSeconds ({seconds} s, at {deadline.isoformat()})"
     error = StatesError.TIMEOUT.value
     run.emit("ExecutionTimedOut", error=error, cause=cause)
-    return replace(
-        run.execution,
-        status=ExecutionStatus.TIMED_OUT,
-        state=None,
-        data=None,
-        stop_date=run.now,
-        error=error,
-        cause=cause,
-        waiting=None,
-    )
+    return _ended(run, ExecutionStatus.TIMED_OUT, error=error, cause=cause)
 
 
 def _end_failed(run: Run, failure: Fail) -> Execution:
     run.emit("ExecutionFailed", error=failure.error, cause=failure.cause)
+    return _ended(run, ExecutionStatus.FAILED, error=failure.error, cause=failure.cause)
+
+
+def _ended(
+    run: Run,
+    status: ExecutionStatus,
+    *,
+    data: Json = None,
+    error: str | None = None,
+    cause: str | None = None,
+) -> Execution:
+    """The head of an execution that ends now with ``status``: no state, nothing awaited."""
     return replace(
         run.execution,
-        status=ExecutionStatus.FAILED,
+        status=status,
         state=None,
-        data=None,
+        data=data,
         stop_date=run.now,
-        error=failure.error,
-        cause=failure.cause,
+        error=error,
+        cause=cause,
         waiting=None,
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 import botocore.client
 
 from steplane.handlers.observability import logger
+from steplane.handlers.sqs_batch import QueueRecord
 from steplane.local import LocalRuntime
 from steplane.local.result import ExecutionResult, result_of
 
@@ -110,8 +111,7 @@ def watching_aws_calls(on_call: Callable[[Any, str, dict[str, Any]], None]) -> I
 
 
 def redelivered(event: Mapping[str, Any]) -> bool:
-    """Whether SQS delivered some record of this Lambda event before."""
-    return any(
-        int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")) > 1
-        for record in event.get("Records", [])
-    )
+    """Whether SQS delivered some record of this Lambda event before (read as the engine
+    reads records; not through ``sqs_batch._delivered_before``, which the chaos benchmark
+    replaces to switch batch isolation off)."""
+    return any(QueueRecord.of(raw).receive_count > 1 for raw in event.get("Records", []))

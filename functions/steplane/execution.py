@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from steplane.jsontypes import Json
+
+
+class _NotLoaded:
+    """The value of ``Execution.input`` when the input was not loaded (see there)."""
+
+    def __repr__(self) -> str:
+        return "NOT_LOADED"
+
+
+NOT_LOADED = _NotLoaded()
 
 
 class ExecutionStatus(StrEnum):
@@ -79,6 +89,8 @@ class Execution:
     data: Json = None
     # The current state was entered at this version: the anchor of the task idempotency key.
     entered_version: int = 0
+    # ... and at this moment ($$.State.EnteredTime).
+    entered_at: datetime | None = None
     # What the current state waits for (see Waiting).
     waiting: Waiting = None
     # When the execution times out (the definition's top-level TimeoutSeconds), if it can.
@@ -102,6 +114,14 @@ class Execution:
     # Storage bookkeeping the core only carries: the execution's items other than the
     # head are kept (DynamoDB TTL) at least until then (steplane.adapters.dynamodb_store).
     children_expire_at: datetime | None = None
+    # The execution's input ($$.Execution.Input). Never stored in the head item: the
+    # engine loads it from the history only for definitions that read it.
+    input: Json = field(default=NOT_LOADED, compare=False, repr=False)
+
+    @property
+    def input_loaded(self) -> bool:
+        """Whether ``input`` holds the execution's input (see ``input``)."""
+        return self.input is not NOT_LOADED
 
     @property
     def task_attempt(self) -> TaskAttempt | None:

@@ -11,6 +11,7 @@ from typing import Protocol
 from steplane.definition.loader import Definition
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
+from steplane.jsontypes import Json
 from steplane.messages import OutboundMessage
 
 
@@ -74,6 +75,10 @@ class ExecutionStore(Protocol):
 
     def get_head(self, execution_id: str) -> Execution | None:
         """The head, read strongly consistent, or None."""
+        ...
+
+    def execution_input(self, head: Execution) -> Json:
+        """The input ``head``'s execution started with."""
         ...
 
     def commit(

@@ -147,6 +147,7 @@ class Engine:
             definition_hash=definition_hash,
             input_hash=input_hash(request.input),
             start_date=self._clock.now(),
+            input=request.input,
         )
         # The input is part of the begin decision's id: two starts of one name with
         # different inputs are different decisions, so the second can never take over the
@@ -247,6 +248,7 @@ class Engine:
 
     def _apply(self, head: Execution, signal: Signal, delivery: Delivery) -> Outcome:
         definition = self.definition(head.definition_hash)
+        head = self._with_input(head, definition)
         now = self._clock.now()
         if head.decision_id == delivery.decision_id:
             # This input already committed this head. The process that committed it may
@@ -334,7 +336,15 @@ class Engine:
 
     def _resend(self, head: Execution, definition: Definition, now: datetime) -> None:
         """Send again what ``head`` implies is in flight (receivers ignore duplicates)."""
-        self._send(head, pending_commands(definition, head, now), now)
+        head = self._with_input(head, definition)
+        self._send(head, pending_commands(definition, head, now, self._settings), now)
+
+    def _with_input(self, head: Execution, definition: Definition) -> Execution:
+        """``head`` with its input loaded, when the definition reads ``$$.Execution.Input``
+        (a running execution only: an ended one decides nothing)."""
+        if not definition.reads_execution_input or head.input_loaded or head.status.is_terminal:
+            return head
+        return replace(head, input=self._store.execution_input(head))
 
     def _send(self, head: Execution, commands: tuple[Command, ...], now: datetime) -> None:
         messages = self._routes.to_messages(head.execution_id, head.state, commands, now)

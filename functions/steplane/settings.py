@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Settings:
             make one hot index partition. Raise it, never lower it, on a live table: a head
             keyed to a shard at or past a lowered count is no longer swept (the heads that
             need the sweeper most are the stuck ones, which no transition re-keys).
+        partition, region, account_id: where the engine runs; they make the ARNs of the
+            Context Object (``$$.Execution.Id`` is ``arn:{partition}:states:{region}:
+            {account_id}:execution:{workflow}:{name}``). The template sets them.
+        execution_role_arn: ``$$.Execution.RoleArn``: the role the engine's functions run
+            as (Step Functions gives the state machine's role).
     """
 
     max_transitions: int = 25_000
@@ -47,15 +53,33 @@ class Settings:
     retention_days: int = 90
     item_horizon_days: int = 7
     sweep_shards: int = 16
+    partition: str = "aws"
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    execution_role_arn: str = "arn:aws:iam::123456789012:role/steplane-local"
+
+    def state_machine_arn(self, workflow: str) -> str:
+        """The ARN ``$$.StateMachine.Id`` gives a workflow."""
+        return (
+            f"arn:{self.partition}:states:{self.region}:{self.account_id}:stateMachine:{workflow}"
+        )
+
+    def execution_arn(self, workflow: str, name: str) -> str:
+        """The ARN ``$$.Execution.Id`` gives an execution."""
+        return f"{self._states_arn_prefix}:execution:{workflow}:{name}"
+
+    @property
+    def _states_arn_prefix(self) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account_id}"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Each field from ``STEPLANE_<FIELD>`` when set (e.g. ``STEPLANE_MAX_TRANSITIONS``)."""
-        values: dict[str, int] = {}
+        values: dict[str, Any] = {}  # each value of its field's type (int or str)
         for field in fields(cls):
             raw = environ.get(f"STEPLANE_{field.name.upper()}")
             if raw:
-                values[field.name] = _positive(field.name, raw)
+                values[field.name] = raw if field.type == "str" else _positive(field.name, raw)
         return cls(**values)
 
     def to_environment(self) -> dict[str, str]:

@@ -206,6 +206,17 @@ def test_founding_spelling_problems_are_located_where_the_user_wrote_them() -> N
             "unknown field 'Next'",
         ),
         ({"Type": "Banana", "End": True}, "/States/A/Type", "unknown state type 'Banana'"),
+        (
+            {**ASL_TASK, "Parameters": {"deep": [{"id.$": "States.Fromat($.x)"}]}},
+            "/States/A/Parameters/deep/0/id.$",
+            "did you mean 'States.Format'?",
+        ),
+        (
+            {**ASL_TASK, "ResultSelector": {"n.$": 5}},
+            "/States/A/ResultSelector/n.$",
+            "must be a string",
+        ),
+        ({**ASL_TASK, "Parameters": "$.x"}, "/States/A/Parameters", "must be a JSON object"),
     ],
 )
 def test_each_problem_names_its_location(
@@ -226,8 +237,6 @@ def test_unreachable_states_are_reported() -> None:
     [
         (_machine(A={"Type": "Parallel", "Branches": [], "End": True}), "/States/A/Type"),
         (_machine(A={"Type": "Map", "End": True}), "/States/A/Type"),
-        (_machine(A={**ASL_TASK, "Parameters": {"a": 1}}), "/States/A/Parameters"),
-        (_machine(A={**ASL_TASK, "ResultSelector": {"a.$": "$"}}), "/States/A/ResultSelector"),
         (_machine(A={"Type": "Pass", "Assign": {"x": 1}, "End": True}), "/States/A/Assign"),
         ({**_machine(A={"Type": "Succeed"}), "QueryLanguage": "JSONata"}, "/QueryLanguage"),
         (_machine(A={**ASL_TASK, "HeartbeatSeconds": 60}), "/States/A/HeartbeatSeconds"),

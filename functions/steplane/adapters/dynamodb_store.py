@@ -41,6 +41,7 @@ from steplane.definition.loader import Definition, canonical_json, load_definiti
 from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
+from steplane.jsontypes import Json
 from steplane.ports import CommitOutcome, HistoryPage
 from steplane.settings import DEFAULT_SETTINGS, Settings
 
@@ -75,6 +76,22 @@ class DynamoDBExecutionStore:
         )
         item = response.get("Item")
         return self._head(from_ddb(item)) if item else None
+
+    def execution_input(self, head: Execution) -> Json:
+        """The input the execution started with, from its first history item (kept as long
+        as the head: the sweeper keeps every item of a running execution)."""
+        pk = execution_pk(head.execution_id)
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_ddb({"pk": pk, "sk": history_sk(1)}),
+            ProjectionExpression="ev",
+        )
+        item = response.get("Item")
+        if item is None:
+            raise LookupError(f"{head.execution_id} has no first history item")
+        events = self._payloads.resolve_events(pk, unpack_text(from_ddb(item)["ev"]))
+        started = next(e for e in events if e.type == "ExecutionStarted")
+        return started.details.get("input")
 
     def commit(
         self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]

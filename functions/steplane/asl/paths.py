@@ -31,6 +31,7 @@ __all__ = [
     "is_reference_path",
     "parse_reference_path",
     "read_path",
+    "read_steps",
 ]
 
 
@@ -51,8 +52,16 @@ def read_path(data: Json, path: str) -> Json:
         PathNotFoundError: a field or index is missing, or a step meets a value of the
             wrong type (a field of a string, an index of an object).
     """
+    return read_steps(data, parse_reference_path(path), path)
+
+
+def read_steps(data: Json, steps: tuple[PathStep, ...], path: str) -> Json:
+    """Return the value ``steps`` (parsed from ``path``, named in errors) select in ``data``.
+
+    Raises:
+        PathNotFoundError: as :func:`read_path`.
+    """
     node = data
-    steps = parse_reference_path(path)
     for depth, step in enumerate(steps):
         where = format_path(steps[:depth])
         if isinstance(step, int):

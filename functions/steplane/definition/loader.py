@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from steplane.asl.templates import Template
 from steplane.definition.choice_rules import ChoiceBranch, parse_choice_branch
 from steplane.definition.messages import pydantic_problems
 from steplane.definition.model import ChoiceState, State, StateMachine
@@ -40,9 +42,33 @@ class Definition:
         """The state called ``name`` (validated to exist wherever the machine refers to it)."""
         return self.machine.states[name]
 
+    @cached_property
+    def templates(self) -> tuple[Template, ...]:
+        """Every payload template of the definition, wherever it is."""
+        return tuple(
+            found for state in self.machine.states.values() for found in _templates_in(state)
+        )
+
+    @cached_property
+    def reads_execution_input(self) -> bool:
+        """Whether some expression reads ``$$.Execution.Input``: the engine then loads the
+        execution's input for every decision (one more read), and only then."""
+        return any(template.reads_execution_input for template in self.templates)
+
     def canonical_json(self) -> str:
         """The definition as stored and hashed: sorted keys, no insignificant white space."""
         return canonical_json(self.document)
+
+
+def _templates_in(node: object) -> Iterator[Template]:
+    if isinstance(node, Template):
+        yield node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _templates_in(getattr(node, name))
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _templates_in(item)
 
 
 def canonical_json(document: Any) -> str:

@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from steplane.definition.model import STATE_TYPES
 from steplane.definition.spelling import pointer
+from steplane.definition.templated import TEMPLATE_ERROR
 from steplane.errors import Problem
 
 _SHOWN_CHARACTERS = 40
@@ -66,6 +67,10 @@ def pydantic_problems(error: ValidationError, locate: Callable[[str], str]) -> l
         location = _location(detail)
         if location.startswith("/States/") and "/Choices/" in location:
             continue  # the choice parser reports these, with better messages
+        if detail["type"] == TEMPLATE_ERROR:
+            for inside, reason in (detail.get("ctx") or {}).get("problems", ()):
+                problems.append(Problem(locate(location + inside), reason))
+            continue
         where = locate(location)
         message = _message(detail, _last_token(where))
         if message is not None:

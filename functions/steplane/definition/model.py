@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from steplane.definition.base import Spec
+from steplane.definition.templated import PayloadTemplate
 
 # Step Functions bounds (ASL spec / service quotas): retry intervals and caps are in
 # seconds, at most one year (31622400 s); state names at most 80 characters.
@@ -65,6 +66,8 @@ class TaskState(_DataFlow):
     resource: str | None = Field(None, alias="Resource")
     service: str | None = Field(None, alias="Service")
     action: str | None = Field(None, alias="Action")
+    parameters: PayloadTemplate | None = Field(None, alias="Parameters")
+    result_selector: PayloadTemplate | None = Field(None, alias="ResultSelector")
     result_path: str | None = Field("$", alias="ResultPath")
     timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
     timeout_seconds_path: str | None = Field(None, alias="TimeoutSecondsPath")
@@ -86,6 +89,7 @@ class PassState(_DataFlow):
     """Passes its input (or ``Result``) to its output."""
 
     type: Literal["Pass"] = Field(alias="Type")
+    parameters: PayloadTemplate | None = Field(None, alias="Parameters")
     result: Any = Field(None, alias="Result")
     result_path: str | None = Field("$", alias="ResultPath")
 

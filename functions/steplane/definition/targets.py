@@ -12,8 +12,8 @@ from typing import Any
 
 from steplane.definition.model import ChoiceState, StateMachine
 from steplane.definition.spelling import pointer
-from steplane.definition.suggest import close_match, did_you_mean
 from steplane.errors import Problem
+from steplane.suggest import close_match, did_you_mean
 
 
 def check_target(names: Collection[str], where: str, target: str) -> list[Problem]:

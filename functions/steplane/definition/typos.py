@@ -29,9 +29,9 @@ from steplane.definition.spelling import (
     is_founding,
     pointer,
 )
-from steplane.definition.suggest import close_match
 from steplane.definition.targets import raw_entries
 from steplane.errors import Problem
+from steplane.suggest import close_match
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ def _begin(run: Run, begin: Begin) -> Transition:
     the state machine can run. If it runs longer than the specified time, the execution
     fails with a States.Timeout Error Name." (Step Functions reports TIMED_OUT.)
     """
+    # The input is the Context Object's $$.Execution.Input for the whole execution.
+    run.execution = replace(run.execution, input=begin.input)
     timeout = run.definition.machine.timeout_seconds
     if timeout is not None:
         deadline = run.now + timedelta(seconds=timeout)
@@ -137,6 +139,7 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
         state=name,
         data=raw_input,
         entered_version=run.execution.version + 1,
+        entered_at=None,  # entered when the continuation runs it
         waiting=None,
     )
 
@@ -160,13 +163,18 @@ def _emit_exited(run: Run, name: str, output: Json) -> None:
 
 def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
     if isinstance(step, Park):
-        entered = run.execution.version + 1 if step.reentry else run.execution.entered_version
+        entered_at: datetime | None = run.now
+        if step.reentry:
+            entered = run.execution.version + 1
+        else:
+            entered, entered_at = run.execution.entered_version, run.execution.entered_at
         return replace(
             run.execution,
             state=name,
             data=raw_input,
             waiting=step.waiting,
             entered_version=entered,
+            entered_at=entered_at,
         )
     if isinstance(step, Finish):
         _emit_exited(run, name, step.output)
@@ -207,6 +215,7 @@ def _ended(
         error=error,
         cause=cause,
         waiting=None,
+        entered_at=None,
     )
 
 
@@ -223,5 +232,7 @@ def _commit(run: Run, execution: Execution) -> Transition:
     )
     committed = replace(committed, sweep_at=sweep_due(run.definition, committed, run.settings))
     return Transition(
-        committed, tuple(run.events), pending_commands(run.definition, committed, run.now)
+        committed,
+        tuple(run.events),
+        pending_commands(run.definition, committed, run.now, run.settings),
     )

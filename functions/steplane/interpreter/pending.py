@@ -14,16 +14,20 @@ from steplane.execution import Execution
 from steplane.interpreter.decisions import Command, WakeAt
 from steplane.interpreter.signals import WakePurpose
 from steplane.interpreter.states import parked_in
+from steplane.settings import DEFAULT_SETTINGS, Settings
 
 
 def pending_commands(
-    definition: Definition, execution: Execution, now: datetime
+    definition: Definition,
+    execution: Execution,
+    now: datetime,
+    settings: Settings = DEFAULT_SETTINGS,
 ) -> tuple[Command, ...]:
     """The messages that must be in flight for ``execution`` to move on from its head."""
     if execution.status.is_terminal or execution.state is None:
         return ()
     state = definition.state(execution.state)
-    commands = parked_in(state, execution).pending(state, execution, now)
+    commands = parked_in(state, execution).pending(state, execution, now, settings)
     deadline = deadline_wake(execution)
     if deadline is not None and now >= deadline.due_at:
         # The execution's own timeout is due: its wake-up (sent at the start, and lost if

@@ -116,6 +116,12 @@ def provision(
         resources = _create_table(table, dynamodb_client, resources)
     for queue in _dead_letter_queues_first(template.queues()):
         resources = _create_queue(queue, sqs_client, resources)
+    for role in template.resources_of_type("AWS::IAM::Role"):
+        # Nothing to create locally (moto does not enforce IAM); a role's ARN is still
+        # what the functions' environment names ($$.Execution.RoleArn).
+        name = f"{STACK_NAME}-{role}"
+        arn = f"arn:aws:iam::{account_id}:role/{name}"
+        resources = resources.with_resource(role, name, {"Arn": arn, "RoleId": name})
     return resources
 
 

@@ -41,7 +41,9 @@ class Continuation:
             return Resume()
         return wake_not_for(wake, name)
 
-    def pending(self, state: object, execution: Execution, now: datetime) -> tuple[Command, ...]:
+    def pending(
+        self, state: object, execution: Execution, now: datetime, settings: Settings
+    ) -> tuple[Command, ...]:
         """The CONTINUE wake-up that carries the chain on."""
         return (WakeAt(now, WakePurpose.CONTINUE, execution.version),)
 

@@ -74,7 +74,9 @@ class ParkingLifecycle(StateLifecycle[S_contra], Protocol[S_contra]):
         """A wake-up for the head's version arrived while the execution is parked here."""
         ...
 
-    def pending(self, state: S_contra, execution: Execution, now: datetime) -> tuple[Command, ...]:
+    def pending(
+        self, state: S_contra, execution: Execution, now: datetime, settings: Settings
+    ) -> tuple[Command, ...]:
         """The messages that must be in flight for the execution to move on from here."""
         ...
 

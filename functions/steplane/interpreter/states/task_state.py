@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from steplane.asl.failures import AslError
@@ -17,6 +18,7 @@ from steplane.asl.paths import (
 from steplane.definition.model import TaskState
 from steplane.errors import StatesError
 from steplane.execution import Execution, TaskAttempt
+from steplane.interpreter.context import context_object, scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
 from steplane.interpreter.retry import find_catcher, plan_retry
@@ -37,8 +39,7 @@ from steplane.settings import Settings
 
 
 def enter(name: str, state: TaskState, raw_input: Json, run: Run) -> Step:
-    """Enter a Task: check its InputPath resolves, then park with attempt 1 dispatched."""
-    apply_input_path(raw_input, state.input_path)  # a bad InputPath fails before dispatch
+    """Enter a Task: park with attempt 1 dispatched (its input is checked first)."""
     return _dispatch(
         name, state, run, raw_input, attempt=1, retry_counts=(), delay=0.0, reentry=True
     )
@@ -54,11 +55,26 @@ def _dispatch(
     retry_counts: tuple[int, ...],
     delay: float,
     reentry: bool,
-) -> Park:
+) -> Step:
+    """Park on attempt ``attempt``, after checking that its input can be built (InputPath
+    and Parameters fail the state before anything is sent)."""
     due = run.now + timedelta(seconds=delay) if delay > 0 else None
     start = due or run.now
     seconds = timeout_seconds(state, raw_input)
     timeout = start + timedelta(seconds=seconds) if seconds else None
+    nonce = run.nonce(f"task:{attempt}")
+    waiting = TaskAttempt(attempt, retry_counts, nonce, due, timeout)
+    # The head this decision commits: the input is built from it at every send.
+    entered_at = run.now if reentry else (run.execution.entered_at or run.now)
+    parked = replace(
+        run.execution,
+        state=name,
+        data=raw_input,
+        waiting=waiting,
+        version=run.execution.version + 1,
+        entered_at=entered_at,
+    )
+    task_input(state, parked, run.settings)
     run.emit(
         "TaskScheduled",
         name,
@@ -67,8 +83,36 @@ def _dispatch(
         attempt=attempt,
         delaySeconds=math.ceil(delay),
     )
-    nonce = run.nonce(f"task:{attempt}")
-    return Park(TaskAttempt(attempt, retry_counts, nonce, due, timeout), reentry=reentry)
+    return Park(waiting, reentry=reentry)
+
+
+def task_input(state: TaskState, execution: Execution, settings: Settings) -> Json:
+    """What the worker receives for the pending attempt: the effective input (InputPath),
+    through Parameters when given, whose ``$$.Task.Token`` is the attempt's token and
+    ``$$.State.RetryCount`` its retries so far.
+
+    Raises:
+        AslError: InputPath or Parameters cannot be applied (``States.Runtime``).
+    """
+    effective = apply_input_path(execution.data, state.input_path)
+    if state.parameters is None:
+        return effective
+    pending = _attempt(execution)
+    name = execution.state or ""
+    context = context_object(
+        execution,
+        settings,
+        name,
+        execution.entered_at or execution.start_date,
+        retry_count=pending.number - 1,
+        task_token=_token(execution),
+    )
+    return state.parameters.evaluate(scope(effective, context, execution, pending.nonce))
+
+
+def _token(execution: Execution) -> str:
+    pending = _attempt(execution)
+    return encode_task_token(TokenClaim(execution.execution_id, execution.version, pending.nonce))
 
 
 def timeout_seconds(state: TaskState, raw_input: Json) -> int | None:
@@ -95,9 +139,10 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
     """The worker succeeded: place its result (ResultPath), then OutputPath, and move on."""
     run.emit("TaskSucceeded", name, output=output)
     try:
-        placed = apply_result_path(execution.data, state.result_path, output)
+        result = _select_result(name, state, execution, output, run)
+        placed = apply_result_path(execution.data, state.result_path, result)
         state_output = apply_output_path(placed, state.output_path)
-    except PathError as error:
+    except AslError as error:
         return fail(name, state, execution, run, error=error.error, cause=error.cause)
     # An output over the limits is this state's error: its own Retry and Catch see it
     # (only States.ALL and States.TaskFailed skip it; it can be named explicitly).
@@ -106,6 +151,19 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
         limit = StatesError.DATA_LIMIT_EXCEEDED.value
         return fail(name, state, execution, run, error=limit, cause=oversize.cause)
     return leave(state.next, state_output)
+
+
+def _select_result(
+    name: str, state: TaskState, execution: Execution, output: Json, run: Run
+) -> Json:
+    """ResultSelector: "a reference path ... to manipulate a state's result before
+    ResultPath is applied", evaluated with the task's result as ``$``."""
+    if state.result_selector is None:
+        return output
+    pending = _attempt(execution)
+    entered = execution.entered_at or execution.start_date
+    context = context_object(execution, run.settings, name, entered, retry_count=pending.number - 1)
+    return state.result_selector.evaluate(scope(output, context, execution, pending.nonce))
 
 
 def fail(
@@ -123,16 +181,19 @@ def fail(
         return transition_limit_failure(run.settings.max_transitions)
     if plan is not None:
         run.transitions += 1  # "each retry will be charged as an additional state transition"
-        return _dispatch(
-            name,
-            state,
-            run,
-            execution.data,
-            attempt=pending.number + 1,
-            retry_counts=plan.retry_counts,
-            delay=plan.delay_seconds,
-            reentry=False,
-        )
+        try:
+            return _dispatch(
+                name,
+                state,
+                run,
+                execution.data,
+                attempt=pending.number + 1,
+                retry_counts=plan.retry_counts,
+                delay=plan.delay_seconds,
+                reentry=False,
+            )
+        except AslError as bad_input:  # Parameters failed for this attempt: uncaught
+            return Fail(bad_input.error, bad_input.cause)
     catcher = find_catcher(state.catch, error)
     if catcher is None:
         return Fail(error, cause)
@@ -179,15 +240,17 @@ class TaskLifecycle:
         early, re-arms only itself."""
         execution, now = run.execution, run.now
         if wake.purpose is WakePurpose.RETRY:
-            return Rearm(self.pending(state, execution, now))
+            return Rearm(self.pending(state, execution, now, run.settings))
         if wake.purpose is not WakePurpose.TIMEOUT:
             return wake_not_for(wake, name)
         if not _attempt(execution).has_timed_out(now):
-            pending = self.pending(state, execution, now)
+            pending = self.pending(state, execution, now, run.settings)
             return Rearm(tuple(c for c in pending if _is_timeout(c)))
         return self._time_out(name, state, run)
 
-    def pending(self, state: TaskState, execution: Execution, now: datetime) -> tuple[Command, ...]:
+    def pending(
+        self, state: TaskState, execution: Execution, now: datetime, settings: Settings
+    ) -> tuple[Command, ...]:
         """The attempt's dispatch and its timeout wake-up; a retry further away than SQS
         can delay travels as re-armed RETRY wake-ups instead (the timeout wake-up is sent
         with the attempt itself, not hop after hop)."""
@@ -196,7 +259,7 @@ class TaskLifecycle:
         delay = max(0.0, (due - now).total_seconds())
         if delay > MAX_QUEUE_DELAY_SECONDS:
             return (WakeAt(due, WakePurpose.RETRY, version),)
-        commands: list[Command] = [dispatch_command(state, execution, math.ceil(delay))]
+        commands: list[Command] = [dispatch_command(state, execution, math.ceil(delay), settings)]
         if pending.timeout_at is not None:
             commands.append(WakeAt(pending.timeout_at, WakePurpose.TIMEOUT, version))
         return tuple(commands)
@@ -225,16 +288,17 @@ class TaskLifecycle:
         return Carry(fail(name, state, run.execution, run, error=timeout, cause="task timed out"))
 
 
-def dispatch_command(state: TaskState, execution: Execution, delay_seconds: int) -> DispatchTask:
+def dispatch_command(
+    state: TaskState, execution: Execution, delay_seconds: int, settings: Settings
+) -> DispatchTask:
     """The message that sends the current task attempt to its worker."""
     pending = _attempt(execution)
-    token = encode_task_token(TokenClaim(execution.execution_id, execution.version, pending.nonce))
     return DispatchTask(
         route=state.route,
         action=state.action_name,
         resource=state.resource,
-        token=token,
-        input=apply_input_path(execution.data, state.input_path),
+        token=_token(execution),
+        input=task_input(state, execution, settings),
         attempt=pending.number,
         # Stable across redeliveries and retries of this state visit.
         idempotency_key=f"{execution.execution_id}/{execution.state}/{execution.entered_version}",

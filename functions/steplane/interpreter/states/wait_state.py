@@ -98,10 +98,12 @@ class WaitLifecycle:
             return wake_not_for(wake, name)
         execution = run.execution
         if execution.due_at is not None and run.now < execution.due_at:
-            return Rearm(self.pending(state, execution, run.now))
+            return Rearm(self.pending(state, execution, run.now, run.settings))
         return Carry(finish(state, execution.data))
 
-    def pending(self, state: WaitState, execution: Execution, now: datetime) -> tuple[Command, ...]:
+    def pending(
+        self, state: WaitState, execution: Execution, now: datetime, settings: Settings
+    ) -> tuple[Command, ...]:
         """The WAIT wake-up at the Wait's end."""
         return (WakeAt(execution.due_at or now, WakePurpose.WAIT, execution.version),)
 

@@ -1,0 +1,95 @@
+"""Paths that read a value: ``$.x`` (the data), ``$$.x`` (the Context Object) and
+``$name.x`` (a workflow variable), each parsed once and read many times.
+
+The spec (Paths): "A Path is a string, beginning with "$", used to identify components
+with a JSON text." "When a Path begins with "$$", it is a Context Object path"; the Step
+Functions guide (Variables): "reference a variable ... with a dollar sign and the name,
+e.g. ``$productName``", and a variable's fields like any path (``$product.price``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from steplane.asl.path_errors import InvalidPathError, PathNotFoundError
+from steplane.asl.path_syntax import PathStep, parse_reference_path
+from steplane.asl.paths import read_steps
+from steplane.asl.scope import Scope
+from steplane.jsontypes import Json
+
+# "Variable names must ... start with a letter or underscore, followed by letters,
+# digits or underscores" (the Step Functions guide, Variables), at most 80 characters.
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
+
+
+class Root(Enum):
+    """What a path reads from."""
+
+    DATA = "$"
+    CONTEXT = "$$"
+    VARIABLE = "$name"
+
+
+@dataclass(frozen=True)
+class CompiledPath:
+    """A parsed path: its root, the variable it names (for ``$name``), and its steps."""
+
+    text: str
+    root: Root
+    steps: tuple[PathStep, ...]
+    variable: str = ""
+
+    def read(self, scope: Scope) -> Json:
+        """The value this path selects in ``scope``.
+
+        Raises:
+            PathNotFoundError: the path selects nothing (``States.Runtime``), or reads a
+                variable not assigned yet, or the Context Object where there is none.
+        """
+        if self.root is Root.DATA:
+            return read_steps(scope.data, self.steps, self.text)
+        if self.root is Root.CONTEXT:
+            if scope.context is None:
+                raise PathNotFoundError(self.text, "there is no Context Object here")
+            return read_steps(scope.context.to_json(), self.steps, self.text)
+        if self.variable not in scope.variables:
+            raise PathNotFoundError(self.text, f"the variable ${self.variable} is not assigned")
+        return read_steps(scope.variables[self.variable], self.steps, self.text)
+
+    @property
+    def reads_execution_input(self) -> bool:
+        """Whether reading it needs the execution's input (``$$``, ``$$.Execution``, ...)."""
+        return (
+            self.root is Root.CONTEXT
+            and self.steps[:2] == ("Execution", "Input")[: len(self.steps)]
+        )
+
+
+def compile_path(text: str) -> CompiledPath:
+    """Parse a path of any root.
+
+    Raises:
+        InvalidPathError: the text is not a path (position and reason in the message).
+    """
+    if text.startswith("$$"):
+        return CompiledPath(text, Root.CONTEXT, _steps_after(text, 2))
+    if len(text) > 1 and text.startswith("$") and text[1] not in ".[":
+        name = VARIABLE_NAME.match(text, 1)
+        if name is None:
+            raise InvalidPathError(text, 1, "'$' must be followed by '.', '[' or a variable name")
+        return CompiledPath(text, Root.VARIABLE, _steps_after(text, name.end()), name.group())
+    return CompiledPath(text, Root.DATA, parse_reference_path(text))
+
+
+def _steps_after(text: str, root_end: int) -> tuple[PathStep, ...]:
+    """The steps of ``text`` after its root (``$$``, ``$name``), positions kept in errors."""
+    try:
+        return parse_reference_path("$" + text[root_end:])
+    except InvalidPathError as error:
+        position = error.position + root_end - 1
+        reason = error.reason.replace(f"position {error.position}", f"position {position}").replace(
+            repr("$" + text[root_end:]), repr(text)
+        )
+        raise InvalidPathError(text, position, reason) from None

@@ -1,0 +1,111 @@
+"""What an expression can read: the data (``$``), the Context Object (``$$``), variables.
+
+The Step Functions guide (Context object): "The Context object is an internal JSON
+structure that is available during an execution, and contains information about your
+state machine and execution." Its shape::
+
+    {"Execution": {"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount"},
+     "State": {"EnteredTime", "Name", "RetryCount"},
+     "StateMachine": {"Id", "Name"},
+     "Task": {"Token"},                     (in a Task's Parameters only)
+     "Map": {"Item": {"Index", "Value"}}}   (in a Map's ItemSelector only)
+
+Times are ISO 8601 in UTC with milliseconds, as Step Functions writes them
+(``2019-03-26T20:14:13.192Z``; ``2019-03-26T20:14:13Z`` on a whole second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+from steplane.jsontypes import Json
+
+
+def iso_time(moment: datetime) -> str:
+    """``moment`` as Step Functions writes times: ``2019-03-26T20:14:13.192Z``; "When a
+    timestamp has zero fractional seconds, Step Functions removes the trailing zeros"."""
+    utc = moment.astimezone(UTC)
+    millis = utc.microsecond // 1000
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + (f".{millis:03d}Z" if millis else "Z")
+
+
+@dataclass(frozen=True)
+class MapItem:
+    """The item a Map iteration processes: its index and value."""
+
+    index: int
+    value: Json
+
+
+@dataclass(frozen=True)
+class ContextObject:
+    """The Context Object of one state visit. ``execution_input`` is a reader: the input
+    is loaded only by definitions that read it (see ``reads_execution_input``)."""
+
+    execution_arn: str
+    execution_name: str
+    execution_input: Callable[[], Json]
+    start_time: datetime
+    role_arn: str
+    redrive_count: int
+    state_name: str
+    entered_time: datetime
+    retry_count: int
+    state_machine_arn: str
+    state_machine_name: str
+    task_token: str | None = None
+    map_item: MapItem | None = None
+
+    def to_json(self) -> Json:
+        """The object as JSON, built on first use (most states never read it)."""
+        return self._json
+
+    @cached_property
+    def _json(self) -> Json:
+        document: dict[str, Json] = {
+            "Execution": {
+                "Id": self.execution_arn,
+                "Input": self.execution_input(),
+                "Name": self.execution_name,
+                "RoleArn": self.role_arn,
+                "StartTime": iso_time(self.start_time),
+                "RedriveCount": self.redrive_count,
+            },
+            "State": {
+                "EnteredTime": iso_time(self.entered_time),
+                "Name": self.state_name,
+                "RetryCount": self.retry_count,
+            },
+            "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name},
+        }
+        if self.task_token is not None:
+            document["Task"] = {"Token": self.task_token}
+        if self.map_item is not None:
+            document["Map"] = {"Item": {"Index": self.map_item.index, "Value": self.map_item.value}}
+        return document
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one evaluation reads.
+
+    Attributes:
+        data: what ``$`` selects in (the effective input; for ResultSelector, the result).
+        context: the Context Object ``$$`` selects in (None where none is available).
+        variables: the workflow variables ``$name`` reads.
+        seed: makes ``States.UUID`` and ``States.MathRandom`` deterministic for one state
+            visit: the same decision, derived again after a crash, sends the same values.
+    """
+
+    data: Json
+    context: ContextObject | None = None
+    variables: Mapping[str, Json] = field(default_factory=dict)
+    seed: str = ""
+
+    def random_bytes(self, salt: str) -> bytes:
+        """32 bytes that look random, the same for the same seed and ``salt``."""
+        return hashlib.sha256(f"{self.seed}|{salt}".encode()).digest()

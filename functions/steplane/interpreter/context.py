@@ -1,0 +1,62 @@
+"""The Context Object and scope of one state visit, built from the head and the settings.
+
+Everything here is derived from the committed head, so a command derived again after a
+crash (a task's input, with its token and retry count) is the same command.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from steplane.asl.scope import ContextObject, Scope
+from steplane.execution import Execution
+from steplane.interpreter.run import Run
+from steplane.jsontypes import Json
+from steplane.settings import Settings
+
+
+def context_object(
+    execution: Execution,
+    settings: Settings,
+    state: str,
+    entered_at: datetime,
+    *,
+    retry_count: int = 0,
+    task_token: str | None = None,
+) -> ContextObject:
+    """The Context Object of ``state``, entered at ``entered_at``, in ``execution``."""
+
+    def execution_input() -> Json:
+        if not execution.input_loaded:
+            raise RuntimeError(
+                f"{execution.execution_id}: the definition reads $$.Execution.Input but "
+                "the engine did not load the input (Definition.reads_execution_input)"
+            )
+        return execution.input
+
+    return ContextObject(
+        execution_arn=settings.execution_arn(execution.workflow, execution.name),
+        execution_name=execution.name,
+        execution_input=execution_input,
+        start_time=execution.start_date,
+        role_arn=settings.execution_role_arn,
+        redrive_count=0,
+        state_name=state,
+        entered_time=entered_at,
+        retry_count=retry_count,
+        state_machine_arn=settings.state_machine_arn(execution.workflow),
+        state_machine_name=execution.workflow,
+        task_token=task_token,
+    )
+
+
+def scope(data: Json, context: ContextObject, execution: Execution, seed: str) -> Scope:
+    """What an expression in this state visit reads: ``data`` as ``$``, the Context
+    Object as ``$$``, the execution's variables as ``$name``."""
+    return Scope(data, context, {}, seed)
+
+
+def visit_scope(run: Run, name: str, data: Json) -> Scope:
+    """The scope of a state entered now, in this decision (Pass, Choice, Wait, Fail)."""
+    context = context_object(run.execution, run.settings, name, run.now)
+    return scope(data, context, run.execution, run.nonce(f"scope:{run.transitions}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -91,6 +92,8 @@ class Execution:
     entered_version: int = 0
     # ... and at this moment ($$.State.EnteredTime).
     entered_at: datetime | None = None
+    # The workflow variables ($name), as the states assigned them so far.
+    variables: Mapping[str, Json] = field(default_factory=dict)
     # What the current state waits for (see Waiting).
     waiting: Waiting = None
     # When the execution times out (the definition's top-level TimeoutSeconds), if it can.

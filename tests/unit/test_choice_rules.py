@@ -339,11 +339,33 @@ def test_jsonata_condition_is_not_supported_yet() -> None:
     assert problem == Problem(f"{WHERE}/Condition", "JSONata `Condition` is not supported yet")
 
 
-@pytest.mark.parametrize("field", ["Assign", "Output"])
-def test_assign_and_output_in_a_rule_are_not_supported_yet(field: str) -> None:
-    problem = only_problem({"Variable": "$.a", "IsNull": True, "Next": "D", field: {"x": 1}})
-    assert problem.location == f"{WHERE}/{field}"
+def test_output_in_a_rule_is_not_supported_yet() -> None:
+    problem = only_problem({"Variable": "$.a", "IsNull": True, "Next": "D", "Output": {"x": 1}})
+    assert problem.location == f"{WHERE}/Output"
     assert problem.message.endswith("is not supported yet")
+
+
+def test_a_rule_may_assign_variables() -> None:
+    branch, problems = parse({"Variable": "$.a", "IsNull": True, "Next": "D", "Assign": {"x": 1}})
+    assert problems == []
+    assert branch is not None
+    assert branch.assign is not None
+
+
+def test_a_rule_assign_problem_is_located_inside_it() -> None:
+    problem = only_problem(
+        {"Variable": "$.a", "IsNull": True, "Next": "D", "Assign": {"x.y": 1, "ok.$": "$.a"}}
+    )
+    assert problem.location == f"{WHERE}/Assign/x.y"
+    assert "not a variable name" in problem.message
+
+
+def test_assign_inside_and_or_not_is_refused() -> None:
+    problem = only_problem(
+        {"Not": {"Variable": "$.a", "IsNull": True, "Assign": {"x": 1}}, "Next": "D"}
+    )
+    assert problem.location == f"{WHERE}/Not/Assign"
+    assert "only in a top-level Choice Rule" in problem.message
 
 
 def test_comment_that_is_not_a_string_is_reported() -> None:

@@ -237,7 +237,6 @@ def test_unreachable_states_are_reported() -> None:
     [
         (_machine(A={"Type": "Parallel", "Branches": [], "End": True}), "/States/A/Type"),
         (_machine(A={"Type": "Map", "End": True}), "/States/A/Type"),
-        (_machine(A={"Type": "Pass", "Assign": {"x": 1}, "End": True}), "/States/A/Assign"),
         ({**_machine(A={"Type": "Succeed"}), "QueryLanguage": "JSONata"}, "/QueryLanguage"),
         (_machine(A={**ASL_TASK, "HeartbeatSeconds": 60}), "/States/A/HeartbeatSeconds"),
     ],

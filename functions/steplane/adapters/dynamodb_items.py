@@ -93,7 +93,8 @@ def head_to_item(
     data_attribute: dict[str, str | bytes],
     bookkeeping: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The head item; ``data_attribute`` is ``{"d": packed json}`` or ``{"dref": sha}``.
+    """The head item; ``data_attribute`` is ``{"d": packed json}`` or ``{"dref": sha}``,
+    and for an execution with variables also ``{"vars": ...}`` or ``{"varsref": sha}``.
 
     ``bookkeeping`` holds the storage-only attributes (sweep index key, TTL).
     """
@@ -129,8 +130,9 @@ def head_to_item(
     return {key: value for key, value in item.items() if value is not None and value != []}
 
 
-def item_to_head(item: dict[str, Any], data: Any) -> Execution:
-    """Rebuild an Execution from a head item (``data`` already resolved from d/dref)."""
+def item_to_head(item: dict[str, Any], data: Any, variables: Any = None) -> Execution:
+    """Rebuild an Execution from a head item (``data`` and ``variables`` already
+    resolved from d/dref and vars/varsref)."""
     return Execution(
         execution_id=item["pk"][2:],
         workflow=item["wf"],
@@ -144,6 +146,7 @@ def item_to_head(item: dict[str, Any], data: Any) -> Execution:
         data=data,
         entered_version=int(item.get("ev", 0)),
         entered_at=_parse(item.get("ea")),
+        variables=variables or {},
         waiting=_waiting_of(item),
         deadline=_parse(item.get("dl")),
         event_count=int(item.get("ec", 0)),

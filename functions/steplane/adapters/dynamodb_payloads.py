@@ -30,6 +30,9 @@ HISTORY_INLINE_BYTES = 64 * 1024
 SPILL_ALL_ABOVE_BYTES = 64
 # Head data above this size moves to a payload item, keeping the head around 1 KB.
 INLINE_DATA_BYTES = 1024
+# Variables above this size move to a payload item too (data and variables together keep
+# the head under 2 KB).
+INLINE_VARIABLES_BYTES = 384
 # The detail that lists an event's spilled values: {detail name: payload digest}.
 SPILLED = "$spilled"
 

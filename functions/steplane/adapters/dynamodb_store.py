@@ -35,7 +35,11 @@ from steplane.adapters.dynamodb_items import (
     to_ddb,
     unpack_text,
 )
-from steplane.adapters.dynamodb_payloads import INLINE_DATA_BYTES, Payloads
+from steplane.adapters.dynamodb_payloads import (
+    INLINE_DATA_BYTES,
+    INLINE_VARIABLES_BYTES,
+    Payloads,
+)
 from steplane.adapters.dynamodb_sweep import DynamoDBSweep
 from steplane.definition.loader import Definition, canonical_json, load_definition
 from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
@@ -282,20 +286,37 @@ class DynamoDBExecutionStore:
 
     # -- payloads --------------------------------------------------------------
     def _head_item(self, execution: Execution, expiry: int) -> dict[str, Any]:
-        text = canonical_json(execution.data)
-        stored = pack_text(text)
-        bookkeeping = self.sweep.head_attributes(execution)
-        if len(stored if isinstance(stored, bytes) else stored.encode()) <= INLINE_DATA_BYTES:
-            return head_to_item(execution, {"d": stored}, bookkeeping)
-        digest = self._payloads.put(execution_pk(execution.execution_id), text, expiry)
-        return head_to_item(execution, {"dref": digest}, bookkeeping)
+        pk = execution_pk(execution.execution_id)
+        stored = {
+            **self._inline_or_ref(pk, "d", execution.data, INLINE_DATA_BYTES, expiry),
+            **(
+                self._inline_or_ref(pk, "vars", execution.variables, INLINE_VARIABLES_BYTES, expiry)
+                if execution.variables
+                else {}
+            ),
+        }
+        return head_to_item(execution, stored, self.sweep.head_attributes(execution))
+
+    def _inline_or_ref(
+        self, pk: str, name: str, value: Any, limit: int, expiry: int
+    ) -> dict[str, str | bytes]:
+        """``{name: packed JSON}`` when small, else ``{name + "ref": digest}`` of a payload
+        item: the head stays small (under 2 KB) whatever the execution carries."""
+        text = canonical_json(value)
+        packed = pack_text(text)
+        if len(packed if isinstance(packed, bytes) else packed.encode()) <= limit:
+            return {name: packed}
+        return {f"{name}ref": self._payloads.put(pk, text, expiry)}
 
     def _head(self, item: dict[str, Any]) -> Execution:
-        if "dref" in item:
-            data = json.loads(self._payloads.get(item["pk"], item["dref"]))
-        else:
-            data = json.loads(unpack_text(item.get("d", "null")))
-        return item_to_head(item, data)
+        data = self._stored_json(item, "d", "null")
+        variables = self._stored_json(item, "vars", "{}")
+        return item_to_head(item, data, variables)
+
+    def _stored_json(self, item: dict[str, Any], name: str, absent: str) -> Any:
+        if f"{name}ref" in item:
+            return json.loads(self._payloads.get(item["pk"], item[f"{name}ref"]))
+        return json.loads(unpack_text(item.get(name, absent)))
 
 
 def _head_condition(previous: Execution | None) -> dict[str, Any]:

@@ -9,7 +9,6 @@ e.g. ``$productName``", and a variable's fields like any path (``$product.price`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -17,11 +16,8 @@ from steplane.asl.path_errors import InvalidPathError, PathNotFoundError
 from steplane.asl.path_syntax import PathStep, parse_reference_path
 from steplane.asl.paths import read_steps
 from steplane.asl.scope import Scope
+from steplane.asl.variable_names import NAME_PATTERN, name_problem
 from steplane.jsontypes import Json
-
-# "Variable names must ... start with a letter or underscore, followed by letters,
-# digits or underscores" (the Step Functions guide, Variables), at most 80 characters.
-VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 
 
 class Root(Enum):
@@ -76,9 +72,12 @@ def compile_path(text: str) -> CompiledPath:
     if text.startswith("$$"):
         return CompiledPath(text, Root.CONTEXT, _steps_after(text, 2))
     if len(text) > 1 and text.startswith("$") and text[1] not in ".[":
-        name = VARIABLE_NAME.match(text, 1)
+        name = NAME_PATTERN.match(text, 1)
         if name is None:
             raise InvalidPathError(text, 1, "'$' must be followed by '.', '[' or a variable name")
+        problem = name_problem(name.group())
+        if problem is not None:
+            raise InvalidPathError(text, 1, problem)
         return CompiledPath(text, Root.VARIABLE, _steps_after(text, name.end()), name.group())
     return CompiledPath(text, Root.DATA, parse_reference_path(text))
 

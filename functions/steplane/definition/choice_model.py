@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from steplane.asl.templates import Template
 from steplane.jsontypes import Json
 
 # The spec's list of data-test comparison operators, in its order. Every String, Numeric,
@@ -88,7 +89,10 @@ Rule: TypeAlias = Comparison | AndRule | OrRule | NotRule
 
 @dataclass(frozen=True)
 class ChoiceBranch:
-    """A top-level Choice Rule: when ``rule`` is true, go to the state ``next``."""
+    """A top-level Choice Rule: when ``rule`` is true, go to the state ``next``, assigning
+    the variables of ``assign`` ("assigns variables when this specific choice rule
+    matches")."""
 
     rule: Rule
     next: str
+    assign: Template | None = None

@@ -10,6 +10,7 @@ operator". "A Choice Rule at the top level ... MUST have a "Next" field"; nested
 from __future__ import annotations
 
 from steplane.asl.paths import describe
+from steplane.asl.templates import Template, TemplateError
 from steplane.definition.choice_model import (
     BOOLEAN_OPERATORS,
     COMPARISON_OPERATORS,
@@ -22,6 +23,7 @@ from steplane.definition.choice_model import (
 )
 from steplane.definition.choice_operands import check_operand, check_path
 from steplane.definition.spelling import NOT_YET, pointer
+from steplane.definition.templated import assign_template
 from steplane.errors import Problem
 from steplane.jsontypes import Json
 
@@ -42,7 +44,6 @@ _OPERATORS = frozenset(COMPARISON_OPERATORS + BOOLEAN_OPERATORS)
 # ASL fields this version refuses rather than ignores (see spelling.py).
 UNSUPPORTED_RULE_FIELDS = {
     "Condition": "JSONata `Condition`",
-    "Assign": "Assign (variables)",
     "Output": "Output (JSONata)",
 }
 
@@ -68,9 +69,21 @@ def parse_choice_branch(raw: Json, location: str) -> tuple[ChoiceBranch | None, 
             problems.append(
                 Problem(f"{location}/Next", f"must be a state name (got {describe(next_state)})")
             )
+    assign = _parse_assign(raw, location, problems)
     if problems or rule is None or not isinstance(next_state, str):
         return None, problems
-    return ChoiceBranch(rule, next_state), problems
+    return ChoiceBranch(rule, next_state, assign), problems
+
+
+def _parse_assign(raw: Json, location: str, problems: list[Problem]) -> Template | None:
+    if not isinstance(raw, dict) or "Assign" not in raw:
+        return None
+    try:
+        return assign_template(raw["Assign"])
+    except TemplateError as error:
+        for inside, reason in error.problems:
+            problems.append(Problem(f"{location}/Assign{inside}", reason))
+        return None
 
 
 def _parse_rule(raw: Json, location: str, problems: list[Problem], *, top: bool) -> Rule | None:
@@ -169,15 +182,16 @@ def _check_other_fields(
     """Report every field that is neither an operator, Variable, Comment nor a top-level Next."""
     for key, value in raw.items():
         where = f"{location}{pointer(key)}"
-        if key in _OPERATORS or key == "Variable" or (key == "Next" and top):
+        if key in _OPERATORS or key == "Variable" or (key in ("Next", "Assign") and top):
             continue
         if key == "Comment":
             if not isinstance(value, str):
                 problems.append(Problem(where, f"must be a string (got {describe(value)})"))
-        elif key == "Next":
+        elif key in ("Next", "Assign"):
             problems.append(
                 Problem(
-                    where, "Next belongs only in a top-level Choice Rule, not inside And, Or or Not"
+                    where,
+                    f"{key} belongs only in a top-level Choice Rule, not inside And, Or or Not",
                 )
             )
         elif key in UNSUPPORTED_RULE_FIELDS:

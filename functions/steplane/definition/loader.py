@@ -45,9 +45,14 @@ class Definition:
     @cached_property
     def templates(self) -> tuple[Template, ...]:
         """Every payload template of the definition, wherever it is."""
-        return tuple(
-            found for state in self.machine.states.values() for found in _templates_in(state)
-        )
+        in_states = [found for s in self.machine.states.values() for found in _templates_in(s)]
+        in_rules = [
+            branch.assign
+            for branches in self.branches.values()
+            for branch in branches
+            if branch.assign is not None
+        ]
+        return (*in_states, *in_rules)
 
     @cached_property
     def reads_execution_input(self) -> bool:

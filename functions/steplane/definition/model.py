@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from steplane.definition.base import Spec
-from steplane.definition.templated import PayloadTemplate
+from steplane.definition.templated import AssignTemplate, PayloadTemplate
 
 # Step Functions bounds (ASL spec / service quotas): retry intervals and caps are in
 # seconds, at most one year (31622400 s); state names at most 80 characters.
@@ -40,6 +40,7 @@ class Catcher(Spec):
     error_equals: tuple[str, ...] = Field(alias="ErrorEquals", min_length=1)
     next: str = Field(alias="Next")
     result_path: str | None = Field("$", alias="ResultPath")
+    assign: AssignTemplate | None = Field(None, alias="Assign")
     comment: str | None = Field(None, alias="Comment")
 
 
@@ -73,6 +74,7 @@ class TaskState(_DataFlow):
     timeout_seconds_path: str | None = Field(None, alias="TimeoutSecondsPath")
     retry: tuple[Retrier, ...] = Field((), alias="Retry")
     catch: tuple[Catcher, ...] = Field((), alias="Catch")
+    assign: AssignTemplate | None = Field(None, alias="Assign")
 
     @property
     def route(self) -> str:
@@ -92,6 +94,7 @@ class PassState(_DataFlow):
     parameters: PayloadTemplate | None = Field(None, alias="Parameters")
     result: Any = Field(None, alias="Result")
     result_path: str | None = Field("$", alias="ResultPath")
+    assign: AssignTemplate | None = Field(None, alias="Assign")
 
     @property
     def has_result(self) -> bool:
@@ -107,6 +110,7 @@ class ChoiceState(_StateBase):
     default: str | None = Field(None, alias="Default")
     input_path: str | None = Field("$", alias="InputPath")
     output_path: str | None = Field("$", alias="OutputPath")
+    assign: AssignTemplate | None = Field(None, alias="Assign")
 
 
 class WaitState(_DataFlow):
@@ -117,6 +121,7 @@ class WaitState(_DataFlow):
     timestamp: str | None = Field(None, alias="Timestamp")
     seconds_path: str | None = Field(None, alias="SecondsPath")
     timestamp_path: str | None = Field(None, alias="TimestampPath")
+    assign: AssignTemplate | None = Field(None, alias="Assign")
 
 
 class SucceedState(_StateBase):

@@ -20,7 +20,6 @@ NOT_YET = "is not supported yet"
 
 # Fields ASL defines that this version refuses rather than ignores.
 UNSUPPORTED_STATE_FIELDS = {
-    "Assign": "Assign (variables)",
     "Arguments": "Arguments (JSONata)",
     "Output": "Output (JSONata)",
     "HeartbeatSeconds": "HeartbeatSeconds",

@@ -33,7 +33,13 @@ class ChoiceRuntimeError(AslError):
 
 
 def select_next(branches: Sequence[ChoiceBranch], data: Json) -> str | None:
-    """The ``Next`` of the first branch whose rule is true, or None when none is.
+    """The ``Next`` of the first branch whose rule is true, or None (see select_branch)."""
+    branch = select_branch(branches, data)
+    return branch.next if branch is not None else None
+
+
+def select_branch(branches: Sequence[ChoiceBranch], data: Json) -> ChoiceBranch | None:
+    """The first branch whose rule is true, or None when none is.
 
     The Step Functions guide: "Step Functions examines each of the Choice Rules in the
     order listed in the Choices field. Then it transitions to the state specified in the
@@ -45,7 +51,7 @@ def select_next(branches: Sequence[ChoiceBranch], data: Json) -> str | None:
     """
     for branch in branches:
         if evaluate_rule(branch.rule, data):
-            return branch.next
+            return branch
     return None
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from steplane.asl.scope import ContextObject, Scope
+from steplane.asl.templates import Template
+from steplane.asl.variables import assign
 from steplane.execution import Execution
 from steplane.interpreter.run import Run
 from steplane.jsontypes import Json
@@ -53,10 +55,25 @@ def context_object(
 def scope(data: Json, context: ContextObject, execution: Execution, seed: str) -> Scope:
     """What an expression in this state visit reads: ``data`` as ``$``, the Context
     Object as ``$$``, the execution's variables as ``$name``."""
-    return Scope(data, context, {}, seed)
+    return Scope(data, context, execution.variables, seed)
 
 
-def visit_scope(run: Run, name: str, data: Json) -> Scope:
-    """The scope of a state entered now, in this decision (Pass, Choice, Wait, Fail)."""
-    context = context_object(run.execution, run.settings, name, run.now)
+def visit_scope(run: Run, name: str, data: Json, *, parked: bool = False) -> Scope:
+    """The scope of state ``name`` in this decision: entered now, or (``parked``) when
+    the head entered the state it waits in."""
+    entered = (run.execution.entered_at or run.now) if parked else run.now
+    context = context_object(run.execution, run.settings, name, entered)
     return scope(data, context, run.execution, run.nonce(f"scope:{run.transitions}"))
+
+
+def assigned_by(
+    template: Template | None, run: Run, name: str, data: Json, *, parked: bool = False
+) -> dict[str, Json] | None:
+    """What an ``Assign`` field assigns, with ``data`` as ``$`` (None without one).
+
+    Raises:
+        AslError: an expression failed, or a value is over the variable limits.
+    """
+    if template is None:
+        return None
+    return assign(template, visit_scope(run, name, data, parked=parked))

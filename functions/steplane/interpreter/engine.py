@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from steplane.asl.failures import AslError
+from steplane.asl.variables import merged
 from steplane.definition.loader import Definition
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
@@ -21,6 +22,7 @@ from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePu
 from steplane.interpreter.states import lifecycle_of, parked_in
 from steplane.interpreter.states.lifecycle import NO_PENDING_TASK, Carry, Reaction, Resume
 from steplane.interpreter.steps import (
+    Assigned,
     Fail,
     Finish,
     Goto,
@@ -127,7 +129,7 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
         run.transitions += 1
         run.emit(f"{state.type}StateEntered", name, input=raw_input)
         try:
-            step = lifecycle_of(state).enter(name, state, raw_input, run)
+            step = _assigning(run, lifecycle_of(state).enter(name, state, raw_input, run))
         except AslError as error:
             step = Fail(error.error, error.cause)
         if not isinstance(step, Goto):
@@ -144,8 +146,26 @@ def _walk(run: Run, name: str, raw_input: Json) -> Execution:
     )
 
 
+def _assigning(run: Run, step: Step) -> Step:
+    """Apply what the state leaving with ``step`` assigns: the variables change now, for
+    the next state ("The new variable values will be available starting with the next
+    state"); every expression of the state itself read them as they were on entry.
+
+    Raises:
+        AslError: the variables would be over their total limit.
+    """
+    if isinstance(step, Goto | Finish) and step.assigned:
+        variables = merged(run.execution.variables, step.assigned)
+        run.execution = replace(run.execution, variables=variables)
+    return step
+
+
 def _follow(run: Run, name: str, step: Step) -> Execution:
     """Carry on from a step taken in the current (parked) state."""
+    try:
+        step = _assigning(run, step)
+    except AslError as error:
+        step = Fail(error.error, error.cause)
     if isinstance(step, Goto):
         next_name, output = _exit(run, name, step)
         return _walk(run, next_name, output)
@@ -153,12 +173,17 @@ def _follow(run: Run, name: str, step: Step) -> Execution:
 
 
 def _exit(run: Run, name: str, step: Goto) -> tuple[str, Json]:
-    _emit_exited(run, name, step.output)
+    _emit_exited(run, name, step.output, step.assigned)
     return step.next, step.output
 
 
-def _emit_exited(run: Run, name: str, output: Json) -> None:
-    run.emit(f"{run.definition.state(name).type}StateExited", name, output=output)
+def _emit_exited(run: Run, name: str, output: Json, assigned: Assigned = None) -> None:
+    # Step Functions' StateExited details list "assignedVariables" (name -> JSON text).
+    kind = f"{run.definition.state(name).type}StateExited"
+    if assigned:
+        run.emit(kind, name, output=output, assignedVariables=dict(assigned))
+    else:
+        run.emit(kind, name, output=output)
 
 
 def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
@@ -177,7 +202,7 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
             entered_at=entered_at,
         )
     if isinstance(step, Finish):
-        _emit_exited(run, name, step.output)
+        _emit_exited(run, name, step.output, step.assigned)
         run.emit("ExecutionSucceeded", output=step.output)
         return _ended(run, ExecutionStatus.SUCCEEDED, data=step.output)
     assert isinstance(step, Fail)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from steplane.errors import TRANSITION_LIMIT_EXCEEDED
 from steplane.execution import TaskAttempt, WaitUntil
 from steplane.jsontypes import Json
+
+# What leaving a state assigns to variables (its Assign field's values), if anything.
+Assigned = Mapping[str, Json] | None
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,7 @@ class Goto:
 
     next: str
     output: Json
+    assigned: Assigned = None
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class Finish:
     """Leave the state and end the execution successfully with ``output``."""
 
     output: Json
+    assigned: Assigned = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class Park:
 Step = Goto | Finish | Fail | Park
 
 
-def leave(next_state: str | None, output: Json) -> Goto | Finish:
+def leave(next_state: str | None, output: Json, assigned: Assigned = None) -> Goto | Finish:
     """Go to ``next_state``, or finish when the state has ``End: true``."""
-    return Goto(next_state, output) if next_state is not None else Finish(output)
+    if next_state is None:
+        return Finish(output, assigned)
+    return Goto(next_state, output, assigned)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from steplane.asl.paths import apply_input_path, apply_output_path
 from steplane.definition.model import ChoiceState
 from steplane.errors import StatesError
-from steplane.interpreter.choice import select_next
+from steplane.interpreter.choice import select_branch
+from steplane.interpreter.context import assigned_by
 from steplane.interpreter.run import Run
 from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Fail, Goto, Step
@@ -15,13 +16,21 @@ from steplane.jsontypes import Json
 def enter(name: str, state: ChoiceState, raw_input: Json, run: Run) -> Step:
     """Run a Choice state. No match and no Default fails with States.NoChoiceMatched."""
     effective = apply_input_path(raw_input, state.input_path)
-    chosen = select_next(run.definition.branches.get(name, ()), effective) or state.default
+    branch = select_branch(run.definition.branches.get(name, ()), effective)
+    chosen = branch.next if branch is not None else state.default
     if chosen is None:
         return Fail(
             StatesError.NO_CHOICE_MATCHED,
             f"no Choices rule matched in state {name!r} and it has no Default",
         )
-    return Goto(chosen, apply_output_path(effective, state.output_path))
+    # The guide: the state's Assign "applies regardless of which choice rule matches",
+    # the matching rule's Assign as well; "$" is the effective input in both. Where both
+    # name a variable, the rule's value (the more specific) wins.
+    assigned = {
+        **(assigned_by(state.assign, run, name, effective) or {}),
+        **(assigned_by(branch.assign if branch else None, run, name, effective) or {}),
+    }
+    return Goto(chosen, apply_output_path(effective, state.output_path), assigned or None)
 
 
 LIFECYCLE = Flowing[ChoiceState](enter)

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from steplane.asl.failures import AslError
 from steplane.asl.paths import (
-    PathError,
     apply_input_path,
     apply_output_path,
     apply_result_path,
@@ -18,7 +17,7 @@ from steplane.asl.paths import (
 from steplane.definition.model import TaskState
 from steplane.errors import StatesError
 from steplane.execution import Execution, TaskAttempt
-from steplane.interpreter.context import context_object, scope
+from steplane.interpreter.context import assigned_by, context_object, scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
 from steplane.interpreter.retry import find_catcher, plan_retry
@@ -140,6 +139,9 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
     run.emit("TaskSucceeded", name, output=output)
     try:
         result = _select_result(name, state, execution, output, run)
+        # The guide: "In Task, Map, Parallel states, the $ refers to the API/sub-workflow
+        # result" (the raw result: Assign runs "at the same time as the ResultSelector").
+        assigned = assigned_by(state.assign, run, name, output, parked=True)
         placed = apply_result_path(execution.data, state.result_path, result)
         state_output = apply_output_path(placed, state.output_path)
     except AslError as error:
@@ -150,7 +152,7 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
     if oversize is not None:
         limit = StatesError.DATA_LIMIT_EXCEEDED.value
         return fail(name, state, execution, run, error=limit, cause=oversize.cause)
-    return leave(state.next, state_output)
+    return leave(state.next, state_output, assigned)
 
 
 def _select_result(
@@ -201,11 +203,12 @@ def fail(
     # placed into the state's input by the Catcher's ResultPath (default "$").
     error_output = {"Error": error, "Cause": cause or ""}
     try:
-        return Goto(
-            catcher.next, apply_result_path(execution.data, catcher.result_path, error_output)
-        )
-    except PathError as path_error:
-        return Fail(path_error.error, path_error.cause)
+        # A Catcher's Assign reads the error output as "$".
+        assigned = assigned_by(catcher.assign, run, name, error_output, parked=True)
+        placed = apply_result_path(execution.data, catcher.result_path, error_output)
+    except AslError as failure:
+        return Fail(failure.error, failure.cause)
+    return Goto(catcher.next, placed, assigned)
 
 
 class TaskLifecycle:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from steplane.asl.failures import AslError
 from steplane.asl.paths import apply_input_path, apply_output_path, read_path
 from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, WaitUntil
+from steplane.interpreter.context import assigned_by
 from steplane.interpreter.decisions import Command, Rearm, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
@@ -32,16 +34,16 @@ def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
     if isinstance(due, Fail):
         return due
     if due <= run.now:
-        return leave(state.next, apply_output_path(effective, state.output_path))
+        return finish(name, state, raw_input, run, parked=False)
     return Park(WaitUntil(due))
 
 
-def finish(state: WaitState, raw_input: Json) -> Step:
-    """Leave the Wait once its time has come: the output is the (effective) input."""
-    return leave(
-        state.next,
-        apply_output_path(apply_input_path(raw_input, state.input_path), state.output_path),
-    )
+def finish(name: str, state: WaitState, raw_input: Json, run: Run, *, parked: bool) -> Step:
+    """Leave the Wait once its time has come: the output is the (effective) input, which
+    is also Assign's "$" ("In Choice and Wait state, $ refers to the effective input")."""
+    effective = apply_input_path(raw_input, state.input_path)
+    assigned = assigned_by(state.assign, run, name, effective, parked=parked)
+    return leave(state.next, apply_output_path(effective, state.output_path), assigned)
 
 
 def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
@@ -99,7 +101,10 @@ class WaitLifecycle:
         execution = run.execution
         if execution.due_at is not None and run.now < execution.due_at:
             return Rearm(self.pending(state, execution, run.now, run.settings))
-        return Carry(finish(state, execution.data))
+        try:
+            return Carry(finish(name, state, execution.data, run, parked=True))
+        except AslError as error:
+            return Carry(Fail(error.error, error.cause))
 
     def pending(
         self, state: WaitState, execution: Execution, now: datetime, settings: Settings

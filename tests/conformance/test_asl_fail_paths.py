@@ -39,6 +39,16 @@ def test_a_path_that_selects_no_string_fails_with_states_runtime(value: object):
     assert "ErrorPath '$.name' selected" in (run.head.cause or "")
 
 
+def test_cause_path_may_be_an_intrinsic_function_and_paths_may_read_the_context():
+    # The guide, Fail state: CausePath and ErrorPath take "a reference path or an
+    # intrinsic function that returns a string" (States.Format, JsonToString, ...).
+    run = Driver(
+        _fail(ErrorPath="$$.State.Name", CausePath="States.Format('order {} failed', $.id)")
+    )
+    run.begin({"id": 42})
+    assert (run.head.error, run.head.cause) == ("Stop", "order 42 failed")
+
+
 def test_a_path_that_selects_nothing_fails_with_states_runtime():
     run = Driver(_fail(CausePath="$.missing"))
     run.begin({})
@@ -52,8 +62,9 @@ def test_a_path_that_selects_nothing_fails_with_states_runtime():
         ({"Cause": "C", "CausePath": "$.c"}, "/States/Stop: has both Cause and CausePath"),
         ({"ErrorPath": "$.a[?(@.b)]"}, "/States/Stop/ErrorPath: '$.a[?(@.b)]' is not a valid"),
         (
-            {"CausePath": "States.Format('{}', $.x)"},
-            "intrinsic functions are not supported yet",
+            {"CausePath": "States.Fromat('{}', $.x)"},
+            "/States/Stop/CausePath: \"States.Fromat('{}', $.x)\" is not a valid path or "
+            "intrinsic function: States.Fromat is not an intrinsic function; did you mean",
         ),
     ],
 )

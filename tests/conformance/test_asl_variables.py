@@ -243,3 +243,38 @@ def test_variables_survive_the_store_small_and_large():
     assert result.status == ExecutionStatus.SUCCEEDED, result
     assert result.output == {"small": 1, "size": 2000}
     assert head.variables["small"] == 1
+
+
+def test_variables_and_the_context_object_in_every_path_field_but_result_path():
+    # [guide] "You can reference a variable in any field that accepts a JSONpath
+    # expression ($. or $$. syntax), with the exception of ResultPath."
+    machine = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {
+                "Type": "Pass",
+                "Assign": {"cfg": {"wait": 0, "limit": 5}, "pick": "b"},
+                "Next": "Pick",
+            },
+            "Pick": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$cfg.limit", "NumericLessThanPath": "$.n", "Next": "Nap"},
+                    {"Variable": "$$.State.Name", "StringEquals": "Pick", "Next": "Nap"},
+                ],
+            },
+            "Nap": {"Type": "Wait", "SecondsPath": "$cfg.wait", "Next": "In"},
+            "In": {"Type": "Pass", "InputPath": "$cfg", "Next": "Out"},
+            "Out": {"Type": "Pass", "OutputPath": "$$.Execution.Input", "End": True},
+        },
+    }
+    run = Driver(machine)
+    run.begin({"n": 1})
+    assert run.head.status is ExecutionStatus.SUCCEEDED, run.head.cause
+    assert run.head.data == {"n": 1}
+
+
+def test_result_path_cannot_be_a_variable():
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(_machine(("P", {"Type": "Pass", "ResultPath": "$v"})))
+    assert "/States/P/ResultPath" in {p.location for p in caught.value.problems}

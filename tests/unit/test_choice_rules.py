@@ -196,7 +196,15 @@ def test_comparison_without_variable_is_reported() -> None:
     assert problem == Problem(f"{WHERE}/Variable", "missing required field 'Variable'")
 
 
-@pytest.mark.parametrize("variable", ["$.a[*]", "$..a", "$.a[0:1]", "$$.Execution.Id", "$var"])
+@pytest.mark.parametrize("variable", ["$$.Execution.Id", "$var", "$var.a[0]"])
+def test_variable_may_read_the_context_object_or_a_workflow_variable(variable: str) -> None:
+    # The guide: variables and $$ may be used in "Variable (in Choice states)".
+    branch, problems = parse({"Variable": variable, "IsPresent": True, "Next": "Done"})
+    assert problems == []
+    assert branch is not None
+
+
+@pytest.mark.parametrize("variable", ["$.a[*]", "$..a", "$.a[0:1]"])
 def test_variable_beyond_reference_paths_is_not_supported_yet(variable: str) -> None:
     # The spec lets Variable be any Path; steplane evaluates reference paths only.
     problem = only_problem({"Variable": variable, "IsPresent": True, "Next": "Done"})

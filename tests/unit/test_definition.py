@@ -163,12 +163,17 @@ def test_founding_spelling_problems_are_located_where_the_user_wrote_them() -> N
         (
             {"Type": "Pass", "InputPath": "foo", "End": True},
             "/States/A/InputPath",
-            "not a valid reference path",
+            "'foo' is not a valid path: a path must start with '$'",
         ),
         (
             {"Type": "Pass", "ResultPath": "$.a[*]", "End": True},
             "/States/A/ResultPath",
-            "not a valid reference path",
+            "not a valid reference path into the state's data",
+        ),
+        (
+            {"Type": "Pass", "ResultPath": "$$.Execution.Id", "End": True},
+            "/States/A/ResultPath",
+            "'$$' starts a Context Object path",
         ),
         (
             {**ASL_TASK, "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["E"]}]},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from steplane.asl.failures import AslError
 from steplane.asl.intrinsic_functions import FUNCTIONS, InvalidArguments, Invocation
@@ -154,6 +155,12 @@ class IntrinsicExpression:
 
 
 Expression = PathExpression | IntrinsicExpression
+
+
+@lru_cache(maxsize=1024)
+def cached_expression(text: str) -> Expression:
+    """:func:`compile_expression`, once per text (for fields kept as text in the model)."""
+    return compile_expression(text)
 
 
 def compile_expression(text: str) -> Expression:

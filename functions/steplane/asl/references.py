@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from steplane.asl.path_errors import InvalidPathError, PathNotFoundError
 from steplane.asl.path_syntax import PathStep, parse_reference_path
@@ -61,6 +62,33 @@ class CompiledPath:
             self.root is Root.CONTEXT
             and self.steps[:2] == ("Execution", "Input")[: len(self.steps)]
         )
+
+
+@lru_cache(maxsize=4096)
+def cached_path(text: str) -> CompiledPath:
+    """:func:`compile_path`, once per text: definitions are immutable and validated at
+    load, so the fields a state reads (InputPath, Variable, SecondsPath...) parse once."""
+    return compile_path(text)
+
+
+def read(scope: Scope, path: str) -> Json:
+    """The value ``path`` (of any root) selects in ``scope``.
+
+    Raises:
+        InvalidPathError: not a path (a definition validated at load has none).
+        PathNotFoundError: the path selects nothing.
+    """
+    return cached_path(path).read(scope)
+
+
+def select(scope: Scope, path: str | None) -> Json:
+    """InputPath and OutputPath: the value ``path`` selects, or ``{}`` for ``null``.
+
+    The spec: "If the value of InputPath is null, that means that the raw input is
+    discarded, and the effective input for the state is an empty JSON object, {}"
+    (and the same for OutputPath).
+    """
+    return {} if path is None else read(scope, path)
 
 
 def compile_path(text: str) -> CompiledPath:

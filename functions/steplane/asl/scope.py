@@ -106,6 +106,10 @@ class Scope:
     variables: Mapping[str, Json] = field(default_factory=dict)
     seed: str = ""
 
+    def with_data(self, data: Json) -> Scope:
+        """This scope with ``data`` as ``$`` (the same Context Object and variables)."""
+        return Scope(data, self.context, self.variables, self.seed)
+
     def random_bytes(self, salt: str) -> bytes:
         """32 bytes that look random, the same for the same seed and ``salt``."""
         return hashlib.sha256(f"{self.seed}|{salt}".encode()).digest()

@@ -8,7 +8,8 @@ Reference Paths".
 
 from __future__ import annotations
 
-from steplane.asl.paths import InvalidPathError, NonReferencePathError, parse_reference_path
+from steplane.asl.paths import InvalidPathError, NonReferencePathError
+from steplane.asl.references import compile_path
 from steplane.asl.timestamps import parse_instant
 from steplane.asl.wildcard import PatternError, split_pattern
 from steplane.definition.messages import show
@@ -21,7 +22,7 @@ def check_path(value: Json) -> str | None:
     if not isinstance(value, str):
         return f"must be a string holding a reference path (got {show(value)})"
     try:
-        parse_reference_path(value)
+        compile_path(value)  # $.x, $$.x (the Context Object) or $name (a variable)
     except NonReferencePathError as error:
         # ASL allows any Path here; this version evaluates only reference paths.
         return f"{value!r}: {error.reason}, which {NOT_YET} (only reference paths are)"

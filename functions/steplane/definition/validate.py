@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from steplane.asl.expressions import compile_expression
+from steplane.asl.intrinsic_syntax import ExpressionSyntaxError
 from steplane.asl.paths import PathError, parse_reference_path
+from steplane.asl.references import compile_path
 from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import (
     MAX_DELAY_SECONDS,
@@ -153,13 +156,27 @@ def _check_paths(where: str, state: object) -> Iterator[Problem]:
 
 
 def _check_path(where: str, path: str) -> Iterator[Problem]:
-    if path.startswith("States."):
-        yield Problem(where, f"{path!r}: intrinsic functions are not supported yet")
-        return
+    """Each path field, as the guide allows it: ResultPath is a reference path into the
+    data ("MUST NOT begin with $$"; "variables cannot be used in ResultPath");
+    ErrorPath and CausePath may also be intrinsic functions; the others may read the
+    Context Object ($$) and variables ($name)."""
+    field = where.rsplit("/", 1)[-1]
     try:
-        parse_reference_path(path)
-    except PathError as error:
-        yield Problem(where, f"{path!r} is not a valid reference path: {error}")
+        if field == "ResultPath":
+            parse_reference_path(path)
+        elif field in ("ErrorPath", "CausePath"):
+            compile_expression(path)
+        else:
+            compile_path(path)
+    except (PathError, ExpressionSyntaxError) as error:
+        yield Problem(where, f"{path!r} is not a valid {_KINDS.get(field, 'path')}: {error}")
+
+
+_KINDS = {
+    "ResultPath": "reference path into the state's data",
+    "ErrorPath": "path or intrinsic function",
+    "CausePath": "path or intrinsic function",
+}
 
 
 def _check_task(names: set[str], where: str, task: TaskState) -> Iterator[Problem]:

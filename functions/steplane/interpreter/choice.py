@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from steplane.asl.failures import AslError
-from steplane.asl.paths import PathNotFoundError, read_path
+from steplane.asl.paths import PathNotFoundError
+from steplane.asl.references import read
+from steplane.asl.scope import Scope
 from steplane.asl.timestamps import is_timestamp, parse_instant
 from steplane.asl.wildcard import PatternError, matches_pattern
 from steplane.definition.choice_rules import (
@@ -38,7 +40,9 @@ def select_next(branches: Sequence[ChoiceBranch], data: Json) -> str | None:
     return branch.next if branch is not None else None
 
 
-def select_branch(branches: Sequence[ChoiceBranch], data: Json) -> ChoiceBranch | None:
+def select_branch(
+    branches: Sequence[ChoiceBranch], data: Json, scope: Scope | None = None
+) -> ChoiceBranch | None:
     """The first branch whose rule is true, or None when none is.
 
     The Step Functions guide: "Step Functions examines each of the Choice Rules in the
@@ -46,17 +50,20 @@ def select_branch(branches: Sequence[ChoiceBranch], data: Json) -> ChoiceBranch 
     Next field of the first Choice Rule in which the variable matches the value". On None
     the caller takes ``Default``, or fails with ``States.NoChoiceMatched``.
 
+    ``scope`` gives the Context Object and variables that ``$$`` and ``$name`` paths read.
+
     Raises:
         ChoiceRuntimeError: a rule evaluated before the first match cannot be evaluated.
     """
     for branch in branches:
-        if evaluate_rule(branch.rule, data):
+        if evaluate_rule(branch.rule, data, scope):
             return branch
     return None
 
 
-def evaluate_rule(rule: Rule, data: Json) -> bool:
-    """Evaluate ``rule`` against ``data``, the state's effective input.
+def evaluate_rule(rule: Rule, data: Json, scope: Scope | None = None) -> bool:
+    """Evaluate ``rule`` against ``data``, the state's effective input (``$``), and the
+    Context Object and variables of ``scope``.
 
     And and Or stop as soon as the outcome is known: the spec says the interpreter
     processes the array "in order ... ceasing array processing when the boolean value has
@@ -66,13 +73,17 @@ def evaluate_rule(rule: Rule, data: Json) -> bool:
         ChoiceRuntimeError: a Variable or ``...Path`` operand selects nothing, or a
             StringMatches pattern has an open escape.
     """
+    return _evaluate(rule, scope.with_data(data) if scope is not None else Scope(data))
+
+
+def _evaluate(rule: Rule, scope: Scope) -> bool:
     if isinstance(rule, AndRule):
-        return all(evaluate_rule(inner, data) for inner in rule.rules)
+        return all(_evaluate(inner, scope) for inner in rule.rules)
     if isinstance(rule, OrRule):
-        return any(evaluate_rule(inner, data) for inner in rule.rules)
+        return any(_evaluate(inner, scope) for inner in rule.rules)
     if isinstance(rule, NotRule):
-        return not evaluate_rule(rule.rule, data)
-    return _compare(rule, data)
+        return not _evaluate(rule.rule, scope)
+    return _compare(rule, scope)
 
 
 def _java_string_key(text: str) -> bytes:
@@ -111,7 +122,7 @@ _TYPE_TESTS: dict[str, Callable[[Json], bool]] = {
 }
 
 
-def _compare(rule: Comparison, data: Json) -> bool:
+def _compare(rule: Comparison, data: Scope) -> bool:
     # The Is* operand is true or false: "IsNull": false holds for any value but null.
     if rule.operator == "IsPresent":
         return _is_present(rule.variable, data) is bool(rule.operand)
@@ -129,18 +140,18 @@ def _compare(rule: Comparison, data: Json) -> bool:
     return left is not None and right is not None and relation(left, right)
 
 
-def _resolve(path: str, data: Json, field: str) -> Json:
+def _resolve(path: str, data: Scope, field: str) -> Json:
     try:
-        return read_path(data, path)
+        return read(data, path)
     except PathNotFoundError as error:
         raise ChoiceRuntimeError(
             f"Invalid path {path!r} in the Choice rule's {field}: {error.reason}"
         ) from error
 
 
-def _is_present(path: str, data: Json) -> bool:
+def _is_present(path: str, data: Scope) -> bool:
     try:
-        read_path(data, path)
+        read(data, path)
     except PathNotFoundError:
         return False
     return True

@@ -66,14 +66,10 @@ def visit_scope(run: Run, name: str, data: Json, *, parked: bool = False) -> Sco
     return scope(data, context, run.execution, run.nonce(f"scope:{run.transitions}"))
 
 
-def assigned_by(
-    template: Template | None, run: Run, name: str, data: Json, *, parked: bool = False
-) -> dict[str, Json] | None:
-    """What an ``Assign`` field assigns, with ``data`` as ``$`` (None without one).
+def assigned_by(template: Template | None, scope: Scope) -> dict[str, Json] | None:
+    """What an ``Assign`` field assigns in ``scope`` (None without one).
 
     Raises:
         AslError: an expression failed, or a value is over the variable limits.
     """
-    if template is None:
-        return None
-    return assign(template, visit_scope(run, name, data, parked=parked))
+    return None if template is None else assign(template, scope)

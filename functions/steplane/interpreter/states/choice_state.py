@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from steplane.asl.paths import apply_input_path, apply_output_path
+from steplane.asl.references import select
 from steplane.definition.model import ChoiceState
 from steplane.errors import StatesError
 from steplane.interpreter.choice import select_branch
-from steplane.interpreter.context import assigned_by
+from steplane.interpreter.context import assigned_by, visit_scope
 from steplane.interpreter.run import Run
 from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Fail, Goto, Step
@@ -15,8 +15,10 @@ from steplane.jsontypes import Json
 
 def enter(name: str, state: ChoiceState, raw_input: Json, run: Run) -> Step:
     """Run a Choice state. No match and no Default fails with States.NoChoiceMatched."""
-    effective = apply_input_path(raw_input, state.input_path)
-    branch = select_branch(run.definition.branches.get(name, ()), effective)
+    scope = visit_scope(run, name, raw_input)
+    effective = select(scope, state.input_path)
+    scope = scope.with_data(effective)
+    branch = select_branch(run.definition.branches.get(name, ()), effective, scope)
     chosen = branch.next if branch is not None else state.default
     if chosen is None:
         return Fail(
@@ -27,10 +29,10 @@ def enter(name: str, state: ChoiceState, raw_input: Json, run: Run) -> Step:
     # the matching rule's Assign as well; "$" is the effective input in both. Where both
     # name a variable, the rule's value (the more specific) wins.
     assigned = {
-        **(assigned_by(state.assign, run, name, effective) or {}),
-        **(assigned_by(branch.assign if branch else None, run, name, effective) or {}),
+        **(assigned_by(state.assign, scope) or {}),
+        **(assigned_by(branch.assign if branch else None, scope) or {}),
     }
-    return Goto(chosen, apply_output_path(effective, state.output_path), assigned or None)
+    return Goto(chosen, select(scope, state.output_path), assigned or None)
 
 
 LIFECYCLE = Flowing[ChoiceState](enter)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from steplane.asl.expressions import cached_expression
 from steplane.asl.failures import AslError
-from steplane.asl.paths import describe, read_path
+from steplane.asl.paths import describe
+from steplane.asl.scope import Scope
 from steplane.definition.model import FailState
+from steplane.interpreter.context import visit_scope
 from steplane.interpreter.run import Run
 from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Fail, Step
@@ -17,15 +20,18 @@ def enter(name: str, state: FailState, raw_input: Json, run: Run) -> Step:
     ``ErrorPath`` and ``CausePath`` read the error name and the cause from the state's
     input; each must select a string (else the execution fails with States.Runtime).
     """
-    error = _read_text(raw_input, state.error_path, "ErrorPath", state.error)
-    cause = _read_text(raw_input, state.cause_path, "CausePath", state.cause)
+    scope = visit_scope(run, name, raw_input)
+    error = _read_text(scope, state.error_path, "ErrorPath", state.error)
+    cause = _read_text(scope, state.cause_path, "CausePath", state.cause)
     return Fail(error, cause)
 
 
-def _read_text(raw_input: Json, path: str | None, field: str, given: str | None) -> str | None:
+def _read_text(scope: Scope, path: str | None, field: str, given: str | None) -> str | None:
+    """A path's or an intrinsic function's string ("ErrorPath ... CausePath: ... a
+    reference path or an intrinsic function that returns a string")."""
     if path is None:
         return given
-    value = read_path(raw_input, path)
+    value = cached_expression(path).evaluate(scope, field)
     if not isinstance(value, str):
         raise AslError(f"{field} {path!r} selected {describe(value)}, not a string")
     return value

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from steplane.asl.paths import apply_input_path, apply_output_path
+from steplane.asl.references import select
 from steplane.definition.model import SucceedState
+from steplane.interpreter.context import visit_scope
 from steplane.interpreter.run import Run
 from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Finish, Step
@@ -12,9 +13,8 @@ from steplane.jsontypes import Json
 
 def enter(name: str, state: SucceedState, raw_input: Json, run: Run) -> Step:
     """Run a Succeed state: its output (InputPath, then OutputPath) is the execution output."""
-    return Finish(
-        apply_output_path(apply_input_path(raw_input, state.input_path), state.output_path)
-    )
+    scope = visit_scope(run, name, raw_input)
+    return Finish(select(scope.with_data(select(scope, state.input_path)), state.output_path))
 
 
 LIFECYCLE = Flowing[SucceedState](enter)

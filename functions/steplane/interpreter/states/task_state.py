@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 
 from steplane.asl.failures import AslError
 from steplane.asl.paths import (
-    apply_input_path,
-    apply_output_path,
     apply_result_path,
     describe,
-    read_path,
 )
+from steplane.asl.references import read, select
+from steplane.asl.scope import Scope
 from steplane.definition.model import TaskState
 from steplane.errors import StatesError
 from steplane.execution import Execution, TaskAttempt
@@ -58,11 +57,7 @@ def _dispatch(
     """Park on attempt ``attempt``, after checking that its input can be built (InputPath
     and Parameters fail the state before anything is sent)."""
     due = run.now + timedelta(seconds=delay) if delay > 0 else None
-    start = due or run.now
-    seconds = timeout_seconds(state, raw_input)
-    timeout = start + timedelta(seconds=seconds) if seconds else None
-    nonce = run.nonce(f"task:{attempt}")
-    waiting = TaskAttempt(attempt, retry_counts, nonce, due, timeout)
+    waiting = TaskAttempt(attempt, retry_counts, run.nonce(f"task:{attempt}"), due)
     # The head this decision commits: the input is built from it at every send.
     entered_at = run.now if reentry else (run.execution.entered_at or run.now)
     parked = replace(
@@ -73,6 +68,11 @@ def _dispatch(
         version=run.execution.version + 1,
         entered_at=entered_at,
     )
+    seconds = timeout_seconds(state, attempt_scope(parked, run.settings))
+    if seconds:
+        timeout = (due or run.now) + timedelta(seconds=seconds)
+        waiting = replace(waiting, timeout_at=timeout)
+        parked = replace(parked, waiting=waiting)
     task_input(state, parked, run.settings)
     run.emit(
         "TaskScheduled",
@@ -93,20 +93,27 @@ def task_input(state: TaskState, execution: Execution, settings: Settings) -> Js
     Raises:
         AslError: InputPath or Parameters cannot be applied (``States.Runtime``).
     """
-    effective = apply_input_path(execution.data, state.input_path)
+    raw = attempt_scope(execution, settings, with_token=state.parameters is not None)
+    effective = select(raw, state.input_path)
     if state.parameters is None:
         return effective
+    return state.parameters.evaluate(raw.with_data(effective))
+
+
+def attempt_scope(execution: Execution, settings: Settings, *, with_token: bool = False) -> Scope:
+    """The scope of the pending attempt, from the head alone: ``$`` is the state's raw
+    input, ``$$.State.RetryCount`` the attempt's retries, ``$$.Task.Token`` its token
+    (in Parameters only); the attempt's nonce seeds UUID and MathRandom."""
     pending = _attempt(execution)
-    name = execution.state or ""
     context = context_object(
         execution,
         settings,
-        name,
+        execution.state or "",
         execution.entered_at or execution.start_date,
         retry_count=pending.number - 1,
-        task_token=_token(execution),
+        task_token=_token(execution) if with_token else None,
     )
-    return state.parameters.evaluate(scope(effective, context, execution, pending.nonce))
+    return scope(execution.data, context, execution, pending.nonce)
 
 
 def _token(execution: Execution) -> str:
@@ -114,13 +121,13 @@ def _token(execution: Execution) -> str:
     return encode_task_token(TokenClaim(execution.execution_id, execution.version, pending.nonce))
 
 
-def timeout_seconds(state: TaskState, raw_input: Json) -> int | None:
+def timeout_seconds(state: TaskState, raw: Scope) -> int | None:
     """The attempt's TimeoutSeconds: given, or read by TimeoutSecondsPath from the state's
     input, where it "MUST select a field whose value is a positive integer" (else the
     state fails with States.Runtime)."""
     if state.timeout_seconds_path is None:
         return state.timeout_seconds
-    value = read_path(raw_input, state.timeout_seconds_path)
+    value = read(raw, state.timeout_seconds_path)
     if (
         isinstance(value, int | float)
         and not isinstance(value, bool)
@@ -138,12 +145,16 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
     """The worker succeeded: place its result (ResultPath), then OutputPath, and move on."""
     run.emit("TaskSucceeded", name, output=output)
     try:
-        result = _select_result(name, state, execution, output, run)
+        raw = attempt_scope(execution, run.settings)
+        # ResultSelector: "manipulate a state's result before ResultPath is applied".
+        result = output
+        if state.result_selector is not None:
+            result = state.result_selector.evaluate(raw.with_data(output))
         # The guide: "In Task, Map, Parallel states, the $ refers to the API/sub-workflow
         # result" (the raw result: Assign runs "at the same time as the ResultSelector").
-        assigned = assigned_by(state.assign, run, name, output, parked=True)
+        assigned = assigned_by(state.assign, raw.with_data(output))
         placed = apply_result_path(execution.data, state.result_path, result)
-        state_output = apply_output_path(placed, state.output_path)
+        state_output = select(raw.with_data(placed), state.output_path)
     except AslError as error:
         return fail(name, state, execution, run, error=error.error, cause=error.cause)
     # An output over the limits is this state's error: its own Retry and Catch see it
@@ -153,19 +164,6 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
         limit = StatesError.DATA_LIMIT_EXCEEDED.value
         return fail(name, state, execution, run, error=limit, cause=oversize.cause)
     return leave(state.next, state_output, assigned)
-
-
-def _select_result(
-    name: str, state: TaskState, execution: Execution, output: Json, run: Run
-) -> Json:
-    """ResultSelector: "a reference path ... to manipulate a state's result before
-    ResultPath is applied", evaluated with the task's result as ``$``."""
-    if state.result_selector is None:
-        return output
-    pending = _attempt(execution)
-    entered = execution.entered_at or execution.start_date
-    context = context_object(execution, run.settings, name, entered, retry_count=pending.number - 1)
-    return state.result_selector.evaluate(scope(output, context, execution, pending.nonce))
 
 
 def fail(
@@ -204,7 +202,8 @@ def fail(
     error_output = {"Error": error, "Cause": cause or ""}
     try:
         # A Catcher's Assign reads the error output as "$".
-        assigned = assigned_by(catcher.assign, run, name, error_output, parked=True)
+        error_scope = attempt_scope(execution, run.settings).with_data(error_output)
+        assigned = assigned_by(catcher.assign, error_scope)
         placed = apply_result_path(execution.data, catcher.result_path, error_output)
     except AslError as failure:
         return Fail(failure.error, failure.cause)

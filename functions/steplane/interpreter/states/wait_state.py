@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from steplane.asl.failures import AslError
-from steplane.asl.paths import apply_input_path, apply_output_path, read_path
+from steplane.asl.references import read, select
+from steplane.asl.scope import Scope
 from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, WaitUntil
-from steplane.interpreter.context import assigned_by
+from steplane.interpreter.context import assigned_by, visit_scope
 from steplane.interpreter.decisions import Command, Rearm, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
@@ -29,8 +30,8 @@ from steplane.settings import Settings
 
 def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
     """Compute when the Wait ends; park until then (or go straight on if that has passed)."""
-    effective = apply_input_path(raw_input, state.input_path)
-    due = _due(state, effective, run.now)
+    scope = visit_scope(run, name, raw_input)
+    due = _due(state, scope.with_data(select(scope, state.input_path)), run.now)
     if isinstance(due, Fail):
         return due
     if due <= run.now:
@@ -41,19 +42,21 @@ def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
 def finish(name: str, state: WaitState, raw_input: Json, run: Run, *, parked: bool) -> Step:
     """Leave the Wait once its time has come: the output is the (effective) input, which
     is also Assign's "$" ("In Choice and Wait state, $ refers to the effective input")."""
-    effective = apply_input_path(raw_input, state.input_path)
-    assigned = assigned_by(state.assign, run, name, effective, parked=parked)
-    return leave(state.next, apply_output_path(effective, state.output_path), assigned)
+    scope = visit_scope(run, name, raw_input, parked=parked)
+    scope = scope.with_data(select(scope, state.input_path))
+    assigned = assigned_by(state.assign, scope)
+    return leave(state.next, select(scope, state.output_path), assigned)
 
 
-def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
+def _due(state: WaitState, scope: Scope, now: datetime) -> datetime | Fail:
+    """When the Wait ends; its paths read the effective input (``scope.data``)."""
     if state.seconds is not None:
         return now + timedelta(seconds=state.seconds)
     if state.timestamp is not None:
         parsed = parse_datetime(state.timestamp)
         return _whole_seconds(parsed) if parsed is not None else now
     if state.seconds_path is not None:
-        seconds = read_path(effective, state.seconds_path)
+        seconds = read(scope, state.seconds_path)
         if not _is_wait_seconds(seconds):
             return Fail(
                 StatesError.RUNTIME,
@@ -61,7 +64,7 @@ def _due(state: WaitState, effective: Json, now: datetime) -> datetime | Fail:
                 f"number of seconds from 0 to {MAX_WAIT_SECONDS}",
             )
         return now + timedelta(seconds=int(seconds))
-    stamp = read_path(effective, state.timestamp_path or "$")
+    stamp = read(scope, state.timestamp_path or "$")
     parsed = parse_datetime(stamp) if isinstance(stamp, str) else None
     if parsed is None:
         return Fail(

@@ -205,11 +205,12 @@ def test_variable_may_read_the_context_object_or_a_workflow_variable(variable: s
 
 
 @pytest.mark.parametrize("variable", ["$.a[*]", "$..a", "$.a[0:1]"])
-def test_variable_beyond_reference_paths_is_not_supported_yet(variable: str) -> None:
-    # The spec lets Variable be any Path; steplane evaluates reference paths only.
+def test_variable_must_be_a_reference_path(variable: str) -> None:
+    # The guide: "The values of Variable and Path fields in a comparison must be valid
+    # Reference Paths".
     problem = only_problem({"Variable": variable, "IsPresent": True, "Next": "Done"})
     assert problem.location == f"{WHERE}/Variable"
-    assert "not supported yet" in problem.message
+    assert "must be a reference path" in problem.message
 
 
 @pytest.mark.parametrize("variable", ["foo", "$.a b", "$["])

@@ -163,8 +163,11 @@ def cached_expression(text: str) -> Expression:
     return compile_expression(text)
 
 
-def compile_expression(text: str) -> Expression:
+def compile_expression(text: str, *, queries: bool = True) -> Expression:
     """Compile the value of a ``.$`` field.
+
+    ``queries``: whether a path may be a query that selects many nodes (a Path, as in
+    payload templates) rather than a Reference Path (ErrorPath, CausePath).
 
     Raises:
         ExpressionSyntaxError: not a path nor a call of a known intrinsic function; the
@@ -180,7 +183,7 @@ def compile_expression(text: str) -> Expression:
             "intrinsic function (States.Format(...))",
         )
     try:
-        return PathExpression(compile_path(text))
+        return PathExpression(compile_path(text, queries=queries))
     except InvalidPathError as error:
         raise ExpressionSyntaxError(text, error.position, error.reason) from None
 
@@ -197,7 +200,7 @@ def _compile_call(text: str, call: Call) -> CompiledCall:
             args.append(_compile_call(text, arg))
         elif isinstance(arg, Reference):
             try:
-                args.append(compile_path(arg.text))
+                args.append(compile_path(arg.text, queries=True))
             except InvalidPathError as error:
                 raise ExpressionSyntaxError(
                     text, arg.position + error.position, error.reason

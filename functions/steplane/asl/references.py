@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from steplane.asl.path_errors import InvalidPathError, PathNotFoundError
+from steplane.asl.intrinsic_syntax import ExpressionSyntaxError
+from steplane.asl.jsonpath import Query, parse_query
+from steplane.asl.path_errors import InvalidPathError, NonReferencePathError, PathNotFoundError
 from steplane.asl.path_syntax import PathStep, parse_reference_path
 from steplane.asl.paths import read_steps
 from steplane.asl.scope import Scope
@@ -31,12 +33,14 @@ class Root(Enum):
 
 @dataclass(frozen=True)
 class CompiledPath:
-    """A parsed path: its root, the variable it names (for ``$name``), and its steps."""
+    """A parsed path: its root, the variable it names (for ``$name``), and its steps; or,
+    for a path that can select many nodes (``$.items[*].id``), its ``query``."""
 
     text: str
     root: Root
     steps: tuple[PathStep, ...]
     variable: str = ""
+    query: Query | None = None
 
     def read(self, scope: Scope) -> Json:
         """The value this path selects in ``scope``.
@@ -46,29 +50,40 @@ class CompiledPath:
                 variable not assigned yet, or the Context Object where there is none.
         """
         if self.root is Root.DATA:
-            return read_steps(scope.data, self.steps, self.text)
-        if self.root is Root.CONTEXT:
+            start = scope.data
+        elif self.root is Root.CONTEXT:
             if scope.context is None:
                 raise PathNotFoundError(self.text, "there is no Context Object here")
-            return read_steps(scope.context.to_json(), self.steps, self.text)
-        if self.variable not in scope.variables:
+            start = scope.context.to_json()
+        elif self.variable in scope.variables:
+            start = scope.variables[self.variable]
+        else:
             raise PathNotFoundError(self.text, f"the variable ${self.variable} is not assigned")
-        return read_steps(scope.variables[self.variable], self.steps, self.text)
+        if self.query is not None:
+            found = self.query.select(start)
+            if self.query.definite:  # e.g. a negative index: one node, or none
+                if not found:
+                    raise PathNotFoundError(self.text, "it selects nothing")
+                return found[0]
+            # An indefinite path gives every node it selects, [] when none (Jayway).
+            return found
+        return read_steps(start, self.steps, self.text)
 
     @property
     def reads_execution_input(self) -> bool:
         """Whether reading it needs the execution's input (``$$``, ``$$.Execution``, ...)."""
-        return (
-            self.root is Root.CONTEXT
-            and self.steps[:2] == ("Execution", "Input")[: len(self.steps)]
-        )
+        if self.root is not Root.CONTEXT:
+            return False
+        # A query could select anything in the Context Object: assume it reads the input.
+        return self.query is not None or self.steps[:2] == ("Execution", "Input")[: len(self.steps)]
 
 
 @lru_cache(maxsize=4096)
 def cached_path(text: str) -> CompiledPath:
-    """:func:`compile_path`, once per text: definitions are immutable and validated at
-    load, so the fields a state reads (InputPath, Variable, SecondsPath...) parse once."""
-    return compile_path(text)
+    """:func:`compile_path` (queries allowed), once per text: definitions are immutable
+    and validated at load (which decides where queries are allowed), so the fields a
+    state reads (InputPath, Variable, SecondsPath...) parse once."""
+    return compile_path(text, queries=True)
 
 
 def read(scope: Scope, path: str) -> Json:
@@ -91,12 +106,38 @@ def select(scope: Scope, path: str | None) -> Json:
     return {} if path is None else read(scope, path)
 
 
-def compile_path(text: str) -> CompiledPath:
-    """Parse a path of any root.
+def compile_path(text: str, *, queries: bool = False) -> CompiledPath:
+    """Parse a path of any root: a reference path, or (with ``queries``, for the fields
+    that take a Path) a JSONPath query that can select many nodes.
 
     Raises:
         InvalidPathError: the text is not a path (position and reason in the message).
     """
+    try:
+        return _reference(text)
+    except NonReferencePathError as error:
+        if not queries or error.feature in ("context object", "variable"):
+            raise
+        return _query(text)
+
+
+def _query(text: str) -> CompiledPath:
+    root, variable, offset = Root.DATA, "", 1
+    if text.startswith("$$"):
+        root, offset = Root.CONTEXT, 2
+    elif text[1:2] not in (".", "["):
+        name = NAME_PATTERN.match(text, 1)
+        assert name is not None, "a reference path's variable was checked first"
+        root, variable, offset = Root.VARIABLE, name.group(), name.end()
+    try:
+        query = parse_query("$" + text[offset:])
+    except ExpressionSyntaxError as error:
+        position = error.position + offset - 1
+        raise InvalidPathError(text, position, error.reason) from None
+    return CompiledPath(text, root, (), variable, query)
+
+
+def _reference(text: str) -> CompiledPath:
     if text.startswith("$$"):
         return CompiledPath(text, Root.CONTEXT, _steps_after(text, 2))
     if len(text) > 1 and text.startswith("$") and text[1] not in ".[":
@@ -119,4 +160,6 @@ def _steps_after(text: str, root_end: int) -> tuple[PathStep, ...]:
         reason = error.reason.replace(f"position {error.position}", f"position {position}").replace(
             repr("$" + text[root_end:]), repr(text)
         )
+        if isinstance(error, NonReferencePathError):
+            raise NonReferencePathError(text, position, error.feature, reason) from None
         raise InvalidPathError(text, position, reason) from None

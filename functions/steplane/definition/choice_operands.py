@@ -13,7 +13,6 @@ from steplane.asl.references import compile_path
 from steplane.asl.timestamps import parse_instant
 from steplane.asl.wildcard import PatternError, split_pattern
 from steplane.definition.messages import show
-from steplane.definition.spelling import NOT_YET
 from steplane.jsontypes import Json
 
 
@@ -24,8 +23,12 @@ def check_path(value: Json) -> str | None:
     try:
         compile_path(value)  # $.x, $$.x (the Context Object) or $name (a variable)
     except NonReferencePathError as error:
-        # ASL allows any Path here; this version evaluates only reference paths.
-        return f"{value!r}: {error.reason}, which {NOT_YET} (only reference paths are)"
+        # The guide: "The values of Variable and Path fields in a comparison must be
+        # valid Reference Paths" (a query that selects many nodes is not one).
+        return (
+            f"{value!r}: {error.reason}; a Choice Rule compares one value, so this must "
+            "be a reference path"
+        )
     except InvalidPathError as error:
         return f"{value!r} is not a valid reference path: {error.reason}"
     return None

@@ -165,9 +165,11 @@ def _check_path(where: str, path: str) -> Iterator[Problem]:
         if field == "ResultPath":
             parse_reference_path(path)
         elif field in ("ErrorPath", "CausePath"):
-            compile_expression(path)
+            compile_expression(path, queries=False)
         else:
-            compile_path(path)
+            # InputPath and OutputPath take a Path (a query may select many nodes); the
+            # others a Reference Path.
+            compile_path(path, queries=field in ("InputPath", "OutputPath"))
     except (PathError, ExpressionSyntaxError) as error:
         yield Problem(where, f"{path!r} is not a valid {_KINDS.get(field, 'path')}: {error}")
 

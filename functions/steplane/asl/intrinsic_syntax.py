@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from steplane.asl.path_syntax import scan_brackets
 from steplane.jsontypes import Json
 
 MAX_NESTING = 10
@@ -181,21 +182,5 @@ class _Parser:
 
     def reference(self, start: int) -> tuple[Reference, int]:
         """A path runs to the next ',' or ')' (or white space) outside brackets and quotes."""
-        position, depth, quote = start, 0, ""
-        while position < len(self.text):
-            char = self.text[position]
-            if quote:
-                if char == "\\":
-                    position += 1
-                elif char == quote:
-                    quote = ""
-            elif char in "'\"" and depth:
-                quote = char
-            elif char == "[":
-                depth += 1
-            elif char == "]":
-                depth -= 1
-            elif depth == 0 and (char in ",)" or char.isspace()):
-                break
-            position += 1
-        return Reference(self.text[start:position], start), position
+        end = scan_brackets(self.text, start, lambda char: char in ",)" or char.isspace())
+        return Reference(self.text[start:end], start), end

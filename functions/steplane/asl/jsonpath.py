@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from steplane.asl.intrinsic_syntax import ExpressionSyntaxError
+from steplane.asl.path_errors import InvalidPathError
+from steplane.asl.path_syntax import read_quoted, scan_brackets
 from steplane.jsontypes import Json
 
 _NAME = re.compile(r"[^.\[\]\s()=!<>&|,'\"@$?*]+")
@@ -256,24 +258,10 @@ class _Parser:
         return _union([_index(i) for i in indexes]), close + 1
 
     def _closing(self, start: int) -> int:
-        depth, quote, position = 0, "", start
-        while position < len(self.text):
-            char = self.text[position]
-            if quote:
-                if char == "\\":
-                    position += 1
-                elif char == quote:
-                    quote = ""
-            elif char in "'\"":
-                quote = char
-            elif char == "[":
-                depth += 1
-            elif char == "]":
-                depth -= 1
-                if depth == 0:
-                    return position
-            position += 1
-        raise self.fail(start, f"the '[' at position {start} is never closed")
+        close = scan_brackets(self.text, start, lambda char: char == "]")
+        if close == len(self.text):
+            raise self.fail(start, f"the '[' at position {start} is never closed")
+        return close
 
     def quoted_names(self, position: int, close: int) -> list[str]:
         names: list[str] = []
@@ -288,20 +276,10 @@ class _Parser:
             position = self._skip(position + 1)
 
     def quoted(self, position: int) -> tuple[str, int]:
-        quote = self.text[position]
-        chars: list[str] = []
-        index = position + 1
-        while index < len(self.text):
-            char = self.text[index]
-            if char == "\\" and index + 1 < len(self.text):
-                chars.append(self.text[index + 1])
-                index += 2
-                continue
-            if char == quote:
-                return "".join(chars), index + 1
-            chars.append(char)
-            index += 1
-        raise self.fail(position, "a quoted name is never closed")
+        try:
+            return read_quoted(self.text, position)
+        except InvalidPathError as error:
+            raise self.fail(position, error.reason) from None
 
     def _skip(self, position: int) -> int:
         while position < len(self.text) and self.text[position].isspace():

@@ -12,6 +12,7 @@ names with punctuation or spaces need bracket notation (``$.abc.['def ghi']``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from steplane.asl.path_errors import InvalidPathError, NonReferencePathError
 
@@ -160,7 +161,7 @@ def _bracket_step(path: str, bracket: int, steps: list[PathStep]) -> int:
         raise InvalidPathError(path, bracket, f"the '[' at position {bracket} is never closed")
     opener = path[start]
     if opener in "'\"":
-        name, end = _read_quoted(path, start)
+        name, end = read_quoted(path, start)
         if end < len(path) and path[end] == ",":
             raise NonReferencePathError(
                 path, end, "union", f"',' at position {end} makes a union of names"
@@ -200,7 +201,39 @@ def _reject_selectors(path: str, start: int, inner: str) -> None:
         )
 
 
-def _read_quoted(path: str, start: int) -> tuple[str, int]:
+def scan_brackets(text: str, start: int, stop: Callable[[str], bool]) -> int:
+    """The position of the first character from ``start`` that ``stop`` accepts outside
+    brackets (a ``]`` that closes the outermost bracket counts), skipping quoted names
+    inside brackets; ``len(text)`` when there is none."""
+    depth, quote, position = 0, "", start
+    while position < len(text):
+        char = text[position]
+        if quote:
+            if char == "\\":
+                position += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"" and depth:
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0 and stop(char):
+                return position
+        elif depth == 0 and stop(char):
+            return position
+        position += 1
+    return len(text)
+
+
+def read_quoted(path: str, start: int) -> tuple[str, int]:
+    """The quoted name at ``start`` (``'a b'`` or ``"a b"``, backslash escapes) and the
+    position after it.
+
+    Raises:
+        InvalidPathError: the quote is never closed.
+    """
     quote = path[start]
     chars: list[str] = []
     index = start + 1

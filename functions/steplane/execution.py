@@ -45,6 +45,9 @@ class TaskAttempt:
         nonce: proves a result belongs to this attempt (it is in the attempt's token).
         dispatch_at: when a delayed retry is to be dispatched (None: at once).
         timeout_at: when the attempt times out (TimeoutSeconds), if it can.
+        heartbeat_seconds: the attempt's HeartbeatSeconds, if it has one.
+        heartbeat_at: when it times out unless a heartbeat comes first (each heartbeat
+            moves it on by ``heartbeat_seconds``).
     """
 
     number: int
@@ -52,10 +55,20 @@ class TaskAttempt:
     nonce: str
     dispatch_at: datetime | None = None
     timeout_at: datetime | None = None
+    heartbeat_seconds: int | None = None
+    heartbeat_at: datetime | None = None
 
     def has_timed_out(self, now: datetime) -> bool:
-        """Whether the attempt's TimeoutSeconds has passed at ``now``."""
-        return self.timeout_at is not None and now >= self.timeout_at
+        """Whether the attempt's TimeoutSeconds, or its heartbeat, has lapsed at ``now``."""
+        return self.lapsed(now) is not None
+
+    def lapsed(self, now: datetime) -> str | None:
+        """``"timeout"`` or ``"heartbeat"`` when that has lapsed at ``now``, else None."""
+        if self.timeout_at is not None and now >= self.timeout_at:
+            return "timeout"
+        if self.heartbeat_at is not None and now >= self.heartbeat_at:
+            return "heartbeat"
+        return None
 
 
 @dataclass(frozen=True)

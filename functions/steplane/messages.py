@@ -86,11 +86,12 @@ class TaskMessage(Wire):
 
 
 class TaskResultMessage(Wire):
-    """TaskResultQueue: a worker's outcome for the attempt named by ``task_token``."""
+    """TaskResultQueue: a worker's outcome for the attempt named by ``task_token``, or a
+    heartbeat (``HEARTBEAT``: the attempt is alive; SendTaskHeartbeat's counterpart)."""
 
     kind: Literal["result"] = "result"
     task_token: str
-    status: Literal["SUCCEEDED", "FAILED"]
+    status: Literal["SUCCEEDED", "FAILED", "HEARTBEAT"]
     output: Any = None
     error: str | None = None
     cause: str | None = None

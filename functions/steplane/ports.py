@@ -81,6 +81,11 @@ class ExecutionStore(Protocol):
         """The input ``head``'s execution started with."""
         ...
 
+    def record_heartbeat(self, head: Execution, heartbeat_at: datetime) -> bool:
+        """Move the pending attempt's heartbeat deadline to ``heartbeat_at``, on condition
+        that ``head`` is current; False when it is not (the attempt has closed)."""
+        ...
+
     def commit(
         self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]
     ) -> CommitOutcome:

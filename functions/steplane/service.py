@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from steplane.definition.loader import Definition, canonical_json
@@ -69,6 +69,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # a copy of an input already applied
     IGNORED = "ignored"  # stale for the head (a past version, an old attempt, a finished execution)
     STALE = "stale"  # lost a race to another decision for the same version
+    HEARTBEAT = "heartbeat"  # a heartbeat moved a task attempt's deadline on
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,33 @@ class Engine:
             raise PayloadTooLargeError("the task result", size, MAX_PAYLOAD_BYTES)
         self._bus.send([OutboundMessage(queue_url=self._routes.task_result_queue_url, body=body)])
 
+    def heartbeat(self, task_token: str) -> None:
+        """Record a heartbeat of the attempt ``task_token`` names: its HeartbeatSeconds
+        count again from now (its TimeoutSeconds does not move: "The Timeout of a task
+        ... is its maximum allowed duration, regardless of the number of
+        SendTaskHeartbeat requests received"). An attempt without HeartbeatSeconds
+        accepts heartbeats and nothing changes.
+
+        Raises:
+            InvalidTaskTokenError: the token does not decode.
+            ExecutionNotFoundError: it names no execution.
+            TaskClosedError: the attempt already completed, failed or timed out.
+        """
+        claim = decode_task_token(task_token)
+        head = self._require(claim.execution_id)
+        pending, now = head.task_attempt, self._clock.now()
+        if head.status.is_terminal or pending is None:
+            raise TaskClosedError(claim.execution_id)
+        if (head.version, pending.nonce) != (claim.version, claim.nonce):
+            raise TaskClosedError(claim.execution_id)
+        if pending.has_timed_out(now):
+            raise TaskClosedError(claim.execution_id)  # its wake-up is on its way
+        if pending.heartbeat_seconds is None:
+            return
+        beat = now + timedelta(seconds=pending.heartbeat_seconds)
+        if not self._store.record_heartbeat(head, beat):
+            raise TaskClosedError(claim.execution_id)  # it moved on meanwhile
+
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:
         """A delayed wake-up came back (Wait over, retry due, timeout, continue)."""
         head = self._require(message.execution_id)
@@ -225,6 +253,12 @@ class Engine:
 
     def task_result(self, message: TaskResultMessage, delivery: Delivery) -> Outcome:
         """Record a worker's result for exactly the attempt its token names, then advance."""
+        if message.status == "HEARTBEAT":
+            try:
+                self.heartbeat(message.task_token)
+            except TaskClosedError:
+                return Outcome.IGNORED  # late: the attempt has closed; nothing to keep alive
+            return Outcome.HEARTBEAT
         claim = decode_task_token(message.task_token)
         head = self._require(claim.execution_id)
         error = None

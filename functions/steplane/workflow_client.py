@@ -34,6 +34,11 @@ def fail_task(task_id: str, message: str = "", error: str = "States.TaskFailed")
     default_client.fail_task(task_id, message, error)
 
 
+def heartbeat(task_id: str) -> None:
+    """Tell the engine the task ``task_id`` is still running (see WorkerClient.heartbeat)."""
+    default_client.heartbeat(task_id)
+
+
 def start_polling(**options: Any) -> None:
     """Poll the task queues and run registered handlers until interrupted."""
     _start_polling(default_client, **options)

@@ -75,7 +75,15 @@ ITINERARIES = (
 )
 CALLBACK = {
     "StartAt": "Approve",
-    "States": {"Approve": {"Type": "Task", "Service": "Humans", "Action": "approve", "End": True}},
+    "States": {
+        "Approve": {
+            "Type": "Task",
+            "Service": "Humans",
+            "Action": "approve",
+            "HeartbeatSeconds": 3600,
+            "End": True,
+        }
+    },
 }
 LONG_WAIT_DAYS = 97  # beyond retention (90) + CHILD_HORIZON (7) - RENEW_MARGIN (1)
 LONG = {
@@ -155,13 +163,14 @@ def _itineraries(rt: LocalRuntime) -> list[str]:
 
 
 def _callbacks(rt: LocalRuntime, setup: Any) -> None:
-    """A task completed, and one failed, through ``POST /tasks/{token}/...``."""
+    """A task kept alive, then completed, and one failed, through ``POST /tasks/{token}/...``."""
     queue = rt.resources.ref("DefaultTaskQueue")
     for outcome, body, status in (("success", {"ok": 1}, "SUCCEEDED"), ("failure", {}, "FAILED")):
         execution_id = rt.start(CALLBACK, {})
         (message,) = setup.receive_message(QueueUrl=queue)["Messages"]  # no worker runs it
         setup.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
         token = json.loads(message["Body"])["taskToken"]
+        assert rt.http("POST", f"/tasks/{token}/heartbeat")[0] == 200
         assert rt.http("POST", f"/tasks/{token}/{outcome}", body)[0] == 202
         assert rt.run_until_complete(execution_id).status == status
 

@@ -23,6 +23,8 @@ from steplane.execution import Execution, ExecutionStatus, TaskAttempt, Waiting,
 from steplane.interpreter.decisions import HistoryEvent
 
 HEAD_SK = "HEAD"
+# The head attribute a heartbeat moves on (the only head write that is not a commit).
+HEARTBEAT_ATTRIBUTE = "hbt"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -205,6 +207,8 @@ def _waiting_attributes(waiting: Waiting) -> dict[str, Any]:
             "nonce": waiting.nonce,
             "due": _stamp(waiting.dispatch_at),
             "tmo": _stamp(waiting.timeout_at),
+            "hbs": waiting.heartbeat_seconds,
+            HEARTBEAT_ATTRIBUTE: _stamp(waiting.heartbeat_at),
         }
     if isinstance(waiting, WaitUntil):
         return {"due": _stamp(waiting.due_at)}
@@ -220,6 +224,8 @@ def _waiting_of(item: dict[str, Any]) -> Waiting:
             nonce=str(item["nonce"]),
             dispatch_at=_parse(item.get("due")),
             timeout_at=_parse(item.get("tmo")),
+            heartbeat_seconds=int(item["hbs"]) if "hbs" in item else None,
+            heartbeat_at=_parse(item.get(HEARTBEAT_ATTRIBUTE)),
         )
     due = _parse(item.get("due"))
     return WaitUntil(due) if due is not None else None

@@ -19,12 +19,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from steplane.adapters.dynamodb_items import (
     HEAD_SK,
+    HEARTBEAT_ATTRIBUTE,
     epoch_seconds,
     execution_pk,
     from_ddb,
@@ -96,6 +98,31 @@ class DynamoDBExecutionStore:
         events = self._payloads.resolve_events(pk, unpack_text(from_ddb(item)["ev"]))
         started = next(e for e in events if e.type == "ExecutionStarted")
         return started.details.get("input")
+
+    def record_heartbeat(self, head: Execution, heartbeat_at: datetime) -> bool:
+        """Move the pending attempt's heartbeat deadline on, if ``head`` is still current
+        and still waits for that attempt (False otherwise: the attempt has closed).
+
+        Not a transition: no version, no history (SendTaskHeartbeat "does not in itself
+        create an event in the execution history").
+        """
+        attempt = head.task_attempt
+        assert attempt is not None, "a heartbeat is for a pending task attempt"
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": execution_pk(head.execution_id), "sk": HEAD_SK}),
+                UpdateExpression="SET #hb = :hb",
+                ConditionExpression="v = :v AND nonce = :n",
+                ExpressionAttributeNames={"#hb": HEARTBEAT_ATTRIBUTE},
+                ExpressionAttributeValues=to_ddb(
+                    {":hb": heartbeat_at.isoformat(), ":v": head.version, ":n": attempt.nonce}
+                ),
+            )
+        except ClientError as error:
+            _conditional_failure(error)
+            return False
+        return True
 
     def commit(
         self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]

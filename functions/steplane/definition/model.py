@@ -72,6 +72,8 @@ class TaskState(_DataFlow):
     result_path: str | None = Field("$", alias="ResultPath")
     timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
     timeout_seconds_path: str | None = Field(None, alias="TimeoutSecondsPath")
+    heartbeat_seconds: int | None = Field(None, alias="HeartbeatSeconds", ge=1, le=MAX_SECONDS)
+    heartbeat_seconds_path: str | None = Field(None, alias="HeartbeatSecondsPath")
     retry: tuple[Retrier, ...] = Field((), alias="Retry")
     catch: tuple[Catcher, ...] = Field((), alias="Catch")
     assign: AssignTemplate | None = Field(None, alias="Assign")

@@ -131,6 +131,7 @@ _PATH_FIELDS = {
     "ErrorPath": "error_path",
     "CausePath": "cause_path",
     "TimeoutSecondsPath": "timeout_seconds_path",
+    "HeartbeatSecondsPath": "heartbeat_seconds_path",
 }
 # A field and its Path form: a state gives one or the other. The spec, Fail State: "A
 # Fail State MUST NOT include both Error and ErrorPath or both Cause and CausePath";
@@ -139,6 +140,7 @@ _EXCLUSIVE_FIELDS = {
     "Error": ("error", "error_path"),
     "Cause": ("cause", "cause_path"),
     "TimeoutSeconds": ("timeout_seconds", "timeout_seconds_path"),
+    "HeartbeatSeconds": ("heartbeat_seconds", "heartbeat_seconds_path"),
 }
 
 
@@ -190,6 +192,14 @@ def _check_task(names: set[str], where: str, task: TaskState) -> Iterator[Proble
             yield Problem(f"{where}/Retry/{index}/MaxDelaySeconds", "is above one year")
     for index, catcher in enumerate(task.catch):
         yield from check_target(names, f"{where}/Catch/{index}/Next", catcher.next)
+    heartbeat, timeout = task.heartbeat_seconds, task.timeout_seconds
+    if heartbeat is not None and timeout is not None and heartbeat >= timeout:
+        # The spec: "If provided, the "HeartbeatSeconds" interval MUST be smaller than
+        # the "TimeoutSeconds" value."
+        yield Problem(
+            f"{where}/HeartbeatSeconds",
+            f"must be smaller than TimeoutSeconds ({timeout}), got {heartbeat}",
+        )
 
 
 def _check_error_lists(where: str, entries: Sequence[Retrier | Catcher]) -> Iterator[Problem]:

@@ -65,6 +65,12 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
         )
         return _callback(deps, message)
 
+    @app.post("/tasks/<token>/heartbeat")
+    def heartbeat(token: str) -> Response[Any]:
+        logger.set_correlation_id(_execution_of(token))
+        deps.engine.heartbeat(token)
+        return json_response(200, {"outcome": "recorded"})
+
     return app
 
 

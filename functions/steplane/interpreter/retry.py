@@ -23,13 +23,19 @@ def error_matches(error_equals: Sequence[str], error: str) -> bool:
         return False
     if error in error_equals:
         return True
+    if error == StatesError.HEARTBEAT_TIMEOUT and StatesError.TIMEOUT in error_equals:
+        # A heartbeat timeout is a kind of timeout: "Step Functions only supports a Catch
+        # on States.Timeout that includes both Task timeout and Task Heartbeat timeout"
+        # was the rule before States.HeartbeatTimeout existed; definitions rely on it.
+        return True
     if error in _WILDCARD_EXCLUDED:
         return False
     if StatesError.ALL in error_equals:
         return True
     # "States.TaskFailed ... acts as a wildcard that matches any known error name except
     # for States.Timeout."
-    return StatesError.TASK_FAILED in error_equals and error != StatesError.TIMEOUT
+    timeouts = (StatesError.TIMEOUT, StatesError.HEARTBEAT_TIMEOUT)
+    return StatesError.TASK_FAILED in error_equals and error not in timeouts
 
 
 @dataclass(frozen=True)

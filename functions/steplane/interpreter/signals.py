@@ -42,6 +42,7 @@ class WakePurpose(StrEnum):
     WAIT = "wait"  # a Wait state's time is up
     RETRY = "retry"  # a retry delayed beyond SQS's 900 s is due for dispatch
     TIMEOUT = "timeout"  # a task attempt's TimeoutSeconds has passed
+    HEARTBEAT = "heartbeat"  # a task attempt's heartbeat deadline (if not moved on) is due
     CONTINUE = "continue"  # a long Pass/Choice chain yielded; carry on
     # The definition's top-level TimeoutSeconds has passed (whatever the version).
     EXECUTION_TIMEOUT = "execution-timeout"

@@ -109,6 +109,12 @@ class WorkerClient:
             TaskResultMessage(task_token=task_id, status="FAILED", error=error, cause=message)
         )
 
+    def heartbeat(self, task_id: str) -> None:
+        """Tell the engine the task attempt ``task_id`` is alive, now (SendTaskHeartbeat):
+        a Task with HeartbeatSeconds fails with States.HeartbeatTimeout when this is not
+        called at least that often."""
+        self.send_results([TaskResultMessage(task_token=task_id, status="HEARTBEAT")])
+
     def _report(self, result: TaskResultMessage) -> None:
         attempt = _CURRENT_ATTEMPT.get()
         if attempt is not None:

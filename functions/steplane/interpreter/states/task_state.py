@@ -68,10 +68,18 @@ def _dispatch(
         version=run.execution.version + 1,
         entered_at=entered_at,
     )
-    seconds = timeout_seconds(state, attempt_scope(parked, run.settings))
-    if seconds:
-        timeout = (due or run.now) + timedelta(seconds=seconds)
-        waiting = replace(waiting, timeout_at=timeout)
+    raw, start = attempt_scope(parked, run.settings), due or run.now
+    seconds = timeout_seconds(state, raw)
+    heartbeat = _positive_seconds(
+        raw, state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath"
+    )
+    if seconds or heartbeat:
+        waiting = replace(
+            waiting,
+            timeout_at=start + timedelta(seconds=seconds) if seconds else None,
+            heartbeat_seconds=heartbeat,
+            heartbeat_at=start + timedelta(seconds=heartbeat) if heartbeat else None,
+        )
         parked = replace(parked, waiting=waiting)
     task_input(state, parked, run.settings)
     run.emit(
@@ -125,9 +133,17 @@ def timeout_seconds(state: TaskState, raw: Scope) -> int | None:
     """The attempt's TimeoutSeconds: given, or read by TimeoutSecondsPath from the state's
     input, where it "MUST select a field whose value is a positive integer" (else the
     state fails with States.Runtime)."""
-    if state.timeout_seconds_path is None:
-        return state.timeout_seconds
-    value = read(raw, state.timeout_seconds_path)
+    return _positive_seconds(
+        raw, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSecondsPath"
+    )
+
+
+def _positive_seconds(raw: Scope, given: int | None, path: str | None, field: str) -> int | None:
+    """A number of seconds given as is, or read by ``path`` from the state's input, where
+    it "MUST select a field whose value is a positive integer" (else States.Runtime)."""
+    if path is None:
+        return given
+    value = read(raw, path)
     if (
         isinstance(value, int | float)
         and not isinstance(value, bool)
@@ -136,7 +152,7 @@ def timeout_seconds(state: TaskState, raw: Scope) -> int | None:
     ):
         return int(value)
     raise AslError(
-        f"TimeoutSecondsPath {state.timeout_seconds_path!r} selected {describe(value)}, "
+        f"{field} {path!r} selected {describe(value)}, "
         f"not a positive whole number of seconds up to {MAX_WAIT_SECONDS}"
     )
 
@@ -243,11 +259,13 @@ class TaskLifecycle:
         execution, now = run.execution, run.now
         if wake.purpose is WakePurpose.RETRY:
             return Rearm(self.pending(state, execution, now, run.settings))
-        if wake.purpose is not WakePurpose.TIMEOUT:
+        if wake.purpose not in (WakePurpose.TIMEOUT, WakePurpose.HEARTBEAT):
             return wake_not_for(wake, name)
         if not _attempt(execution).has_timed_out(now):
+            # Early (SQS delays at most 900 s), or a heartbeat moved the deadline on:
+            # re-arm this wake-up for the moment the head names now.
             pending = self.pending(state, execution, now, run.settings)
-            return Rearm(tuple(c for c in pending if _is_timeout(c)))
+            return Rearm(tuple(c for c in pending if _is_purpose(c, wake.purpose)))
         return self._time_out(name, state, run)
 
     def pending(
@@ -264,6 +282,8 @@ class TaskLifecycle:
         commands: list[Command] = [dispatch_command(state, execution, math.ceil(delay), settings)]
         if pending.timeout_at is not None:
             commands.append(WakeAt(pending.timeout_at, WakePurpose.TIMEOUT, version))
+        if pending.heartbeat_at is not None:
+            commands.append(WakeAt(pending.heartbeat_at, WakePurpose.HEARTBEAT, version))
         return tuple(commands)
 
     def overdue_at(self, state: TaskState, execution: Execution, settings: Settings) -> datetime:
@@ -275,8 +295,10 @@ class TaskLifecycle:
         pending, committed = _attempt(execution), committed_at(execution)
         dispatched = max(pending.dispatch_at or committed, committed)
         due = dispatched + timedelta(seconds=settings.task_lease_seconds)
-        if pending.timeout_at is not None:
-            due = min(due, pending.timeout_at + timedelta(seconds=settings.sweep_grace_seconds))
+        grace = timedelta(seconds=settings.sweep_grace_seconds)
+        for deadline in (pending.timeout_at, pending.heartbeat_at):
+            if deadline is not None:
+                due = min(due, deadline + grace)
         return due
 
     def resend_base_seconds(self, settings: Settings) -> int:
@@ -284,10 +306,17 @@ class TaskLifecycle:
         return settings.task_lease_seconds
 
     def _time_out(self, name: str, state: TaskState, run: Run) -> Carry:
-        """The attempt ran past its TimeoutSeconds: States.Timeout, then Retry/Catch."""
-        run.emit("TaskTimedOut", name, error=StatesError.TIMEOUT.value)
-        timeout = StatesError.TIMEOUT.value
-        return Carry(fail(name, state, run.execution, run, error=timeout, cause="task timed out"))
+        """The attempt ran past its TimeoutSeconds (States.Timeout) or went longer than
+        HeartbeatSeconds without a heartbeat (States.HeartbeatTimeout); then Retry/Catch."""
+        attempt = _attempt(run.execution)
+        if attempt.lapsed(run.now) == "heartbeat":
+            error = StatesError.HEARTBEAT_TIMEOUT.value
+            cause = f"no heartbeat for {attempt.heartbeat_seconds} s (HeartbeatSeconds)"
+            run.emit("TaskTimedOut", name, error=error, cause=cause)
+        else:
+            error, cause = StatesError.TIMEOUT.value, "task timed out"
+            run.emit("TaskTimedOut", name, error=error)
+        return Carry(fail(name, state, run.execution, run, error=error, cause=cause))
 
 
 def dispatch_command(
@@ -316,8 +345,8 @@ def _attempt(execution: Execution) -> TaskAttempt:
     return pending
 
 
-def _is_timeout(command: Command) -> bool:
-    return isinstance(command, WakeAt) and command.purpose is WakePurpose.TIMEOUT
+def _is_purpose(command: Command, purpose: WakePurpose) -> bool:
+    return isinstance(command, WakeAt) and command.purpose is purpose
 
 
 LIFECYCLE = TaskLifecycle()

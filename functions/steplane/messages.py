@@ -83,6 +83,9 @@ class TaskMessage(Wire):
     input: Any = None
     # When this attempt times out (its state's TimeoutSeconds), if it does.
     deadline: datetime | None = None
+    # The IAM role the state's Credentials name: the worker assumes it to do the work
+    # (Step Functions assumes it "before invoking the specified Resource").
+    role_arn: str | None = None
 
 
 class TaskResultMessage(Wire):

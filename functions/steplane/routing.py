@@ -60,6 +60,7 @@ class Routes:
                 idempotency_key=command.idempotency_key,
                 input=command.input,
                 deadline=command.deadline,
+                role_arn=command.role_arn,
             )
             return OutboundMessage(
                 queue_url=self.task_queue(command.route),

@@ -126,6 +126,11 @@ def test_a_top_up_that_died_part_way_is_resumed_without_writing_an_item_twice(mo
     # The target is rounded up to a whole day, so a sweep a minute later aims at the same
     # target and its query skips the items already raised ("expiresAt < :t").
     with LocalRuntime(settings=PRODUCTION) as rt:
+        # Start at noon: the two sweeps a minute apart must not straddle a midnight (the
+        # target day would differ; run at 00:59 UTC, this test used to fail).
+        now = rt.clock.now()
+        noon = (now + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+        rt.clock.advance((noon - now).total_seconds())
         execution_id = rt.start(CALLBACK, {"doc": 1})
         rt.clock.advance((RETENTION + CHILD_HORIZON - timedelta(hours=1)).total_seconds())
         head = rt.store.get_head(execution_id)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from steplane.definition.base import Spec
-from steplane.definition.templated import AssignTemplate, PayloadTemplate
+from steplane.definition.templated import AssignTemplate, CredentialsTemplate, PayloadTemplate
 
 # Step Functions bounds (ASL spec / service quotas): retry intervals and caps are in
 # seconds, at most one year (31622400 s); state names at most 80 characters.
@@ -74,6 +74,7 @@ class TaskState(_DataFlow):
     timeout_seconds_path: str | None = Field(None, alias="TimeoutSecondsPath")
     heartbeat_seconds: int | None = Field(None, alias="HeartbeatSeconds", ge=1, le=MAX_SECONDS)
     heartbeat_seconds_path: str | None = Field(None, alias="HeartbeatSecondsPath")
+    credentials: CredentialsTemplate | None = Field(None, alias="Credentials")
     retry: tuple[Retrier, ...] = Field((), alias="Retry")
     catch: tuple[Catcher, ...] = Field((), alias="Catch")
     assign: AssignTemplate | None = Field(None, alias="Assign")

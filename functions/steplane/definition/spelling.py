@@ -22,7 +22,6 @@ NOT_YET = "is not supported yet"
 UNSUPPORTED_STATE_FIELDS = {
     "Arguments": "Arguments (JSONata)",
     "Output": "Output (JSONata)",
-    "Credentials": "Credentials",
 }
 UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
 

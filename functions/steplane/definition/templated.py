@@ -66,5 +66,18 @@ def _assign_template(source: Json) -> Template:
 PayloadTemplate = Annotated[Template, PlainValidator(_payload_template)]
 """A ``Parameters``/``ResultSelector``-style field: a JSON object with ``.$`` fields."""
 
+
+def _credentials(source: Json) -> Template:
+    """The guide (Task, Credentials): "Specifies a target role the state machine's
+    execution role must assume before invoking the specified Resource", written
+    ``{"RoleArn": "arn:..."}`` or ``{"RoleArn.$": <path or intrinsic function>}``."""
+    if not isinstance(source, dict) or [k.removesuffix(".$") for k in source] != ["RoleArn"]:
+        raise _problems([("", 'must be {"RoleArn": ...} or {"RoleArn.$": ...}')])
+    return _payload_template(source)
+
+
+CredentialsTemplate = Annotated[Template, PlainValidator(_credentials)]
+"""A Task's ``Credentials``: the role (given, or read by a path or an intrinsic function)."""
+
 AssignTemplate = Annotated[Template, PlainValidator(_assign_template)]
 """An ``Assign`` field (JSONPath): variable names and the values they take."""

@@ -36,6 +36,8 @@ class DispatchTask:
     delay_seconds: int = 0
     # When the attempt times out (TimeoutSeconds), if it can.
     deadline: datetime | None = None
+    # The role the state's Credentials name, for the worker to assume (see TaskMessage).
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)

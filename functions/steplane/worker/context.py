@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ class TaskContext(Mapping[str, Any]):
             "attempt": message.attempt,
             "idempotency_key": message.idempotency_key,
             "deadline": message.deadline,
+            "role_arn": message.role_arn,
         }
 
     @property
@@ -52,6 +54,34 @@ class TaskContext(Mapping[str, Any]):
     def idempotency_key(self) -> str:
         """Stable for every attempt and redelivery of this state visit."""
         return self.message.idempotency_key
+
+    @property
+    def role_arn(self) -> str | None:
+        """The IAM role the state's ``Credentials`` name, or None. Step Functions assumes
+        it before invoking the resource; a steplane worker does the work, so it assumes
+        it (:meth:`assumed_session`) and acts with that role's permissions."""
+        return self.message.role_arn
+
+    def assumed_session(self, session_name: str | None = None) -> Any:
+        """A boto3 Session with the temporary credentials of :attr:`role_arn`.
+
+        Raises:
+            ValueError: the state has no Credentials.
+        """
+        if self.message.role_arn is None:
+            raise ValueError(f"the state {self.message.state!r} has no Credentials")
+        import boto3  # noqa: PLC0415 - only a worker that assumes a role needs it
+
+        sts = boto3.client("sts")
+        digest = hashlib.sha256(self.idempotency_key.encode()).hexdigest()[:16]
+        name = session_name or f"steplane-{digest}-{self.message.attempt}"
+        granted = sts.assume_role(RoleArn=self.message.role_arn, RoleSessionName=name[:64])
+        keys = granted["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys["SessionToken"],
+        )
 
     @property
     def deadline(self) -> datetime | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from steplane.asl.failures import AslError
 from steplane.asl.paths import (
@@ -82,14 +84,16 @@ def _dispatch(
         )
         parked = replace(parked, waiting=waiting)
     task_input(state, parked, run.settings)
-    run.emit(
-        "TaskScheduled",
-        name,
-        resource=state.route,
-        action=state.action_name,
-        attempt=attempt,
-        delaySeconds=math.ceil(delay),
-    )
+    details: dict[str, Any] = {
+        "resource": state.route,
+        "action": state.action_name,
+        "attempt": attempt,
+        "delaySeconds": math.ceil(delay),
+    }
+    role = role_arn(state, parked, run.settings)
+    if role is not None:  # as Step Functions records TaskScheduled's taskCredentials
+        details["taskCredentials"] = {"roleArn": role}
+    run.emit("TaskScheduled", name, **details)
     return Park(waiting, reentry=reentry)
 
 
@@ -106,6 +110,29 @@ def task_input(state: TaskState, execution: Execution, settings: Settings) -> Js
     if state.parameters is None:
         return effective
     return state.parameters.evaluate(raw.with_data(effective))
+
+
+def role_arn(state: TaskState, execution: Execution, settings: Settings) -> str | None:
+    """The role the state's Credentials name for the pending attempt: given, or read from
+    the effective input (as Parameters read it).
+
+    Raises:
+        AslError: the expression fails, or gives anything but a role ARN (States.Runtime).
+    """
+    if state.credentials is None:
+        return None
+    raw = attempt_scope(execution, settings)
+    value = state.credentials.evaluate(raw.with_data(select(raw, state.input_path)))
+    role = value.get("RoleArn") if isinstance(value, dict) else None
+    if not isinstance(role, str) or _ROLE_ARN.fullmatch(role) is None:
+        raise AslError(
+            f"Credentials gave RoleArn {role!r}, not an IAM role ARN "
+            "(arn:aws:iam::<account>:role/<name>)"
+        )
+    return role
+
+
+_ROLE_ARN = re.compile(r"arn:[a-z-]+:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 
 
 def attempt_scope(execution: Execution, settings: Settings, *, with_token: bool = False) -> Scope:
@@ -335,6 +362,7 @@ def dispatch_command(
         idempotency_key=f"{execution.execution_id}/{execution.state}/{execution.entered_version}",
         delay_seconds=delay_seconds,
         deadline=pending.timeout_at,
+        role_arn=role_arn(state, execution, settings),
     )
 
 

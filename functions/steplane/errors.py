@@ -26,6 +26,7 @@ class StatesError(StrEnum):
     PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
     INTRINSIC_FAILURE = "States.IntrinsicFailure"
     BRANCH_FAILED = "States.BranchFailed"
+    QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 
 
 # steplane's own error names (not reserved by ASL), for limits Step Functions words otherwise.

@@ -343,15 +343,19 @@ def test_unknown_field_name_is_escaped_in_the_pointer() -> None:
     assert problem.location == f"{WHERE}/a~1b~0c"
 
 
-def test_jsonata_condition_is_not_supported_yet() -> None:
-    problem = only_problem({"Condition": "{% $states.input.a = 1 %}", "Next": "Done"})
-    assert problem == Problem(f"{WHERE}/Condition", "JSONata `Condition` is not supported yet")
+def test_a_jsonata_condition_in_a_jsonpath_state_is_refused() -> None:
+    problem = only_problem(
+        {"Variable": "$.a", "IsNull": True, "Condition": "{% true %}", "Next": "Done"}
+    )
+    assert problem == Problem(
+        f"{WHERE}/Condition", "Condition is a JSONata field; this state's QueryLanguage is JSONPath"
+    )
 
 
-def test_output_in_a_rule_is_not_supported_yet() -> None:
+def test_output_in_a_jsonpath_rule_is_refused() -> None:
     problem = only_problem({"Variable": "$.a", "IsNull": True, "Next": "D", "Output": {"x": 1}})
     assert problem.location == f"{WHERE}/Output"
-    assert problem.message.endswith("is not supported yet")
+    assert problem.message == "Output is a JSONata field; this state's QueryLanguage is JSONPath"
 
 
 def test_a_rule_may_assign_variables() -> None:

@@ -242,7 +242,6 @@ def test_unreachable_states_are_reported() -> None:
     [
         (_machine(A={"Type": "Parallel", "Branches": [], "End": True}), "/States/A/Type"),
         (_machine(A={"Type": "Map", "End": True}), "/States/A/Type"),
-        ({**_machine(A={"Type": "Succeed"}), "QueryLanguage": "JSONata"}, "/QueryLanguage"),
     ],
 )
 def test_features_not_built_yet_are_refused_not_ignored(

@@ -94,7 +94,8 @@ class Scope:
     """What one evaluation reads.
 
     Attributes:
-        data: what ``$`` selects in (the effective input; for ResultSelector, the result).
+        data: what ``$`` selects in (the effective input; for ResultSelector, the result);
+            in a JSONata state, ``$states.input``.
         context: the Context Object ``$$`` selects in (None where none is available).
         variables: the workflow variables ``$name`` reads.
         seed: makes ``States.UUID`` and ``States.MathRandom`` deterministic for one state
@@ -105,10 +106,16 @@ class Scope:
     context: ContextObject | None = None
     variables: Mapping[str, Json] = field(default_factory=dict)
     seed: str = ""
+    # JSONata's $states (input, result, errorOutput; context comes from ``context``).
+    states: Mapping[str, Json] = field(default_factory=dict)
 
     def with_data(self, data: Json) -> Scope:
         """This scope with ``data`` as ``$`` (the same Context Object and variables)."""
-        return Scope(data, self.context, self.variables, self.seed)
+        return Scope(data, self.context, self.variables, self.seed, self.states)
+
+    def with_states(self, **states: Json) -> Scope:
+        """This scope with more of JSONata's ``$states`` (``result``, ``errorOutput``)."""
+        return Scope(self.data, self.context, self.variables, self.seed, {**self.states, **states})
 
     def random_bytes(self, salt: str) -> bytes:
         """32 bytes that look random, the same for the same seed and ``salt``."""

@@ -16,6 +16,15 @@ from dataclasses import dataclass
 
 from steplane.asl.expressions import Expression, compile_expression
 from steplane.asl.intrinsic_syntax import ExpressionSyntaxError
+from steplane.asl.jsonata import (
+    CLOSE,
+    OPEN,
+    JsonataExpression,
+    JsonataSyntaxError,
+    compile_jsonata,
+    expression_text,
+    is_expression,
+)
 from steplane.asl.paths import describe
 from steplane.asl.references import CompiledPath
 from steplane.asl.scope import Scope
@@ -68,7 +77,16 @@ class _Array:
         return [node.evaluate(scope) for node in self.items]
 
 
-_Node = _Static | _Dynamic | _Object | _Array
+@dataclass(frozen=True)
+class _Jsonata:
+    expression: JsonataExpression
+    field: str  # where the expression is, as causes name it ("Output", "Arguments/id")
+
+    def evaluate(self, scope: Scope) -> Json:
+        return self.expression.evaluate(scope, self.field)
+
+
+_Node = _Static | _Dynamic | _Object | _Array | _Jsonata
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,8 @@ class Template:
     source: Json
     root: _Node
     paths: tuple[CompiledPath, ...]
+    # Whether some JSONata expression reads $states.context (it may read the input).
+    reads_context: bool = False
 
     def evaluate(self, scope: Scope) -> Json:
         """The template's value in ``scope``: a new value; static parts are shared.
@@ -97,7 +117,51 @@ class Template:
     @property
     def reads_execution_input(self) -> bool:
         """Whether evaluating it reads ``$$.Execution.Input`` (so it must be loaded)."""
-        return any(path.reads_execution_input for path in self.paths)
+        return self.reads_context or any(path.reads_execution_input for path in self.paths)
+
+
+def compile_jsonata_template(source: Json, field: str) -> Template:
+    """Compile a JSONata-state value: any JSON, where each string written ``{% ... %}``
+    (however deeply nested, in objects and arrays) is an expression ("The {% %}
+    delimiters ... can be used in any string value").
+
+    Raises:
+        TemplateError: an expression that does not compile, located inside ``source``.
+    """
+    problems: list[tuple[str, str]] = []
+    reads_context = False
+
+    def node(value: Json, where: str) -> _Node:
+        nonlocal reads_context
+        if is_expression(value):
+            try:
+                expression = compile_jsonata(expression_text(value))
+            except JsonataSyntaxError as error:
+                problems.append((where, str(error)))
+                return _Static(None)
+            reads_context = reads_context or "$states.context" in expression.text
+            return _Jsonata(expression, field + where)
+        stripped = value.strip() if isinstance(value, str) else ""
+        if stripped.startswith(OPEN) and stripped.endswith(CLOSE):
+            # The guide: "Improperly opening or closing the expression will result in a
+            # validation error".
+            problems.append((where, "no spaces before '{%' or after '%}'"))
+        if isinstance(value, dict):
+            entries = {k: node(v, where + _token(k)) for k, v in value.items()}
+            if all(isinstance(n, _Static) for n in entries.values()):
+                return _Static(value)
+            return _Object(tuple(entries.items()))
+        if isinstance(value, list):
+            items = tuple(node(v, where + _token(i)) for i, v in enumerate(value))
+            if all(isinstance(n, _Static) for n in items):
+                return _Static(value)
+            return _Array(items)
+        return _Static(value)
+
+    root = node(source, "")
+    if problems:
+        raise TemplateError(problems)
+    return Template(source, root, (), reads_context)
 
 
 def compile_template(source: Json) -> Template:

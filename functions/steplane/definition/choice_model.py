@@ -93,6 +93,8 @@ class ChoiceBranch:
     the variables of ``assign`` ("assigns variables when this specific choice rule
     matches")."""
 
-    rule: Rule
+    rule: Rule | None  # JSONPath; a JSONata rule has a condition instead
     next: str
     assign: Template | None = None
+    condition: Template | None = None  # JSONata: an expression that gives true or false
+    output: Template | None = None  # JSONata: the state's output when this rule matches

@@ -22,15 +22,15 @@ from steplane.definition.choice_model import (
     Rule,
 )
 from steplane.definition.choice_operands import check_operand, check_path
-from steplane.definition.spelling import NOT_YET, pointer
-from steplane.definition.templated import assign_template
+from steplane.definition.spelling import pointer
+from steplane.definition.templated import JSONATA, assign_template, jsonata_value
 from steplane.errors import Problem
 from steplane.jsontypes import Json
 
 __all__ = [
     "BOOLEAN_OPERATORS",
     "COMPARISON_OPERATORS",
-    "UNSUPPORTED_RULE_FIELDS",
+    "JSONATA_ONLY_RULE_FIELDS",
     "AndRule",
     "ChoiceBranch",
     "Comparison",
@@ -42,13 +42,14 @@ __all__ = [
 
 _OPERATORS = frozenset(COMPARISON_OPERATORS + BOOLEAN_OPERATORS)
 # ASL fields this version refuses rather than ignores (see spelling.py).
-UNSUPPORTED_RULE_FIELDS = {
-    "Condition": "JSONata `Condition`",
-    "Output": "Output (JSONata)",
-}
+# Fields of a JSONata Choice Rule, refused in a JSONPath one.
+JSONATA_ONLY_RULE_FIELDS = ("Condition", "Output")
+_JSONATA_RULE_FIELDS = frozenset({"Condition", "Next", "Assign", "Output", "Comment"})
 
 
-def parse_choice_branch(raw: Json, location: str) -> tuple[ChoiceBranch | None, list[Problem]]:
+def parse_choice_branch(
+    raw: Json, location: str, language: str = "JSONPath"
+) -> tuple[ChoiceBranch | None, list[Problem]]:
     """Parse one element of a Choice state's ``Choices`` array.
 
     Args:
@@ -60,7 +61,59 @@ def parse_choice_branch(raw: Json, location: str) -> tuple[ChoiceBranch | None, 
         the JSON pointer of the offending field (``.../Choices/1/And/0/NumericEquals``).
     """
     problems: list[Problem] = []
+    if language == JSONATA:
+        return _parse_jsonata_branch(raw, location, problems)
     rule = _parse_rule(raw, location, problems, top=True)
+    next_state = _next_of(raw, location, problems)
+    assign = _parse_assign(raw, location, problems)
+    if problems or rule is None or next_state is None:
+        return None, problems
+    return ChoiceBranch(rule, next_state, assign), problems
+
+
+def _parse_jsonata_branch(
+    raw: Json, location: str, problems: list[Problem]
+) -> tuple[ChoiceBranch | None, list[Problem]]:
+    """A JSONata Choice Rule: "Condition" (an expression that gives true or false),
+    "Next", and optionally "Assign" and "Output"."""
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem(location, f"a Choice Rule must be a JSON object (got {describe(raw)})")
+        )
+        return None, problems
+    for key in raw:
+        if key not in _JSONATA_RULE_FIELDS:
+            problems.append(
+                Problem(
+                    f"{location}{pointer(key)}", f"unknown field {key!r} in a JSONata Choice Rule"
+                )
+            )
+    condition: Template | None = None
+    if "Condition" not in raw:
+        problems.append(Problem(f"{location}/Condition", "missing required field 'Condition'"))
+    else:
+        condition = _jsonata(raw["Condition"], f"{location}/Condition", "Condition", problems)
+    next_state = _next_of(raw, location, problems)
+    assign = _parse_assign(raw, location, problems, JSONATA)
+    output = (
+        _jsonata(raw["Output"], f"{location}/Output", "Output", problems)
+        if "Output" in raw
+        else None
+    )
+    if problems or condition is None or next_state is None:
+        return None, problems
+    return ChoiceBranch(None, next_state, assign, condition, output), problems
+
+
+def _jsonata(value: Json, location: str, field: str, problems: list[Problem]) -> Template | None:
+    try:
+        return jsonata_value(value, field)
+    except TemplateError as error:
+        problems.extend(Problem(location + inside, reason) for inside, reason in error.problems)
+        return None
+
+
+def _next_of(raw: Json, location: str, problems: list[Problem]) -> str | None:
     next_state = raw.get("Next") if isinstance(raw, dict) else None
     if isinstance(raw, dict):
         if "Next" not in raw:
@@ -69,17 +122,16 @@ def parse_choice_branch(raw: Json, location: str) -> tuple[ChoiceBranch | None, 
             problems.append(
                 Problem(f"{location}/Next", f"must be a state name (got {describe(next_state)})")
             )
-    assign = _parse_assign(raw, location, problems)
-    if problems or rule is None or not isinstance(next_state, str):
-        return None, problems
-    return ChoiceBranch(rule, next_state, assign), problems
+    return next_state if isinstance(next_state, str) and next_state else None
 
 
-def _parse_assign(raw: Json, location: str, problems: list[Problem]) -> Template | None:
+def _parse_assign(
+    raw: Json, location: str, problems: list[Problem], language: str = "JSONPath"
+) -> Template | None:
     if not isinstance(raw, dict) or "Assign" not in raw:
         return None
     try:
-        return assign_template(raw["Assign"])
+        return assign_template(raw["Assign"], language)
     except TemplateError as error:
         for inside, reason in error.problems:
             problems.append(Problem(f"{location}/Assign{inside}", reason))
@@ -194,7 +246,9 @@ def _check_other_fields(
                     f"{key} belongs only in a top-level Choice Rule, not inside And, Or or Not",
                 )
             )
-        elif key in UNSUPPORTED_RULE_FIELDS:
-            problems.append(Problem(where, f"{UNSUPPORTED_RULE_FIELDS[key]} {NOT_YET}"))
+        elif key in JSONATA_ONLY_RULE_FIELDS:
+            problems.append(
+                Problem(where, f"{key} is a JSONata field; this state's QueryLanguage is JSONPath")
+            )
         else:
             problems.append(Problem(where, f"unknown field {key!r}"))

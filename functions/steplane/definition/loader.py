@@ -190,7 +190,9 @@ def _parse_choices(
         choices = state.get("Choices")
         # Not an array: the model reports it; iterating a string or object would invent rules.
         for index, raw in enumerate(choices if isinstance(choices, list) else ()):
-            branch, found = parse_choice_branch(raw, pointer("States", name, "Choices", index))
+            where = pointer("States", name, "Choices", index)
+            language = str(state.get("QueryLanguage", "JSONPath"))
+            branch, found = parse_choice_branch(raw, where, language)
             problems.extend(found)
             if branch is not None:
                 parsed.append(branch)

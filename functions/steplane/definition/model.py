@@ -12,7 +12,24 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from steplane.definition.base import Spec
-from steplane.definition.templated import AssignTemplate, CredentialsTemplate, PayloadTemplate
+from steplane.definition.templated import (
+    ArgumentsTemplate,
+    AssignTemplate,
+    CauseExpression,
+    CredentialsTemplate,
+    ErrorExpression,
+    HeartbeatSecondsExpression,
+    OutputTemplate,
+    PayloadTemplate,
+    SecondsExpression,
+    TimeoutSecondsExpression,
+    TimestampExpression,
+)
+
+QueryLanguage = Literal["JSONPath", "JSONata"]
+# Where the spelling pass moves a JSONata state's "{% %}" value of a field that otherwise
+# holds a number or a timestamp ("TimeoutSeconds": "{% ... %}" -> "%TimeoutSeconds").
+EXPRESSION_PREFIX = "%"
 
 # Step Functions bounds (ASL spec / service quotas): retry intervals and caps are in
 # seconds, at most one year (31622400 s); state names at most 80 characters.
@@ -37,15 +54,26 @@ class Retrier(Spec):
 class Catcher(Spec):
     """One ``Catch`` entry; ``ResultPath`` defaults to ``$`` (the error output replaces input)."""
 
+    # Its state's, set by the spelling pass (first: the fields below are read by it).
+    query_language: QueryLanguage = Field("JSONPath", alias="QueryLanguage")
     error_equals: tuple[str, ...] = Field(alias="ErrorEquals", min_length=1)
     next: str = Field(alias="Next")
     result_path: str | None = Field("$", alias="ResultPath")
     assign: AssignTemplate | None = Field(None, alias="Assign")
+    output: OutputTemplate | None = Field(None, alias="Output")
     comment: str | None = Field(None, alias="Comment")
 
 
 class _StateBase(Spec):
+    # The state's own, or the definition's (the spelling pass sets it on every state);
+    # declared first, as the fields after it are compiled in that language.
+    query_language: QueryLanguage = Field("JSONPath", alias="QueryLanguage")
     comment: str | None = Field(None, alias="Comment")
+
+    @property
+    def jsonata(self) -> bool:
+        """Whether the state's query language is JSONata."""
+        return self.query_language == "JSONata"
 
 
 class _Flow(_StateBase):
@@ -58,6 +86,7 @@ class _Flow(_StateBase):
 class _DataFlow(_Flow):
     input_path: str | None = Field("$", alias="InputPath")
     output_path: str | None = Field("$", alias="OutputPath")
+    output: OutputTemplate | None = Field(None, alias="Output")
 
 
 class TaskState(_DataFlow):
@@ -68,12 +97,15 @@ class TaskState(_DataFlow):
     service: str | None = Field(None, alias="Service")
     action: str | None = Field(None, alias="Action")
     parameters: PayloadTemplate | None = Field(None, alias="Parameters")
+    arguments: ArgumentsTemplate | None = Field(None, alias="Arguments")
     result_selector: PayloadTemplate | None = Field(None, alias="ResultSelector")
     result_path: str | None = Field("$", alias="ResultPath")
     timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
     timeout_seconds_path: str | None = Field(None, alias="TimeoutSecondsPath")
     heartbeat_seconds: int | None = Field(None, alias="HeartbeatSeconds", ge=1, le=MAX_SECONDS)
     heartbeat_seconds_path: str | None = Field(None, alias="HeartbeatSecondsPath")
+    timeout_expression: TimeoutSecondsExpression | None = Field(None, alias="%TimeoutSeconds")
+    heartbeat_expression: HeartbeatSecondsExpression | None = Field(None, alias="%HeartbeatSeconds")
     credentials: CredentialsTemplate | None = Field(None, alias="Credentials")
     retry: tuple[Retrier, ...] = Field((), alias="Retry")
     catch: tuple[Catcher, ...] = Field((), alias="Catch")
@@ -109,6 +141,7 @@ class ChoiceState(_StateBase):
     """Branches on its input. ``Choices`` are parsed into rules by the loader."""
 
     type: Literal["Choice"] = Field(alias="Type")
+    output: OutputTemplate | None = Field(None, alias="Output")
     choices: tuple[dict[str, Any], ...] = Field(alias="Choices", min_length=1)
     default: str | None = Field(None, alias="Default")
     input_path: str | None = Field("$", alias="InputPath")
@@ -121,6 +154,8 @@ class WaitState(_DataFlow):
 
     type: Literal["Wait"] = Field(alias="Type")
     seconds: int | None = Field(None, alias="Seconds", ge=0, le=MAX_SECONDS)
+    seconds_expression: SecondsExpression | None = Field(None, alias="%Seconds")
+    timestamp_expression: TimestampExpression | None = Field(None, alias="%Timestamp")
     timestamp: str | None = Field(None, alias="Timestamp")
     seconds_path: str | None = Field(None, alias="SecondsPath")
     timestamp_path: str | None = Field(None, alias="TimestampPath")
@@ -131,6 +166,7 @@ class SucceedState(_StateBase):
     """Ends the execution successfully."""
 
     type: Literal["Succeed"] = Field(alias="Type")
+    output: OutputTemplate | None = Field(None, alias="Output")
     input_path: str | None = Field("$", alias="InputPath")
     output_path: str | None = Field("$", alias="OutputPath")
 
@@ -144,6 +180,8 @@ class FailState(_StateBase):
     cause: str | None = Field(None, alias="Cause")
     error_path: str | None = Field(None, alias="ErrorPath")
     cause_path: str | None = Field(None, alias="CausePath")
+    error_expression: ErrorExpression | None = Field(None, alias="%Error")
+    cause_expression: CauseExpression | None = Field(None, alias="%Cause")
 
 
 State = Annotated[
@@ -171,5 +209,6 @@ class StateMachine(Spec):
     comment: str | None = Field(None, alias="Comment")
     version: str | None = Field(None, alias="Version")
     timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
+    query_language: QueryLanguage = Field("JSONPath", alias="QueryLanguage")
     # The founding spelling names its workflow; ASL leaves naming to the caller.
     workflow_name: str | None = Field(None, alias="WorkflowName")

@@ -13,16 +13,36 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from steplane.definition.model import EXPRESSION_PREFIX
 from steplane.errors import Problem, StatesError
 from steplane.names import name_problem
 
 NOT_YET = "is not supported yet"
 
 # Fields ASL defines that this version refuses rather than ignores.
-UNSUPPORTED_STATE_FIELDS = {
-    "Arguments": "Arguments (JSONata)",
-    "Output": "Output (JSONata)",
-}
+UNSUPPORTED_STATE_FIELDS: dict[str, str] = {}
+
+# The guide (Transforming data with JSONata): "your workflow fields will reduce from five
+# JSONPath fields (InputPath, Parameters, ResultSelector, ResultPath, and OutputPath) to
+# only two fields: Arguments and Output"; the ...Path forms become "{% %}" expressions.
+JSONPATH_ONLY_FIELDS = (
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "Result",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+)
+JSONATA_ONLY_FIELDS = ("Arguments", "Output")
+# Fields that hold a number, a timestamp or a text in JSONPath, and may be "{% %}" in
+# JSONata: the expression moves to "%<field>" (steplane.definition.model).
+EXPRESSION_FIELDS = ("TimeoutSeconds", "HeartbeatSeconds", "Seconds", "Timestamp", "Error", "Cause")
 UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
 
 
@@ -74,12 +94,13 @@ def normalise(raw: dict[str, Any]) -> Normalised:
     elif "StartAt" not in doc and is_founding(doc):
         result.renamed["/StartAt"] = "/StartState"  # so a missing start is named as written
     _check_workflow_name(doc, result)
-    _take_query_language("", doc, result)
+    top = doc.get("QueryLanguage", "JSONPath")
     states = doc.get("States")
     if isinstance(states, dict):
         for name, state in states.items():
             if isinstance(state, dict):
                 _normalise_state(f"/States/{_escape(name)}", state, result)
+                _query_language(f"/States/{_escape(name)}", state, top, result)
     return result
 
 
@@ -91,7 +112,6 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
         if key in state:
             result.problems.append(Problem(f"{where}/{key}", f"{label} {NOT_YET}"))
             del state[key]
-    _take_query_language(where, state, result)
     retry = state.get("Retry")
     if isinstance(retry, dict):
         # Founding spelling: one retry policy for every error, i.e. ErrorEquals [States.ALL].
@@ -122,13 +142,70 @@ def _check_workflow_name(doc: dict[str, Any], result: Normalised) -> None:
         result.problems.append(Problem("/WorkflowName", f"workflow name {name[:100]!r} {problem}"))
 
 
-def _take_query_language(where: str, node: dict[str, Any], result: Normalised) -> None:
-    """JSONPath is the default and only query language so far; JSONata is refused."""
-    language = node.get("QueryLanguage")
+def _query_language(where: str, state: dict[str, Any], top: Any, result: Normalised) -> None:
+    """Give the state its query language (its own, else the definition's), refuse the
+    fields of the other language, and move "{% %}" values of number/timestamp fields to
+    where the model compiles them.
+
+    The guide: "If JSONata is specified at the top level, JSONPath cannot be used in the
+    state machine definition."
+    """
+    own = state.get("QueryLanguage")
+    if top == "JSONata" and own == "JSONPath":
+        result.problems.append(
+            Problem(
+                f"{where}/QueryLanguage",
+                "a state cannot use JSONPath when the definition's QueryLanguage is JSONata",
+            )
+        )
+    language = own if own is not None else top
+    if language not in ("JSONPath", "JSONata"):
+        return  # the model reports the value
+    state["QueryLanguage"] = language
+    for key in [k for k in state if k.startswith(EXPRESSION_PREFIX)]:
+        result.problems.append(Problem(f"{where}/{_escape(key)}", f"unknown field {key!r}"))
+        del state[key]
+    wrong, other = (
+        (JSONPATH_ONLY_FIELDS, "JSONPath")
+        if language == "JSONata"
+        else (JSONATA_ONLY_FIELDS, "JSONata")
+    )
+    for key in wrong:
+        if key in state:
+            result.problems.append(
+                Problem(
+                    f"{where}/{key}",
+                    f"{key} is a {other} field; this state's QueryLanguage is {language}",
+                )
+            )
+            del state[key]
     if language == "JSONata":
-        result.problems.append(Problem(f"{where}/QueryLanguage", f"JSONata {NOT_YET}"))
-    if language in ("JSONata", "JSONPath"):
-        del node["QueryLanguage"]
+        for key in EXPRESSION_FIELDS:
+            if _is_jsonata(state.get(key)):
+                state[EXPRESSION_PREFIX + key] = state.pop(key)
+                result.renamed[f"{where}/{_escape(EXPRESSION_PREFIX + key)}"] = f"{where}/{key}"
+    catchers = state.get("Catch")
+    for index, catcher in enumerate(catchers if isinstance(catchers, list) else ()):
+        if not isinstance(catcher, dict):
+            continue
+        if "QueryLanguage" in catcher:  # a Catcher has its state's language, no field
+            result.problems.append(
+                Problem(f"{where}/Catch/{index}/QueryLanguage", "unknown field 'QueryLanguage'")
+            )
+        catcher["QueryLanguage"] = language
+        for key in JSONPATH_ONLY_FIELDS if language == "JSONata" else JSONATA_ONLY_FIELDS:
+            if key in catcher:
+                result.problems.append(
+                    Problem(
+                        f"{where}/Catch/{index}/{key}",
+                        f"{key} is not a field of a {language} Catcher",
+                    )
+                )
+                del catcher[key]
+
+
+def _is_jsonata(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
 
 
 def _escape(token: str) -> str:

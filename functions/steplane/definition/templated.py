@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import PlainValidator
+from pydantic import PlainValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from steplane.asl.templates import Template, TemplateError, compile_template
+from steplane.asl.templates import (
+    Template,
+    TemplateError,
+    compile_jsonata_template,
+    compile_template,
+)
 from steplane.asl.variable_names import name_problem
 from steplane.jsontypes import Json
 
@@ -33,8 +38,18 @@ def _payload_template(source: Json) -> Template:
         raise _problems(error.problems) from None
 
 
-def assign_template(source: Json) -> Template:
-    """An ``Assign`` field: a template whose top-level fields name variables.
+JSONATA = "JSONata"
+
+
+def language_of(info: ValidationInfo) -> str:
+    """The query language of the state being validated (its QueryLanguage field, which
+    the spelling pass sets on every state and Catcher from the top-level default)."""
+    return str(info.data.get("query_language", "JSONPath"))
+
+
+def assign_template(source: Json, language: str = "JSONPath") -> Template:
+    """An ``Assign`` field: variable names and their values, ``.$`` fields in JSONPath,
+    ``{% %}`` expressions in JSONata.
 
     Raises:
         TemplateError: not an object, a field that names no variable, a bad expression.
@@ -43,12 +58,15 @@ def assign_template(source: Json) -> Template:
         raise TemplateError([("", "must be a JSON object of variable names and values")])
     found = []
     for key in source:
-        name = key[:-2] if key.endswith(".$") else key
+        name = key[:-2] if key.endswith(".$") and language != JSONATA else key
         problem = name_problem(name)
         if problem is not None:
             found.append(("/" + key.replace("~", "~0").replace("/", "~1"), problem))
     try:
-        template = compile_template(source)
+        if language == JSONATA:
+            template = compile_jsonata_template(source, "Assign")
+        else:
+            template = compile_template(source)
     except TemplateError as error:
         found.extend(error.problems)
     if found:
@@ -56,11 +74,31 @@ def assign_template(source: Json) -> Template:
     return template
 
 
-def _assign_template(source: Json) -> Template:
+def _assign_template(source: Json, info: ValidationInfo) -> Template:
     try:
-        return assign_template(source)
+        return assign_template(source, language_of(info))
     except TemplateError as error:
         raise _problems(error.problems) from None
+
+
+def jsonata_value(source: Json, field: str) -> Template:
+    """A JSONata state's ``Arguments``/``Output``-style value: any JSON, with ``{% %}``
+    expressions anywhere in it.
+
+    Raises:
+        TemplateError: an expression that does not compile, located inside the value.
+    """
+    return compile_jsonata_template(source, field)
+
+
+def _jsonata_field(field: str) -> PlainValidator:
+    def validate(source: Json) -> Template:
+        try:
+            return jsonata_value(source, field)
+        except TemplateError as error:
+            raise _problems(error.problems) from None
+
+    return PlainValidator(validate)
 
 
 PayloadTemplate = Annotated[Template, PlainValidator(_payload_template)]
@@ -79,5 +117,23 @@ def _credentials(source: Json) -> Template:
 CredentialsTemplate = Annotated[Template, PlainValidator(_credentials)]
 """A Task's ``Credentials``: the role (given, or read by a path or an intrinsic function)."""
 
-AssignTemplate = Annotated[Template, PlainValidator(_assign_template)]
+AssignTemplate = Annotated[Template, PlainValidator(_assign_template)]  # info-aware
 """An ``Assign`` field (JSONPath): variable names and the values they take."""
+
+ArgumentsTemplate = Annotated[Template, _jsonata_field("Arguments")]
+"""A JSONata Task's ``Arguments``."""
+
+OutputTemplate = Annotated[Template, _jsonata_field("Output")]
+"""A JSONata state's ``Output`` (and a Choice rule's or a Catcher's)."""
+
+ConditionTemplate = Annotated[Template, _jsonata_field("Condition")]
+"""A JSONata Choice rule's ``Condition``."""
+
+# A JSONata state's "{% ... %}" value of a field that otherwise holds a number, a
+# timestamp or a fixed text.
+TimeoutSecondsExpression = Annotated[Template, _jsonata_field("TimeoutSeconds")]
+HeartbeatSecondsExpression = Annotated[Template, _jsonata_field("HeartbeatSeconds")]
+SecondsExpression = Annotated[Template, _jsonata_field("Seconds")]
+TimestampExpression = Annotated[Template, _jsonata_field("Timestamp")]
+ErrorExpression = Annotated[Template, _jsonata_field("Error")]
+CauseExpression = Annotated[Template, _jsonata_field("Cause")]

@@ -20,9 +20,16 @@ from pydantic import BaseModel
 from steplane.definition.choice_rules import (
     BOOLEAN_OPERATORS,
     COMPARISON_OPERATORS,
-    UNSUPPORTED_RULE_FIELDS,
+    JSONATA_ONLY_RULE_FIELDS,
 )
-from steplane.definition.model import STATE_MODELS, STATE_TYPES, Catcher, Retrier, StateMachine
+from steplane.definition.model import (
+    EXPRESSION_PREFIX,
+    STATE_MODELS,
+    STATE_TYPES,
+    Catcher,
+    Retrier,
+    StateMachine,
+)
 from steplane.definition.spelling import (
     UNSUPPORTED_STATE_FIELDS,
     UNSUPPORTED_STATE_TYPES,
@@ -59,18 +66,22 @@ _ASL_TOP = Place.of(_MACHINE | {"QueryLanguage"}, {"StartState"})
 # A founding document is told about StartState, the field it would have meant.
 _FOUNDING_TOP = Place.of(_MACHINE - {"StartAt"} | {"StartState", "QueryLanguage"}, {"StartAt"})
 _STATES = {
-    kind: Place.of(_fields(model) | {"QueryLanguage"}, UNSUPPORTED_STATE_FIELDS)
+    # "%Field" aliases are where JSONata expressions move; nobody means to write them.
+    kind: Place.of(
+        {f for f in _fields(model) if not f.startswith(EXPRESSION_PREFIX)} | {"QueryLanguage"},
+        UNSUPPORTED_STATE_FIELDS,
+    )
     for kind, model in STATE_MODELS.items()
 }
 # A state without Type: only a misspelled Type is worth correcting; the rest waits for it.
 _UNTYPED_STATE = Place.of({"Type"}, [f for place in _STATES.values() for f in place.known])
 _RETRIER = Place.of(_fields(Retrier))
-_CATCHER = Place.of(_fields(Catcher))
+_CATCHER = Place.of(_fields(Catcher) - {"QueryLanguage"})
 # Next is suggested in a nested rule too: a misspelled one is then told that Next belongs
 # only at the top, rather than renamed to the nearest operator (Nxt is close to Not).
 _RULE = Place.of(
-    {*COMPARISON_OPERATORS, *BOOLEAN_OPERATORS, "Variable", "Comment", "Next"},
-    UNSUPPORTED_RULE_FIELDS,
+    {*COMPARISON_OPERATORS, *BOOLEAN_OPERATORS, "Variable", "Comment", "Next", "Assign"},
+    JSONATA_ONLY_RULE_FIELDS,
 )
 
 

@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from steplane.asl.failures import AslError
-from steplane.asl.paths import PathNotFoundError
+from steplane.asl.jsonata import QueryEvaluationError
+from steplane.asl.paths import PathNotFoundError, describe
 from steplane.asl.references import read
 from steplane.asl.scope import Scope
+from steplane.asl.templates import Template
 from steplane.asl.timestamps import is_timestamp, parse_instant
 from steplane.asl.wildcard import PatternError, matches_pattern
 from steplane.definition.choice_rules import (
@@ -56,9 +58,22 @@ def select_branch(
         ChoiceRuntimeError: a rule evaluated before the first match cannot be evaluated.
     """
     for branch in branches:
-        if evaluate_rule(branch.rule, data, scope):
+        if branch.condition is not None:
+            if _condition(branch.condition, scope or Scope(data)):
+                return branch
+        elif branch.rule is not None and evaluate_rule(branch.rule, data, scope):
             return branch
     return None
+
+
+def _condition(condition: Template, scope: Scope) -> bool:
+    """A JSONata rule's Condition, which must give true or false."""
+    value = condition.evaluate(scope)
+    if not isinstance(value, bool):
+        raise QueryEvaluationError(
+            f"The Condition of a Choice Rule gave {describe(value)}, not true or false"
+        )
+    return value
 
 
 def evaluate_rule(rule: Rule, data: Json, scope: Scope | None = None) -> bool:

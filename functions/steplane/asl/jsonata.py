@@ -152,7 +152,13 @@ def _parse(text: Any) -> Any:
         raise _fail("$parse", f"not JSON ({error})") from None
 
 
+def _eval(*_: Any) -> Any:
+    # The guide: "$eval is not available. Use $parse instead."
+    raise _fail("$eval", "not available in Step Functions; use $parse")
+
+
 AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "eval": _eval,
     "partition": _partition,
     "range": _range,
     "hash": _hash,

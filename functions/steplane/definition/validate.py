@@ -230,6 +230,8 @@ def _check_wait(where: str, wait: WaitState) -> Iterator[Problem]:
             ("Timestamp", wait.timestamp),
             ("SecondsPath", wait.seconds_path),
             ("TimestampPath", wait.timestamp_path),
+            ("Seconds", wait.seconds_expression),
+            ("Timestamp", wait.timestamp_expression),
         )
         if v is not None
     ]

@@ -66,6 +66,12 @@ def visit_scope(run: Run, name: str, data: Json, *, parked: bool = False) -> Sco
     return scope(data, context, run.execution, run.nonce(f"scope:{run.transitions}"))
 
 
+def output_of(template: Template | None, scope: Scope, default: Json) -> Json:
+    """A JSONata state's ``Output`` in ``scope``, or ``default`` without one (the state's
+    input; for a Task, its result; for a Catcher, the error output)."""
+    return default if template is None else template.evaluate(scope)
+
+
 def assigned_by(template: Template | None, scope: Scope) -> dict[str, Json] | None:
     """What an ``Assign`` field assigns in ``scope`` (None without one).
 

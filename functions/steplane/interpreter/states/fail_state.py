@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from steplane.asl.expressions import cached_expression
 from steplane.asl.failures import AslError
+from steplane.asl.jsonata import QueryEvaluationError
 from steplane.asl.paths import describe
 from steplane.asl.scope import Scope
+from steplane.asl.templates import Template
 from steplane.definition.model import FailState
 from steplane.interpreter.context import visit_scope
 from steplane.interpreter.run import Run
@@ -21,9 +23,23 @@ def enter(name: str, state: FailState, raw_input: Json, run: Run) -> Step:
     input; each must select a string (else the execution fails with States.Runtime).
     """
     scope = visit_scope(run, name, raw_input)
+    if state.error_expression is not None or state.cause_expression is not None:
+        error = _text(scope, state.error_expression, "Error", state.error)
+        cause = _text(scope, state.cause_expression, "Cause", state.cause)
+        return Fail(error, cause)
     error = _read_text(scope, state.error_path, "ErrorPath", state.error)
     cause = _read_text(scope, state.cause_path, "CausePath", state.cause)
     return Fail(error, cause)
+
+
+def _text(scope: Scope, expression: Template | None, field: str, given: str | None) -> str | None:
+    """A JSONata Error or Cause: an expression's string, or the text as given."""
+    if expression is None:
+        return given
+    value = expression.evaluate(scope)
+    if not isinstance(value, str):
+        raise QueryEvaluationError(f"the {field} expression gave {describe(value)}, not a string")
+    return value
 
 
 def _read_text(scope: Scope, path: str | None, field: str, given: str | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from steplane.asl.paths import apply_result_path
 from steplane.asl.references import select
 from steplane.definition.model import PassState
-from steplane.interpreter.context import assigned_by, visit_scope
+from steplane.interpreter.context import assigned_by, output_of, visit_scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.run import Run
 from steplane.interpreter.states.lifecycle import Flowing
@@ -16,6 +16,11 @@ from steplane.jsontypes import Json
 def enter(name: str, state: PassState, raw_input: Json, run: Run) -> Step:
     """Run a Pass state: Result (or the effective input) placed by ResultPath, then OutputPath."""
     scope = visit_scope(run, name, raw_input)
+    if state.jsonata:
+        # Output (default: the input) and Assign both read $states.input.
+        output = output_of(state.output, scope, raw_input)
+        assigned = assigned_by(state.assign, scope)
+        return check_state_output(output) or leave(state.next, output, assigned)
     effective = select(scope, state.input_path)
     if state.parameters is not None:
         effective = state.parameters.evaluate(scope.with_data(effective))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from steplane.asl.references import select
 from steplane.definition.model import SucceedState
-from steplane.interpreter.context import visit_scope
+from steplane.interpreter.context import output_of, visit_scope
 from steplane.interpreter.run import Run
 from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Finish, Step
@@ -14,6 +14,8 @@ from steplane.jsontypes import Json
 def enter(name: str, state: SucceedState, raw_input: Json, run: Run) -> Step:
     """Run a Succeed state: its output (InputPath, then OutputPath) is the execution output."""
     scope = visit_scope(run, name, raw_input)
+    if state.jsonata:
+        return Finish(output_of(state.output, scope, raw_input))
     return Finish(select(scope.with_data(select(scope, state.input_path)), state.output_path))
 
 

@@ -9,16 +9,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from steplane.asl.failures import AslError
+from steplane.asl.jsonata import QueryEvaluationError
 from steplane.asl.paths import (
     apply_result_path,
     describe,
 )
 from steplane.asl.references import read, select
 from steplane.asl.scope import Scope
+from steplane.asl.templates import Template
 from steplane.definition.model import TaskState
 from steplane.errors import StatesError
 from steplane.execution import Execution, TaskAttempt
-from steplane.interpreter.context import assigned_by, context_object, scope
+from steplane.interpreter.context import assigned_by, context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
 from steplane.interpreter.retry import find_catcher, plan_retry
@@ -72,9 +74,14 @@ def _dispatch(
     )
     raw, start = attempt_scope(parked, run.settings), due or run.now
     seconds = timeout_seconds(state, raw)
-    heartbeat = _positive_seconds(
-        raw, state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath"
-    )
+    if state.heartbeat_expression is not None:
+        heartbeat: int | None = _expression_seconds(
+            raw, state.heartbeat_expression, "HeartbeatSeconds"
+        )
+    else:
+        heartbeat = _positive_seconds(
+            raw, state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath"
+        )
     if seconds or heartbeat:
         waiting = replace(
             waiting,
@@ -105,7 +112,10 @@ def task_input(state: TaskState, execution: Execution, settings: Settings) -> Js
     Raises:
         AslError: InputPath or Parameters cannot be applied (``States.Runtime``).
     """
-    raw = attempt_scope(execution, settings, with_token=state.parameters is not None)
+    templated = state.parameters is not None or state.arguments is not None
+    raw = attempt_scope(execution, settings, with_token=templated)
+    if state.jsonata:  # Arguments (default: the state's input) read $states.input
+        return output_of(state.arguments, raw, execution.data)
     effective = select(raw, state.input_path)
     if state.parameters is None:
         return effective
@@ -160,9 +170,16 @@ def timeout_seconds(state: TaskState, raw: Scope) -> int | None:
     """The attempt's TimeoutSeconds: given, or read by TimeoutSecondsPath from the state's
     input, where it "MUST select a field whose value is a positive integer" (else the
     state fails with States.Runtime)."""
+    if state.timeout_expression is not None:
+        return _expression_seconds(raw, state.timeout_expression, "TimeoutSeconds")
     return _positive_seconds(
         raw, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSecondsPath"
     )
+
+
+def _expression_seconds(raw: Scope, expression: Template, field: str) -> int:
+    """A JSONata TimeoutSeconds or HeartbeatSeconds (else States.QueryEvaluationError)."""
+    return _as_seconds(expression.evaluate(raw), f"{field} gave", QueryEvaluationError)
 
 
 def _positive_seconds(raw: Scope, given: int | None, path: str | None, field: str) -> int | None:
@@ -170,7 +187,11 @@ def _positive_seconds(raw: Scope, given: int | None, path: str | None, field: st
     it "MUST select a field whose value is a positive integer" (else States.Runtime)."""
     if path is None:
         return given
-    value = read(raw, path)
+    return _as_seconds(read(raw, path), f"{field} {path!r} selected", AslError)
+
+
+def _as_seconds(value: Json, source: str, failure: type[AslError]) -> int:
+    """``value`` as a positive whole number of seconds, or ``failure`` naming its source."""
     if (
         isinstance(value, int | float)
         and not isinstance(value, bool)
@@ -178,9 +199,9 @@ def _positive_seconds(raw: Scope, given: int | None, path: str | None, field: st
         and 0 < value <= MAX_WAIT_SECONDS
     ):
         return int(value)
-    raise AslError(
-        f"{field} {path!r} selected {describe(value)}, "
-        f"not a positive whole number of seconds up to {MAX_WAIT_SECONDS}"
+    raise failure(
+        f"{source} {describe(value)}, not a positive whole number of seconds up to "
+        f"{MAX_WAIT_SECONDS}"
     )
 
 
@@ -189,6 +210,14 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
     run.emit("TaskSucceeded", name, output=output)
     try:
         raw = attempt_scope(execution, run.settings)
+        if state.jsonata:
+            # Output (default: the result) and Assign read $states.result and .input.
+            done = raw.with_states(result=output)
+            assigned = assigned_by(state.assign, done)
+            state_output = output_of(state.output, done, output)
+            return _leave_checked(
+                name, state, execution, run, state_output=state_output, assigned=assigned
+            )
         # ResultSelector: "manipulate a state's result before ResultPath is applied".
         result = output
         if state.result_selector is not None:
@@ -200,6 +229,19 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
         state_output = select(raw.with_data(placed), state.output_path)
     except AslError as error:
         return fail(name, state, execution, run, error=error.error, cause=error.cause)
+    return _leave_checked(name, state, execution, run, state_output=state_output, assigned=assigned)
+
+
+def _leave_checked(
+    name: str,
+    state: TaskState,
+    execution: Execution,
+    run: Run,
+    *,
+    state_output: Json,
+    assigned: dict[str, Json] | None,
+) -> Step:
+    """Leave with ``state_output`` unless it is over the limits (this state's error)."""
     # An output over the limits is this state's error: its own Retry and Catch see it
     # (only States.ALL and States.TaskFailed skip it; it can be named explicitly).
     oversize = check_state_output(state_output)
@@ -245,9 +287,15 @@ def fail(
     error_output = {"Error": error, "Cause": cause or ""}
     try:
         # A Catcher's Assign reads the error output as "$".
-        error_scope = attempt_scope(execution, run.settings).with_data(error_output)
-        assigned = assigned_by(catcher.assign, error_scope)
-        placed = apply_result_path(execution.data, catcher.result_path, error_output)
+        raw = attempt_scope(execution, run.settings)
+        if catcher.query_language == "JSONata":
+            # $states.errorOutput is the error output; Output defaults to it.
+            failed = raw.with_states(errorOutput=error_output)
+            assigned = assigned_by(catcher.assign, failed)
+            placed = output_of(catcher.output, failed, error_output)
+        else:
+            assigned = assigned_by(catcher.assign, raw.with_data(error_output))
+            placed = apply_result_path(execution.data, catcher.result_path, error_output)
     except AslError as failure:
         return Fail(failure.error, failure.cause)
     return Goto(catcher.next, placed, assigned)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from steplane.asl.failures import AslError
+from steplane.asl.jsonata import QueryEvaluationError
 from steplane.asl.references import read, select
 from steplane.asl.scope import Scope
 from steplane.asl.timestamps import parse_datetime
 from steplane.definition.model import WaitState
 from steplane.errors import StatesError
 from steplane.execution import Execution, WaitUntil
-from steplane.interpreter.context import assigned_by, visit_scope
+from steplane.interpreter.context import assigned_by, output_of, visit_scope
 from steplane.interpreter.decisions import Command, Rearm, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
@@ -31,7 +32,8 @@ from steplane.settings import Settings
 def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
     """Compute when the Wait ends; park until then (or go straight on if that has passed)."""
     scope = visit_scope(run, name, raw_input)
-    due = _due(state, scope.with_data(select(scope, state.input_path)), run.now)
+    effective = raw_input if state.jsonata else select(scope, state.input_path)
+    due = _due(state, scope.with_data(effective), run.now)
     if isinstance(due, Fail):
         return due
     if due <= run.now:
@@ -43,6 +45,9 @@ def finish(name: str, state: WaitState, raw_input: Json, run: Run, *, parked: bo
     """Leave the Wait once its time has come: the output is the (effective) input, which
     is also Assign's "$" ("In Choice and Wait state, $ refers to the effective input")."""
     scope = visit_scope(run, name, raw_input, parked=parked)
+    if state.jsonata:
+        assigned = assigned_by(state.assign, scope)
+        return leave(state.next, output_of(state.output, scope, raw_input), assigned)
     scope = scope.with_data(select(scope, state.input_path))
     assigned = assigned_by(state.assign, scope)
     return leave(state.next, select(scope, state.output_path), assigned)
@@ -52,6 +57,20 @@ def _due(state: WaitState, scope: Scope, now: datetime) -> datetime | Fail:
     """When the Wait ends; its paths read the effective input (``scope.data``)."""
     if state.seconds is not None:
         return now + timedelta(seconds=state.seconds)
+    if state.seconds_expression is not None:
+        seconds = state.seconds_expression.evaluate(scope)
+        if not _is_wait_seconds(seconds):
+            raise QueryEvaluationError(
+                f"Seconds gave {seconds!r}, not a whole number of seconds from 0 to "
+                f"{MAX_WAIT_SECONDS}"
+            )
+        return now + timedelta(seconds=int(seconds))
+    if state.timestamp_expression is not None:
+        stamp = state.timestamp_expression.evaluate(scope)
+        when = parse_datetime(stamp) if isinstance(stamp, str) else None
+        if when is None:
+            raise QueryEvaluationError(f"Timestamp gave {stamp!r}, not an RFC 3339 timestamp")
+        return _whole_seconds(when)
     if state.timestamp is not None:
         parsed = parse_datetime(state.timestamp)
         return _whole_seconds(parsed) if parsed is not None else now

@@ -42,9 +42,9 @@ class MapItem:
 
 
 @dataclass(frozen=True)
-class ContextObject:
-    """The Context Object of one state visit. ``execution_input`` is a reader: the input
-    is loaded only by definitions that read it (see ``reads_execution_input``)."""
+class ContextFields:
+    """What the Context Object of one state visit says. ``execution_input`` is a reader:
+    the input is loaded only by definitions that read it (see ``reads_execution_input``)."""
 
     execution_arn: str
     execution_name: str
@@ -60,32 +60,43 @@ class ContextObject:
     task_token: str | None = None
     map_item: MapItem | None = None
 
+
+class ContextObject:
+    """The Context Object of one state visit, built (from ``fields()``) only when an
+    expression reads it: most state visits never do, and every one makes a scope."""
+
+    def __init__(self, fields: Callable[[], ContextFields]) -> None:
+        self._fields = fields
+
     def to_json(self) -> Json:
-        """The object as JSON, built on first use (most states never read it)."""
+        """The object as JSON, built on first use."""
         return self._json
 
     @cached_property
     def _json(self) -> Json:
+        fields = self._fields()
         document: dict[str, Json] = {
             "Execution": {
-                "Id": self.execution_arn,
-                "Input": self.execution_input(),
-                "Name": self.execution_name,
-                "RoleArn": self.role_arn,
-                "StartTime": iso_time(self.start_time),
-                "RedriveCount": self.redrive_count,
+                "Id": fields.execution_arn,
+                "Input": fields.execution_input(),
+                "Name": fields.execution_name,
+                "RoleArn": fields.role_arn,
+                "StartTime": iso_time(fields.start_time),
+                "RedriveCount": fields.redrive_count,
             },
             "State": {
-                "EnteredTime": iso_time(self.entered_time),
-                "Name": self.state_name,
-                "RetryCount": self.retry_count,
+                "EnteredTime": iso_time(fields.entered_time),
+                "Name": fields.state_name,
+                "RetryCount": fields.retry_count,
             },
-            "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name},
+            "StateMachine": {"Id": fields.state_machine_arn, "Name": fields.state_machine_name},
         }
-        if self.task_token is not None:
-            document["Task"] = {"Token": self.task_token}
-        if self.map_item is not None:
-            document["Map"] = {"Item": {"Index": self.map_item.index, "Value": self.map_item.value}}
+        if fields.task_token is not None:
+            document["Task"] = {"Token": fields.task_token}
+        if fields.map_item is not None:
+            document["Map"] = {
+                "Item": {"Index": fields.map_item.index, "Value": fields.map_item.value}
+            }
         return document
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from steplane.asl.scope import ContextObject, Scope
+from steplane.asl.scope import ContextFields, ContextObject, Scope
 from steplane.asl.templates import Template
 from steplane.asl.variables import assign
 from steplane.execution import Execution
@@ -37,18 +37,20 @@ def context_object(
         return execution.input
 
     return ContextObject(
-        execution_arn=settings.execution_arn(execution.workflow, execution.name),
-        execution_name=execution.name,
-        execution_input=execution_input,
-        start_time=execution.start_date,
-        role_arn=settings.execution_role_arn,
-        redrive_count=0,
-        state_name=state,
-        entered_time=entered_at,
-        retry_count=retry_count,
-        state_machine_arn=settings.state_machine_arn(execution.workflow),
-        state_machine_name=execution.workflow,
-        task_token=task_token,
+        lambda: ContextFields(
+            execution_arn=settings.execution_arn(execution.workflow, execution.name),
+            execution_name=execution.name,
+            execution_input=execution_input,
+            start_time=execution.start_date,
+            role_arn=settings.execution_role_arn,
+            redrive_count=0,
+            state_name=state,
+            entered_time=entered_at,
+            retry_count=retry_count,
+            state_machine_arn=settings.state_machine_arn(execution.workflow),
+            state_machine_name=execution.workflow,
+            task_token=task_token,
+        )
     )
 
 

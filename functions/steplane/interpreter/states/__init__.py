@@ -29,6 +29,15 @@ LIFECYCLES: dict[str, StateLifecycle[Any]] = {
 }
 
 
+# The lifecycles whose states can park (checked once here: a runtime protocol check per
+# decision costs more than the rest of a transition).
+PARKING: dict[str, ParkingLifecycle[Any]] = {
+    kind: lifecycle
+    for kind, lifecycle in LIFECYCLES.items()
+    if isinstance(lifecycle, ParkingLifecycle)
+}
+
+
 def lifecycle_of(state: Any) -> StateLifecycle[Any]:
     """The lifecycle of a definition's state (by its ``type``)."""
     return LIFECYCLES[state.type]
@@ -39,6 +48,6 @@ def parked_in(state: Any, execution: Execution) -> ParkingLifecycle[Any]:
     parked there, the continuation while it waits for nothing (a chain that yielded)."""
     if execution.waiting is None:
         return CONTINUATION
-    lifecycle = lifecycle_of(state)
-    assert isinstance(lifecycle, ParkingLifecycle), f"a {state.type} state never parks"
+    lifecycle = PARKING.get(state.type)
+    assert lifecycle is not None, f"a {state.type} state never parks"
     return lifecycle

@@ -61,18 +61,12 @@ def _dispatch(
     """Park on attempt ``attempt``, after checking that its input can be built (InputPath
     and Parameters fail the state before anything is sent)."""
     due = run.now + timedelta(seconds=delay) if delay > 0 else None
-    waiting = TaskAttempt(attempt, retry_counts, run.nonce(f"task:{attempt}"), due)
-    # The head this decision commits: the input is built from it at every send.
+    nonce = run.nonce(f"task:{attempt}")
     entered_at = run.now if reentry else (run.execution.entered_at or run.now)
-    parked = replace(
-        run.execution,
-        state=name,
-        data=raw_input,
-        waiting=waiting,
-        version=run.execution.version + 1,
-        entered_at=entered_at,
-    )
-    raw, start = attempt_scope(parked, run.settings), due or run.now
+    # TimeoutSeconds and HeartbeatSeconds (or their Path and JSONata forms) read the
+    # state's raw input, in the attempt's Context Object.
+    context = context_object(run.execution, run.settings, name, entered_at, retry_count=attempt - 1)
+    raw, start = scope(raw_input, context, run.execution, nonce), due or run.now
     seconds = timeout_seconds(state, raw)
     if state.heartbeat_expression is not None:
         heartbeat: int | None = _expression_seconds(
@@ -82,14 +76,25 @@ def _dispatch(
         heartbeat = _positive_seconds(
             raw, state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath"
         )
-    if seconds or heartbeat:
-        waiting = replace(
-            waiting,
-            timeout_at=start + timedelta(seconds=seconds) if seconds else None,
-            heartbeat_seconds=heartbeat,
-            heartbeat_at=start + timedelta(seconds=heartbeat) if heartbeat else None,
-        )
-        parked = replace(parked, waiting=waiting)
+    waiting = TaskAttempt(
+        attempt,
+        retry_counts,
+        nonce,
+        due,
+        timeout_at=start + timedelta(seconds=seconds) if seconds else None,
+        heartbeat_seconds=heartbeat,
+        heartbeat_at=start + timedelta(seconds=heartbeat) if heartbeat else None,
+    )
+    # The head this decision commits: the input is built from it at every send, so it is
+    # built from it here too, to fail the state now rather than at the send.
+    parked = replace(
+        run.execution,
+        state=name,
+        data=raw_input,
+        waiting=waiting,
+        version=run.execution.version + 1,
+        entered_at=entered_at,
+    )
     task_input(state, parked, run.settings)
     details: dict[str, Any] = {
         "resource": state.route,

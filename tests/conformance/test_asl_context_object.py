@@ -15,6 +15,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
+from steplane.definition.loader import DefinitionError, load_definition
 from steplane.execution import ExecutionStatus
 from steplane.local import LocalRuntime
 from tests.conformance.test_asl_dataflow import failed, run_pass
@@ -98,10 +101,27 @@ def test_the_task_token_is_there_in_a_task_and_not_elsewhere():
     assert failed(run) == "States.Runtime"  # a Pass has no task: the path selects nothing
 
 
-def test_an_unknown_context_field_fails_with_states_runtime():
-    run = run_pass({}, Parameters={"x.$": "$$.Execution.Nope"})
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("$$.Execution.Nope", "$$.Execution has no 'Nope'"), ("$$.Exec.Id", "has no 'Exec'")],
+)
+def test_an_unknown_context_field_is_refused_at_load(path: str, message: str):
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(
+            {
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "Parameters": {"x.$": path}, "End": True}},
+            }
+        )
+    (problem,) = caught.value.problems
+    assert problem.location == "/States/P/Parameters/x.$"
+    assert message in problem.message
+
+
+def test_a_context_field_that_is_absent_in_this_state_fails_with_states_runtime():
+    run = run_pass({}, Parameters={"x.$": "$$.Map.Item.Index"})
     assert failed(run) == "States.Runtime"
-    assert "$$.Execution.Nope" in (run.head.cause or "")
+    assert "$$.Map.Item.Index" in (run.head.cause or "")
 
 
 def _echo(task_input: Any, context: Any) -> Any:

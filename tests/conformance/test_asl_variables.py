@@ -278,3 +278,27 @@ def test_result_path_cannot_be_a_variable():
     with pytest.raises(DefinitionError) as caught:
         load_definition(_machine(("P", {"Type": "Pass", "ResultPath": "$v"})))
     assert "/States/P/ResultPath" in {p.location for p in caught.value.problems}
+
+
+def test_a_variable_no_state_assigns_is_refused_at_load_where_it_is_read():
+    definition = _machine(
+        ("Set", {"Type": "Pass", "Assign": {"known": 1}}),
+        ("Use", {"Type": "Pass", "Parameters": {"a.$": "$known", "b.$": "$typo"}}),
+        (
+            "Pick",
+            {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$other", "IsPresent": True, "Next": "Use2"}],
+                "Default": "Use2",
+            },
+        ),
+        ("Use2", {"Type": "Pass", "InputPath": "$third"}),
+    )
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(definition)
+    found = {p.location: p.message for p in caught.value.problems}
+    assert found == {
+        "/States/Use/Parameters": "reads $typo, which no state assigns (an Assign field gives it)",
+        "/States/Pick/Choices/0": "reads $other, which no state assigns",
+        "/States/Use2/InputPath": "reads $third, which no state assigns (an Assign field gives it)",
+    }

@@ -137,9 +137,36 @@ def _query(text: str) -> CompiledPath:
     return CompiledPath(text, root, (), variable, query)
 
 
+# The Context Object's fields (the guide, "Context object"): a path naming another fails
+# at load rather than at run time.
+CONTEXT_FIELDS: dict[str, frozenset[str]] = {
+    "Execution": frozenset(
+        {"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount", "RedriveTime"}
+    ),
+    "State": frozenset({"EnteredTime", "Name", "RetryCount"}),
+    "StateMachine": frozenset({"Id", "Name"}),
+    "Task": frozenset({"Token"}),
+    "Map": frozenset({"Item"}),
+}
+
+
+def _check_context(text: str, steps: tuple[PathStep, ...]) -> None:
+    if not steps:
+        return
+    top = steps[0]
+    if top not in CONTEXT_FIELDS:
+        known = ", ".join(CONTEXT_FIELDS)
+        raise InvalidPathError(text, 3, f"the Context Object has no {top!r} (it has {known})")
+    if len(steps) > 1 and steps[1] not in CONTEXT_FIELDS[str(top)]:
+        known = ", ".join(sorted(CONTEXT_FIELDS[str(top)]))
+        raise InvalidPathError(text, 3, f"$$.{top} has no {steps[1]!r} (it has {known})")
+
+
 def _reference(text: str) -> CompiledPath:
     if text.startswith("$$"):
-        return CompiledPath(text, Root.CONTEXT, _steps_after(text, 2))
+        steps = _steps_after(text, 2)
+        _check_context(text, steps)
+        return CompiledPath(text, Root.CONTEXT, steps)
     if len(text) > 1 and text.startswith("$") and text[1] not in ".[":
         name = NAME_PATTERN.match(text, 1)
         if name is None:

@@ -20,6 +20,7 @@ from steplane.definition.source import DefinitionSource, is_json_text, read_docu
 from steplane.definition.spelling import Normalised, normalise, pointer
 from steplane.definition.typos import correct_typos
 from steplane.definition.validate import check_machine
+from steplane.definition.variable_uses import unassigned_reads
 from steplane.errors import DefinitionError, Problem
 from steplane.names import safe_name
 
@@ -122,6 +123,7 @@ def _validate(
     branches, found = _parse_choices(normalised.document)
     if machine is not None:
         found.extend(check_machine(machine))
+        found.extend(unassigned_reads(machine, branches))
     else:
         # Structural problems stop the whole model; check what still parses, so one run
         # reports every cross-reference problem too.

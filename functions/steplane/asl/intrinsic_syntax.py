@@ -17,8 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from steplane.asl.failures import ExpressionSyntaxError
 from steplane.asl.path_syntax import scan_brackets
 from steplane.jsontypes import Json
+
+__all__ = ["ExpressionSyntaxError", "parse_intrinsic"]
 
 MAX_NESTING = 10
 
@@ -26,16 +29,6 @@ _NAME = re.compile(r"States\.[A-Za-z0-9]+")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _KEYWORDS: dict[str, Json] = {"true": True, "false": False, "null": None}
 _ESCAPABLE = frozenset("'{}\\")
-
-
-class ExpressionSyntaxError(ValueError):
-    """Text that is not a valid expression, with the 0-based ``position`` of the problem."""
-
-    def __init__(self, text: str, position: int, reason: str) -> None:
-        super().__init__(f"{reason} (at position {position} of {text!r})")
-        self.text = text
-        self.position = position
-        self.reason = reason
 
 
 # Where a string literal had an escaped brace, its format text holds one of these

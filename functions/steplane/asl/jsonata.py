@@ -23,26 +23,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from steplane.asl.failures import AslError
+from steplane.asl.failures import QueryEvaluationError
 from steplane.asl.intrinsic_functions import (
     HASH_ALGORITHMS,
     MAX_ENCODED_CHARACTERS,
     MAX_RANGE_ITEMS,
 )
 from steplane.asl.scope import Scope
-from steplane.errors import StatesError
+from steplane.asl.templates import CLOSE, OPEN
 from steplane.jsontypes import Json
 
-OPEN, CLOSE = "{%", "%}"
 # Guardrails per evaluation (Step Functions stops an expression after about a second).
 _TIMEOUT_MS = 1000
 _MAX_DEPTH = 500
-
-
-class QueryEvaluationError(AslError):
-    """A JSONata expression failed or gave nothing (``States.QueryEvaluationError``)."""
-
-    error = StatesError.QUERY_EVALUATION_ERROR.value
 
 
 class JsonataSyntaxError(ValueError):

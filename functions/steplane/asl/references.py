@@ -12,15 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from steplane.asl.intrinsic_syntax import ExpressionSyntaxError
-from steplane.asl.jsonpath import Query, parse_query
+from steplane.asl.failures import ExpressionSyntaxError
 from steplane.asl.path_errors import InvalidPathError, NonReferencePathError, PathNotFoundError
 from steplane.asl.path_syntax import PathStep, parse_reference_path
 from steplane.asl.paths import read_steps
 from steplane.asl.scope import Scope
 from steplane.asl.variable_names import NAME_PATTERN, name_problem
 from steplane.jsontypes import Json
+
+if TYPE_CHECKING:
+    from steplane.asl.jsonpath import Query
 
 
 class Root(Enum):
@@ -122,6 +125,8 @@ def compile_path(text: str, *, queries: bool = False) -> CompiledPath:
 
 
 def _query(text: str) -> CompiledPath:
+    from steplane.asl.jsonpath import parse_query  # noqa: PLC0415 - only queries need it
+
     root, variable, offset = Root.DATA, "", 1
     if text.startswith("$$"):
         root, offset = Root.CONTEXT, 2

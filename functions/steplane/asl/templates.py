@@ -13,22 +13,25 @@ renamed."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from steplane.asl.expressions import Expression, compile_expression
-from steplane.asl.intrinsic_syntax import ExpressionSyntaxError
-from steplane.asl.jsonata import (
-    CLOSE,
-    OPEN,
-    JsonataExpression,
-    JsonataSyntaxError,
-    compile_jsonata,
-    expression_text,
-    is_expression,
-)
+from steplane.asl.failures import ExpressionSyntaxError
 from steplane.asl.paths import describe
 from steplane.asl.references import CompiledPath
 from steplane.asl.scope import Scope
 from steplane.jsontypes import Json
+
+
+class FieldExpression(Protocol):
+    """A compiled expression of one field: a ``.$`` path or intrinsic, or JSONata."""
+
+    def evaluate(self, scope: Scope, field: str) -> Json:
+        """Its value in ``scope`` (``field`` names it in causes)."""
+        ...
+
+
+# "{% ... %}": the JSONata module (and its engine) load only for templates that use it.
+OPEN, CLOSE = "{%", "%}"
 
 
 class TemplateError(ValueError):
@@ -54,7 +57,7 @@ class _Static:
 
 @dataclass(frozen=True)
 class _Dynamic:
-    expression: Expression
+    expression: FieldExpression
     field: str  # the key as written, with its ".$", as causes name it
 
     def evaluate(self, scope: Scope) -> Json:
@@ -79,7 +82,7 @@ class _Array:
 
 @dataclass(frozen=True)
 class _Jsonata:
-    expression: JsonataExpression
+    expression: FieldExpression
     field: str  # where the expression is, as causes name it ("Output", "Arguments/id")
 
     def evaluate(self, scope: Scope) -> Json:
@@ -128,6 +131,13 @@ def compile_jsonata_template(source: Json, field: str) -> Template:
     Raises:
         TemplateError: an expression that does not compile, located inside ``source``.
     """
+    from steplane.asl.jsonata import (  # noqa: PLC0415 - JSONata definitions only
+        JsonataSyntaxError,
+        compile_jsonata,
+        expression_text,
+        is_expression,
+    )
+
     problems: list[tuple[str, str]] = []
     reads_context = False
 
@@ -217,6 +227,8 @@ class _Compiler:
                 )
             )
             return _Static(None)
+        from steplane.asl.expressions import compile_expression  # noqa: PLC0415 - on demand
+
         try:
             expression = compile_expression(value)
         except ExpressionSyntaxError as error:

@@ -6,10 +6,11 @@ template (``/States/Call/Parameters/id.$``), with the position inside the expres
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import PlainValidator, ValidationInfo
-from pydantic_core import PydanticCustomError
+from pydantic import GetPydanticSchema, ValidationInfo
+from pydantic_core import PydanticCustomError, core_schema
 
 from steplane.asl.templates import (
     Template,
@@ -91,17 +92,32 @@ def jsonata_value(source: Json, field: str) -> Template:
     return compile_jsonata_template(source, field)
 
 
-def _jsonata_field(field: str) -> PlainValidator:
+def _validated_by(build: Callable[[Json], Template]) -> GetPydanticSchema:
+    """A field compiled by ``build``: pydantic calls it and never looks inside Template
+    (generating a schema for the compiled tree costs import time in every handler)."""
+    return GetPydanticSchema(
+        lambda _type, _handler: core_schema.no_info_plain_validator_function(build)
+    )
+
+
+def _validated_with_info(build: Callable[[Json, ValidationInfo], Template]) -> GetPydanticSchema:
+    """As :func:`_validated_by`, for a compiler that reads the state's other fields."""
+    return GetPydanticSchema(
+        lambda _type, _handler: core_schema.with_info_plain_validator_function(build)
+    )
+
+
+def _jsonata_field(field: str) -> GetPydanticSchema:
     def validate(source: Json) -> Template:
         try:
             return jsonata_value(source, field)
         except TemplateError as error:
             raise _problems(error.problems) from None
 
-    return PlainValidator(validate)
+    return _validated_by(validate)
 
 
-PayloadTemplate = Annotated[Template, PlainValidator(_payload_template)]
+PayloadTemplate = Annotated[Template, _validated_by(_payload_template)]
 """A ``Parameters``/``ResultSelector``-style field: a JSON object with ``.$`` fields."""
 
 
@@ -114,10 +130,10 @@ def _credentials(source: Json) -> Template:
     return _payload_template(source)
 
 
-CredentialsTemplate = Annotated[Template, PlainValidator(_credentials)]
+CredentialsTemplate = Annotated[Template, _validated_by(_credentials)]
 """A Task's ``Credentials``: the role (given, or read by a path or an intrinsic function)."""
 
-AssignTemplate = Annotated[Template, PlainValidator(_assign_template)]  # info-aware
+AssignTemplate = Annotated[Template, _validated_with_info(_assign_template)]
 """An ``Assign`` field (JSONPath): variable names and the values they take."""
 
 ArgumentsTemplate = Annotated[Template, _jsonata_field("Arguments")]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from steplane.asl.expressions import compile_expression
-from steplane.asl.intrinsic_syntax import ExpressionSyntaxError
+from steplane.asl.failures import ExpressionSyntaxError
 from steplane.asl.paths import PathError, parse_reference_path
 from steplane.asl.references import compile_path
 from steplane.asl.timestamps import parse_datetime
@@ -167,6 +166,8 @@ def _check_path(where: str, path: str) -> Iterator[Problem]:
         if field == "ResultPath":
             parse_reference_path(path)
         elif field in ("ErrorPath", "CausePath"):
+            from steplane.asl.expressions import compile_expression  # noqa: PLC0415
+
             compile_expression(path, queries=False)
         else:
             # InputPath and OutputPath take a Path (a query may select many nodes); the

@@ -13,8 +13,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from steplane.asl.failures import AslError
-from steplane.asl.jsonata import QueryEvaluationError
+from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.paths import PathNotFoundError, describe
 from steplane.asl.references import read
 from steplane.asl.scope import Scope

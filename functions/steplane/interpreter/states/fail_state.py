@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from steplane.asl.expressions import cached_expression
-from steplane.asl.failures import AslError
-from steplane.asl.jsonata import QueryEvaluationError
+from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.paths import describe
 from steplane.asl.scope import Scope
 from steplane.asl.templates import Template
@@ -47,6 +45,8 @@ def _read_text(scope: Scope, path: str | None, field: str, given: str | None) ->
     reference path or an intrinsic function that returns a string")."""
     if path is None:
         return given
+    from steplane.asl.expressions import cached_expression  # noqa: PLC0415 - ErrorPath only
+
     value = cached_expression(path).evaluate(scope, field)
     if not isinstance(value, str):
         raise AslError(f"{field} {path!r} selected {describe(value)}, not a string")

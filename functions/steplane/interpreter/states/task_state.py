@@ -8,8 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from steplane.asl.failures import AslError
-from steplane.asl.jsonata import QueryEvaluationError
+from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.paths import (
     apply_result_path,
     describe,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from steplane.asl.failures import AslError
-from steplane.asl.jsonata import QueryEvaluationError
+from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.references import read, select
 from steplane.asl.scope import Scope
 from steplane.asl.timestamps import parse_datetime

@@ -76,14 +76,14 @@ class _StateBase(Spec):
         return self.query_language == "JSONata"
 
 
-class _Flow(_StateBase):
+class Flow(_StateBase):
     """States that move on: exactly one of ``Next`` and ``End`` (checked by the validator)."""
 
     next: str | None = Field(None, alias="Next")
     end: bool | None = Field(None, alias="End")
 
 
-class _DataFlow(_Flow):
+class _DataFlow(Flow):
     input_path: str | None = Field("$", alias="InputPath")
     output_path: str | None = Field("$", alias="OutputPath")
     output: OutputTemplate | None = Field(None, alias="Output")

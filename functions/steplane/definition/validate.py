@@ -7,7 +7,7 @@ add every further problem, so one run reports all of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from steplane.asl.failures import ExpressionSyntaxError
@@ -18,7 +18,7 @@ from steplane.definition.model import (
     MAX_DELAY_SECONDS,
     Catcher,
     ChoiceState,
-    PassState,
+    Flow,
     Retrier,
     StateMachine,
     TaskState,
@@ -60,13 +60,9 @@ def check_machine(
             )
         problems.extend(_check_flow(names, where, state))
         problems.extend(_check_paths(where, state))
-        if isinstance(state, TaskState):
-            problems.extend(_check_task(names, where, state))
-        elif isinstance(state, WaitState):
-            problems.extend(_check_wait(where, state))
-        elif isinstance(state, ChoiceState):
-            for location, target in choice_targets(state):
-                problems.extend(check_target(names, f"{where}{location}", target))
+        check_own = _OWN_CHECKS.get(state.type)
+        if check_own is not None:
+            problems.extend(check_own(names, where, state))
     for name, raw in broken.items():
         problems.extend(_check_raw_state(names, pointer("States", name), raw))
     problems.extend(check_reachable(machine, broken))
@@ -95,7 +91,8 @@ def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Ite
 
 
 def _check_flow(names: set[str], where: str, state: object) -> list[Problem]:
-    if not isinstance(state, TaskState | PassState | WaitState):
+    # The states that move on have exactly one of Next and End (the Flow model).
+    if not isinstance(state, Flow):
         return []
     if state.next is not None and not state.end:
         return check_target(names, f"{where}/Next", state.next)
@@ -223,7 +220,12 @@ def _check_error_names(
                 yield Problem(f"{where}/{index}/ErrorEquals", f"{name!r} is not a States error")
 
 
-def _check_wait(where: str, wait: WaitState) -> Iterator[Problem]:
+def _check_choice(names: set[str], where: str, choice: ChoiceState) -> Iterator[Problem]:
+    for location, target in choice_targets(choice):
+        yield from check_target(names, f"{where}{location}", target)
+
+
+def _check_wait(names: set[str], where: str, wait: WaitState) -> Iterator[Problem]:
     given = [
         f
         for f, v in (
@@ -250,3 +252,11 @@ def _check_wait(where: str, wait: WaitState) -> Iterator[Problem]:
     ):
         if value is not None:
             yield from _check_path(f"{where}/{field}", value)
+
+
+# Each state type's own checks, by its ASL Type (beside the checks every state gets).
+_OWN_CHECKS: dict[str, Callable[[set[str], str, Any], Iterator[Problem]]] = {
+    "Task": _check_task,
+    "Wait": _check_wait,
+    "Choice": _check_choice,
+}

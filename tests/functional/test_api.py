@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import steplane.handlers.status as status_handler
+import steplane.handlers.task_complete as task_handler
 from steplane.examples.onboarding import register_all
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
@@ -142,3 +144,21 @@ def test_a_garbage_task_token_is_a_400():
     with LocalRuntime() as rt:
         status, body = rt.http("POST", "/tasks/not-a-token/success", {})
     assert (status, body["error"]) == (400, "InvalidToken")
+
+
+def test_each_api_resolver_is_built_once_per_container(monkeypatch):
+    # Routes and request models are the same for every request: built on the first.
+    built: list[str] = []
+    for module in (status_handler, task_handler):
+        original = module.resolver
+
+        def counting(original=original, name=module.__name__):
+            built.append(name)
+            return original()
+
+        monkeypatch.setattr(module, "resolver", counting)
+    with LocalRuntime() as rt:
+        for _ in range(3):
+            assert rt.http("GET", "/executions/wf:nope")[0] == 404
+            assert rt.http("POST", "/tasks/not-a-token/heartbeat")[0] == 400
+    assert sorted(built) == ["steplane.handlers.status", "steplane.handlers.task_complete"]

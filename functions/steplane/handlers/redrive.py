@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from steplane.adapters.sqs_redrive import dead_letter_url, redrive
 from steplane.errors import SteplaneError
@@ -31,6 +31,10 @@ class UnknownQueueError(SteplaneError):
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """List the dead-letter queues with their depth, or redrive one into its queue."""
+    return deps.resolver(_api).resolve(event, context)
+
+
+def _api(deps: Dependencies) -> APIGatewayRestResolver:
     app = resolver()
     queues = _source_queues(deps.routes)
 
@@ -48,7 +52,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
         logger.info("redrove a dead-letter queue", extra={"queue": queue, "moved": result.moved})
         return json_response(200, {"queue": queue, "moved": result.moved, "more": result.more})
 
-    return app.resolve(event, context)
+    return app
 
 
 def _source_queues(routes: Routes) -> dict[str, str]:

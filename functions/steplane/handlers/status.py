@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from steplane.handlers.api import json_response, resolver
@@ -16,6 +16,10 @@ from steplane.queries import describe_execution, history_page
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
     """Answer one status request."""
+    return deps.resolver(_api).resolve(event, context)
+
+
+def _api(deps: Dependencies) -> APIGatewayRestResolver:
     app = resolver()
 
     @app.get("/executions/<execution_id>")
@@ -31,7 +35,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
         page = history_page(deps.store, unquote(execution_id), next_token, max_results)
         return json_response(200, page)
 
-    return app.resolve(event, context)
+    return app
 
 
 lambda_handler = tracer.capture_lambda_handler(

@@ -22,7 +22,7 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
         event,
         context,
         lambda record: _on_record(record, deps),
-        lambda: _api(deps),
+        lambda: deps.resolver(_api),
         flush=deps.bus.flush,
         settle=deps.settle,
     )

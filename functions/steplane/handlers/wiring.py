@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import boto3
 
@@ -22,6 +22,7 @@ from steplane.routing import Routes
 from steplane.service import Engine
 from steplane.settings import Settings
 
+R = TypeVar("R")
 Handle = Callable[[dict[str, Any], Any, "Dependencies"], dict[str, Any]]
 
 
@@ -36,6 +37,16 @@ class Dependencies:
     inbox: SqsInbox
     routes: Routes
     sqs: Any
+    # The API resolvers of this container, built once each (their routes and request
+    # models are the same for every invocation).
+    _resolvers: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    def resolver(self, build: Callable[[Dependencies], R]) -> R:
+        """The resolver ``build`` makes for these dependencies, built on first use."""
+        if build not in self._resolvers:
+            self._resolvers[build] = build(self)
+        built: R = self._resolvers[build]
+        return built
 
     def settle(self, record: QueueRecord) -> None:
         """Acknowledge one record before its batch ends: send what it produced, delete it."""

@@ -7,6 +7,7 @@ validation, so the interpreter sees a single shape.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -75,12 +76,21 @@ class _StateBase(Spec):
         """Whether the state's query language is JSONata."""
         return self.query_language == "JSONata"
 
+    def targets(self) -> Iterator[tuple[str, str]]:
+        """``(location, state name)`` of each state this one can go to (none: it ends)."""
+        return iter(())
+
 
 class Flow(_StateBase):
     """States that move on: exactly one of ``Next`` and ``End`` (checked by the validator)."""
 
     next: str | None = Field(None, alias="Next")
     end: bool | None = Field(None, alias="End")
+
+    def targets(self) -> Iterator[tuple[str, str]]:
+        """``Next`` (its location, its state)."""
+        if self.next is not None:
+            yield "/Next", self.next
 
 
 class _DataFlow(Flow):
@@ -121,6 +131,12 @@ class TaskState(_DataFlow):
         """The action a worker registers for: the founding Action, else the Resource."""
         return self.action or self.resource or ""
 
+    def targets(self) -> Iterator[tuple[str, str]]:
+        """``Next``, and each Catcher's ``Next``."""
+        yield from super().targets()
+        for index, catcher in enumerate(self.catch):
+            yield f"/Catch/{index}/Next", catcher.next
+
 
 class PassState(_DataFlow):
     """Passes its input (or ``Result``) to its output."""
@@ -147,6 +163,16 @@ class ChoiceState(_StateBase):
     input_path: str | None = Field("$", alias="InputPath")
     output_path: str | None = Field("$", alias="OutputPath")
     assign: AssignTemplate | None = Field(None, alias="Assign")
+
+    def targets(self) -> Iterator[tuple[str, str]]:
+        """Each rule's ``Next`` and the ``Default``, read from the rules as written: a rule
+        with a problem of its own still has its Next checked and followed, and the index
+        is the one the user sees."""
+        for index, rule in enumerate(self.choices):
+            if isinstance(rule.get("Next"), str):
+                yield f"/Choices/{index}/Next", rule["Next"]
+        if self.default is not None:
+            yield "/Default", self.default
 
 
 class WaitState(_DataFlow):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from steplane.definition.model import ChoiceState, StateMachine
+from steplane.definition.model import StateMachine
 from steplane.definition.spelling import pointer
 from steplane.errors import Problem
 from steplane.suggest import close_match, did_you_mean
@@ -53,19 +53,6 @@ def raw_targets(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 yield f"/{field}/{index}/Next", entry["Next"]
 
 
-def choice_targets(state: ChoiceState) -> Iterator[tuple[str, str]]:
-    """``(location, state name)`` of each Choices/N/Next and the Default of ``state``.
-
-    Read from the rules as written, so a rule with a problem of its own still has its
-    Next checked and followed, and the index is the one the user sees.
-    """
-    for index, rule in enumerate(state.choices):
-        if isinstance(rule.get("Next"), str):
-            yield f"/Choices/{index}/Next", rule["Next"]
-    if state.default is not None:
-        yield "/Default", state.default
-
-
 def check_reachable(
     machine: StateMachine, broken: Mapping[str, Mapping[str, Any]]
 ) -> list[Problem]:
@@ -97,12 +84,4 @@ def _meant(target: str, names: Collection[str]) -> str | None:
 
 
 def _successors(machine: StateMachine, name: str) -> Iterator[str]:
-    state = machine.states[name]
-    if isinstance(state, ChoiceState):
-        yield from (target for _, target in choice_targets(state))
-        return
-    following = getattr(state, "next", None)
-    if following is not None:
-        yield following
-    for catcher in getattr(state, "catch", ()):
-        yield catcher.next
+    return (target for _, target in machine.states[name].targets())

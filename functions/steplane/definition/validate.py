@@ -29,7 +29,6 @@ from steplane.definition.targets import (
     check_reachable,
     check_start,
     check_target,
-    choice_targets,
     raw_entries,
     raw_targets,
 )
@@ -221,7 +220,7 @@ def _check_error_names(
 
 
 def _check_choice(names: set[str], where: str, choice: ChoiceState) -> Iterator[Problem]:
-    for location, target in choice_targets(choice):
+    for location, target in choice.targets():
         yield from check_target(names, f"{where}{location}", target)
 
 

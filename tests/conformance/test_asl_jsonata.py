@@ -350,3 +350,23 @@ def test_eval_is_not_available():
     run = _run({"P": {"Type": "Pass", "Output": "{% $eval('1 + 1') %}", "End": True}})
     assert run.head.error == "States.QueryEvaluationError"
     assert "use $parse" in (run.head.cause or "")
+
+
+def test_a_failing_arguments_expression_is_the_tasks_error_for_its_catch():
+    # States.QueryEvaluationError "can be caught" by a Task's Catch; the task never runs.
+    run = _run(
+        {
+            "T": {
+                "Type": "Task",
+                "Resource": "r",
+                "Arguments": {"x": "{% $states.input.missing %}"},
+                "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "C"}],
+                "End": True,
+            },
+            "C": {"Type": "Pass", "Output": "{% $states.input %}", "End": True},
+        },
+        {"kept": True},
+    )
+    assert run.head.status is ExecutionStatus.SUCCEEDED
+    assert run.head.data["Error"] == "States.QueryEvaluationError"
+    assert "TaskScheduled" not in run.event_types()

@@ -40,10 +40,17 @@ from steplane.settings import Settings
 
 
 def enter(name: str, state: TaskState, raw_input: Json, run: Run) -> Step:
-    """Enter a Task: park with attempt 1 dispatched (its input is checked first)."""
-    return _dispatch(
-        name, state, run, raw_input, attempt=1, retry_counts=(), delay=0.0, reentry=True
-    )
+    """Enter a Task: park with attempt 1 dispatched. An input that cannot be built (a
+    JSONata Arguments or TimeoutSeconds that fails) is the state's error, for its Catch
+    (a JSONPath path that selects nothing is States.Runtime, which no Catcher matches)."""
+    try:
+        return _dispatch(
+            name, state, run, raw_input, attempt=1, retry_counts=(), delay=0.0, reentry=True
+        )
+    except AslError as error:
+        context = context_object(run.execution, run.settings, name, run.now)
+        raw = scope(raw_input, context, run.execution, run.nonce("catch"))
+        return catch(state, run, raw, error=error.error, cause=error.cause)
 
 
 def _dispatch(
@@ -281,8 +288,18 @@ def fail(
                 delay=plan.delay_seconds,
                 reentry=False,
             )
-        except AslError as bad_input:  # Parameters failed for this attempt: uncaught
-            return Fail(bad_input.error, bad_input.cause)
+        except AslError as bad_input:  # this attempt's input cannot be built
+            raw = attempt_scope(execution, run.settings)
+            return catch(state, run, raw, error=bad_input.error, cause=bad_input.cause)
+    return catch(state, run, attempt_scope(execution, run.settings), error=error, cause=cause)
+
+
+def catch(state: TaskState, run: Run, raw: Scope, *, error: str, cause: str | None) -> Step:
+    """The first Catcher that matches ``error`` handles it, else the state fails with it.
+
+    ``raw`` is the state's scope (its data, the raw input). States.Runtime matches no
+    Catcher; States.QueryEvaluationError can ("available inside the Catch field").
+    """
     catcher = find_catcher(state.catch, error)
     if catcher is None:
         return Fail(error, cause)
@@ -291,7 +308,6 @@ def fail(
     error_output = {"Error": error, "Cause": cause or ""}
     try:
         # A Catcher's Assign reads the error output as "$".
-        raw = attempt_scope(execution, run.settings)
         if catcher.query_language == "JSONata":
             # $states.errorOutput is the error output; Output defaults to it.
             failed = raw.with_states(errorOutput=error_output)
@@ -299,7 +315,7 @@ def fail(
             placed = output_of(catcher.output, failed, error_output)
         else:
             assigned = assigned_by(catcher.assign, raw.with_data(error_output))
-            placed = apply_result_path(execution.data, catcher.result_path, error_output)
+            placed = apply_result_path(raw.data, catcher.result_path, error_output)
     except AslError as failure:
         return Fail(failure.error, failure.cause)
     return Goto(catcher.next, placed, assigned)

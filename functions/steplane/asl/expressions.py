@@ -138,7 +138,10 @@ class IntrinsicExpression:
     def _call(self, call: CompiledCall, scope: Scope, field: str) -> Json:
         args = [self._argument(arg, scope, field) for arg in call.args]
         salt = f"{field}|{call.position}"
-        return FUNCTIONS[call.name](Invocation(call.name, args, scope, salt, call.format_text))
+        try:
+            return FUNCTIONS[call.name](Invocation(call.name, args, scope, salt, call.format_text))
+        except (OverflowError, RecursionError) as error:  # a value too big or too deep
+            raise InvalidArguments(f"{call.name}: {error}") from None
 
     def _argument(self, arg: Argument, scope: Scope, field: str) -> Json:
         if isinstance(arg, Literal):

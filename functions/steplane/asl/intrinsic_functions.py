@@ -97,7 +97,8 @@ def _string(call: Invocation, index: int) -> str:
 
 def _number(call: Invocation, index: int) -> int | float:
     value = call.args[index]
-    if not _is_number(value) or not math.isfinite(value):
+    finite = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    if not _is_number(value) or not finite:
         raise InvalidArguments(f"argument {index + 1} of {call.name} must be a number")
     number: int | float = value
     return number
@@ -109,7 +110,8 @@ def _truncated(call: Invocation, index: int) -> int:
 
 def _rounded(call: Invocation, index: int) -> int:
     """Round half up, as Java's Math.round does (Python's round() rounds half to even)."""
-    return math.floor(_number(call, index) + 0.5)
+    number = _number(call, index)
+    return number if isinstance(number, int) else math.floor(number + 0.5)
 
 
 def _short(call: Invocation, index: int) -> str:
@@ -174,9 +176,14 @@ def string_to_json(call: Invocation) -> Json:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except ValueError as error:
+        return json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError) as error:
         raise InvalidArguments(f"{call.name}: the string is not JSON ({error})") from None
+
+
+def _not_json(constant: str) -> Json:
+    # NaN and Infinity are Python's extension, not JSON.
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def json_to_string(call: Invocation) -> Json:
@@ -269,8 +276,8 @@ def array_unique(call: Invocation) -> Json:
 
 
 def _canonical(value: Json) -> str:
-    # 1 and 1.0 are one JSON number; True is not 1.
-    if _is_number(value) and float(value).is_integer():
+    # 1 and 1.0 are one JSON number; True is not 1 (no float() of a huge integer).
+    if isinstance(value, float) and value.is_integer():
         value = int(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -321,8 +328,9 @@ def states_hash(call: Invocation) -> Json:
 
 def _int32(call: Invocation, value: int, what: str) -> int:
     if not INT32_MIN <= value <= INT32_MAX:
+        shown = str(value) if len(str(value)) <= 20 else f"{str(value)[:17]}..."
         raise InvalidArguments(
-            f"{what} of {call.name} is {value}, outside {INT32_MIN} to {INT32_MAX}"
+            f"{what} of {call.name} is {shown}, outside {INT32_MIN} to {INT32_MAX}"
         )
     return value
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -55,6 +57,8 @@ def is_expression(value: Json) -> bool:
     return isinstance(value, str) and value.startswith(OPEN) and value.endswith(CLOSE)
 
 
+_WHOLE_STATES = re.compile(r"\$states(?!\.(input|result|errorOutput)\b)")
+
 # The scope of the evaluation under way, for the functions Step Functions adds ($uuid and
 # $random draw from the state visit's seed, so a decision derived again is the same).
 _SCOPE: ContextVar[Scope | None] = ContextVar("steplane_jsonata_scope", default=None)
@@ -86,9 +90,9 @@ def _fail(function: str, reason: str) -> QueryEvaluationError:
 
 
 def _integer(function: str, value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(function, f"{what} must be a number")
-    if not float(value).is_integer():
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         raise _fail(function, f"{what} must be an integer")
     return int(value)
 
@@ -140,9 +144,13 @@ def _parse(text: Any) -> Any:
     if not isinstance(text, str):
         raise _fail("$parse", "the argument must be a string")
     try:
-        return json.loads(text)
-    except ValueError as error:
+        return json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError) as error:
         raise _fail("$parse", f"not JSON ({error})") from None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _eval(*_: Any) -> Any:
@@ -150,7 +158,28 @@ def _eval(*_: Any) -> Any:
     raise _fail("$eval", "not available in Step Functions; use $parse")
 
 
+def _clock() -> datetime:
+    scope = _SCOPE.get()
+    if scope is None or scope.now is None:
+        raise _fail("$now", "there is no clock here")
+    return scope.now
+
+
+def _now(*picture: Any) -> Any:
+    # The decision's time, not the wall clock: a task input derived again is the same.
+    if picture:
+        raise _fail("$now", "a picture or time zone is not supported; use $fromMillis($millis())")
+    moment = _clock()
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _millis() -> Any:
+    return int(_clock().timestamp() * 1000)
+
+
 AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "now": _now,
+    "millis": _millis,
     "eval": _eval,
     "partition": _partition,
     "range": _range,
@@ -168,6 +197,13 @@ class JsonataExpression:
     text: str  # the expression, without {% and %}
     compiled: Any = field(repr=False, compare=False)
 
+    @property
+    def reads_context(self) -> bool:
+        """Whether it may read ``$states.context`` (then the context, execution input
+        included, is bound): it names it, or uses ``$states`` other than through
+        ``.input``, ``.result`` or ``.errorOutput``."""
+        return "context" in self.text or _WHOLE_STATES.search(self.text) is not None
+
     def evaluate(self, scope: Scope, field_name: str) -> Json:
         """The expression's value.
 
@@ -180,8 +216,10 @@ class JsonataExpression:
             QueryEvaluationError: it failed, or its value is undefined.
         """
         bindings: dict[str, Any] = dict(scope.variables)
-        context = scope.context.to_json() if scope.context is not None else {}
-        bindings["states"] = {"input": scope.data, **scope.states, "context": context}
+        states = {"input": scope.data, **scope.states}
+        if self.reads_context and scope.context is not None:
+            states["context"] = scope.context.to_json()
+        bindings["states"] = states
         token, draws = _SCOPE.set(scope), _DRAWS.set(_Draws())
         try:
             value = self.compiled.evaluate(None, bindings)
@@ -191,7 +229,8 @@ class JsonataExpression:
                     f"'{field_name}' returned nothing (undefined)."
                 )
             return value
-        except ValueError as error:
+        except (ValueError, TypeError, OverflowError, RecursionError) as error:
+            # The engine's own errors, and values it cannot take (an integer beyond 64 bits).
             raise QueryEvaluationError(
                 f"An error occurred while evaluating the JSONata expression '{self.text}' "
                 f"specified for the field '{field_name}': {error}"
@@ -228,8 +267,6 @@ def compile_jsonata(text: str) -> JsonataExpression:
 
 
 def _position(reason: str) -> int | None:
-    import re  # noqa: PLC0415
-
     match = re.search(r"position (\d+)", reason) or re.search(r"at (\d+)", reason)
     return int(match.group(1)) if match else None
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -119,14 +119,21 @@ class Scope:
     seed: str = ""
     # JSONata's $states (input, result, errorOutput; context comes from ``context``).
     states: Mapping[str, Json] = field(default_factory=dict)
+    # What JSONata's $now() and $millis() read: the decision's clock (for a task's input,
+    # the state's entry), never the wall clock, so a command derived again is the same.
+    now: datetime | None = None
 
     def with_data(self, data: Json) -> Scope:
         """This scope with ``data`` as ``$`` (the same Context Object and variables)."""
-        return Scope(data, self.context, self.variables, self.seed, self.states)
+        return replace(self, data=data)
 
     def with_states(self, **states: Json) -> Scope:
         """This scope with more of JSONata's ``$states`` (``result``, ``errorOutput``)."""
-        return Scope(self.data, self.context, self.variables, self.seed, {**self.states, **states})
+        return replace(self, states={**self.states, **states})
+
+    def salted(self, salt: str) -> Scope:
+        """This scope with ``salt`` added to its seed: each field draws its own values."""
+        return replace(self, seed=f"{self.seed}|{salt}")
 
     def random_bytes(self, salt: str) -> bytes:
         """32 bytes that look random, the same for the same seed and ``salt``."""

@@ -12,7 +12,10 @@ renamed."
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from steplane.asl.failures import ExpressionSyntaxError
@@ -59,9 +62,10 @@ class _Static:
 class _Dynamic:
     expression: FieldExpression
     field: str  # the key as written, with its ".$", as causes name it
+    where: str  # its pointer in the template: UUID/MathRandom draws differ per field
 
     def evaluate(self, scope: Scope) -> Json:
-        return self.expression.evaluate(scope, self.field)
+        return self.expression.evaluate(scope.salted(self.where), self.field)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class _Jsonata:
     field: str  # where the expression is, as causes name it ("Output", "Arguments/id")
 
     def evaluate(self, scope: Scope) -> Json:
-        return self.expression.evaluate(scope, self.field)
+        return self.expression.evaluate(scope.salted(self.field), self.field)
 
 
 _Node = _Static | _Dynamic | _Object | _Array | _Jsonata
@@ -108,6 +112,12 @@ class Template:
     # Whether some JSONata expression reads $states.context (it may read the input).
     reads_context: bool = False
 
+    @cached_property
+    def _salt(self) -> str:
+        # Two templates of one state (Parameters, Assign) draw different UUIDs.
+        text = json.dumps(self.source, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
     def evaluate(self, scope: Scope) -> Json:
         """The template's value in ``scope``: a new value; static parts are shared.
 
@@ -115,7 +125,9 @@ class Template:
             AslError: ``States.Runtime`` when a path selects nothing or an intrinsic
                 function fails (the cause names the field and the value).
         """
-        return self.root.evaluate(scope)
+        if isinstance(self.root, _Static):
+            return self.root.value
+        return self.root.evaluate(scope.salted(self._salt))
 
     @property
     def reads_execution_input(self) -> bool:
@@ -149,7 +161,7 @@ def compile_jsonata_template(source: Json, field: str) -> Template:
             except JsonataSyntaxError as error:
                 problems.append((where, str(error)))
                 return _Static(None)
-            reads_context = reads_context or "$states.context" in expression.text
+            reads_context = reads_context or expression.reads_context
             return _Jsonata(expression, field + where)
         stripped = value.strip() if isinstance(value, str) else ""
         if stripped.startswith(OPEN) and stripped.endswith(CLOSE):
@@ -235,4 +247,4 @@ class _Compiler:
             self.problems.append((where, str(error)))
             return _Static(None)
         self.paths.extend(expression.paths)
-        return _Dynamic(expression, key)
+        return _Dynamic(expression, key, where)

@@ -6,6 +6,7 @@ Data-test Expression." Parse raw rules with ``choice_rules.parse_choice_branch``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -98,3 +99,16 @@ class ChoiceBranch:
     assign: Template | None = None
     condition: Template | None = None  # JSONata: an expression that gives true or false
     output: Template | None = None  # JSONata: the state's output when this rule matches
+
+
+def rule_paths(rule: Rule) -> Iterator[str]:
+    """Every path a rule reads: its Variables, and the operands of ``...Path`` operators."""
+    if isinstance(rule, AndRule | OrRule):
+        for inner in rule.rules:
+            yield from rule_paths(inner)
+    elif isinstance(rule, NotRule):
+        yield from rule_paths(rule.rule)
+    else:
+        yield rule.variable
+        if rule.is_path and isinstance(rule.operand, str):
+            yield rule.operand

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from steplane.asl.templates import Template
+from steplane.definition.choice_model import rule_paths
 from steplane.definition.choice_rules import ChoiceBranch, parse_choice_branch
 from steplane.definition.messages import pydantic_problems
 from steplane.definition.model import ChoiceState, State, StateMachine
@@ -48,10 +49,11 @@ class Definition:
         """Every payload template of the definition, wherever it is."""
         in_states = [found for s in self.machine.states.values() for found in _templates_in(s)]
         in_rules = [
-            branch.assign
+            template
             for branches in self.branches.values()
             for branch in branches
-            if branch.assign is not None
+            for template in (branch.assign, branch.condition, branch.output)
+            if template is not None
         ]
         return (*in_states, *in_rules)
 
@@ -59,11 +61,45 @@ class Definition:
     def reads_execution_input(self) -> bool:
         """Whether some expression reads ``$$.Execution.Input``: the engine then loads the
         execution's input for every decision (one more read), and only then."""
-        return any(template.reads_execution_input for template in self.templates)
+        if any(template.reads_execution_input for template in self.templates):
+            return True
+        return any(_path_reads_input(text) for text in self.path_texts)
+
+    @cached_property
+    def path_texts(self) -> tuple[str, ...]:
+        """Every path or intrinsic written as text (InputPath, the ...Path fields, Choice
+        Variables and operands), as the states read them."""
+        found = [text for s in self.machine.states.values() for text in _path_texts(s)]
+        for branches in self.branches.values():
+            for branch in branches:
+                if branch.rule is not None:
+                    found.extend(rule_paths(branch.rule))
+        return tuple(found)
 
     def canonical_json(self) -> str:
         """The definition as stored and hashed: sorted keys, no insignificant white space."""
         return canonical_json(self.document)
+
+
+def _path_texts(state: BaseModel) -> Iterator[str]:
+    for name in type(state).model_fields:
+        value = getattr(state, name)
+        if name.endswith("_path") and isinstance(value, str):
+            yield value
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    yield from _path_texts(item)
+
+
+def _path_reads_input(text: str) -> bool:
+    """Whether a path (or ErrorPath's intrinsic) reads ``$$.Execution.Input``."""
+    from steplane.asl.expressions import cached_expression  # noqa: PLC0415 - on demand
+
+    try:
+        return any(p.reads_execution_input for p in cached_expression(text).paths)
+    except ValueError:  # not a path: validation reports it
+        return False
 
 
 def _templates_in(node: object) -> Iterator[Template]:

@@ -121,16 +121,24 @@ PayloadTemplate = Annotated[Template, _validated_by(_payload_template)]
 """A ``Parameters``/``ResultSelector``-style field: a JSON object with ``.$`` fields."""
 
 
-def _credentials(source: Json) -> Template:
+def _credentials(source: Json, info: ValidationInfo) -> Template:
     """The guide (Task, Credentials): "Specifies a target role the state machine's
     execution role must assume before invoking the specified Resource", written
     ``{"RoleArn": "arn:..."}`` or ``{"RoleArn.$": <path or intrinsic function>}``."""
+    if language_of(info) == JSONATA:
+        # JSONata: {"RoleArn": "arn:..." or "{% ... %}"}, no ".$" keys.
+        if not isinstance(source, dict) or list(source) != ["RoleArn"]:
+            raise _problems([("", 'must be {"RoleArn": ...} (a role ARN or "{% ... %}")')])
+        try:
+            return jsonata_value(source, "Credentials")
+        except TemplateError as error:
+            raise _problems(error.problems) from None
     if not isinstance(source, dict) or [k.removesuffix(".$") for k in source] != ["RoleArn"]:
         raise _problems([("", 'must be {"RoleArn": ...} or {"RoleArn.$": ...}')])
     return _payload_template(source)
 
 
-CredentialsTemplate = Annotated[Template, _validated_by(_credentials)]
+CredentialsTemplate = Annotated[Template, _validated_with_info(_credentials)]
 """A Task's ``Credentials``: the role (given, or read by a path or an intrinsic function)."""
 
 AssignTemplate = Annotated[Template, _validated_with_info(_assign_template)]

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from steplane.asl.path_errors import PathError
 from steplane.asl.references import Root, cached_path
 from steplane.asl.templates import Template
-from steplane.definition.choice_model import AndRule, ChoiceBranch, NotRule, OrRule, Rule
+from steplane.definition.choice_model import ChoiceBranch, Rule, rule_paths
 from steplane.definition.model import StateMachine
 from steplane.definition.spelling import pointer
 from steplane.errors import Problem
@@ -94,11 +94,4 @@ def _path_reads(text: str) -> set[str]:
 
 
 def _rule_reads(rule: Rule) -> set[str]:
-    if isinstance(rule, AndRule | OrRule):
-        return set().union(*(_rule_reads(inner) for inner in rule.rules))
-    if isinstance(rule, NotRule):
-        return _rule_reads(rule.rule)
-    names = _path_reads(rule.variable)
-    if rule.is_path and isinstance(rule.operand, str):
-        names |= _path_reads(rule.operand)
-    return names
+    return set().union(*(_path_reads(path) for path in rule_paths(rule)))

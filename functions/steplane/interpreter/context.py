@@ -54,10 +54,16 @@ def context_object(
     )
 
 
-def scope(data: Json, context: ContextObject, execution: Execution, seed: str) -> Scope:
+def scope(
+    data: Json,
+    context: ContextObject,
+    execution: Execution,
+    seed: str,
+    now: datetime | None = None,
+) -> Scope:
     """What an expression in this state visit reads: ``data`` as ``$``, the Context
     Object as ``$$``, the execution's variables as ``$name``."""
-    return Scope(data, context, execution.variables, seed)
+    return Scope(data, context, execution.variables, seed, now=now)
 
 
 def visit_scope(run: Run, name: str, data: Json, *, parked: bool = False) -> Scope:
@@ -65,7 +71,7 @@ def visit_scope(run: Run, name: str, data: Json, *, parked: bool = False) -> Sco
     the head entered the state it waits in."""
     entered = (run.execution.entered_at or run.now) if parked else run.now
     context = context_object(run.execution, run.settings, name, entered)
-    return scope(data, context, run.execution, run.nonce(f"scope:{run.transitions}"))
+    return scope(data, context, run.execution, run.nonce(f"scope:{run.transitions}"), entered)
 
 
 def output_of(template: Template | None, scope: Scope, default: Json) -> Json:

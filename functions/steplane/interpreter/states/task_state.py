@@ -72,7 +72,7 @@ def _dispatch(
     # TimeoutSeconds and HeartbeatSeconds (or their Path and JSONata forms) read the
     # state's raw input, in the attempt's Context Object.
     context = context_object(run.execution, run.settings, name, entered_at, retry_count=attempt - 1)
-    raw, start = scope(raw_input, context, run.execution, nonce), due or run.now
+    raw, start = scope(raw_input, context, run.execution, nonce, entered_at), due or run.now
     seconds = timeout_seconds(state, raw)
     if state.heartbeat_expression is not None:
         heartbeat: int | None = _expression_seconds(
@@ -143,7 +143,9 @@ def role_arn(state: TaskState, execution: Execution, settings: Settings) -> str 
     if state.credentials is None:
         return None
     raw = attempt_scope(execution, settings)
-    value = state.credentials.evaluate(raw.with_data(select(raw, state.input_path)))
+    # JSONata reads $states.input; JSONPath the effective input (after InputPath).
+    effective = raw if state.jsonata else raw.with_data(select(raw, state.input_path))
+    value = state.credentials.evaluate(effective)
     role = value.get("RoleArn") if isinstance(value, dict) else None
     if not isinstance(role, str) or _ROLE_ARN.fullmatch(role) is None:
         raise AslError(
@@ -169,7 +171,8 @@ def attempt_scope(execution: Execution, settings: Settings, *, with_token: bool 
         retry_count=pending.number - 1,
         task_token=_token(execution) if with_token else None,
     )
-    return scope(execution.data, context, execution, pending.nonce)
+    entered = execution.entered_at or execution.start_date
+    return scope(execution.data, context, execution, pending.nonce, entered)
 
 
 def _token(execution: Execution) -> str:
@@ -203,12 +206,9 @@ def _positive_seconds(raw: Scope, given: int | None, path: str | None, field: st
 
 def _as_seconds(value: Json, source: str, failure: type[AslError]) -> int:
     """``value`` as a positive whole number of seconds, or ``failure`` naming its source."""
-    if (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and float(value).is_integer()
-        and 0 < value <= MAX_WAIT_SECONDS
-    ):
+    # Compared as they are (no float(): an integer of 400 digits does not fit one).
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if whole and not isinstance(value, bool) and 0 < value <= MAX_WAIT_SECONDS:
         return int(value)
     raise failure(
         f"{source} {describe(value)}, not a positive whole number of seconds up to "
@@ -390,10 +390,11 @@ class TaskLifecycle:
         pending, committed = _attempt(execution), committed_at(execution)
         dispatched = max(pending.dispatch_at or committed, committed)
         due = dispatched + timedelta(seconds=settings.task_lease_seconds)
-        grace = timedelta(seconds=settings.sweep_grace_seconds)
-        for deadline in (pending.timeout_at, pending.heartbeat_at):
-            if deadline is not None:
-                due = min(due, deadline + grace)
+        # Not the heartbeat deadline: a heartbeat moves it with no commit, so the sweeper
+        # would find a live task overdue. A lost HEARTBEAT wake-up is re-sent with the
+        # rest at the lease.
+        if pending.timeout_at is not None:
+            due = min(due, pending.timeout_at + timedelta(seconds=settings.sweep_grace_seconds))
         return due
 
     def resend_base_seconds(self, settings: Settings) -> int:

@@ -96,7 +96,8 @@ def _is_wait_seconds(value: Json) -> bool:
     # "MUST select a field whose value is a non-negative integer" (1.0 is that integer).
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return float(value).is_integer() and 0 <= value <= MAX_WAIT_SECONDS
+    whole = isinstance(value, int) or value.is_integer()  # no float() of a huge integer
+    return whole and 0 <= value <= MAX_WAIT_SECONDS
 
 
 def _whole_seconds(moment: datetime) -> datetime:

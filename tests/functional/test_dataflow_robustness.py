@@ -4,7 +4,9 @@ not, and a live task the sweeper must leave alone."""
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 from typing import Any
 
 import pytest
@@ -180,3 +182,25 @@ def test_the_sweeper_leaves_a_task_alone_while_its_heartbeats_come():
             assert rt.http("POST", f"/tasks/{token}/heartbeat")[0] == 200
         assert dispatched == []
         assert rt.store.get_head(execution_id).status == "RUNNING"
+
+
+def test_variables_beyond_one_dynamodb_item_are_kept():
+    # 3 x 195 KB of variables (within 256 KiB each, 10 MiB in all) is more than one
+    # DynamoDB item holds: each variable goes to its own payload item.
+    blob = base64.b64encode(random.Random(7).randbytes(146_000)).decode()  # ~195 KB
+    states: dict[str, Any] = {"T0": {"Type": "Task", "Resource": "echo", "Next": "Seta"}}
+    for name, following in (("a", "Setb"), ("b", "Setc"), ("c", "Use")):
+        states[f"Set{name}"] = {
+            "Type": "Pass",
+            "Assign": {f"{name}.$": "$.blob"},
+            "Next": following,
+        }
+    states["Use"] = {
+        "Type": "Task",
+        "Resource": "echo",
+        "Parameters": {"same.$": "States.ArrayContains(States.Array($a, $b), $c)"},
+        "End": True,
+    }
+    result = _run_local({"StartAt": "T0", "States": states}, {"blob": blob})
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    assert result.output == {"same": True}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -316,13 +316,26 @@ class DynamoDBExecutionStore:
         pk = execution_pk(execution.execution_id)
         stored = {
             **self._inline_or_ref(pk, "d", execution.data, INLINE_DATA_BYTES, expiry),
-            **(
-                self._inline_or_ref(pk, "vars", execution.variables, INLINE_VARIABLES_BYTES, expiry)
-                if execution.variables
-                else {}
-            ),
+            **self._variables(pk, execution.variables, expiry),
         }
         return head_to_item(execution, stored, self.sweep.head_attributes(execution))
+
+    def _variables(
+        self, pk: str, variables: Mapping[str, Any], expiry: int
+    ) -> dict[str, str | bytes]:
+        """Variables inline when small; else each in its own payload item (one holds at
+        most 256 KiB, all together up to 10 MiB: more than a DynamoDB item's 400 KB) and
+        the index of their digests in another (``varsref``)."""
+        if not variables:
+            return {}
+        packed = pack_text(canonical_json(variables))
+        if len(packed if isinstance(packed, bytes) else packed.encode()) <= INLINE_VARIABLES_BYTES:
+            return {"vars": packed}
+        index = {
+            name: self._payloads.put(pk, canonical_json(value), expiry)
+            for name, value in variables.items()
+        }
+        return {"varsref": self._payloads.put(pk, canonical_json(index), expiry)}
 
     def _inline_or_ref(
         self, pk: str, name: str, value: Any, limit: int, expiry: int
@@ -337,7 +350,14 @@ class DynamoDBExecutionStore:
 
     def _head(self, item: dict[str, Any]) -> Execution:
         data = self._stored_json(item, "d", "null")
-        variables = self._stored_json(item, "vars", "{}")
+        if "varsref" in item:
+            index = json.loads(self._payloads.get(item["pk"], item["varsref"]))
+            variables = {
+                name: json.loads(self._payloads.get(item["pk"], digest))
+                for name, digest in index.items()
+            }
+        else:
+            variables = json.loads(unpack_text(item.get("vars", "{}")))
         return item_to_head(item, data, variables)
 
     def _stored_json(self, item: dict[str, Any], name: str, absent: str) -> Any:

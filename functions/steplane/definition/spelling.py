@@ -170,15 +170,9 @@ def _query_language(where: str, state: dict[str, Any], top: Any, result: Normali
         if language == "JSONata"
         else (JSONATA_ONLY_FIELDS, "JSONata")
     )
-    for key in wrong:
-        if key in state:
-            result.problems.append(
-                Problem(
-                    f"{where}/{key}",
-                    f"{key} is a {other} field; this state's QueryLanguage is {language}",
-                )
-            )
-            del state[key]
+    _refuse(
+        state, where, wrong, f"is a {other} field; this state's QueryLanguage is {language}", result
+    )
     if language == "JSONata":
         for key in EXPRESSION_FIELDS:
             if _is_jsonata(state.get(key)):
@@ -193,15 +187,18 @@ def _query_language(where: str, state: dict[str, Any], top: Any, result: Normali
                 Problem(f"{where}/Catch/{index}/QueryLanguage", "unknown field 'QueryLanguage'")
             )
         catcher["QueryLanguage"] = language
-        for key in JSONPATH_ONLY_FIELDS if language == "JSONata" else JSONATA_ONLY_FIELDS:
-            if key in catcher:
-                result.problems.append(
-                    Problem(
-                        f"{where}/Catch/{index}/{key}",
-                        f"{key} is not a field of a {language} Catcher",
-                    )
-                )
-                del catcher[key]
+        at = f"{where}/Catch/{index}"
+        _refuse(catcher, at, wrong, f"is not a field of a {language} Catcher", result)
+
+
+def _refuse(
+    node: dict[str, Any], where: str, fields: tuple[str, ...], why: str, result: Normalised
+) -> None:
+    """Report and drop each of ``fields`` that ``node`` has (another language's)."""
+    for key in fields:
+        if key in node:
+            result.problems.append(Problem(f"{where}/{key}", f"{key} {why}"))
+            del node[key]
 
 
 def _is_jsonata(value: Any) -> bool:

@@ -20,7 +20,7 @@ from steplane.definition.choice_rules import (
     Rule,
     parse_choice_branch,
 )
-from steplane.interpreter.choice import ChoiceRuntimeError, evaluate_rule, select_next
+from steplane.interpreter.choice import ChoiceRuntimeError, evaluate_rule, select_branch
 
 NOON = "2001-01-01T12:00:00Z"
 # (operator, value at $.v, operand, expected). Each case runs twice: with the operand
@@ -358,6 +358,12 @@ def test_is_present_guards_a_comparison_of_a_missing_field() -> None:
     )
     assert evaluate_rule(rule, {}) is False
     assert evaluate_rule(rule, {"keyThatMightNotExist": "foo"}) is True
+
+
+def select_next(branches: Any, data: Any) -> str | None:
+    """The Next of the branch a Choice state takes, or None."""
+    branch = select_branch(branches, data)
+    return branch.next if branch is not None else None
 
 
 # --- select_next ---------------------------------------------------------------------------------

@@ -18,14 +18,27 @@ from steplane.asl.paths import (
     PathNotFoundError,
     PathStep,
     ResultPathMatchError,
-    apply_input_path,
-    apply_output_path,
     apply_result_path,
     format_path,
     is_reference_path,
     parse_reference_path,
-    read_path,
 )
+from steplane.asl.references import compile_path, select
+from steplane.asl.scope import Scope
+from steplane.jsontypes import Json
+
+
+def read_path(data: Json, path: str) -> Json:
+    """What a reference path selects in ``data`` (as every state reads one)."""
+    return compile_path(path).read(Scope(data))
+
+
+def apply_input_path(data: Json, path: str | None) -> Json:
+    """InputPath as a state applies it."""
+    return select(Scope(data), path)
+
+
+apply_output_path = apply_input_path  # OutputPath is applied the same way
 
 # The spec's and the guide's example input for reference paths.
 SPEC_INPUT = {"foo": 123, "bar": ["a", "b", "c"], "car": {"cdr": True}}

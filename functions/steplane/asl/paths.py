@@ -1,4 +1,4 @@
-"""Reference paths applied to state data: InputPath, OutputPath, ResultPath and reads.
+"""Reference paths applied to state data: ResultPath, and reads of parsed steps.
 
 The spec (Input and Output Processing with JSONPath) defines the three fields and their
 ``null`` forms; every function here is pure and never mutates its arguments.
@@ -23,14 +23,11 @@ __all__ = [
     "PathNotFoundError",
     "PathStep",
     "ResultPathMatchError",
-    "apply_input_path",
-    "apply_output_path",
     "apply_result_path",
     "describe",
     "format_path",
     "is_reference_path",
     "parse_reference_path",
-    "read_path",
     "read_steps",
 ]
 
@@ -44,22 +41,12 @@ def is_reference_path(path: str) -> bool:
     return True
 
 
-def read_path(data: Json, path: str) -> Json:
-    """Return the value ``path`` selects in ``data`` (the value itself, not a copy).
-
-    Raises:
-        InvalidPathError: ``path`` is not a reference path.
-        PathNotFoundError: a field or index is missing, or a step meets a value of the
-            wrong type (a field of a string, an index of an object).
-    """
-    return read_steps(data, parse_reference_path(path), path)
-
-
 def read_steps(data: Json, steps: tuple[PathStep, ...], path: str) -> Json:
     """Return the value ``steps`` (parsed from ``path``, named in errors) select in ``data``.
 
     Raises:
-        PathNotFoundError: as :func:`read_path`.
+        PathNotFoundError: a field or index is missing, or a step meets a value of the
+            wrong type (a field of a string, an index of an object).
     """
     node = data
     for depth, step in enumerate(steps):
@@ -77,30 +64,6 @@ def read_steps(data: Json, steps: tuple[PathStep, ...], path: str) -> Json:
                 raise PathNotFoundError(path, f"{where} has no field {step!r}")
             node = node[step]
     return node
-
-
-def apply_input_path(data: Json, path: str | None) -> Json:
-    """Select the effective input.
-
-    The spec: "If the value of InputPath is ``null``, that means that the raw input is
-    discarded, and the effective input for the state is an empty JSON object, ``{}``."
-
-    Raises:
-        PathNotFoundError: the path selects nothing (``States.Runtime``).
-    """
-    return {} if path is None else read_path(data, path)
-
-
-def apply_output_path(data: Json, path: str | None) -> Json:
-    """Select the effective output.
-
-    The spec: "If the value of OutputPath is ``null``, that means the input and result are
-    discarded, and the effective output from the state is an empty JSON object, ``{}``."
-
-    Raises:
-        PathNotFoundError: the path selects nothing (``States.Runtime``).
-    """
-    return {} if path is None else read_path(data, path)
 
 
 def apply_result_path(state_input: Json, path: str | None, result: Json) -> Json:

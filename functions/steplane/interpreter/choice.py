@@ -35,12 +35,6 @@ class ChoiceRuntimeError(AslError):
     """A Choice Rule that cannot be evaluated; the state fails with ``States.Runtime``."""
 
 
-def select_next(branches: Sequence[ChoiceBranch], data: Json) -> str | None:
-    """The ``Next`` of the first branch whose rule is true, or None (see select_branch)."""
-    branch = select_branch(branches, data)
-    return branch.next if branch is not None else None
-
-
 def select_branch(
     branches: Sequence[ChoiceBranch], data: Json, scope: Scope | None = None
 ) -> ChoiceBranch | None:

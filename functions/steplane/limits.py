@@ -11,6 +11,16 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_WAIT_SECONDS = 99_999_999
 
 
+def whole_seconds(value: object, *, minimum: int) -> int | None:
+    """``value`` as a whole number of seconds from ``minimum`` to MAX_WAIT_SECONDS (``1.0``
+    counts, ``true`` does not), or None. Compared as it is: an integer of 400 digits does
+    not fit a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    whole = isinstance(value, int) or value.is_integer()
+    return int(value) if whole and minimum <= value <= MAX_WAIT_SECONDS else None
+
+
 def utf8_size(json_text: str) -> int:
     """Size in bytes of JSON text as Step Functions counts it: UTF-8, not ``\\u`` escapes."""
     return len(json_text.encode("utf-8"))

@@ -35,7 +35,7 @@ from steplane.interpreter.states.lifecycle import (
 from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
 from steplane.interpreter.tokens import TokenClaim, encode_task_token
 from steplane.jsontypes import Json
-from steplane.limits import MAX_QUEUE_DELAY_SECONDS, MAX_WAIT_SECONDS
+from steplane.limits import MAX_QUEUE_DELAY_SECONDS, MAX_WAIT_SECONDS, whole_seconds
 from steplane.settings import Settings
 
 
@@ -206,10 +206,9 @@ def _positive_seconds(raw: Scope, given: int | None, path: str | None, field: st
 
 def _as_seconds(value: Json, source: str, failure: type[AslError]) -> int:
     """``value`` as a positive whole number of seconds, or ``failure`` naming its source."""
-    # Compared as they are (no float(): an integer of 400 digits does not fit one).
-    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if whole and not isinstance(value, bool) and 0 < value <= MAX_WAIT_SECONDS:
-        return int(value)
+    seconds = whole_seconds(value, minimum=1)
+    if seconds is not None:
+        return seconds
     raise failure(
         f"{source} {describe(value)}, not a positive whole number of seconds up to "
         f"{MAX_WAIT_SECONDS}"

@@ -24,7 +24,7 @@ from steplane.interpreter.states.lifecycle import (
 )
 from steplane.interpreter.steps import Fail, Park, Step, leave
 from steplane.jsontypes import Json
-from steplane.limits import MAX_WAIT_SECONDS
+from steplane.limits import MAX_WAIT_SECONDS, whole_seconds
 from steplane.settings import Settings
 
 
@@ -57,13 +57,14 @@ def _due(state: WaitState, scope: Scope, now: datetime) -> datetime | Fail:
     if state.seconds is not None:
         return now + timedelta(seconds=state.seconds)
     if state.seconds_expression is not None:
-        seconds = state.seconds_expression.evaluate(scope)
-        if not _is_wait_seconds(seconds):
+        value = state.seconds_expression.evaluate(scope)
+        seconds = whole_seconds(value, minimum=0)
+        if seconds is None:
             raise QueryEvaluationError(
-                f"Seconds gave {seconds!r}, not a whole number of seconds from 0 to "
+                f"Seconds gave {value!r}, not a whole number of seconds from 0 to "
                 f"{MAX_WAIT_SECONDS}"
             )
-        return now + timedelta(seconds=int(seconds))
+        return now + timedelta(seconds=seconds)
     if state.timestamp_expression is not None:
         stamp = state.timestamp_expression.evaluate(scope)
         when = parse_datetime(stamp) if isinstance(stamp, str) else None
@@ -74,14 +75,16 @@ def _due(state: WaitState, scope: Scope, now: datetime) -> datetime | Fail:
         parsed = parse_datetime(state.timestamp)
         return _whole_seconds(parsed) if parsed is not None else now
     if state.seconds_path is not None:
-        seconds = read(scope, state.seconds_path)
-        if not _is_wait_seconds(seconds):
+        # "MUST select a field whose value is a non-negative integer" (1.0 is that integer).
+        value = read(scope, state.seconds_path)
+        seconds = whole_seconds(value, minimum=0)
+        if seconds is None:
             return Fail(
                 StatesError.RUNTIME,
-                f"SecondsPath {state.seconds_path!r} gave {seconds!r}, not an integer "
+                f"SecondsPath {state.seconds_path!r} gave {value!r}, not an integer "
                 f"number of seconds from 0 to {MAX_WAIT_SECONDS}",
             )
-        return now + timedelta(seconds=int(seconds))
+        return now + timedelta(seconds=seconds)
     stamp = read(scope, state.timestamp_path or "$")
     parsed = parse_datetime(stamp) if isinstance(stamp, str) else None
     if parsed is None:
@@ -90,14 +93,6 @@ def _due(state: WaitState, scope: Scope, now: datetime) -> datetime | Fail:
             f"TimestampPath {state.timestamp_path!r} gave {stamp!r}, not an RFC 3339 timestamp",
         )
     return _whole_seconds(parsed)
-
-
-def _is_wait_seconds(value: Json) -> bool:
-    # "MUST select a field whose value is a non-negative integer" (1.0 is that integer).
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    whole = isinstance(value, int) or value.is_integer()  # no float() of a huge integer
-    return whole and 0 <= value <= MAX_WAIT_SECONDS
 
 
 def _whole_seconds(moment: datetime) -> datetime:

@@ -39,8 +39,8 @@ class NonReferencePathError(InvalidPathError):
 
     Wildcards, ``..``, filters, slices, unions and functions can select many nodes or
     none; ``$$`` reads the Context Object and ``$name`` a workflow variable. Fields that
-    take a plain Path (``Variable``, ``InputPath``) allow them in ASL, so a caller may
-    report them as "not supported yet" rather than as invalid.
+    take a Path (``InputPath``, a template's ``.$`` values) accept them as queries
+    (``compile_path(..., queries=True)``); the others report them.
 
     Attributes:
         feature: what was found, e.g. ``"wildcard"`` or ``"context object"``.

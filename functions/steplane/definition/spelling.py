@@ -19,9 +19,6 @@ from steplane.names import name_problem
 
 NOT_YET = "is not supported yet"
 
-# Fields ASL defines that this version refuses rather than ignores.
-UNSUPPORTED_STATE_FIELDS: dict[str, str] = {}
-
 # The guide (Transforming data with JSONata): "your workflow fields will reduce from five
 # JSONPath fields (InputPath, Parameters, ResultSelector, ResultPath, and OutputPath) to
 # only two fields: Arguments and Output"; the ...Path forms become "{% %}" expressions.
@@ -108,10 +105,6 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
     kind = state.get("Type")
     if kind in UNSUPPORTED_STATE_TYPES:
         result.problems.append(Problem(f"{where}/Type", f"state type {kind!r} {NOT_YET}"))
-    for key, label in UNSUPPORTED_STATE_FIELDS.items():
-        if key in state:
-            result.problems.append(Problem(f"{where}/{key}", f"{label} {NOT_YET}"))
-            del state[key]
     retry = state.get("Retry")
     if isinstance(retry, dict):
         # Founding spelling: one retry policy for every error, i.e. ErrorEquals [States.ALL].

@@ -31,7 +31,6 @@ from steplane.definition.model import (
     StateMachine,
 )
 from steplane.definition.spelling import (
-    UNSUPPORTED_STATE_FIELDS,
     UNSUPPORTED_STATE_TYPES,
     is_founding,
     pointer,
@@ -68,8 +67,7 @@ _FOUNDING_TOP = Place.of(_MACHINE - {"StartAt"} | {"StartState", "QueryLanguage"
 _STATES = {
     # "%Field" aliases are where JSONata expressions move; nobody means to write them.
     kind: Place.of(
-        {f for f in _fields(model) if not f.startswith(EXPRESSION_PREFIX)} | {"QueryLanguage"},
-        UNSUPPORTED_STATE_FIELDS,
+        {f for f in _fields(model) if not f.startswith(EXPRESSION_PREFIX)} | {"QueryLanguage"}
     )
     for kind, model in STATE_MODELS.items()
 }

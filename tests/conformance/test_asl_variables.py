@@ -160,15 +160,23 @@ def test_wait_assigns_when_it_ends():
 
 def test_an_unassigned_variable_fails_with_states_runtime():
     # [guide] "If $x had not been previously assigned, the example would fail because $x
-    # would be undefined."
+    # would be undefined." Only one path assigns $x here: which one runs is known at run
+    # time, so the read fails then.
     run = Driver(
         _machine(
-            ("Maybe", {"Type": "Pass", "Assign": {"other": 1}}),
+            (
+                "Pick",
+                {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.set", "BooleanEquals": True, "Next": "Set"}],
+                    "Default": "Use",
+                },
+            ),
+            ("Set", {"Type": "Pass", "Assign": {"x": 1}, "Next": "Use"}),
             ("Use", {"Type": "Pass", "Parameters": {"x.$": "$x"}}),
-            ("Later", {"Type": "Pass", "Assign": {"x": 1}}),
         )
     )
-    run.begin({})
+    run.begin({"set": False})
     assert run.head.status is ExecutionStatus.FAILED
     assert run.head.error == "States.Runtime"
     assert "the variable $x is not assigned" in (run.head.cause or "")
@@ -280,6 +288,58 @@ def test_result_path_cannot_be_a_variable():
     assert "/States/P/ResultPath" in {p.location for p in caught.value.problems}
 
 
+def test_a_variable_read_before_any_path_could_assign_it_is_refused_at_load():
+    # [guide] "If $x had not been previously assigned, the example would fail because $x
+    # would be undefined." Variables are assigned on leaving a state; no path from StartAt
+    # to Use passes Later, so the read could only ever fail.
+    definition = _machine(
+        ("Maybe", {"Type": "Pass", "Assign": {"other": 1}}),
+        ("Use", {"Type": "Pass", "Parameters": {"x.$": "$x", "o.$": "$other"}}),
+        ("Later", {"Type": "Pass", "Assign": {"x": 1}}),
+    )
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(definition)
+    assert [(p.location, p.message) for p in caught.value.problems] == [
+        (
+            "/States/Use/Parameters",
+            "reads $x before any state could assign it "
+            "(no path from StartAt to here passes an Assign of it)",
+        )
+    ]
+
+
+def test_a_catcher_or_a_choice_rule_assigns_only_on_its_own_way_out():
+    # [guide] A Catcher's Assign applies when it catches (the state's own does not); a
+    # Choice rule's "assigns variables when this specific choice rule matches".
+    catcher = {"ErrorEquals": ["States.ALL"], "Assign": {"caught": 1}, "Next": "OnError"}
+    definition = {
+        "StartAt": "Pick",
+        "States": {
+            "Pick": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.go",
+                        "IsPresent": True,
+                        "Assign": {"picked": 1},
+                        "Next": "Work",
+                    }
+                ],
+                "Default": "Work",
+            },
+            "Work": {"Type": "Task", "Resource": "r", "Catch": [catcher], "Next": "Done"},
+            "Done": {"Type": "Pass", "Parameters": {"c.$": "$caught"}, "End": True},
+            "OnError": {"Type": "Pass", "Parameters": {"c.$": "$caught"}, "End": True},
+        },
+    }
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(definition)
+    assert [p.location for p in caught.value.problems] == ["/States/Done/Parameters"]
+    # $picked is assigned on one way into Work, so reading it there is left to run time.
+    definition["States"]["Done"]["Parameters"] = {"p.$": "$picked"}
+    load_definition(definition)
+
+
 def test_a_variable_no_state_assigns_is_refused_at_load_where_it_is_read():
     definition = _machine(
         ("Set", {"Type": "Pass", "Assign": {"known": 1}}),
@@ -299,6 +359,6 @@ def test_a_variable_no_state_assigns_is_refused_at_load_where_it_is_read():
     found = {p.location: p.message for p in caught.value.problems}
     assert found == {
         "/States/Use/Parameters": "reads $typo, which no state assigns (an Assign field gives it)",
-        "/States/Pick/Choices/0": "reads $other, which no state assigns",
+        "/States/Pick/Choices/0": "reads $other, which no state assigns (an Assign field gives it)",
         "/States/Use2/InputPath": "reads $third, which no state assigns (an Assign field gives it)",
     }

@@ -11,8 +11,8 @@ import pytest
 
 from steplane.cli import main
 from steplane.definition.loader import load_definition
-from steplane.definition.model import TaskState
 from steplane.errors import DefinitionError
+from steplane.states.task_state import TaskState
 
 ASL_TASK = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:F", "End": True}
 

@@ -10,7 +10,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "functions" / "steplane"
 # Modules the deployed handlers load; the local runtime and CLI are extras.
-LAMBDA_MODULES = ("handlers", "adapters", "interpreter", "definition", "worker", "examples")
+LAMBDA_MODULES = (
+    "handlers",
+    "adapters",
+    "interpreter",
+    "states",
+    "definition",
+    "asl",
+    "worker",
+    "examples",
+)
 RUNTIME_IMPORTS = {"boto3", "botocore", "aws_lambda_powertools", "pydantic", "pydantic_core"}
 
 

@@ -100,6 +100,10 @@ class ChoiceBranch:
     condition: Template | None = None  # JSONata: an expression that gives true or false
     output: Template | None = None  # JSONata: the state's output when this rule matches
 
+    def path_texts(self) -> Iterator[str]:
+        """The paths its JSONPath rule reads (see :func:`rule_paths`)."""
+        return rule_paths(self.rule) if self.rule is not None else iter(())
+
 
 def rule_paths(rule: Rule) -> Iterator[str]:
     """Every path a rule reads: its Variables, and the operands of ``...Path`` operators."""

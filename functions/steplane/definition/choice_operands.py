@@ -12,7 +12,7 @@ from steplane.asl.paths import InvalidPathError, NonReferencePathError
 from steplane.asl.references import compile_path
 from steplane.asl.timestamps import parse_instant
 from steplane.asl.wildcard import PatternError, split_pattern
-from steplane.definition.messages import show
+from steplane.definition.showing import show
 from steplane.jsontypes import Json
 
 

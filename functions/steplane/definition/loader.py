@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from steplane.asl.templates import Template
-from steplane.definition.choice_model import rule_paths
-from steplane.definition.choice_rules import ChoiceBranch, parse_choice_branch
+from steplane.definition.machine import StateMachine
 from steplane.definition.messages import pydantic_problems
-from steplane.definition.model import ChoiceState, State, StateMachine
 from steplane.definition.source import DefinitionSource, is_json_text, read_document
 from steplane.definition.spelling import Normalised, normalise, pointer
 from steplane.definition.typos import correct_typos
 from steplane.definition.validate import check_machine
 from steplane.definition.variable_uses import unassigned_reads
+from steplane.definition.walk import expressions
 from steplane.errors import DefinitionError, Problem
 from steplane.names import safe_name
+from steplane.states import STATE_TYPES, State
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class Definition:
     """A validated state machine, pinned by the hash of its canonical JSON text."""
 
     machine: StateMachine
-    branches: Mapping[str, tuple[ChoiceBranch, ...]]
     document: Mapping[str, Any]
     hash: str
 
@@ -47,15 +46,7 @@ class Definition:
     @cached_property
     def templates(self) -> tuple[Template, ...]:
         """Every payload template of the definition, wherever it is."""
-        in_states = [found for s in self.machine.states.values() for found in _templates_in(s)]
-        in_rules = [
-            template
-            for branches in self.branches.values()
-            for branch in branches
-            for template in (branch.assign, branch.condition, branch.output)
-            if template is not None
-        ]
-        return (*in_states, *in_rules)
+        return tuple(found for _, _, found in self._expressions if isinstance(found, Template))
 
     @cached_property
     def reads_execution_input(self) -> bool:
@@ -69,27 +60,16 @@ class Definition:
     def path_texts(self) -> tuple[str, ...]:
         """Every path or intrinsic written as text (InputPath, the ...Path fields, Choice
         Variables and operands), as the states read them."""
-        found = [text for s in self.machine.states.values() for text in _path_texts(s)]
-        for branches in self.branches.values():
-            for branch in branches:
-                if branch.rule is not None:
-                    found.extend(rule_paths(branch.rule))
-        return tuple(found)
+        return tuple(found for _, _, found in self._expressions if isinstance(found, str))
+
+    @cached_property
+    def _expressions(self) -> tuple[tuple[object, str, Template | str], ...]:
+        states = self.machine.states.values()
+        return tuple(found for state in states for found in expressions(state))
 
     def canonical_json(self) -> str:
         """The definition as stored and hashed: sorted keys, no insignificant white space."""
         return canonical_json(self.document)
-
-
-def _path_texts(state: BaseModel) -> Iterator[str]:
-    for name in type(state).model_fields:
-        value = getattr(state, name)
-        if name.endswith("_path") and isinstance(value, str):
-            yield value
-        elif isinstance(value, tuple):
-            for item in value:
-                if isinstance(item, BaseModel):
-                    yield from _path_texts(item)
 
 
 def _path_reads_input(text: str) -> bool:
@@ -100,17 +80,6 @@ def _path_reads_input(text: str) -> bool:
         return any(p.reads_execution_input for p in cached_expression(text).paths)
     except ValueError:  # not a path: validation reports it
         return False
-
-
-def _templates_in(node: object) -> Iterator[Template]:
-    if isinstance(node, Template):
-        yield node
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from _templates_in(getattr(node, name))
-    elif isinstance(node, tuple):
-        for item in node:
-            yield from _templates_in(item)
 
 
 def canonical_json(document: Any) -> str:
@@ -134,7 +103,7 @@ def load_definition(source: DefinitionSource) -> Definition:
     def locate(location: str) -> str:
         return corrected.original_location(normalised.original_location(location))
 
-    machine, branches, found = _validate(normalised, locate)
+    machine, found = _validate(normalised, locate)
     spelling = [
         Problem(corrected.original_location(p.location), p.message) for p in normalised.problems
     ]
@@ -142,24 +111,24 @@ def load_definition(source: DefinitionSource) -> Definition:
     if problems or machine is None:
         raise DefinitionError(_unique(problems))
     digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
-    return Definition(machine, branches, document, digest)
+    return Definition(machine, document, digest)
 
 
 def _validate(
     normalised: Normalised, locate: Callable[[str], str]
-) -> tuple[StateMachine | None, dict[str, tuple[ChoiceBranch, ...]], list[Problem]]:
-    """The model, the parsed Choice branches, and every structural, Choice Rule and
-    cross-reference problem, each at the location ``locate`` gives it."""
+) -> tuple[StateMachine | None, list[Problem]]:
+    """The model, and every structural, state-type and cross-reference problem, each at
+    the location ``locate`` gives it."""
     machine: StateMachine | None = None
     problems: list[Problem] = []
+    found = _prepare(normalised.document)
     try:
         machine = StateMachine.model_validate(normalised.document)
     except ValidationError as error:
         problems.extend(pydantic_problems(error, locate))
-    branches, found = _parse_choices(normalised.document)
     if machine is not None:
         found.extend(check_machine(machine))
-        found.extend(unassigned_reads(machine, branches))
+        found.extend(unassigned_reads(machine))
     else:
         # Structural problems stop the whole model; check what still parses, so one run
         # reports every cross-reference problem too.
@@ -167,7 +136,7 @@ def _validate(
         if partial is not None:
             found.extend(check_machine(*partial))
     problems.extend(Problem(locate(p.location), p.message) for p in found)
-    return machine, branches, problems
+    return machine, problems
 
 
 def _not_typos(typos: list[Problem], problems: list[Problem]) -> list[Problem]:
@@ -213,29 +182,16 @@ def default_workflow_name(source: DefinitionSource, definition: Definition) -> s
     return f"workflow-{definition.hash[:12]}"
 
 
-def _parse_choices(
-    document: dict[str, Any],
-) -> tuple[dict[str, tuple[ChoiceBranch, ...]], list[Problem]]:
-    branches: dict[str, tuple[ChoiceBranch, ...]] = {}
+def _prepare(document: dict[str, Any]) -> list[Problem]:
+    """Each state type's pass over its JSON before validation (see ``StateType.prepare``)."""
     problems: list[Problem] = []
     states = document.get("States")
-    if not isinstance(states, dict):
-        return branches, problems
-    for name, state in states.items():
-        if not (isinstance(state, dict) and state.get("Type") == "Choice"):
-            continue
-        parsed: list[ChoiceBranch] = []
-        choices = state.get("Choices")
-        # Not an array: the model reports it; iterating a string or object would invent rules.
-        for index, raw in enumerate(choices if isinstance(choices, list) else ()):
-            where = pointer("States", name, "Choices", index)
-            language = str(state.get("QueryLanguage", "JSONPath"))
-            branch, found = parse_choice_branch(raw, where, language)
-            problems.extend(found)
-            if branch is not None:
-                parsed.append(branch)
-        branches[name] = tuple(parsed)
-    return branches, problems
+    for name, state in states.items() if isinstance(states, dict) else ():
+        written = state.get("Type") if isinstance(state, dict) else None
+        kind = STATE_TYPES.get(written) if isinstance(written, str) else None
+        if kind is not None and kind.prepare is not None:
+            problems.extend(kind.prepare(state, pointer("States", name)))
+    return problems
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -243,7 +199,6 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 __all__ = [
-    "ChoiceState",
     "Definition",
     "DefinitionSource",
     "canonical_json",

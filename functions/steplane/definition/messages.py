@@ -8,19 +8,17 @@ raise has a message here; anything else falls back to a neutral message of ours.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from steplane.definition.model import STATE_TYPES
+from steplane.definition.showing import show
 from steplane.definition.spelling import pointer
 from steplane.definition.templated import TEMPLATE_ERROR
 from steplane.errors import Problem
-
-_SHOWN_CHARACTERS = 40
+from steplane.states import STATE_TYPES
 
 # What each pydantic type error expected, said as JSON types.
 _EXPECTED = {
@@ -46,14 +44,6 @@ _BOUNDS = {
     "less_than_equal": ("le", "<="),
     "less_than": ("lt", "<"),
 }
-
-
-def show(value: Any) -> str:
-    """A JSON value as the user wrote it, shortened: ``true``, ``"abc"``, ``null``."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) <= _SHOWN_CHARACTERS:
-        return text
-    return text[: _SHOWN_CHARACTERS - 3] + "..."
 
 
 def pydantic_problems(error: ValidationError, locate: Callable[[str], str]) -> list[Problem]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from steplane.definition.model import StateMachine
+from steplane.definition.machine import StateMachine
 from steplane.definition.spelling import pointer
 from steplane.errors import Problem
 from steplane.suggest import close_match, did_you_mean

@@ -22,14 +22,8 @@ from steplane.definition.choice_rules import (
     COMPARISON_OPERATORS,
     JSONATA_ONLY_RULE_FIELDS,
 )
-from steplane.definition.model import (
-    EXPRESSION_PREFIX,
-    STATE_MODELS,
-    STATE_TYPES,
-    Catcher,
-    Retrier,
-    StateMachine,
-)
+from steplane.definition.machine import StateMachine
+from steplane.definition.model import EXPRESSION_PREFIX, Catcher, Retrier
 from steplane.definition.spelling import (
     UNSUPPORTED_STATE_TYPES,
     is_founding,
@@ -37,6 +31,7 @@ from steplane.definition.spelling import (
 )
 from steplane.definition.targets import raw_entries
 from steplane.errors import Problem
+from steplane.states import REGISTERED, STATE_TYPES
 from steplane.suggest import close_match
 
 
@@ -69,7 +64,7 @@ _STATES = {
     kind: Place.of(
         {f for f in _fields(model) if not f.startswith(EXPRESSION_PREFIX)} | {"QueryLanguage"}
     )
-    for kind, model in STATE_MODELS.items()
+    for kind, model in ((kind.name, kind.model) for kind in REGISTERED)
 }
 # A state without Type: only a misspelled Type is worth correcting; the rest waits for it.
 _UNTYPED_STATE = Place.of({"Type"}, [f for place in _STATES.values() for f in place.known])

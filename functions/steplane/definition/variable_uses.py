@@ -1,97 +1,88 @@
-"""Variables read but never assigned: decidable at load for JSONPath references.
+"""Variables read before any state could assign them: decidable at load for JSONPath
+references.
 
 The guide (Variables): "If $x had not been previously assigned, the example would fail
-because $x would be undefined." Whether a given path through the states assigns a
-variable before a read is not always decidable; that no state assigns it at all is, and
-such a read could only ever fail, so it is reported with the field that reads it. (A
-JSONata expression's variables are checked when it runs.)
+because $x would be undefined." Variables are assigned on the way out of a state (its
+``Assign``, a Catcher's, a Choice rule's), so the variables that may hold a value when a
+state is entered are those assigned on some path from ``StartAt`` to it. A read of any
+other variable could only ever fail, and is reported with the field that reads it; a
+read that only some paths assign is left to run time. (A JSONata expression's variables
+are checked when it runs: ``$x`` there may also be the expression's own.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
-from pydantic import BaseModel
+from collections.abc import Iterable, Iterator, Mapping
 
 from steplane.asl.path_errors import PathError
-from steplane.asl.references import Root, cached_path
+from steplane.asl.references import Root
 from steplane.asl.templates import Template
-from steplane.definition.choice_model import ChoiceBranch, Rule, rule_paths
-from steplane.definition.model import StateMachine
+from steplane.definition.machine import StateMachine
 from steplane.definition.spelling import pointer
+from steplane.definition.walk import expressions
 from steplane.errors import Problem
 
 
-def unassigned_reads(
-    machine: StateMachine, branches: Mapping[str, tuple[ChoiceBranch, ...]]
-) -> Iterator[Problem]:
-    """A problem for each field that reads a ``$name`` no ``Assign`` anywhere gives."""
-    assigned = set(_assigned(machine, branches))
+def unassigned_reads(machine: StateMachine) -> Iterator[Problem]:
+    """A problem for each field that reads a ``$name`` no path to its state assigns."""
+    # Every Assign, an end state's too (it applies as the execution ends).
+    anywhere = _assigned(
+        [found for _, field, found in expressions(state) if field == "assign"]
+        for state in machine.states.values()
+    )
+    reachable = available_variables(machine)
     for name, state in machine.states.items():
-        for field, names in _reads(state, ("States", name)):
-            for variable in sorted(names - assigned):
-                yield Problem(
-                    pointer(*field),
-                    f"reads ${variable}, which no state assigns (an Assign field gives it)",
-                )
-    for name, state_branches in branches.items():
-        for index, branch in enumerate(state_branches):
-            where = ("States", name, "Choices", index)
-            names = _rule_reads(branch.rule) if branch.rule is not None else set()
-            for variable in sorted(names - assigned):
-                yield Problem(pointer(*where), f"reads ${variable}, which no state assigns")
+        # An unreachable state is reported as such; judge its reads by every Assign.
+        before = reachable.get(name, anywhere)
+        for location, _, found in expressions(state, ("States", name)):
+            for variable in sorted(_reads(found) - before):
+                yield Problem(pointer(*location), _message(variable, anywhere))
 
 
-def _assigned(
-    machine: StateMachine, branches: Mapping[str, tuple[ChoiceBranch, ...]]
-) -> Iterator[str]:
-    templates: list[Template] = [
-        b.assign for bs in branches.values() for b in bs if b.assign is not None
-    ]
-    for state in machine.states.values():
-        templates.extend(_assign_fields(state))
-    for template in templates:
-        if isinstance(template.source, dict):
-            yield from (key.removesuffix(".$") for key in template.source)
+def available_variables(machine: StateMachine) -> Mapping[str, frozenset[str]]:
+    """For each state reachable from ``StartAt``, the variables some path to it assigns."""
+    if machine.start_at not in machine.states:
+        return {}  # reported as an unknown state
+    found: dict[str, frozenset[str]] = {machine.start_at: frozenset()}
+    frontier = [machine.start_at]
+    while frontier:
+        name = frontier.pop()
+        for way in machine.states[name].exits():
+            if way.target not in machine.states:
+                continue  # reported as an unknown state
+            after = found[name] | _assigned([way.assigns])
+            if way.target not in found or not after <= found[way.target]:
+                found[way.target] = found.get(way.target, frozenset()) | after
+                frontier.append(way.target)
+    return found
 
 
-def _assign_fields(node: object) -> Iterator[Template]:
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            value = getattr(node, name)
-            if name == "assign" and isinstance(value, Template):
-                yield value
-            else:
-                yield from _assign_fields(value)
-    elif isinstance(node, tuple):
-        for item in node:
-            yield from _assign_fields(item)
+def _message(variable: str, anywhere: frozenset[str]) -> str:
+    if variable in anywhere:
+        return (
+            f"reads ${variable} before any state could assign it "
+            "(no path from StartAt to here passes an Assign of it)"
+        )
+    return f"reads ${variable}, which no state assigns (an Assign field gives it)"
 
 
-def _reads(
-    node: BaseModel, where: tuple[str | int, ...]
-) -> Iterator[tuple[tuple[str | int, ...], set[str]]]:
-    """(location, variables read) for each field of ``node`` that reads variables."""
-    for name, info in type(node).model_fields.items():
-        value = getattr(node, name)
-        at = (*where, info.alias or name)
-        if isinstance(value, Template):
-            yield at, {p.variable for p in value.paths if p.root is Root.VARIABLE}
-        elif isinstance(value, str) and name.endswith("_path"):
-            yield at, _path_reads(value)
-        elif isinstance(value, tuple):
-            for index, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    yield from _reads(item, (*at, index))
+def _assigned(groups: Iterable[Iterable[Template | str]]) -> frozenset[str]:
+    return frozenset(
+        key.removesuffix(".$")
+        for templates in groups
+        for template in templates
+        if isinstance(template, Template) and isinstance(template.source, dict)
+        for key in template.source
+    )
 
 
-def _path_reads(text: str) -> set[str]:
+def _reads(found: Template | str) -> set[str]:
+    if isinstance(found, Template):
+        return {p.variable for p in found.paths if p.root is Root.VARIABLE}
+    from steplane.asl.expressions import cached_expression  # noqa: PLC0415 - at load only
+
     try:
-        path = cached_path(text)
-    except PathError:
+        paths = cached_expression(found).paths
+    except (PathError, ValueError):
         return set()  # reported as an invalid path
-    return {path.variable} if path.root is Root.VARIABLE else set()
-
-
-def _rule_reads(rule: Rule) -> set[str]:
-    return set().union(*(_path_reads(path) for path in rule_paths(rule)))
+    return {p.variable for p in paths if p.root is Root.VARIABLE}

@@ -19,8 +19,6 @@ from steplane.interpreter.decisions import Decision, Ignore, Rearm, Transition
 from steplane.interpreter.pending import deadline_wake, pending_commands
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
-from steplane.interpreter.states import lifecycle_of, parked_in
-from steplane.interpreter.states.lifecycle import NO_PENDING_TASK, Carry, Reaction, Resume
 from steplane.interpreter.steps import (
     Assigned,
     Fail,
@@ -33,6 +31,8 @@ from steplane.interpreter.steps import (
 from steplane.interpreter.sweep import sweep_due
 from steplane.jsontypes import Json
 from steplane.settings import DEFAULT_SETTINGS, Settings
+from steplane.states import lifecycle_of, parked_in
+from steplane.states.lifecycle import NO_PENDING_TASK, Carry, Reaction, Resume
 
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.

@@ -2,7 +2,7 @@
 
 They are derived from the head alone, so the shell never stores an outbox: after a crash
 between the commit and the sends, the same commands are derived again from the head. What
-each state implies is its lifecycle's ``pending`` (``steplane.interpreter.states``).
+each state implies is its lifecycle's ``pending`` (``steplane.states``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from steplane.definition.loader import Definition
 from steplane.execution import Execution
 from steplane.interpreter.decisions import Command, WakeAt
 from steplane.interpreter.signals import WakePurpose
-from steplane.interpreter.states import parked_in
 from steplane.settings import DEFAULT_SETTINGS, Settings
+from steplane.states import parked_in
 
 
 def pending_commands(

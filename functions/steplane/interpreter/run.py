@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from steplane.definition.loader import Definition
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.settings import DEFAULT_SETTINGS, Settings
+
+if TYPE_CHECKING:
+    # The state types (steplane.states) run with a Run, and the loader registers them.
+    from steplane.definition.loader import Definition
 
 
 @dataclass

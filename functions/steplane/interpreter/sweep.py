@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from steplane.definition.loader import Definition
 from steplane.execution import Execution
-from steplane.interpreter.states import parked_in
 from steplane.settings import Settings
+from steplane.states import parked_in
 
 
 def sweep_due(definition: Definition, execution: Execution, settings: Settings) -> datetime | None:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import get_args
 
-from steplane.definition.model import STATE_TYPES
 from steplane.execution import ExecutionStatus
 from steplane.interpreter.decisions import DispatchTask, Ignore, Rearm, Transition, WakeAt
 from steplane.interpreter.engine import MAX_STATES_PER_DECISION
 from steplane.interpreter.signals import Wake, WakePurpose
-from steplane.interpreter.states import LIFECYCLES
+from steplane.states import REGISTERED, STATE_TYPES
 from tests.unit.interpreter.harness import T0, Driver
 
 
-def test_registry_covers_every_state_type():
-    assert set(LIFECYCLES) == set(STATE_TYPES)
+def test_each_registered_state_type_parses_its_own_type_and_only_that():
+    for kind in REGISTERED:
+        assert get_args(kind.model.model_fields["type"].annotation) == (kind.name,)
+    assert list(STATE_TYPES) == [kind.name for kind in REGISTERED]
 
 
 def test_pass_and_choice_chain_runs_inside_one_decision_without_messages():

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.paths import (
@@ -16,8 +19,24 @@ from steplane.asl.paths import (
 from steplane.asl.references import read, select
 from steplane.asl.scope import Scope
 from steplane.asl.templates import Template
-from steplane.definition.model import TaskState
-from steplane.errors import StatesError
+from steplane.definition.checks import check_error_lists
+from steplane.definition.model import (
+    MAX_DELAY_SECONDS,
+    MAX_SECONDS,
+    Catcher,
+    DataFlow,
+    Exit,
+    Retrier,
+    given,
+)
+from steplane.definition.templated import (
+    ArgumentsTemplate,
+    CredentialsTemplate,
+    HeartbeatSecondsExpression,
+    PayloadTemplate,
+    TimeoutSecondsExpression,
+)
+from steplane.errors import Problem, StatesError
 from steplane.execution import Execution, TaskAttempt
 from steplane.interpreter.context import assigned_by, context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
@@ -25,18 +44,58 @@ from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
 from steplane.interpreter.retry import find_catcher, plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from steplane.interpreter.states.lifecycle import (
+from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
+from steplane.interpreter.tokens import TokenClaim, encode_task_token
+from steplane.jsontypes import Json
+from steplane.limits import MAX_QUEUE_DELAY_SECONDS, MAX_WAIT_SECONDS, whole_seconds
+from steplane.settings import Settings
+from steplane.states.lifecycle import (
     NO_PENDING_TASK,
     Carry,
     Reaction,
     committed_at,
     wake_not_for,
 )
-from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
-from steplane.interpreter.tokens import TokenClaim, encode_task_token
-from steplane.jsontypes import Json
-from steplane.limits import MAX_QUEUE_DELAY_SECONDS, MAX_WAIT_SECONDS, whole_seconds
-from steplane.settings import Settings
+from steplane.states.state_type import StateType
+
+
+class TaskState(DataFlow):
+    """A unit of work done by a worker: ``Resource``, or the founding ``Service`` + ``Action``."""
+
+    type: Literal["Task"] = Field(alias="Type")
+    resource: str | None = Field(None, alias="Resource")
+    service: str | None = Field(None, alias="Service")
+    action: str | None = Field(None, alias="Action")
+    parameters: PayloadTemplate | None = Field(None, alias="Parameters")
+    arguments: ArgumentsTemplate | None = Field(None, alias="Arguments")
+    result_selector: PayloadTemplate | None = Field(None, alias="ResultSelector")
+    result_path: str | None = Field("$", alias="ResultPath")
+    timeout_seconds: int | None = Field(None, alias="TimeoutSeconds", ge=1, le=MAX_SECONDS)
+    timeout_seconds_path: str | None = Field(None, alias="TimeoutSecondsPath")
+    heartbeat_seconds: int | None = Field(None, alias="HeartbeatSeconds", ge=1, le=MAX_SECONDS)
+    heartbeat_seconds_path: str | None = Field(None, alias="HeartbeatSecondsPath")
+    timeout_expression: TimeoutSecondsExpression | None = Field(None, alias="%TimeoutSeconds")
+    heartbeat_expression: HeartbeatSecondsExpression | None = Field(None, alias="%HeartbeatSeconds")
+    credentials: CredentialsTemplate | None = Field(None, alias="Credentials")
+    retry: tuple[Retrier, ...] = Field((), alias="Retry")
+    catch: tuple[Catcher, ...] = Field((), alias="Catch")
+
+    @property
+    def route(self) -> str:
+        """The key that selects the task queue: the founding Service, else the Resource."""
+        return self.service or self.resource or ""
+
+    @property
+    def action_name(self) -> str:
+        """The action a worker registers for: the founding Action, else the Resource."""
+        return self.action or self.resource or ""
+
+    def exits(self) -> Iterator[Exit]:
+        """``Next``, and each Catcher's ``Next`` with the Catcher's ``Assign`` (a caught
+        error does not apply the state's own)."""
+        yield from super().exits()
+        for index, catcher in enumerate(self.catch):
+            yield Exit(f"/Catch/{index}/Next", catcher.next, given(catcher.assign))
 
 
 def enter(name: str, state: TaskState, raw_input: Json, run: Run) -> Step:
@@ -445,4 +504,39 @@ def _is_purpose(command: Command, purpose: WakePurpose) -> bool:
     return isinstance(command, WakeAt) and command.purpose is purpose
 
 
+def check(names: Collection[str], where: str, task: TaskState) -> Iterator[Problem]:
+    """Its route, its Retry and Catch lists, and HeartbeatSeconds below TimeoutSeconds."""
+    yield from check_route(where, task.resource, task.service, task.action)
+    yield from check_error_lists(f"{where}/Retry", task.retry)
+    yield from check_error_lists(f"{where}/Catch", task.catch)
+    for index, retrier in enumerate(task.retry):
+        if retrier.max_delay_seconds is not None and retrier.max_delay_seconds > MAX_DELAY_SECONDS:
+            yield Problem(f"{where}/Retry/{index}/MaxDelaySeconds", "is above one year")
+    heartbeat, timeout = task.heartbeat_seconds, task.timeout_seconds
+    if heartbeat is not None and timeout is not None and heartbeat >= timeout:
+        # The spec: "If provided, the "HeartbeatSeconds" interval MUST be smaller than
+        # the "TimeoutSeconds" value."
+        yield Problem(
+            f"{where}/HeartbeatSeconds",
+            f"must be smaller than TimeoutSeconds ({timeout}), got {heartbeat}",
+        )
+
+
+def check_route(where: str, resource: object, service: object, action: object) -> Iterator[Problem]:
+    """``Resource``, or the founding ``Service`` and ``Action`` together; not both."""
+    has_service = service is not None or action is not None
+    if resource is None and not has_service:
+        yield Problem(where, "a Task needs Resource (or Service and Action)")
+    if resource is not None and has_service:
+        yield Problem(where, "give Resource or Service + Action, not both")
+    if has_service and (service is None or action is None):
+        missing = "Service" if service is None else "Action"
+        yield Problem(where, f"Service and Action go together; {missing} is missing")
+
+
+def _check_raw(raw: Mapping[str, Any], where: str) -> Iterator[Problem]:
+    yield from check_route(where, raw.get("Resource"), raw.get("Service"), raw.get("Action"))
+
+
 LIFECYCLE = TaskLifecycle()
+TYPE = StateType("Task", TaskState, LIFECYCLE, check=check, check_raw=_check_raw)

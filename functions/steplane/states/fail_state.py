@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.paths import describe
 from steplane.asl.scope import Scope
 from steplane.asl.templates import Template
-from steplane.definition.model import FailState
+from steplane.definition.model import StateSpec
+from steplane.definition.templated import CauseExpression, ErrorExpression
 from steplane.interpreter.context import visit_scope
 from steplane.interpreter.run import Run
-from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Fail, Step
 from steplane.jsontypes import Json
+from steplane.states.lifecycle import Flowing
+from steplane.states.state_type import StateType
+
+
+class FailState(StateSpec):
+    """Ends the execution with ``Error`` and ``Cause``, each given as is or read from the
+    state's input (``ErrorPath``, ``CausePath``)."""
+
+    type: Literal["Fail"] = Field(alias="Type")
+    error: str | None = Field(None, alias="Error")
+    cause: str | None = Field(None, alias="Cause")
+    error_path: str | None = Field(None, alias="ErrorPath")
+    cause_path: str | None = Field(None, alias="CausePath")
+    error_expression: ErrorExpression | None = Field(None, alias="%Error")
+    cause_expression: CauseExpression | None = Field(None, alias="%Cause")
 
 
 def enter(name: str, state: FailState, raw_input: Json, run: Run) -> Step:
@@ -54,3 +73,4 @@ def _read_text(scope: Scope, path: str | None, field: str, given: str | None) ->
 
 
 LIFECYCLE = Flowing[FailState](enter)
+TYPE = StateType("Fail", FailState, LIFECYCLE)

@@ -12,16 +12,16 @@ from steplane.execution import Execution
 from steplane.interpreter.decisions import Command, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from steplane.interpreter.states.lifecycle import (
+from steplane.interpreter.steps import Step
+from steplane.jsontypes import Json
+from steplane.settings import Settings
+from steplane.states.lifecycle import (
     NO_PENDING_TASK,
     Reaction,
     Resume,
     committed_at,
     wake_not_for,
 )
-from steplane.interpreter.steps import Step
-from steplane.jsontypes import Json
-from steplane.settings import Settings
 
 
 class Continuation:

@@ -2,30 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import Field
 
 from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.references import read, select
 from steplane.asl.scope import Scope
 from steplane.asl.timestamps import parse_datetime
-from steplane.definition.model import WaitState
-from steplane.errors import StatesError
+from steplane.definition.checks import check_path
+from steplane.definition.model import MAX_SECONDS, DataFlow
+from steplane.definition.templated import SecondsExpression, TimestampExpression
+from steplane.errors import Problem, StatesError
 from steplane.execution import Execution, WaitUntil
 from steplane.interpreter.context import assigned_by, output_of, visit_scope
 from steplane.interpreter.decisions import Command, Rearm, WakeAt
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from steplane.interpreter.states.lifecycle import (
+from steplane.interpreter.steps import Fail, Park, Step, leave
+from steplane.jsontypes import Json
+from steplane.limits import MAX_WAIT_SECONDS, whole_seconds
+from steplane.settings import Settings
+from steplane.states.lifecycle import (
     NO_PENDING_TASK,
     Carry,
     Reaction,
     committed_at,
     wake_not_for,
 )
-from steplane.interpreter.steps import Fail, Park, Step, leave
-from steplane.jsontypes import Json
-from steplane.limits import MAX_WAIT_SECONDS, whole_seconds
-from steplane.settings import Settings
+from steplane.states.state_type import StateType
+
+
+class WaitState(DataFlow):
+    """Delays for ``Seconds``, until ``Timestamp``, or by the *Path forms of either."""
+
+    type: Literal["Wait"] = Field(alias="Type")
+    seconds: int | None = Field(None, alias="Seconds", ge=0, le=MAX_SECONDS)
+    seconds_expression: SecondsExpression | None = Field(None, alias="%Seconds")
+    timestamp_expression: TimestampExpression | None = Field(None, alias="%Timestamp")
+    timestamp: str | None = Field(None, alias="Timestamp")
+    seconds_path: str | None = Field(None, alias="SecondsPath")
+    timestamp_path: str | None = Field(None, alias="TimestampPath")
 
 
 def enter(name: str, state: WaitState, raw_input: Json, run: Run) -> Step:
@@ -140,3 +159,36 @@ class WaitLifecycle:
 
 
 LIFECYCLE = WaitLifecycle()
+
+
+def check(names: Collection[str], where: str, wait: WaitState) -> Iterator[Problem]:
+    """Exactly one of its four ways to say when, and a valid one."""
+    given = [
+        f
+        for f, v in (
+            ("Seconds", wait.seconds),
+            ("Timestamp", wait.timestamp),
+            ("SecondsPath", wait.seconds_path),
+            ("TimestampPath", wait.timestamp_path),
+            ("Seconds", wait.seconds_expression),
+            ("Timestamp", wait.timestamp_expression),
+        )
+        if v is not None
+    ]
+    if len(given) != 1:
+        yield Problem(
+            where,
+            "a Wait needs exactly one of Seconds, Timestamp, SecondsPath, "
+            f"TimestampPath (found {len(given)})",
+        )
+    if wait.timestamp is not None and parse_datetime(wait.timestamp) is None:
+        yield Problem(f"{where}/Timestamp", f"{wait.timestamp!r} is not an RFC 3339 timestamp")
+    for field, value in (
+        ("SecondsPath", wait.seconds_path),
+        ("TimestampPath", wait.timestamp_path),
+    ):
+        if value is not None:
+            yield from check_path(f"{where}/{field}", value)
+
+
+TYPE = StateType("Wait", WaitState, LIFECYCLE, check=check)

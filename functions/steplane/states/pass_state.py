@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+from pydantic import Field
+
 from steplane.asl.paths import apply_result_path
 from steplane.asl.references import select
-from steplane.definition.model import PassState
+from steplane.definition.model import DataFlow
+from steplane.definition.templated import PayloadTemplate
 from steplane.interpreter.context import assigned_by, output_of, visit_scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.run import Run
-from steplane.interpreter.states.lifecycle import Flowing
 from steplane.interpreter.steps import Step, leave
 from steplane.jsontypes import Json
+from steplane.states.lifecycle import Flowing
+from steplane.states.state_type import StateType
+
+
+class PassState(DataFlow):
+    """Passes its input (or ``Result``) to its output."""
+
+    type: Literal["Pass"] = Field(alias="Type")
+    parameters: PayloadTemplate | None = Field(None, alias="Parameters")
+    result: Any = Field(None, alias="Result")
+    result_path: str | None = Field("$", alias="ResultPath")
+
+    @property
+    def has_result(self) -> bool:
+        """Whether ``Result`` was given (``"Result": null`` counts as given)."""
+        return "result" in self.model_fields_set
 
 
 def enter(name: str, state: PassState, raw_input: Json, run: Run) -> Step:
@@ -36,3 +56,4 @@ def enter(name: str, state: PassState, raw_input: Json, run: Run) -> Step:
 
 
 LIFECYCLE = Flowing[PassState](enter)
+TYPE = StateType("Pass", PassState, LIFECYCLE)

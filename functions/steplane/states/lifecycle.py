@@ -9,11 +9,11 @@ state type that parks (Task, Wait) also answers, from the head alone:
 - ``overdue_at`` and ``resend_base_seconds``: when the sweeper should look at it if it
   has not moved, and how far apart its re-sends start.
 A running head that waits for nothing is a chain that yielded before entering its
-current state; ``steplane.interpreter.states.continuation`` answers for it, whatever the
+current state; ``steplane.states.continuation`` answers for it, whatever the
 state's type.
 
 A new state type is one module with its lifecycle plus a line in the registry
-(``steplane.interpreter.states``).
+(``steplane.states``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from steplane.jsontypes import Json
+from steplane.jsontypes import JsonValue
 
 
 class _NotLoaded:
@@ -100,13 +100,13 @@ class Execution:
     status: ExecutionStatus = ExecutionStatus.RUNNING
     version: int = 0
     state: str | None = None
-    data: Json = None
+    data: JsonValue = None
     # The current state was entered at this version: the anchor of the task idempotency key.
     entered_version: int = 0
     # ... and at this moment ($$.State.EnteredTime).
     entered_at: datetime | None = None
     # The workflow variables ($name), as the states assigned them so far.
-    variables: Mapping[str, Json] = field(default_factory=dict)
+    variables: Mapping[str, JsonValue] = field(default_factory=dict)
     # What the current state waits for (see Waiting).
     waiting: Waiting = None
     # When the execution times out (the definition's top-level TimeoutSeconds), if it can.
@@ -132,7 +132,7 @@ class Execution:
     children_expire_at: datetime | None = None
     # The execution's input ($$.Execution.Input). Never stored in the head item: the
     # engine loads it from the history only for definitions that read it.
-    input: Json = field(default=NOT_LOADED, compare=False, repr=False)
+    input: JsonValue | _NotLoaded = field(default=NOT_LOADED, compare=False, repr=False)
 
     @property
     def input_loaded(self) -> bool:

@@ -127,3 +127,17 @@ def test_every_definition_and_interpreter_module_has_a_layer() -> None:
     placed = {*VOCABULARY, *KIT, *ABOVE_STATES, "steplane.definition", "steplane.interpreter"}
     modules = _imports_of(("steplane.definition", "steplane.interpreter"))
     assert sorted(set(modules) - placed) == []
+
+
+def test_the_head_model_says_what_each_field_holds() -> None:
+    # No Any (nor the Json alias of it) in the execution head's annotations: its JSON
+    # values are the recursive JsonValue a type checker follows.
+    tree = ast.parse((PACKAGE / "execution.py").read_text())
+    loose = {
+        f"{node.target.id}: {ast.unparse(node.annotation)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        for name in ast.walk(node.annotation)
+        if isinstance(name, ast.Name) and name.id in ("Any", "Json")
+    }
+    assert loose == set()

@@ -133,6 +133,12 @@ def calls_of(
             for entry in params["TransactItems"]
             for kind, part in entry.items()
         ]
+    if service == "dynamodb" and operation in ("BatchGetItem", "BatchWriteItem"):
+        # A batch names its tables in RequestItems; it needs its action on each.
+        return [
+            call_of(service, operation, {"TableName": table}, region, account)
+            for table in params["RequestItems"]
+        ]
     return [call_of(service, operation, params, region, account)]
 
 

@@ -13,7 +13,9 @@ with the reason a local run cannot show it.
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,6 +32,8 @@ from tests.functional.call_recorder import CallRecorder
 from tests.iam_policy import Statement, action_universe, granted, role_statements
 from tests.sam import translate
 
+# Incompressible, so far over the head's inline size for variables.
+BALLAST = base64.b64encode(random.Random(3).randbytes(600)).decode()
 ENGINE_QUEUE_CONSUMERS = frozenset({"StartFunction", "AdvanceFunction", "TaskCompleteFunction"})
 HOP = "arn:aws:lambda:us-east-1:123456789012:function:Hop"
 SERVICE_STOPS = {
@@ -40,9 +44,12 @@ SERVICE_STOPS = {
 # An itinerary ``{"to": stop, "then": {...}}`` routes an execution through Waits (``wait``)
 # and Tasks on each task queue (``default`` is an ASL Resource, the rest services), so each
 # function can be made to send to each queue: whoever handles one stop sends the next.
+# Every itinerary first assigns a variable too large for the head (``ballast``): each
+# function that reads a head then reads its variables' payload items (BatchGetItem).
 ITINERARY = {
-    "StartAt": "Route",
+    "StartAt": "Ballast",
     "States": {
+        "Ballast": {"Type": "Pass", "Assign": {"ballast.$": "$.ballast"}, "Next": "Route"},
         "Route": {
             "Type": "Choice",
             "Choices": [
@@ -103,11 +110,11 @@ class Run:
 
 
 def itinerary(*stops: str) -> dict[str, Any]:
-    """The nested itinerary visiting ``stops`` in order, then done."""
+    """The nested itinerary visiting ``stops`` in order, then done (with its ballast)."""
     route: dict[str, Any] = {"to": "done"}
     for stop in reversed(stops):
         route = {"to": stop, "then": route}
-    return route
+    return {**route, "ballast": BALLAST}
 
 
 def hop(task_input: dict[str, Any], _context: Any) -> Any:
@@ -133,6 +140,7 @@ def run() -> Run:
         finished = _onboarding(rt, setup) + _itineraries(rt)
         _callbacks(rt, setup)
         _status_reads(rt, finished[0])
+        _status_reads(rt, finished[-1])  # an itinerary: its variables are payload items
         _sweeps_of_lost_messages(rt, setup)
         _sweep_of_a_long_runner(rt)
         _dead_letter_api(rt, setup)
@@ -158,8 +166,11 @@ def _onboarding(rt: LocalRuntime, setup: Any) -> list[str]:
 
 def _itineraries(rt: LocalRuntime) -> list[str]:
     ids = [rt.start(ITINERARY, itinerary(*stops)) for stops in ITINERARIES]
+    # A start repeated with its name and input: Start reads the head it made.
+    again = rt.start(ITINERARY, itinerary("wait"), name="twice")
+    assert rt.start(ITINERARY, itinerary("wait"), name="twice") == again
     rt.run_all()
-    return _succeeded(rt, ids)
+    return _succeeded(rt, [*ids, again])
 
 
 def _callbacks(rt: LocalRuntime, setup: Any) -> None:

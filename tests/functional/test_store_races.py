@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from steplane.adapters.dynamodb_items import epoch_seconds
+from steplane.adapters.dynamodb_payloads import Payloads
 from steplane.adapters.dynamodb_store import ORPHAN_AFTER_SECONDS, DynamoDBExecutionStore
 from steplane.errors import ConcurrentDecisionError
 from steplane.execution import Execution, ExecutionStatus, TaskAttempt, WaitUntil
@@ -349,21 +350,21 @@ def test_a_payload_stored_again_keeps_the_later_expiry_never_the_earlier(
     store: DynamoDBExecutionStore, executions_table
 ) -> None:
     # Payload items are content-addressed: the same data written by a later transition
-    # reuses the item, whose expiry must then cover the later referrer too.
-    payloads = store._payloads
+    # (in another container: one that knows the item is there does not write it again,
+    # see Payloads.put) reuses the item, whose expiry then covers the later referrer too.
     key = {"pk": {"S": "X#W:race"}}
-    digest = payloads.put("X#W:race", "some data", 1_000)
-    payloads.put("X#W:race", "some data", 5_000)
+    digest = Payloads(executions_table, "executions").put("X#W:race", "some data", 1_000)
+    Payloads(executions_table, "executions").put("X#W:race", "some data", 5_000)
     later = executions_table.get_item(
         TableName="executions", Key={**key, "sk": {"S": f"P#{digest}"}}
     )
-    payloads.put("X#W:race", "some data", 2_000)
+    Payloads(executions_table, "executions").put("X#W:race", "some data", 2_000)
     kept = executions_table.get_item(
         TableName="executions", Key={**key, "sk": {"S": f"P#{digest}"}}
     )
     assert later["Item"]["expiresAt"] == {"N": "5000"}
     assert kept["Item"]["expiresAt"] == {"N": "5000"}
-    assert payloads.get("X#W:race", digest) == "some data"
+    assert store._payloads.get("X#W:race", digest) == "some data"
 
 
 def test_a_wait_head_reads_back_with_its_end(store: DynamoDBExecutionStore) -> None:

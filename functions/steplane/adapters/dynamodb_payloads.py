@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -35,6 +37,10 @@ INLINE_DATA_BYTES = 1024
 INLINE_VARIABLES_BYTES = 384
 # The detail that lists an event's spilled values: {detail name: payload digest}.
 SPILLED = "$spilled"
+# For how many executions a container remembers the payloads it saw (see Payloads.put).
+KNOWN_EXECUTIONS = 256
+# BatchGetItem reads at most this many keys per call.
+BATCH_GET_KEYS = 100
 
 
 class Payloads:
@@ -43,6 +49,10 @@ class Payloads:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
+        # Per execution (pk), the payloads read with its head as last read, and written
+        # since: they are there. One never changes, so a commit that refers to one again
+        # (a variable that did not change) need not write it: see put().
+        self._known: OrderedDict[str, set[str]] = OrderedDict()
 
     def events_json(self, pk: str, events: list[HistoryEvent], expiry: int) -> str:
         """A transition's events as stored, large values spilled into payload items."""
@@ -67,12 +77,18 @@ class Payloads:
         """Store ``text`` once under its digest in partition ``pk``; returns the digest.
 
         Stored again by a later transition (the same data referred to anew), the item's
-        expiry moves on to the later one, never back: it must outlive every item that
-        refers to it.
+        expiry moves on to the later one, never back. One known to be there (read with
+        the head this commit builds on, or written since) is not written again: every item
+        of a running execution expires no earlier than the head's floor (``cx``), and the
+        sweeper raises them all before it (steplane.adapters.dynamodb_sweep), so the item
+        outlives what refers to it.
         """
         digest = hashlib.sha256(text.encode()).hexdigest()
+        if digest in self._known.get(pk, ()):
+            return digest
         item = {"pk": pk, "sk": f"P#{digest}", "body": pack_text(text), "expiresAt": expiry}
         self._put_unless(item, "attribute_not_exists(pk) OR expiresAt < :e", {":e": expiry})
+        self._remember(pk, digest)
         return digest
 
     def get(self, pk: str, digest: str) -> str:
@@ -80,7 +96,45 @@ class Payloads:
         item = self.get_immutable({"pk": pk, "sk": f"P#{digest}"})
         if item is None:
             raise LookupError(f"payload P#{digest} of {pk} is missing")
+        self._remember(pk, digest)
         return unpack_text(item["body"])
+
+    def get_many(self, pk: str, digests: Iterable[str]) -> dict[str, str]:
+        """The texts stored under ``digests`` (one BatchGetItem per hundred)."""
+        wanted = list(dict.fromkeys(digests))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), BATCH_GET_KEYS):
+            keys = [{"pk": pk, "sk": f"P#{d}"} for d in wanted[start : start + BATCH_GET_KEYS]]
+            for item in self._batch_get(keys):
+                digest = str(item["sk"]).removeprefix("P#")
+                found[digest] = unpack_text(item["body"])
+                self._remember(pk, digest)
+        for digest in wanted:
+            if digest not in found:  # an eventually consistent miss: look again, strongly
+                found[digest] = self.get(pk, digest)
+        return found
+
+    def forget(self, pk: str) -> None:
+        """Start over for an execution whose head is being read: only what is read with
+        it (and written after) counts as there."""
+        self._known.pop(pk, None)
+
+    def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {self._table: {"Keys": [to_ddb(k) for k in keys]}}
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            items.extend(from_ddb(i) for i in response.get("Responses", {}).get(self._table, []))
+            # Keys DynamoDB did not get to (throughput, 16 MB): asked again at once; a
+            # Lambda does not sleep, and the SDK's own retries back off already.
+            request = response.get("UnprocessedKeys") or {}
+        return items
+
+    def _remember(self, pk: str, digest: str) -> None:
+        self._known.setdefault(pk, set()).add(digest)
+        self._known.move_to_end(pk)
+        while len(self._known) > KNOWN_EXECUTIONS:
+            self._known.popitem(last=False)
 
     def get_immutable(self, key: dict[str, str]) -> dict[str, Any] | None:
         """Read an item that never changes once written.

@@ -349,13 +349,12 @@ class DynamoDBExecutionStore:
         return {f"{name}ref": self._payloads.put(pk, text, expiry)}
 
     def _head(self, item: dict[str, Any]) -> Execution:
+        self._payloads.forget(item["pk"])
         data = self._stored_json(item, "d", "null")
         if "varsref" in item:
             index = json.loads(self._payloads.get(item["pk"], item["varsref"]))
-            variables = {
-                name: json.loads(self._payloads.get(item["pk"], digest))
-                for name, digest in index.items()
-            }
+            texts = self._payloads.get_many(item["pk"], index.values())
+            variables = {name: json.loads(texts[digest]) for name, digest in index.items()}
         else:
             variables = json.loads(unpack_text(item.get("vars", "{}")))
         return item_to_head(item, data, variables)

@@ -143,7 +143,8 @@ def test_no_problem_message_uses_pydantic_phrasing() -> None:
         (
             BROKEN["type-not-a-string"],
             "/States/A/Type",
-            "must be a state type (one of Task, Pass, Choice, Wait, Succeed, Fail), got 5",
+            "must be a state type "
+            "(one of Task, Pass, Choice, Wait, Succeed, Fail, Parallel, Map), got 5",
         ),
     ],
 )

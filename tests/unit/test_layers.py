@@ -29,6 +29,8 @@ VOCABULARY = (
     "steplane.definition.choice_operands",
     "steplane.definition.choice_rules",
     "steplane.definition.showing",
+    "steplane.definition.pointers",
+    "steplane.definition.nesting",
     "steplane.definition.source",
     "steplane.definition.spelling",
     "steplane.definition.walk",

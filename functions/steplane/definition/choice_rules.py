@@ -22,7 +22,7 @@ from steplane.definition.choice_model import (
     Rule,
 )
 from steplane.definition.choice_operands import check_operand, check_path
-from steplane.definition.spelling import pointer
+from steplane.definition.pointers import pointer
 from steplane.definition.templated import JSONATA, assign_template, jsonata_value
 from steplane.errors import Problem
 from steplane.jsontypes import Json

@@ -15,8 +15,10 @@ from pydantic import TypeAdapter, ValidationError
 from steplane.asl.templates import Template
 from steplane.definition.machine import StateMachine
 from steplane.definition.messages import pydantic_problems
+from steplane.definition.model import all_states
+from steplane.definition.nesting import raw_states
 from steplane.definition.source import DefinitionSource, is_json_text, read_document
-from steplane.definition.spelling import Normalised, normalise, pointer
+from steplane.definition.spelling import Normalised, normalise
 from steplane.definition.typos import correct_typos
 from steplane.definition.validate import check_machine
 from steplane.definition.variable_uses import unassigned_reads
@@ -40,8 +42,13 @@ class Definition:
         return self.machine.workflow_name
 
     def state(self, name: str) -> State:
-        """The state called ``name`` (validated to exist wherever the machine refers to it)."""
-        return self.machine.states[name]
+        """The state called ``name``, in the machine or nested in one of its states (names
+        are unique in the whole definition; validated to exist wherever one is named)."""
+        return self._states[name]
+
+    @cached_property
+    def _states(self) -> Mapping[str, State]:
+        return {name: state for _, name, state in all_states(self.machine)}
 
     @cached_property
     def templates(self) -> tuple[Template, ...]:
@@ -64,7 +71,7 @@ class Definition:
 
     @cached_property
     def _expressions(self) -> tuple[tuple[object, str, Template | str], ...]:
-        states = self.machine.states.values()
+        states = self._states.values()
         return tuple(found for state in states for found in expressions(state))
 
     def canonical_json(self) -> str:
@@ -185,12 +192,11 @@ def default_workflow_name(source: DefinitionSource, definition: Definition) -> s
 def _prepare(document: dict[str, Any]) -> list[Problem]:
     """Each state type's pass over its JSON before validation (see ``StateType.prepare``)."""
     problems: list[Problem] = []
-    states = document.get("States")
-    for name, state in states.items() if isinstance(states, dict) else ():
-        written = state.get("Type") if isinstance(state, dict) else None
+    for where, _, state in raw_states(document):
+        written = state.get("Type")
         kind = STATE_TYPES.get(written) if isinstance(written, str) else None
         if kind is not None and kind.prepare is not None:
-            problems.extend(kind.prepare(state, pointer("States", name)))
+            problems.extend(kind.prepare(state, where))
     return problems
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from steplane.definition.pointers import pointer
 from steplane.definition.showing import show
-from steplane.definition.spelling import pointer
 from steplane.definition.templated import TEMPLATE_ERROR
 from steplane.errors import Problem
 from steplane.states import STATE_TYPES
@@ -70,9 +70,13 @@ def pydantic_problems(error: ValidationError, locate: Callable[[str], str]) -> l
 
 def _location(detail: ErrorDetails) -> str:
     parts = list(detail["loc"])
-    # A discriminated union inserts the tag ("Task") after the state name; drop it.
-    if len(parts) > 2 and parts[0] == "States" and parts[2] in STATE_TYPES:
-        del parts[2]
+    # A discriminated union inserts the tag ("Task") after a state's name, at every depth
+    # of nesting (States/P/Branches/0/States/X/Task/...); drop it.
+    parts = [
+        part
+        for index, part in enumerate(parts)
+        if not (index >= 2 and parts[index - 2] == "States" and part in STATE_TYPES)
+    ]
     if detail["type"] in ("union_tag_invalid", "union_tag_not_found"):
         parts.append("Type")  # the problem is the state's Type field, not the whole state
     return pointer(*parts)

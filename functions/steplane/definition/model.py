@@ -17,6 +17,7 @@ from pydantic import Field
 
 from steplane.asl.templates import Template
 from steplane.definition.base import Spec
+from steplane.definition.pointers import escape
 from steplane.definition.templated import (
     AssignTemplate,
     OutputTemplate,
@@ -96,6 +97,10 @@ class StateSpec(Spec):
         """``(location, state name)`` of each state this one can go to."""
         return ((way.location, way.target) for way in self.exits())
 
+    def machines(self) -> Iterator[tuple[str, MachineSpec]]:
+        """``(location, machine)`` of each state machine nested in this state."""
+        return iter(())
+
 
 class Flow(StateSpec):
     """States that move on: exactly one of ``Next`` and ``End`` (checked by the validator)."""
@@ -116,6 +121,28 @@ class DataFlow(Flow):
     input_path: str | None = Field("$", alias="InputPath")
     output_path: str | None = Field("$", alias="OutputPath")
     output: OutputTemplate | None = Field(None, alias="Output")
+
+
+class MachineSpec(Spec):
+    """A state machine: the whole definition, a Parallel branch, a Map's ItemProcessor.
+
+    Its states are the registered state types' models (``steplane.states``), which may
+    hold machines of their own (:meth:`StateSpec.machines`).
+    """
+
+    start_at: str = Field(alias="StartAt")
+    states: dict[str, StateSpec] = Field(alias="States", min_length=1)
+    comment: str | None = Field(None, alias="Comment")
+
+
+def all_states(machine: MachineSpec, where: str = "") -> Iterator[tuple[str, str, StateSpec]]:
+    """``(location, name, state)`` of every state of ``machine`` and of the machines
+    nested in its states, each state before the ones nested in it."""
+    for name, state in machine.states.items():
+        at = f"{where}/States/{escape(name)}"
+        yield at, name, state
+        for location, inner in state.machines():
+            yield from all_states(inner, at + location)
 
 
 def given(*templates: Template | None) -> tuple[Template, ...]:

@@ -1,10 +1,11 @@
-"""Normalise the founding spelling to Amazon States Language, and refuse what is not built yet.
+"""Normalise the founding spelling to Amazon States Language, and each state's query language.
 
 The founding document writes ``StartState`` for ``StartAt`` and ``Retry`` as one object
 that applies to every error, and names its workflow (``WorkflowName``, held to the
 naming rule of steplane.names). Both spellings load into one model; this module rewrites
-the founding forms in a copy of the document and reports features this version does
-not implement, so nothing is ever silently ignored.
+the founding forms in a copy of the document, gives every state (nested ones included)
+its query language and refuses the other language's fields, so nothing is ever silently
+ignored.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steplane.definition.model import EXPRESSION_PREFIX
+from steplane.definition.nesting import raw_states
+from steplane.definition.pointers import escape as _escape
 from steplane.errors import Problem, StatesError
 from steplane.names import name_problem
-
-NOT_YET = "is not supported yet"
 
 # The guide (Transforming data with JSONata): "your workflow fields will reduce from five
 # JSONPath fields (InputPath, Parameters, ResultSelector, ResultPath, and OutputPath) to
@@ -35,12 +36,25 @@ JSONPATH_ONLY_FIELDS = (
     "TimestampPath",
     "ErrorPath",
     "CausePath",
+    "ItemsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
 )
-JSONATA_ONLY_FIELDS = ("Arguments", "Output")
+JSONATA_ONLY_FIELDS = ("Arguments", "Output", "Items")
 # Fields that hold a number, a timestamp or a text in JSONPath, and may be "{% %}" in
 # JSONata: the expression moves to "%<field>" (steplane.definition.model).
-EXPRESSION_FIELDS = ("TimeoutSeconds", "HeartbeatSeconds", "Seconds", "Timestamp", "Error", "Cause")
-UNSUPPORTED_STATE_TYPES = ("Parallel", "Map")
+EXPRESSION_FIELDS = (
+    "TimeoutSeconds",
+    "HeartbeatSeconds",
+    "Seconds",
+    "Timestamp",
+    "Error",
+    "Cause",
+    "MaxConcurrency",
+    "ToleratedFailureCount",
+    "ToleratedFailurePercentage",
+)
 
 
 @dataclass
@@ -92,19 +106,13 @@ def normalise(raw: dict[str, Any]) -> Normalised:
         result.renamed["/StartAt"] = "/StartState"  # so a missing start is named as written
     _check_workflow_name(doc, result)
     top = doc.get("QueryLanguage", "JSONPath")
-    states = doc.get("States")
-    if isinstance(states, dict):
-        for name, state in states.items():
-            if isinstance(state, dict):
-                _normalise_state(f"/States/{_escape(name)}", state, result)
-                _query_language(f"/States/{_escape(name)}", state, top, result)
+    for where, _, state in raw_states(doc):
+        _normalise_state(where, state, result)
+        _query_language(where, state, top, result)
     return result
 
 
 def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> None:
-    kind = state.get("Type")
-    if kind in UNSUPPORTED_STATE_TYPES:
-        result.problems.append(Problem(f"{where}/Type", f"state type {kind!r} {NOT_YET}"))
     retry = state.get("Retry")
     if isinstance(retry, dict):
         # Founding spelling: one retry policy for every error, i.e. ErrorEquals [States.ALL].
@@ -112,14 +120,6 @@ def _normalise_state(where: str, state: dict[str, Any], result: Normalised) -> N
             retry = {"ErrorEquals": [StatesError.ALL.value], **retry}
         state["Retry"] = [retry]
         result.collapsed.add(f"{where}/Retry/0")
-    if kind in UNSUPPORTED_STATE_TYPES:
-        # Keep the rest of validation quiet about a type already refused, but keep its
-        # Next so the states after it do not read as unreachable.
-        following = state.get("Next")
-        state.clear()
-        state.update(
-            {"Type": "Pass", "Next": following} if following else {"Type": "Pass", "End": True}
-        )
 
 
 def _check_workflow_name(doc: dict[str, Any], result: Normalised) -> None:
@@ -196,13 +196,3 @@ def _refuse(
 
 def _is_jsonata(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
-
-
-def _escape(token: str) -> str:
-    """Escape a JSON-pointer reference token (RFC 6901)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def pointer(*parts: str | int) -> str:
-    """Build an RFC 6901 JSON pointer from path parts."""
-    return "".join(f"/{_escape(str(p))}" for p in parts)

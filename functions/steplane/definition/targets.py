@@ -10,27 +10,43 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from steplane.definition.machine import StateMachine
-from steplane.definition.spelling import pointer
+from steplane.definition.model import MachineSpec
+from steplane.definition.pointers import pointer
 from steplane.errors import Problem
 from steplane.suggest import close_match, did_you_mean
 
 
-def check_target(names: Collection[str], where: str, target: str) -> list[Problem]:
-    """A problem at ``where`` if ``target`` names no state, suggesting the closest name."""
+def check_target(
+    names: Collection[str], where: str, target: str, elsewhere: Mapping[str, str] | None = None
+) -> list[Problem]:
+    """A problem at ``where`` if ``target`` names no state of its machine, suggesting the
+    closest name; ``elsewhere`` maps the names of the definition's other machines' states
+    to their locations (a transition may not leave or enter a branch)."""
     if target in names:
         return []
+    if elsewhere and target in elsewhere:
+        # The spec (Parallel State): "A state in a Parallel State branch "States" field MUST
+        # NOT have a "Next" field that targets a field outside of that "States" field."
+        return [
+            Problem(
+                where,
+                f"names state {target!r}, which is in another state machine of the "
+                f"definition (at {elsewhere[target]}): a transition stays within its own "
+                "machine (the top level, a branch or an ItemProcessor)",
+            )
+        ]
     return [
         Problem(where, f"names state {target!r}, which does not exist{did_you_mean(target, names)}")
     ]
 
 
-def check_start(names: Collection[str], start_at: str) -> list[Problem]:
-    """A problem if ``StartAt`` names no state, suggesting the closest name."""
+def check_start(names: Collection[str], start_at: str, where: str = "") -> list[Problem]:
+    """A problem if ``StartAt`` names no state of its machine (at ``where``), suggesting
+    the closest name."""
     if start_at in names:
         return []
     hint = did_you_mean(start_at, names)
-    return [Problem("/StartAt", f"start state {start_at!r} does not exist{hint}")]
+    return [Problem(f"{where}/StartAt", f"start state {start_at!r} does not exist{hint}")]
 
 
 def raw_entries(raw: Mapping[str, Any], field: str) -> list[tuple[int, dict[str, Any]]]:
@@ -54,9 +70,10 @@ def raw_targets(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def check_reachable(
-    machine: StateMachine, broken: Mapping[str, Mapping[str, Any]]
+    machine: MachineSpec, broken: Mapping[str, Mapping[str, Any]], where: str = ""
 ) -> list[Problem]:
-    """A problem for each state that no path from ``StartAt`` reaches."""
+    """A problem for each state of ``machine`` (at ``where``) that no path from its
+    ``StartAt`` reaches."""
     names = set(machine.states) | set(broken)
     seen: set[str] = set()
     frontier = [machine.start_at]
@@ -72,7 +89,7 @@ def check_reachable(
         else:
             frontier.extend(_successors(machine, meant))
     return [
-        Problem(pointer("States", name), "state is unreachable from StartAt")
+        Problem(where + pointer("States", name), "state is unreachable from StartAt")
         for name in [*machine.states, *broken]
         if name not in seen
     ]
@@ -83,5 +100,5 @@ def _meant(target: str, names: Collection[str]) -> str | None:
     return target if target in names else close_match(target, names)
 
 
-def _successors(machine: StateMachine, name: str) -> Iterator[str]:
+def _successors(machine: MachineSpec, name: str) -> Iterator[str]:
     return (target for _, target in machine.states[name].targets())

@@ -161,3 +161,26 @@ SecondsExpression = Annotated[Template, _jsonata_field("Seconds")]
 TimestampExpression = Annotated[Template, _jsonata_field("Timestamp")]
 ErrorExpression = Annotated[Template, _jsonata_field("Error")]
 CauseExpression = Annotated[Template, _jsonata_field("Cause")]
+
+# A JSONata Map's "{% ... %}" values of MaxConcurrency and the tolerated failures.
+MaxConcurrencyExpression = Annotated[Template, _jsonata_field("MaxConcurrency")]
+FailureCountExpression = Annotated[Template, _jsonata_field("ToleratedFailureCount")]
+FailurePercentageExpression = Annotated[Template, _jsonata_field("ToleratedFailurePercentage")]
+
+ItemsTemplate = Annotated[Template, _jsonata_field("Items")]
+"""A JSONata Map's ``Items``: an array, or an expression that gives one."""
+
+
+def _item_selector(source: Json, info: ValidationInfo) -> Template:
+    """A Map's ``ItemSelector``: a payload template (JSONPath), or any JSON with ``{% %}``
+    expressions (JSONata); either way it builds each item's input."""
+    if language_of(info) == JSONATA:
+        try:
+            return jsonata_value(source, "ItemSelector")
+        except TemplateError as error:
+            raise _problems(error.problems) from None
+    return _payload_template(source)
+
+
+ItemSelectorTemplate = Annotated[Template, _validated_with_info(_item_selector)]
+"""A Map's ``ItemSelector`` (and its legacy ``Parameters``), in the state's language."""

@@ -24,14 +24,13 @@ from steplane.definition.choice_rules import (
 )
 from steplane.definition.machine import StateMachine
 from steplane.definition.model import EXPRESSION_PREFIX, Catcher, Retrier
-from steplane.definition.spelling import (
-    UNSUPPORTED_STATE_TYPES,
-    is_founding,
-    pointer,
-)
+from steplane.definition.nesting import nested_machines, raw_states
+from steplane.definition.pointers import pointer
+from steplane.definition.spelling import is_founding
 from steplane.definition.targets import raw_entries
 from steplane.errors import Problem
-from steplane.states import REGISTERED, STATE_TYPES
+from steplane.states import REGISTERED, STATE_TYPES, Branch, ItemProcessor
+from steplane.states.map_state import ProcessorConfig
 from steplane.suggest import close_match
 
 
@@ -68,6 +67,9 @@ _STATES = {
 }
 # A state without Type: only a misspelled Type is worth correcting; the rest waits for it.
 _UNTYPED_STATE = Place.of({"Type"}, [f for place in _STATES.values() for f in place.known])
+_BRANCH = Place.of(_fields(Branch))
+_PROCESSOR = Place.of(_fields(ItemProcessor))
+_PROCESSOR_CONFIG = Place.of(_fields(ProcessorConfig))
 _RETRIER = Place.of(_fields(Retrier))
 _CATCHER = Place.of(_fields(Catcher) - {"QueryLanguage"})
 # Next is suggested in a nested rule too: a misspelled one is then told that Next belongs
@@ -115,11 +117,16 @@ def correct_typos(document: dict[str, Any]) -> Corrected:
     result = Corrected(copy.deepcopy(document))
     doc = result.document
     result.fix_fields("", doc, _FOUNDING_TOP if is_founding(doc) else _ASL_TOP)
-    states = doc.get("States")
-    if isinstance(states, dict):
-        for name, state in states.items():
-            if isinstance(state, dict):
-                _fix_state(result, pointer("States", name), state)
+    # A state is corrected before the machines nested in it are looked for (raw_states
+    # reads them after): a misspelled Branches is found as Branches.
+    for where, _, state in raw_states(doc):
+        _fix_state(result, where, state)
+        for inner_where, inner in nested_machines(state, where):
+            place = _PROCESSOR if inner_where.endswith("/ItemProcessor") else _BRANCH
+            result.fix_fields(inner_where, inner, place)
+            config = inner.get("ProcessorConfig")
+            if isinstance(config, dict):
+                result.fix_fields(f"{inner_where}/ProcessorConfig", config, _PROCESSOR_CONFIG)
     return result
 
 
@@ -143,7 +150,7 @@ def _fix_state(result: Corrected, where: str, state: dict[str, Any]) -> None:
 def _fix_type(result: Corrected, where: str, state: dict[str, Any]) -> str | None:
     """The state's type, after correcting a misspelling of a supported one."""
     kind = state.get("Type")
-    if not isinstance(kind, str) or kind in UNSUPPORTED_STATE_TYPES:
+    if not isinstance(kind, str):
         return None
     if kind in STATE_TYPES:
         return kind

@@ -12,8 +12,8 @@ from typing import Any
 
 from steplane.definition.checks import check_error_names, check_path, next_or_end
 from steplane.definition.machine import StateMachine
-from steplane.definition.model import Flow, StateSpec
-from steplane.definition.spelling import pointer
+from steplane.definition.model import Flow, MachineSpec, StateSpec, all_states
+from steplane.definition.pointers import pointer
 from steplane.definition.targets import (
     check_reachable,
     check_start,
@@ -30,31 +30,56 @@ MAX_STATE_NAME = 80
 def check_machine(
     machine: StateMachine, broken: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[Problem]:
-    """Return every cross-reference and semantic problem of ``machine``.
+    """Return every cross-reference and semantic problem of ``machine`` and of the
+    machines nested in its states.
 
-    ``broken`` holds the raw JSON of states that failed structural validation (their
-    problems are already reported): they still exist as targets, and their raw ``Next``
-    fields still count for reachability, so one broken state does not hide or invent
-    problems elsewhere.
+    ``broken`` holds the raw JSON of top-level states that failed structural validation
+    (their problems are already reported): they still exist as targets, and their raw
+    ``Next`` fields still count for reachability, so one broken state does not hide or
+    invent problems elsewhere.
     """
-    broken = broken or {}
+    everywhere = {name: where for where, name, _ in reversed(list(all_states(machine)))}
+    return [*_unique_names(machine), *_check_one(machine, "", broken or {}, everywhere)]
+
+
+def _check_one(
+    machine: MachineSpec,
+    where: str,
+    broken: Mapping[str, Mapping[str, Any]],
+    everywhere: Mapping[str, str],
+) -> list[Problem]:
+    """One machine (at ``where``): its states' own checks, their targets within it, its
+    reachability; then each machine nested in its states, on its own. ``everywhere``
+    locates every state of the definition by name."""
     names = set(machine.states) | set(broken)
-    problems = check_start(names, machine.start_at)
+    elsewhere = {name: at for name, at in everywhere.items() if name not in names}
+    problems = check_start(names, machine.start_at, where)
     for name, state in machine.states.items():
-        where = pointer("States", name)
+        at = where + pointer("States", name)
         if len(name) > MAX_STATE_NAME:
-            problems.append(
-                Problem(where, f"state name is longer than {MAX_STATE_NAME} characters")
-            )
-        problems.extend(_check_flow(names, where, state))
-        problems.extend(_check_paths(where, state))
+            problems.append(Problem(at, f"state name is longer than {MAX_STATE_NAME} characters"))
+        problems.extend(_check_flow(names, at, state, elsewhere))
+        problems.extend(_check_paths(at, state))
         own = STATE_TYPES[state.type].check
         if own is not None:
-            problems.extend(own(names, where, state))
+            problems.extend(own(names, at, state))
+        for location, inner in state.machines():
+            problems.extend(_check_one(inner, at + location, {}, everywhere))
     for name, raw in broken.items():
-        problems.extend(_check_raw_state(names, pointer("States", name), raw))
-    problems.extend(check_reachable(machine, broken))
+        problems.extend(_check_raw_state(names, where + pointer("States", name), raw))
+    problems.extend(check_reachable(machine, broken, where))
     return problems
+
+
+def _unique_names(machine: MachineSpec) -> Iterator[Problem]:
+    """The spec: "State names must be unique within the scope of the whole state
+    machine", nested machines included (a state is known by its name alone)."""
+    first: dict[str, str] = {}
+    for where, name, _ in all_states(machine):
+        if name in first:
+            yield Problem(where, f"state name {name!r} is used already, at {first[name]}")
+        else:
+            first[name] = where
 
 
 def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Iterator[Problem]:
@@ -80,13 +105,16 @@ def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Ite
         yield from check_error_names(f"{where}/{field}", lists, len(entries))
 
 
-def _check_flow(names: set[str], where: str, state: StateSpec) -> list[Problem]:
-    """Every way out names a state; one that moves on has exactly one of Next and End."""
+def _check_flow(
+    names: set[str], where: str, state: StateSpec, elsewhere: Mapping[str, str]
+) -> list[Problem]:
+    """Every way out names a state of the same machine; one that moves on has exactly one
+    of Next and End."""
     problems = [
         problem
         for location, target in state.targets()
         if not (location == "/Next" and isinstance(state, Flow) and state.end)
-        for problem in check_target(names, f"{where}{location}", target)
+        for problem in check_target(names, f"{where}{location}", target, elsewhere)
     ]
     if isinstance(state, Flow):
         has_next = state.next is not None
@@ -102,6 +130,10 @@ _PATH_FIELDS = {
     "CausePath": "cause_path",
     "TimeoutSecondsPath": "timeout_seconds_path",
     "HeartbeatSecondsPath": "heartbeat_seconds_path",
+    "ItemsPath": "items_path",
+    "MaxConcurrencyPath": "max_concurrency_path",
+    "ToleratedFailureCountPath": "tolerated_failure_count_path",
+    "ToleratedFailurePercentagePath": "tolerated_failure_percentage_path",
 }
 # A field and its Path form: a state gives one or the other. The spec, Fail State: "A
 # Fail State MUST NOT include both Error and ErrorPath or both Cause and CausePath";
@@ -111,6 +143,14 @@ _EXCLUSIVE_FIELDS = {
     "Cause": ("cause", "cause_path"),
     "TimeoutSeconds": ("timeout_seconds", "timeout_seconds_path"),
     "HeartbeatSeconds": ("heartbeat_seconds", "heartbeat_seconds_path"),
+    # Map State: "MUST NOT include both "MaxConcurrency" and "MaxConcurrencyPath"", and the
+    # same of each tolerated failure field and its Path.
+    "MaxConcurrency": ("max_concurrency", "max_concurrency_path"),
+    "ToleratedFailureCount": ("tolerated_failure_count", "tolerated_failure_count_path"),
+    "ToleratedFailurePercentage": (
+        "tolerated_failure_percentage",
+        "tolerated_failure_percentage_path",
+    ),
 }
 
 

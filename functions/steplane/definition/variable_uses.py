@@ -18,32 +18,49 @@ from steplane.asl.path_errors import PathError
 from steplane.asl.references import Root
 from steplane.asl.templates import Template
 from steplane.definition.machine import StateMachine
-from steplane.definition.spelling import pointer
-from steplane.definition.walk import expressions
+from steplane.definition.model import MachineSpec, all_states
+from steplane.definition.pointers import pointer
+from steplane.definition.walk import Location, expressions
 from steplane.errors import Problem
 
 
 def unassigned_reads(machine: StateMachine) -> Iterator[Problem]:
     """A problem for each field that reads a ``$name`` no path to its state assigns."""
-    # Every Assign, an end state's too (it applies as the execution ends).
+    # Every Assign, an end state's and a nested one's too.
     anywhere = _assigned(
         [found for _, field, found in expressions(state) if field == "assign"]
-        for state in machine.states.values()
+        for _, _, state in all_states(machine)
     )
-    reachable = available_variables(machine)
+    yield from _reads_in(machine, (), frozenset(), anywhere)
+
+
+def _reads_in(
+    machine: MachineSpec, where: Location, outer: frozenset[str], anywhere: frozenset[str]
+) -> Iterator[Problem]:
+    """The reads of one machine's states; ``outer`` holds the variables the scopes around
+    it may have assigned (a nested machine reads them: the guide's "inner scopes can read
+    variables of outer scopes")."""
+    reachable = available_variables(machine, outer)
     for name, state in machine.states.items():
         # An unreachable state is reported as such; judge its reads by every Assign.
         before = reachable.get(name, anywhere)
-        for location, _, found in expressions(state, ("States", name)):
+        at = (*where, "States", name)
+        for location, _, found in expressions(state, at):
             for variable in sorted(_reads(found) - before):
                 yield Problem(pointer(*location), _message(variable, anywhere))
+        for written, inner in state.machines():
+            inner_at = (*at, *written.strip("/").split("/"))
+            yield from _reads_in(inner, inner_at, before, anywhere)
 
 
-def available_variables(machine: StateMachine) -> Mapping[str, frozenset[str]]:
-    """For each state reachable from ``StartAt``, the variables some path to it assigns."""
+def available_variables(
+    machine: MachineSpec, outer: frozenset[str] = frozenset()
+) -> Mapping[str, frozenset[str]]:
+    """For each state reachable from ``StartAt``, the variables some path to it assigns
+    (``outer``: those assigned before the machine starts)."""
     if machine.start_at not in machine.states:
         return {}  # reported as an unknown state
-    found: dict[str, frozenset[str]] = {machine.start_at: frozenset()}
+    found: dict[str, frozenset[str]] = {machine.start_at: outer}
     frontier = [machine.start_at]
     while frontier:
         name = frontier.pop()

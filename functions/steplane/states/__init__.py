@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import Field
 
-from steplane.definition.model import StateSpec
+from steplane.definition.model import MachineSpec, StateSpec
 from steplane.execution import Execution
 from steplane.states import (
     choice_state,
     fail_state,
+    map_state,
+    parallel_state,
     pass_state,
     succeed_state,
     task_state,
@@ -32,6 +34,8 @@ REGISTERED: tuple[StateType[Any], ...] = (
     wait_state.TYPE,
     succeed_state.TYPE,
     fail_state.TYPE,
+    parallel_state.TYPE,
+    map_state.TYPE,
 )
 
 STATE_TYPES: dict[str, StateType[Any]] = {kind.name: kind for kind in REGISTERED}
@@ -49,6 +53,19 @@ else:
 PARKING: dict[str, ParkingLifecycle[Any]] = {
     kind.name: kind.lifecycle for kind in REGISTERED if isinstance(kind.lifecycle, ParkingLifecycle)
 }
+
+
+class Branch(MachineSpec):
+    """A Parallel's branch: ``StartAt`` and its ``States``."""
+
+    states: dict[str, State] = Field(alias="States", min_length=1)
+
+
+class ItemProcessor(Branch):
+    """A Map's ``ItemProcessor`` (or legacy ``Iterator``): the machine each item runs,
+    and how (``ProcessorConfig``)."""
+
+    processor_config: map_state.ProcessorConfig | None = Field(None, alias="ProcessorConfig")
 
 
 def lifecycle_of(state: StateSpec) -> StateLifecycle[Any]:

@@ -100,6 +100,21 @@ class Flowing(Generic[S]):
         return self._enter(name, state, raw_input, run)
 
 
+class RefusedAtLoad(Generic[S]):
+    """The lifecycle of a state type whose states the loader still refuses (its ``check``
+    says so, with :attr:`REASON`): the models and checks are built, the running is not.
+    A definition holding one never loads, so it is never entered."""
+
+    REASON = (
+        "state type {kind!r} is not supported yet: its definition is checked, but the "
+        "fan-out engine that runs it is being built (see the README)"
+    )
+
+    def enter(self, name: str, state: S, raw_input: Json, run: Run) -> Step:
+        """Unreachable: see the class."""
+        raise AssertionError(f"state {name!r} cannot run: its definition was refused at load")
+
+
 def wake_not_for(wake: Wake, name: str) -> Ignore:
     """A wake-up whose purpose does not apply to state ``name``."""
     return Ignore(f"a {wake.purpose} wake-up does not apply to state {name!r}")

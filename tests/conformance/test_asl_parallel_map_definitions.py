@@ -1,0 +1,212 @@
+"""Parallel and Map definitions: what the loader checks in them and in the machines they
+nest, each case citing its rule (the ASL spec, the Step Functions developer guide).
+
+Running them is the fan-out engine's (being built, see the README); until it lands a
+definition holding one is refused at load with that reason, after every other problem
+of it is reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from steplane.definition.loader import load_definition
+from steplane.errors import DefinitionError
+
+NOT_YET = "is not supported yet"
+
+
+def _problems(document: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(document)
+    return {p.location: p.message for p in caught.value.problems}
+
+
+def _branch(*names: str) -> dict[str, Any]:
+    """A branch of Pass states in a chain."""
+    states = {
+        name: {"Type": "Pass", **({"Next": names[i + 1]} if i + 1 < len(names) else {"End": True})}
+        for i, name in enumerate(names)
+    }
+    return {"StartAt": names[0], "States": states}
+
+
+def _parallel(*branches: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Parallel", "Branches": list(branches), "End": True, **fields}},
+    }
+
+
+def _map(**fields: Any) -> dict[str, Any]:
+    return {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, **fields}}}
+
+
+def test_a_well_formed_parallel_is_refused_only_as_not_built_yet() -> None:
+    assert list(_problems(_parallel(_branch("A"), _branch("B")))) == ["/States/P/Type"]
+    assert NOT_YET in _problems(_parallel(_branch("A")))["/States/P/Type"]
+
+
+def test_a_problem_inside_a_branch_is_located_inside_it() -> None:
+    # Every field of a nested state is checked as at the top level.
+    branch = {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": -1, "End": True}}}
+    problems = _problems(_parallel(branch))
+    assert problems["/States/P/Branches/0/States/A/Seconds"].startswith("must be an integer >= 0")
+
+
+def test_state_names_are_unique_in_the_whole_definition() -> None:
+    # [spec] "state names MUST be unique within the scope of the whole state machine."
+    problems = _problems(_parallel(_branch("A"), _branch("A")))
+    assert problems["/States/P/Branches/1/States/A"] == (
+        "state name 'A' is used already, at /States/P/Branches/0/States/A"
+    )
+
+
+def test_a_next_may_not_leave_its_branch() -> None:
+    # [spec] "A state in a Parallel State branch "States" field MUST NOT have a "Next"
+    # field that targets a field outside of that "States" field."
+    branch = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "After"}}}
+    document = _parallel(branch)
+    document["States"]["P"] = {**document["States"]["P"], "End": None, "Next": "After"}
+    del document["States"]["P"]["End"]
+    document["States"]["After"] = {"Type": "Succeed"}
+    problems = _problems(document)
+    assert problems["/States/P/Branches/0/States/A/Next"].startswith(
+        "names state 'After', which is in another state machine of the definition "
+        "(at /States/After)"
+    )
+
+
+def test_a_next_may_not_enter_a_branch() -> None:
+    # [spec] "A state MUST NOT have a "Next" field which matches a state name inside a
+    # Parallel State branch's "States" field unless it is also inside the same "States"."
+    document = _parallel(_branch("Inner"))
+    document["StartAt"] = "Jump"
+    document["States"]["Jump"] = {"Type": "Pass", "Next": "Inner"}
+    problems = _problems(document)
+    assert "which is in another state machine" in problems["/States/Jump/Next"]
+
+
+def test_each_branch_has_its_own_start_and_reachability() -> None:
+    # [spec] each branch is a state machine: "StartAt" names one of its own states.
+    branch = {"StartAt": "Nope", "States": {"A": {"Type": "Succeed"}}}
+    problems = _problems(_parallel(branch))
+    assert problems["/States/P/Branches/0/StartAt"] == "start state 'Nope' does not exist"
+
+
+def test_a_parallel_needs_at_least_one_branch() -> None:
+    # [spec] "A Parallel State MUST contain a field named "Branches" which is an array".
+    problems = _problems(_parallel())
+    assert "/States/P/Branches" in problems
+    assert NOT_YET in problems["/States/P/Type"]
+
+
+def test_a_map_needs_an_item_processor() -> None:
+    # [guide] ItemProcessor (Required): "Contains a JSON object that specifies the Map
+    # state processing mode and definition."
+    problems = _problems(_map())
+    assert problems["/States/M"] == "a Map needs ItemProcessor (or its legacy name, Iterator)"
+
+
+def test_item_processor_and_its_legacy_name_are_not_both_given() -> None:
+    problems = _problems(_map(ItemProcessor=_branch("A"), Iterator=_branch("B")))
+    assert "has both ItemProcessor and Iterator" in problems["/States/M"]
+
+
+def test_item_selector_and_its_legacy_name_are_not_both_given() -> None:
+    problems = _problems(
+        _map(ItemProcessor=_branch("A"), ItemSelector={"a": 1}, Parameters={"b": 2})
+    )
+    assert "has both ItemSelector and Parameters" in problems["/States/M"]
+
+
+def test_a_distributed_map_needs_its_execution_type() -> None:
+    # [guide] ExecutionType: "You must provide this field if you specified DISTRIBUTED for
+    # the Mode sub-field."
+    processor = {**_branch("A"), "ProcessorConfig": {"Mode": "DISTRIBUTED"}}
+    problems = _problems(_map(ItemProcessor=processor))
+    assert "needs ExecutionType" in problems["/States/M/ItemProcessor/ProcessorConfig"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ItemReader", {"Resource": "arn:aws:states:::s3:getObject"}),
+        ("ItemBatcher", {"MaxItemsPerBatch": 10}),
+        ("ResultWriter", {"Resource": "arn:aws:states:::s3:putObject"}),
+        ("ToleratedFailureCount", 1),
+        ("Label", "lines"),
+    ],
+)
+def test_distributed_fields_are_refused_on_an_inline_map(field: str, value: Any) -> None:
+    # [guide] these are documented for the distributed Map only; an inline Map would
+    # ignore them, so they are refused rather than accepted and ignored.
+    problems = _problems(_map(ItemProcessor=_branch("A"), **{field: value}))
+    assert "applies only to a distributed Map" in problems[f"/States/M/{field}"]
+
+
+def test_max_concurrency_and_its_path_are_not_both_given() -> None:
+    # [spec] "A Map State MUST NOT include both "MaxConcurrency" and "MaxConcurrencyPath"".
+    problems = _problems(
+        _map(ItemProcessor=_branch("A"), MaxConcurrency=2, MaxConcurrencyPath="$.n")
+    )
+    assert problems["/States/M"] == "has both MaxConcurrency and MaxConcurrencyPath; give one"
+
+
+@pytest.mark.parametrize("label", ["with space", "x" * 41, "a*b", "a:b"])
+def test_a_label_follows_the_guides_rules(label: str) -> None:
+    # [guide] "Labels can't exceed 40 characters in length ... and can't contain ...
+    # Whitespace; Wildcard characters (? *); ... Special characters (: ; , ...)".
+    processor = {
+        **_branch("A"),
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    }
+    problems = _problems(_map(ItemProcessor=processor, Label=label))
+    assert "/States/M/Label" in problems
+
+
+def test_items_path_is_a_json_path_field_and_items_a_jsonata_one() -> None:
+    # [guide] "ItemsPath (Optional, JSONPath only)"; "Items (Optional, JSONata only)".
+    jsonata = {**_map(ItemProcessor=_branch("A"), ItemsPath="$.xs"), "QueryLanguage": "JSONata"}
+    assert "is a JSONPath field" in _problems(jsonata)["/States/M/ItemsPath"]
+    jsonpath = _map(ItemProcessor=_branch("A"), Items=[1, 2])
+    assert "is a JSONata field" in _problems(jsonpath)["/States/M/Items"]
+
+
+def test_a_misspelled_field_of_a_nested_state_is_suggested() -> None:
+    branch = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Nxt": "A"}}}
+    problems = _problems(_parallel(branch))
+    assert (
+        problems["/States/P/Branches/0/States/A/Nxt"] == "unknown field 'Nxt'; did you mean 'Next'?"
+    )
+
+
+def test_a_variable_of_the_outer_scope_may_be_read_in_a_branch() -> None:
+    # [guide, Variables] "Inner scopes can read variables from outer scopes": only the
+    # not-built-yet refusal remains; a read of a variable nobody assigns is refused.
+    document = _parallel(
+        {
+            "StartAt": "Use",
+            "States": {"Use": {"Type": "Pass", "Parameters": {"v.$": "$outer"}, "End": True}},
+        }
+    )
+    document["StartAt"] = "Set"
+    document["States"]["Set"] = {"Type": "Pass", "Assign": {"outer": 1}, "Next": "P"}
+    assert list(_problems(document)) == ["/States/P/Type"]
+    document["States"]["Set"]["Assign"] = {"other": 1}
+    assert "/States/P/Branches/0/States/Use/Parameters" in _problems(document)
+
+
+def test_a_variable_assigned_inside_a_branch_is_read_later_in_that_branch() -> None:
+    # [guide, Variables] a branch's states assign and read its own variables; they are
+    # judged in the branch's flow, not in the flow around the Parallel.
+    branch = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {"Type": "Pass", "Assign": {"inner": 1}, "Next": "Use"},
+            "Use": {"Type": "Pass", "Parameters": {"v.$": "$inner"}, "End": True},
+        },
+    }
+    assert list(_problems(_parallel(branch))) == ["/States/P/Type"]

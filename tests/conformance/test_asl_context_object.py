@@ -155,3 +155,26 @@ def test_execution_input_is_read_after_the_head_has_been_stored_and_read_back():
         result = rt.run_until_complete(execution_id)
     assert result.status == ExecutionStatus.SUCCEEDED
     assert result.output == {"original": big, "work": {"n": 1}}
+
+
+def test_context_fields_other_than_the_input_are_read_in_a_later_decision():
+    # A definition that never reads $$.Execution.Input does not load it; its other
+    # Context Object fields still read after the head was stored and read back (a
+    # regression: building the object used to demand the input, and the decision failed).
+    definition = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {"Type": "Task", "Resource": "echo", "Next": "Again"},
+            "Again": {
+                "Type": "Pass",
+                "Parameters": {"state.$": "$$.State.Name", "id.$": "$$.Execution.Name"},
+                "End": True,
+            },
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.register("echo", _echo)
+        execution_id = rt.start(definition, {"a": 1}, name="ctx-later")
+        result = rt.run_until_complete(execution_id)
+    assert result.status == ExecutionStatus.SUCCEEDED
+    assert result.output == {"state": "Again", "id": "ctx-later"}

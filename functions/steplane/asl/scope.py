@@ -44,11 +44,13 @@ class MapItem:
 @dataclass(frozen=True)
 class ContextFields:
     """What the Context Object of one state visit says. ``execution_input`` is a reader:
-    the input is loaded only by definitions that read it (see ``reads_execution_input``)."""
+    the input is loaded only by definitions that read it (see ``reads_execution_input``);
+    None when it was not loaded (then no expression of the definition reads it, and the
+    object leaves ``Execution.Input`` out rather than load it)."""
 
     execution_arn: str
     execution_name: str
-    execution_input: Callable[[], Json]
+    execution_input: Callable[[], Json] | None
     start_time: datetime
     role_arn: str
     redrive_count: int
@@ -72,13 +74,20 @@ class ContextObject:
         """The object as JSON, built on first use."""
         return self._json
 
+    def with_map_item(self, item: MapItem) -> ContextObject:
+        """The same object with ``Map.Item`` (in a Map's ``ItemSelector``)."""
+        fields = self._fields
+        return ContextObject(lambda: replace(fields(), map_item=item))
+
     @cached_property
     def _json(self) -> Json:
         fields = self._fields()
+        execution: dict[str, Json] = {"Id": fields.execution_arn}
+        if fields.execution_input is not None:
+            execution["Input"] = fields.execution_input()
         document: dict[str, Json] = {
             "Execution": {
-                "Id": fields.execution_arn,
-                "Input": fields.execution_input(),
+                **execution,
                 "Name": fields.execution_name,
                 "RoleArn": fields.role_arn,
                 "StartTime": iso_time(fields.start_time),
@@ -126,6 +135,11 @@ class Scope:
     def with_data(self, data: Json) -> Scope:
         """This scope with ``data`` as ``$`` (the same Context Object and variables)."""
         return replace(self, data=data)
+
+    def with_map_item(self, item: MapItem) -> Scope:
+        """This scope with ``$$.Map.Item`` (a Map's ``ItemSelector`` reads it)."""
+        context = self.context.with_map_item(item) if self.context is not None else None
+        return replace(self, context=context)
 
     def with_states(self, **states: Json) -> Scope:
         """This scope with more of JSONata's ``$states`` (``result``, ``errorOutput``)."""

@@ -29,18 +29,14 @@ def context_object(
     """The Context Object of ``state``, entered at ``entered_at``, in ``execution``."""
 
     def execution_input() -> Json:
-        if not execution.input_loaded:
-            raise RuntimeError(
-                f"{execution.execution_id}: the definition reads $$.Execution.Input but "
-                "the engine did not load the input (Definition.reads_execution_input)"
-            )
         return execution.input
 
     return ContextObject(
         lambda: ContextFields(
             execution_arn=settings.execution_arn(execution.workflow, execution.name),
             execution_name=execution.name,
-            execution_input=execution_input,
+            # Loaded only for a definition that reads it (Definition.reads_execution_input).
+            execution_input=execution_input if execution.input_loaded else None,
             start_time=execution.start_date,
             role_arn=settings.execution_role_arn,
             redrive_count=0,

@@ -78,9 +78,50 @@ class WaitUntil:
     due_at: datetime
 
 
-# What a running head waits for: a task attempt, a moment, or nothing (a long Pass/Choice
-# chain that yielded, or an execution that has ended).
-Waiting = TaskAttempt | WaitUntil | None
+@dataclass(frozen=True)
+class FanOut:
+    """What a head parked in a Parallel or a Map waits for: its child executions, one per
+    branch or item, run on ``lanes`` lanes (at most that many at once).
+
+    The visit is the head's ``entered_version``: it names the children
+    (steplane.names.child_execution_id), so a later visit of the same state has others.
+
+    Attributes:
+        total: how many children (branches, items).
+        lanes: how many run at once (lane j runs items j, j + lanes, ...).
+        attempt: the attempt (1 for the first; each retry of the state adds one).
+        retry_counts: the retries used so far, per Retrier of the state.
+        launch_at: when a delayed retry's children are to be launched (None: at once).
+    """
+
+    total: int
+    lanes: int
+    attempt: int = 1
+    retry_counts: tuple[int, ...] = ()
+    launch_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChildOf:
+    """Where a child execution belongs: the parent, the state and visit that fanned it
+    out, and its place there (branch or item ``index``, on lane ``index % lanes``)."""
+
+    execution_id: str
+    state: str
+    visit: int
+    index: int
+    lanes: int
+    total: int
+
+    @property
+    def lane(self) -> int:
+        """The lane the child runs on."""
+        return self.index % self.lanes
+
+
+# What a running head waits for: a task attempt, a moment, its children, or nothing (a
+# long Pass/Choice chain that yielded, or an execution that has ended).
+Waiting = TaskAttempt | WaitUntil | FanOut | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +152,8 @@ class Execution:
     waiting: Waiting = None
     # When the execution times out (the definition's top-level TimeoutSeconds), if it can.
     deadline: datetime | None = None
+    # A child execution's place (a Parallel's branch, a Map's item); None for the others.
+    parent: ChildOf | None = None
     event_count: int = 0
     stop_date: datetime | None = None
     error: str | None = None
@@ -145,8 +188,15 @@ class Execution:
         return self.waiting if isinstance(self.waiting, TaskAttempt) else None
 
     @property
+    def fan_out(self) -> FanOut | None:
+        """The children the head waits for, if it is parked in a Parallel or a Map."""
+        return self.waiting if isinstance(self.waiting, FanOut) else None
+
+    @property
     def due_at(self) -> datetime | None:
         """When the head's wait ends: a Wait's end, or a delayed retry's dispatch."""
         if isinstance(self.waiting, WaitUntil):
             return self.waiting.due_at
+        if isinstance(self.waiting, FanOut):
+            return self.waiting.launch_at
         return self.waiting.dispatch_at if self.waiting is not None else None

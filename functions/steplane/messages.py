@@ -68,6 +68,29 @@ class WakeMessage(Wire):
         return require_execution_id(value)
 
 
+class LanesMessage(Wire):
+    """AdvanceQueue: move lanes ``first``..``last`` of the fan-out ``parent`` made at its
+    visit ``visit`` on (launch the next children; count the ended ones)."""
+
+    kind: Literal["lanes"] = "lanes"
+    parent: str
+    visit: int
+    first: int
+    last: int
+
+    @field_validator("parent")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return require_execution_id(value)
+
+
+def advance_message(body: Any) -> WakeMessage | LanesMessage:
+    """An AdvanceQueue message, by its ``kind``."""
+    if isinstance(body, dict) and body.get("kind") == "lanes":
+        return LanesMessage.model_validate(body)
+    return WakeMessage.model_validate(body)
+
+
 class TaskMessage(Wire):
     """A task queue: one attempt of one task, for a worker."""
 

@@ -70,8 +70,26 @@ def execution_id(workflow: str, name: str) -> str:
     return f"{workflow}:{name}"
 
 
+# How deep Parallel and Map states may nest their child executions (each level adds
+# "/{visit}/{index}" to the id; see child_execution_id).
+MAX_CHILD_DEPTH = 16
+
+
+def child_execution_id(parent_id: str, visit: int, index: int) -> str:
+    """The id of the child execution that runs item (or branch) ``index`` of the parent's
+    visit ``visit`` of a Parallel or Map state: addressable without a lookup."""
+    return f"{parent_id}/{visit}/{index}"
+
+
 def execution_id_problem(value: str) -> str | None:
     """Why ``value`` cannot be an execution id, or None (checked before any key is built)."""
+    root, *nested = value.split("/")
+    if nested:
+        if len(nested) % 2 or len(nested) > 2 * MAX_CHILD_DEPTH:
+            return "its child part is not '/{visit}/{index}', repeated at most 16 times"
+        if not all(part.isdigit() and part.isascii() and len(part) <= 12 for part in nested):
+            return "its child part is not '/{visit}/{index}' in decimal digits"
+        value = root
     workflow, colon, name = value.partition(":")
     if not colon:
         return "it is not '{workflow}:{name}'"

@@ -65,12 +65,55 @@ class SweepIndex(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class LaneRecord:
+    """Where one lane of a fan-out is: its current child ``pos`` (``>= total``: the lane
+    has ended), how many of its children failed, and the first that did."""
+
+    lane: int
+    pos: int
+    failed: int = 0
+    first_failed: int | None = None
+
+
+class LaneStore(Protocol):
+    """The lanes of fan-outs (see steplane.adapters.dynamodb_lanes)."""
+
+    def get(self, parent_id: str, visit: int, lane: int) -> LaneRecord | None:
+        """The lane's record, read strongly consistent (None before its first launch)."""
+        ...
+
+    def open(self, parent_id: str, visit: int, lane: int, expiry: int) -> LaneRecord:
+        """The lane's record, made at its first child if it is absent."""
+        ...
+
+    def advance(
+        self, parent_id: str, visit: int, record: LaneRecord, lanes: int, *, failed: bool
+    ) -> LaneRecord:
+        """Move the lane from its ended child to the next, on condition it is where
+        ``record`` says; the lane as it is now."""
+        ...
+
+    def all(self, parent_id: str, visit: int) -> list[LaneRecord]:
+        """Every lane record of the visit, read strongly consistent."""
+        ...
+
+
 class ExecutionStore(Protocol):
     """Execution heads, their history, and published definitions."""
 
     @property
     def sweep(self) -> SweepIndex:
         """The sweep index of these executions."""
+        ...
+
+    @property
+    def lanes(self) -> LaneStore:
+        """The lanes of fan-outs."""
+        ...
+
+    def child_expiry(self, parent: Execution) -> int:
+        """``expiresAt`` of an item written now for ``parent`` (a lane record)."""
         ...
 
     def get_head(self, execution_id: str) -> Execution | None:

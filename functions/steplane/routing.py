@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from steplane.interpreter.decisions import Command, DispatchTask, WakeAt
+from steplane.interpreter.decisions import Command, DispatchTask, StepLanes, WakeAt
 from steplane.limits import MAX_QUEUE_DELAY_SECONDS
-from steplane.messages import OutboundMessage, TaskMessage, WakeMessage
+from steplane.messages import LanesMessage, OutboundMessage, TaskMessage, WakeMessage
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ class Routes:
                 body=body.to_json(),
                 delay_seconds=min(command.delay_seconds, MAX_QUEUE_DELAY_SECONDS),
             )
+        if isinstance(command, StepLanes):
+            lanes = LanesMessage(
+                parent=command.parent, visit=command.visit, first=command.first, last=command.last
+            )
+            return OutboundMessage(queue_url=self.advance_queue_url, body=lanes.to_json())
         assert isinstance(command, WakeAt)
         # A wake-up beyond SQS's 900 s cap arrives early and is re-armed by the interpreter.
         delay = math.ceil(max(0.0, (command.due_at - now).total_seconds()))

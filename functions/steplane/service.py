@@ -27,14 +27,16 @@ from steplane.errors import (
     WorkflowNotFoundError,
 )
 from steplane.execution import Execution
+from steplane.fanning import FanOutShell
 from steplane.interpreter.decisions import Command, Ignore, Rearm, Transition
 from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
-from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake
+from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
 from steplane.interpreter.sweep import next_sweep
 from steplane.interpreter.tokens import decode_task_token
 from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.messages import (
+    LanesMessage,
     OutboundMessage,
     StartRequest,
     TaskResultMessage,
@@ -115,6 +117,15 @@ class Engine:
         self._new_id = new_id
         self._settings = settings
         self._definitions: dict[str, Definition] = {}
+        self._fan_out = FanOutShell(
+            store,
+            bus,
+            routes,
+            settings=settings,
+            definition=self.definition,
+            with_input=self._with_input,
+            seed=self._seed,
+        )
 
     def start(self, request: StartRequest) -> tuple[Execution, bool]:
         """Start an execution, idempotently by name. Returns (head, created).
@@ -247,9 +258,22 @@ class Engine:
             raise TaskClosedError(claim.execution_id)  # it moved on meanwhile
 
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:
-        """A delayed wake-up came back (Wait over, retry due, timeout, continue)."""
+        """A delayed wake-up came back (Wait over, retry due, timeout, continue), or a
+        fan-out's children may have ended (then the store's count is what decides)."""
         head = self._require(message.execution_id)
+        if message.purpose is WakePurpose.FAN_IN:
+            if message.version != head.version:
+                return Outcome.IGNORED
+            fan_in = self._fan_out.fan_in(head)
+            if fan_in is None:
+                return Outcome.IGNORED
+            return self._apply(head, fan_in, delivery)
         return self._apply(head, Wake(message.version, message.purpose), delivery)
+
+    def step_lanes(self, message: LanesMessage) -> Outcome:
+        """Move a fan-out's lanes on: launch the children due, count the ended ones."""
+        moved = self._fan_out.step_lanes(message, self._clock.now())
+        return Outcome.COMMITTED if moved else Outcome.IGNORED
 
     def task_result(self, message: TaskResultMessage, delivery: Delivery) -> Outcome:
         """Record a worker's result for exactly the attempt its token names, then advance."""

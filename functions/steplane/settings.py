@@ -44,6 +44,9 @@ class Settings:
             {account_id}:execution:{workflow}:{name}``). The template sets them.
         execution_role_arn: ``$$.Execution.RoleArn``: the role the engine's functions run
             as (Step Functions gives the state machine's role).
+        max_concurrency: how many children of one Map visit run at once when its
+            ``MaxConcurrency`` is 0 or absent ("as many as the engine allows"), and the
+            most any Map runs at once.
     """
 
     max_transitions: int = 25_000
@@ -53,6 +56,7 @@ class Settings:
     retention_days: int = 90
     item_horizon_days: int = 7
     sweep_shards: int = 16
+    max_concurrency: int = 1_000
     partition: str = "aws"
     region: str = "us-east-1"
     account_id: str = "123456789012"

@@ -240,8 +240,20 @@ def test_unreachable_states_are_reported() -> None:
 @pytest.mark.parametrize(
     ("document", "location"),
     [
-        (_machine(A={"Type": "Parallel", "Branches": [], "End": True}), "/States/A/Type"),
-        (_machine(A={"Type": "Map", "End": True}), "/States/A/Type"),
+        (
+            _machine(
+                A={
+                    "Type": "Map",
+                    "End": True,
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                        "StartAt": "B",
+                        "States": {"B": {"Type": "Succeed"}},
+                    },
+                }
+            ),
+            "/States/A/ItemProcessor/ProcessorConfig/Mode",
+        ),
     ],
 )
 def test_features_not_built_yet_are_refused_not_ignored(

@@ -36,6 +36,7 @@ VOCABULARY = (
     "steplane.definition.walk",
 )
 KIT = (
+    "steplane.interpreter.catching",
     "steplane.interpreter.choice",
     "steplane.interpreter.context",
     "steplane.interpreter.data_limits",

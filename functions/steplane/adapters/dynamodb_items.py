@@ -19,7 +19,15 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from steplane.execution import Execution, ExecutionStatus, TaskAttempt, Waiting, WaitUntil
+from steplane.execution import (
+    ChildOf,
+    Execution,
+    ExecutionStatus,
+    FanOut,
+    TaskAttempt,
+    Waiting,
+    WaitUntil,
+)
 from steplane.interpreter.decisions import HistoryEvent
 
 HEAD_SK = "HEAD"
@@ -114,6 +122,7 @@ def head_to_item(
         "ev": execution.entered_version,
         "ea": _stamp(execution.entered_at),
         **_waiting_attributes(execution.waiting),
+        **_parent_attribute(execution.parent),
         "dl": _stamp(execution.deadline),
         "ec": execution.event_count,
         "end": _stamp(execution.stop_date),
@@ -151,6 +160,7 @@ def item_to_head(item: dict[str, Any], data: Any, variables: Any = None) -> Exec
         variables=variables or {},
         waiting=_waiting_of(item),
         deadline=_parse(item.get("dl")),
+        parent=_parent_of(item),
         event_count=int(item.get("ec", 0)),
         stop_date=_parse(item.get("end")),
         error=item.get("err"),
@@ -212,6 +222,14 @@ def _waiting_attributes(waiting: Waiting) -> dict[str, Any]:
         }
     if isinstance(waiting, WaitUntil):
         return {"due": _stamp(waiting.due_at)}
+    if isinstance(waiting, FanOut):
+        # "fan": [total, lanes]; the attempt and retries as a task attempt's.
+        return {
+            "fan": [waiting.total, waiting.lanes],
+            "att": waiting.attempt if waiting.attempt != 1 else None,
+            "rc": list(waiting.retry_counts),
+            "due": _stamp(waiting.launch_at),
+        }
     return {}
 
 
@@ -228,4 +246,36 @@ def _waiting_of(item: dict[str, Any]) -> Waiting:
             heartbeat_at=_parse(item.get(HEARTBEAT_ATTRIBUTE)),
         )
     due = _parse(item.get("due"))
+    if "fan" in item:
+        total, lanes = (int(n) for n in item["fan"])
+        return FanOut(
+            total=total,
+            lanes=lanes,
+            attempt=int(item.get("att", 1)),
+            retry_counts=tuple(int(n) for n in item.get("rc", ())),
+            launch_at=due,
+        )
     return WaitUntil(due) if due is not None else None
+
+
+def _parent_attribute(parent: ChildOf | None) -> dict[str, Any]:
+    """A child execution's place: ``par`` = [parent id, state, visit, index, lanes, total]."""
+    if parent is None:
+        return {}
+    return {
+        "par": [
+            parent.execution_id,
+            parent.state,
+            parent.visit,
+            parent.index,
+            parent.lanes,
+            parent.total,
+        ]
+    }
+
+
+def _parent_of(item: dict[str, Any]) -> ChildOf | None:
+    if "par" not in item:
+        return None
+    execution_id, state, visit, index, lanes, total = item["par"]
+    return ChildOf(str(execution_id), str(state), int(visit), int(index), int(lanes), int(total))

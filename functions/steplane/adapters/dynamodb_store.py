@@ -37,6 +37,7 @@ from steplane.adapters.dynamodb_items import (
     to_ddb,
     unpack_text,
 )
+from steplane.adapters.dynamodb_lanes import DynamoDBLanes
 from steplane.adapters.dynamodb_payloads import (
     INLINE_DATA_BYTES,
     INLINE_VARIABLES_BYTES,
@@ -70,7 +71,13 @@ class DynamoDBExecutionStore:
         self._client = client
         self._table = table_name
         self.sweep = DynamoDBSweep(client, table_name, settings)
+        self.lanes = DynamoDBLanes(client, table_name)
         self._payloads = Payloads(client, table_name)
+
+    def child_expiry(self, parent: Execution) -> int:
+        """``expiresAt`` of an item written now for ``parent`` (a lane record): as its
+        transition's items (the sweeper raises them all together)."""
+        return self.sweep.child_expiry(parent)
 
     # -- heads -----------------------------------------------------------------
     def get_head(self, execution_id: str) -> Execution | None:
@@ -85,8 +92,9 @@ class DynamoDBExecutionStore:
 
     def execution_input(self, head: Execution) -> Json:
         """The input the execution started with, from its first history item (kept as long
-        as the head: the sweeper keeps every item of a running execution)."""
-        pk = execution_pk(head.execution_id)
+        as the head: the sweeper keeps every item of a running execution). A child's is
+        its root execution's (``$$.Execution.Input`` is the same in every branch/item)."""
+        pk = execution_pk(head.execution_id.split("/", 1)[0])
         response = self._client.get_item(
             TableName=self._table,
             Key=to_ddb({"pk": pk, "sk": history_sk(1)}),

@@ -101,6 +101,10 @@ class StateSpec(Spec):
         """``(location, machine)`` of each state machine nested in this state."""
         return iter(())
 
+    def child_machine(self, index: int) -> MachineSpec:
+        """The machine the state's child ``index`` runs (a branch, the ItemProcessor)."""
+        raise LookupError(f"a {self.type} state has no children")
+
 
 class Flow(StateSpec):
     """States that move on: exactly one of ``Next`` and ``End`` (checked by the validator)."""

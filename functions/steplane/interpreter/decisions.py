@@ -49,7 +49,21 @@ class WakeAt:
     version: int
 
 
-Command = DispatchTask | WakeAt
+@dataclass(frozen=True)
+class StepLanes:
+    """Move lanes ``first``..``last`` of a fan-out on: launch each lane's next child, or
+    record that its child ended (``steplane.service``; idempotent, so a copy is harmless).
+
+    ``parent`` is the execution that fanned out, at its visit ``visit`` of the state.
+    """
+
+    parent: str
+    visit: int
+    first: int
+    last: int
+
+
+Command = DispatchTask | WakeAt | StepLanes
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from steplane.asl.variables import merged
 from steplane.definition.loader import Definition
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
-from steplane.interpreter.decisions import Decision, Ignore, Rearm, Transition
+from steplane.interpreter.decisions import Decision, Ignore, Rearm, StepLanes, Transition
 from steplane.interpreter.pending import deadline_wake, pending_commands
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
+from steplane.interpreter.signals import Begin, FanIn, Signal, TaskResult, Wake, WakePurpose
 from steplane.interpreter.steps import (
     Assigned,
     Fail,
@@ -31,7 +31,7 @@ from steplane.interpreter.steps import (
 from steplane.interpreter.sweep import sweep_due
 from steplane.jsontypes import Json
 from steplane.settings import DEFAULT_SETTINGS, Settings
-from steplane.states import lifecycle_of, parked_in
+from steplane.states import FANNING, lifecycle_of, parked_in
 from steplane.states.lifecycle import NO_PENDING_TASK, Carry, Reaction, Resume
 
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
@@ -62,6 +62,8 @@ def decide(
         return _commit(run, _end_timed_out(run, execution.deadline))
     if isinstance(signal, TaskResult):
         return _on_task_result(run, signal)
+    if isinstance(signal, FanIn):
+        return _on_fan_in(run, signal)
     if signal.purpose is WakePurpose.EXECUTION_TIMEOUT:
         return _rearm_deadline(execution)
     return _on_wake(run, signal)
@@ -74,14 +76,18 @@ def _begin(run: Run, begin: Begin) -> Transition:
     the state machine can run. If it runs longer than the specified time, the execution
     fails with a States.Timeout Error Name." (Step Functions reports TIMED_OUT.)
     """
-    # The input is the Context Object's $$.Execution.Input for the whole execution.
-    run.execution = replace(run.execution, input=begin.input)
     timeout = run.definition.machine.timeout_seconds
+    if run.execution.parent is None:
+        # The input is the Context Object's $$.Execution.Input for the whole execution
+        # (a child's is its root's, loaded by the shell).
+        run.execution = replace(run.execution, input=begin.input)
+    else:
+        timeout = None  # the definition's TimeoutSeconds is its root execution's
     if timeout is not None:
         deadline = run.now + timedelta(seconds=timeout)
         run.execution = replace(run.execution, deadline=deadline)
     run.emit("ExecutionStarted", input=begin.input)
-    transition = _commit(run, _walk(run, run.definition.machine.start_at, begin.input))
+    transition = _commit(run, _walk(run, run.machine.start_at, begin.input))
     armed = deadline_wake(transition.execution)
     if armed is None or transition.execution.status.is_terminal:
         return transition
@@ -101,6 +107,17 @@ def _on_task_result(run: Run, result: TaskResult) -> Decision:
     state = run.definition.state(name)
     behaviour = parked_in(state, run.execution)
     return _react(run, name, behaviour.on_task_result(name, state, result, run))
+
+
+def _on_fan_in(run: Run, fan_in: FanIn) -> Decision:
+    name, fan = run.execution.state, run.execution.fan_out
+    if name is None or fan is None or fan_in.visit != run.execution.entered_version:
+        return Ignore("the fan-in is for a visit of a state that has passed")
+    state = run.definition.state(name)
+    fanning = FANNING.get(state.type)
+    if fanning is None:
+        return Ignore(f"a {state.type} state has no children")
+    return _react(run, name, fanning.on_fan_in(name, state, fan_in, run))
 
 
 def _on_wake(run: Run, wake: Wake) -> Decision:
@@ -256,8 +273,10 @@ def _commit(run: Run, execution: Execution) -> Transition:
         sweep_count=0,
     )
     committed = replace(committed, sweep_at=sweep_due(run.definition, committed, run.settings))
-    return Transition(
-        committed,
-        tuple(run.events),
-        pending_commands(run.definition, committed, run.now, run.settings),
-    )
+    commands = pending_commands(run.definition, committed, run.now, run.settings)
+    parent = committed.parent
+    if parent is not None and committed.status.is_terminal:
+        # A child that ended moves its lane on (a hint: the parent's sweep re-sends it).
+        lane = StepLanes(parent.execution_id, parent.visit, parent.lane, parent.lane)
+        commands = (*commands, lane)
+    return Transition(committed, tuple(run.events), commands)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from steplane.definition.model import MachineSpec
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.settings import DEFAULT_SETTINGS, Settings
@@ -33,6 +34,15 @@ class Run:
     events: list[HistoryEvent] = field(default_factory=list)
     # State transitions made in this decision (states entered and retries).
     transitions: int = 0
+
+    @property
+    def machine(self) -> MachineSpec:
+        """The state machine this execution runs: the definition's, or for a child the
+        branch or ItemProcessor of the state that fanned it out."""
+        parent = self.execution.parent
+        if parent is None:
+            return self.definition.machine
+        return self.definition.state(parent.state).child_machine(parent.index)
 
     @property
     def transitions_left(self) -> int:

@@ -46,6 +46,8 @@ class WakePurpose(StrEnum):
     CONTINUE = "continue"  # a long Pass/Choice chain yielded; carry on
     # The definition's top-level TimeoutSeconds has passed (whatever the version).
     EXECUTION_TIMEOUT = "execution-timeout"
+    # A fan-out's children may all have ended, or one failed: count them.
+    FAN_IN = "fan-in"
 
 
 @dataclass(frozen=True)
@@ -56,4 +58,27 @@ class Wake:
     purpose: WakePurpose
 
 
-Signal = Begin | TaskResult | Wake
+@dataclass(frozen=True)
+class ChildEnded:
+    """How one child execution of a fan-out ended: its output, or its error and cause."""
+
+    index: int
+    succeeded: bool
+    output: Json = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class FanIn:
+    """The children of the fan-out the head visits (``visit``), as the store shows them:
+    every one ended (``results``, in index order), or failures (``failures``, in the
+    order the shell found them; their ``failed`` count in all)."""
+
+    visit: int
+    results: tuple[ChildEnded, ...] | None = None
+    failures: tuple[ChildEnded, ...] = ()
+    failed: int = 0
+
+
+Signal = Begin | TaskResult | Wake | FanIn

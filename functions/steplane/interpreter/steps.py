@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from steplane.errors import TRANSITION_LIMIT_EXCEEDED
-from steplane.execution import TaskAttempt, WaitUntil
+from steplane.execution import FanOut, TaskAttempt, WaitUntil
 from steplane.jsontypes import Json
 
 # What leaving a state assigns to variables (its Assign field's values), if anything.
@@ -55,7 +55,7 @@ class Park:
     ``reentry`` is False for a retry: the state visit (and its idempotency key) goes on.
     """
 
-    waiting: TaskAttempt | WaitUntil
+    waiting: TaskAttempt | WaitUntil | FanOut
     reentry: bool = True
 
 

@@ -23,7 +23,7 @@ from steplane.states import (
     wait_state,
 )
 from steplane.states.continuation import CONTINUATION
-from steplane.states.lifecycle import ParkingLifecycle, StateLifecycle
+from steplane.states.lifecycle import FanningLifecycle, ParkingLifecycle, StateLifecycle
 from steplane.states.state_type import StateType
 
 # In the order messages list them ("expected one of Task, Pass, ...").
@@ -66,6 +66,12 @@ class ItemProcessor(Branch):
     and how (``ProcessorConfig``)."""
 
     processor_config: map_state.ProcessorConfig | None = Field(None, alias="ProcessorConfig")
+
+
+# The state types that park on child executions.
+FANNING: dict[str, FanningLifecycle[Any]] = {
+    kind.name: kind.lifecycle for kind in REGISTERED if isinstance(kind.lifecycle, FanningLifecycle)
+}
 
 
 def lifecycle_of(state: StateSpec) -> StateLifecycle[Any]:

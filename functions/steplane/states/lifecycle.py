@@ -26,7 +26,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 from steplane.execution import Execution
 from steplane.interpreter.decisions import Command, Ignore, Rearm
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import TaskResult, Wake
+from steplane.interpreter.signals import FanIn, TaskResult, Wake
 from steplane.interpreter.steps import Step
 from steplane.jsontypes import Json
 from steplane.settings import Settings
@@ -89,6 +89,22 @@ class ParkingLifecycle(StateLifecycle[S_contra], Protocol[S_contra]):
         ...
 
 
+@runtime_checkable
+class FanningLifecycle(ParkingLifecycle[S_contra], Protocol[S_contra]):
+    """A state type that parks on child executions (Parallel, Map): what each child's
+    input is, and what their outcome does to it."""
+
+    def on_fan_in(self, name: str, state: S_contra, fan_in: FanIn, run: Run) -> Reaction:
+        """The store's count of the visit's children: all ended, or some failed."""
+        ...
+
+    def child_input(
+        self, name: str, state: S_contra, parent: Execution, index: int, settings: Settings
+    ) -> Json:
+        """The input of child ``index`` of the visit ``parent`` is parked on."""
+        ...
+
+
 class Flowing(Generic[S]):
     """A state that never parks (Pass, Choice, Succeed, Fail): entering it is all it does."""
 
@@ -98,21 +114,6 @@ class Flowing(Generic[S]):
     def enter(self, name: str, state: S, raw_input: Json, run: Run) -> Step:
         """Run the state (see its module)."""
         return self._enter(name, state, raw_input, run)
-
-
-class RefusedAtLoad(Generic[S]):
-    """The lifecycle of a state type whose states the loader still refuses (its ``check``
-    says so, with :attr:`REASON`): the models and checks are built, the running is not.
-    A definition holding one never loads, so it is never entered."""
-
-    REASON = (
-        "state type {kind!r} is not supported yet: its definition is checked, but the "
-        "fan-out engine that runs it is being built (see the README)"
-    )
-
-    def enter(self, name: str, state: S, raw_input: Json, run: Run) -> Step:
-        """Unreachable: see the class."""
-        raise AssertionError(f"state {name!r} cannot run: its definition was refused at load")
 
 
 def wake_not_for(wake: Wake, name: str) -> Ignore:

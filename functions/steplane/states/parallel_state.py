@@ -3,16 +3,20 @@ array of the branches' outputs, in branch order."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
-from typing import Any, Literal
+from collections.abc import Collection, Iterator
+from typing import Literal
 
 from pydantic import Field
 
+from steplane.asl.scope import Scope
 from steplane.definition.checks import check_error_lists
 from steplane.definition.model import Catcher, DataFlow, Exit, MachineSpec, Retrier, given
 from steplane.definition.templated import ArgumentsTemplate, PayloadTemplate
 from steplane.errors import Problem
-from steplane.states.lifecycle import RefusedAtLoad
+from steplane.interpreter.context import output_of
+from steplane.jsontypes import Json
+from steplane.settings import Settings
+from steplane.states.fan_out import FanOutLifecycle
 from steplane.states.nested import BranchMachine
 from steplane.states.state_type import StateType
 
@@ -40,18 +44,36 @@ class ParallelState(DataFlow):
         for index, branch in enumerate(self.branches):
             yield f"/Branches/{index}", branch
 
+    def child_machine(self, index: int) -> MachineSpec:
+        """Branch ``index``: child ``index`` runs it."""
+        return self.branches[index]
+
+
+class ParallelLifecycle(FanOutLifecycle[ParallelState]):
+    """One child per branch, all at once, each on the state's effective input (after
+    ``Parameters``; in JSONata, ``Arguments``)."""
+
+    kind = "Parallel"
+
+    def plan(
+        self, name: str, state: ParallelState, effective: Scope, settings: Settings
+    ) -> tuple[int, int]:
+        """Every branch at once."""
+        return len(state.branches), len(state.branches)
+
+    def input_of(self, state: ParallelState, effective: Scope, index: int) -> Json:
+        """The same for every branch."""
+        if state.jsonata:
+            return output_of(state.arguments, effective, effective.data)
+        if state.parameters is not None:
+            return state.parameters.evaluate(effective)
+        return effective.data
+
 
 def check(names: Collection[str], where: str, state: ParallelState) -> Iterator[Problem]:
-    """Its Retry and Catch lists; and, until the fan-out engine lands, that it cannot run."""
+    """Its Retry and Catch lists."""
     yield from check_error_lists(f"{where}/Retry", state.retry)
     yield from check_error_lists(f"{where}/Catch", state.catch)
-    yield Problem(f"{where}/Type", RefusedAtLoad.REASON.format(kind="Parallel"))
 
 
-def _check_raw(raw: Mapping[str, Any], where: str) -> Iterator[Problem]:
-    yield Problem(f"{where}/Type", RefusedAtLoad.REASON.format(kind="Parallel"))
-
-
-TYPE = StateType(
-    "Parallel", ParallelState, RefusedAtLoad[ParallelState](), check=check, check_raw=_check_raw
-)
+TYPE = StateType("Parallel", ParallelState, ParallelLifecycle(), check=check)

@@ -38,13 +38,14 @@ from steplane.definition.templated import (
 )
 from steplane.errors import Problem, StatesError
 from steplane.execution import Execution, TaskAttempt
+from steplane.interpreter.catching import catch_error
 from steplane.interpreter.context import assigned_by, context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
-from steplane.interpreter.retry import find_catcher, plan_retry
+from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
-from steplane.interpreter.steps import Fail, Goto, Park, Step, leave, transition_limit_failure
+from steplane.interpreter.steps import Park, Step, leave, transition_limit_failure
 from steplane.interpreter.tokens import TokenClaim, encode_task_token
 from steplane.jsontypes import Json
 from steplane.limits import MAX_QUEUE_DELAY_SECONDS, MAX_WAIT_SECONDS, whole_seconds
@@ -353,30 +354,9 @@ def fail(
 
 
 def catch(state: TaskState, run: Run, raw: Scope, *, error: str, cause: str | None) -> Step:
-    """The first Catcher that matches ``error`` handles it, else the state fails with it.
-
-    ``raw`` is the state's scope (its data, the raw input). States.Runtime matches no
-    Catcher; States.QueryEvaluationError can ("available inside the Catch field").
-    """
-    catcher = find_catcher(state.catch, error)
-    if catcher is None:
-        return Fail(error, cause)
-    # "the output of the Catch is ... a JSON object with the fields Error and Cause",
-    # placed into the state's input by the Catcher's ResultPath (default "$").
-    error_output = {"Error": error, "Cause": cause or ""}
-    try:
-        # A Catcher's Assign reads the error output as "$".
-        if catcher.query_language == "JSONata":
-            # $states.errorOutput is the error output; Output defaults to it.
-            failed = raw.with_states(errorOutput=error_output)
-            assigned = assigned_by(catcher.assign, failed)
-            placed = output_of(catcher.output, failed, error_output)
-        else:
-            assigned = assigned_by(catcher.assign, raw.with_data(error_output))
-            placed = apply_result_path(raw.data, catcher.result_path, error_output)
-    except AslError as failure:
-        return Fail(failure.error, failure.cause)
-    return Goto(catcher.next, placed, assigned)
+    """The first of the state's Catchers that matches ``error`` handles it (see
+    :func:`steplane.interpreter.catching.catch_error`)."""
+    return catch_error(state.catch, raw, error=error, cause=cause)
 
 
 class TaskLifecycle:

@@ -1,0 +1,124 @@
+"""The lanes of a fan-out: one small item per lane in the parent's partition.
+
+A Parallel or Map visit runs its children on lanes (see the README's "Parallel and Map"
+design): lane j runs children j, j + lanes, ... one after another. Its item
+``L#{visit}#{lane}`` says which child is the lane's current one (``pos``), how many of its
+children failed (``failed``) and the first that did (``ff``). It moves on only on
+condition that it is where the mover saw it, so two movers never skip a child; the
+count of every lane's item is the fan-in, with no item that every child touches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from steplane.adapters.dynamodb_items import execution_pk, from_ddb, to_ddb
+from steplane.ports import LaneRecord
+
+
+def _sk(visit: int, lane: int) -> str:
+    return f"L#{visit:012d}#{lane:06d}"
+
+
+class DynamoDBLanes:
+    """Lane records through a boto3 DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, parent_id: str, visit: int, lane: int) -> LaneRecord | None:
+        """The lane's record, read strongly consistent (None before its first launch)."""
+        response = self._client.get_item(
+            TableName=self._table,
+            ConsistentRead=True,
+            Key=to_ddb({"pk": execution_pk(parent_id), "sk": _sk(visit, lane)}),
+        )
+        item = response.get("Item")
+        return _record(from_ddb(item)) if item else None
+
+    def open(self, parent_id: str, visit: int, lane: int, expiry: int) -> LaneRecord:
+        """The lane's record, made at its first child (``pos = lane``) if it is absent."""
+        item = {
+            "pk": execution_pk(parent_id),
+            "sk": _sk(visit, lane),
+            "lane": lane,
+            "pos": lane,
+            "failed": 0,
+            "expiresAt": expiry,
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_ddb(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            found = self.get(parent_id, visit, lane)
+            assert found is not None, "a lane record is never deleted while its visit runs"
+            return found
+        return LaneRecord(lane, lane)
+
+    def advance(
+        self, parent_id: str, visit: int, record: LaneRecord, lanes: int, *, failed: bool
+    ) -> LaneRecord:
+        """Move the lane from its ended child ``record.pos`` to the next (``+ lanes``),
+        counting a failure; on condition it is still at ``record.pos``. Returns the lane
+        as it is now (moved by this call or by another)."""
+        values: dict[str, Any] = {":pos": record.pos, ":next": record.pos + lanes}
+        update = "SET pos = :next"
+        if failed:
+            update += ", ff = if_not_exists(ff, :pos) ADD failed :one"
+            values[":one"] = 1
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": execution_pk(parent_id), "sk": _sk(visit, record.lane)}),
+                UpdateExpression=update,
+                ConditionExpression="pos = :pos",
+                ExpressionAttributeValues=to_ddb(values),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            found = self.get(parent_id, visit, record.lane)
+            assert found is not None, "a lane record is never deleted while its visit runs"
+            return found
+        return LaneRecord(
+            record.lane,
+            record.pos + lanes,
+            record.failed + int(failed),
+            record.first_failed if record.first_failed is not None or not failed else record.pos,
+        )
+
+    def all(self, parent_id: str, visit: int) -> list[LaneRecord]:
+        """Every lane record of the visit, read strongly consistent (the fan-in count)."""
+        records: list[LaneRecord] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_ddb(
+                {":pk": execution_pk(parent_id), ":prefix": f"L#{visit:012d}#"}
+            ),
+        }
+        while True:
+            response = self._client.query(**request)
+            records.extend(_record(from_ddb(item)) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return records
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _record(item: dict[str, Any]) -> LaneRecord:
+    first = item.get("ff")
+    return LaneRecord(
+        int(item["lane"]),
+        int(item["pos"]),
+        int(item.get("failed", 0)),
+        int(first) if first is not None else None,
+    )

@@ -1,0 +1,238 @@
+"""The shell of Parallel and Map: launching children on lanes, moving lanes on as children
+end, and counting a visit's children for its fan-in (see the README's design).
+
+Every step reads the truth (the parent's head, the lane records, the children's heads)
+and makes only conditional writes, so a message delivered twice, late, or after a crash
+changes nothing twice; the pure core decides what each child's input is and what their
+outcome does to the parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from steplane.asl.failures import AslError
+from steplane.definition.loader import Definition
+from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
+from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition
+from steplane.interpreter.engine import decide
+from steplane.interpreter.signals import Begin, ChildEnded, FanIn, WakePurpose
+from steplane.messages import LanesMessage, OutboundMessage, WakeMessage
+from steplane.names import child_execution_id
+from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord, MessageBus
+from steplane.routing import Routes
+from steplane.settings import Settings
+from steplane.states import FANNING
+
+# Children one StepLanes message launches before it hands the rest to a message of its
+# own (an invocation stays short however many Pass-only children end at once).
+LAUNCHES_PER_MESSAGE = 50
+
+
+class FanOutShell:
+    """Launches, moves and counts the children of fan-outs."""
+
+    def __init__(
+        self,
+        store: ExecutionStore,
+        bus: MessageBus,
+        routes: Routes,
+        *,
+        settings: Settings,
+        definition: Callable[[str], Definition],
+        with_input: Callable[[Execution, Definition], Execution],
+        seed: Callable[[str], str],
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._routes = routes
+        self._settings = settings
+        self._definition = definition
+        self._with_input = with_input
+        self._seed = seed
+
+    # -- lanes --------------------------------------------------------------------------
+    def step_lanes(self, message: LanesMessage, now: datetime) -> bool:
+        """Move each lane of the message on; False when the parent no longer waits on the
+        visit (a stale message: nothing to do)."""
+        parent = self._store.get_head(message.parent)
+        fan = _waiting_on(parent, message.visit)
+        if parent is None or fan is None:
+            return False
+        if fan.launch_at is not None and now < fan.launch_at:
+            return False  # a retry's children wait for its delay
+        definition = self._definition(parent.definition_hash)
+        budget = LAUNCHES_PER_MESSAGE
+        count = False
+        for lane in range(message.first, min(message.last, fan.lanes - 1) + 1):
+            if budget <= 0:
+                # The rest in a message of their own: this invocation has done enough.
+                rest = StepLanes(message.parent, message.visit, lane, message.last)
+                self._send(parent, (rest,), now)
+                break
+            ended, launched = self._step_lane(parent, definition, lane, fan, now)
+            budget -= launched
+            count = count or ended
+        if count:
+            self.check_fan_in(parent, message.visit, fan, now)
+        return True
+
+    def _step_lane(
+        self, parent: Execution, definition: Definition, lane: int, fan: FanOut, now: datetime
+    ) -> tuple[bool, int]:
+        """Move one lane on as far as its children have ended: ``(whether the fan-in may
+        be due, children launched)``."""
+        lanes, visit = self._store.lanes, parent.entered_version
+        record = lanes.get(parent.execution_id, visit, lane) or lanes.open(
+            parent.execution_id, visit, lane, self._store.child_expiry(parent)
+        )
+        launched = 0
+        failed_any = False
+        while record.pos < fan.total and launched < LAUNCHES_PER_MESSAGE:
+            child_id = child_execution_id(parent.execution_id, visit, record.pos)
+            child = self._store.get_head(child_id)
+            if child is None:
+                child = self._launch(parent, definition, record.pos, fan, now)
+                launched += 1
+                if child is None or not child.status.is_terminal:
+                    return failed_any, launched
+            if not child.status.is_terminal:
+                return failed_any, launched
+            failed = child.status is not ExecutionStatus.SUCCEEDED
+            record = lanes.advance(parent.execution_id, visit, record, fan.lanes, failed=failed)
+            failed_any = failed_any or failed
+        if record.pos < fan.total:  # stopped for the budget: carry on in a message
+            self._send(parent, (StepLanes(parent.execution_id, visit, lane, lane),), now)
+        return failed_any or record.pos >= fan.total, launched
+
+    def _launch(
+        self, parent: Execution, definition: Definition, index: int, fan: FanOut, now: datetime
+    ) -> Execution | None:
+        """Create child ``index`` and run its first decision (None: another launch of the
+        same child won; the lane looks again at its next step)."""
+        assert parent.state is not None, "a parked head names its state"
+        visit = parent.entered_version
+        state = definition.state(parent.state)
+        lifecycle = FANNING[state.type]
+        place = ChildOf(parent.execution_id, parent.state, visit, index, fan.lanes, fan.total)
+        child_id = child_execution_id(parent.execution_id, visit, index)
+        fresh = Execution(
+            execution_id=child_id,
+            workflow=parent.workflow,
+            name=parent.name,
+            definition_hash=parent.definition_hash,
+            input_hash="",
+            start_date=now,
+            parent=place,
+            # "Inner scopes can read variables from outer scopes."
+            variables=parent.variables,
+        )
+        loaded = self._with_input(parent, definition)
+        fresh = replace(fresh, input=loaded.input) if loaded.input_loaded else fresh
+        decision_id = f"launch:{visit}:{index}"
+        try:
+            child_input = lifecycle.child_input(parent.state, state, loaded, index, self._settings)
+        except AslError as error:
+            # The item's input cannot be built (an ItemSelector that fails on it): the
+            # child fails with that error, so the Map sees it like any failed item.
+            transition = _failed_at_birth(fresh, now, error)
+        else:
+            decision = decide(
+                definition,
+                fresh,
+                Begin(child_input),
+                now,
+                self._seed(decision_id),
+                settings=self._settings,
+            )
+            assert isinstance(decision, Transition), "Begin always moves a new execution"
+            transition = decision
+        created = replace(transition.execution, decision_id=decision_id)
+        outcome = self._store.commit(None, created, transition.events)
+        if outcome is not CommitOutcome.COMMITTED:
+            return None
+        # The lane moves on in this invocation: its own StepLanes hint is not needed.
+        commands = tuple(c for c in transition.commands if not isinstance(c, StepLanes))
+        self._send(created, commands, now)
+        return created
+
+    # -- fan-in -------------------------------------------------------------------------
+    def check_fan_in(self, parent: Execution, visit: int, fan: FanOut, now: datetime) -> None:
+        """Wake the parent when every lane has ended or a child failed (a hint: the
+        parent's decision counts again before it moves)."""
+        records = self._store.lanes.all(parent.execution_id, visit)
+        ended = len(records) == fan.lanes and all(r.pos >= fan.total for r in records)
+        if ended or any(r.failed for r in records):
+            wake = WakeMessage(
+                execution_id=parent.execution_id,
+                version=parent.version,
+                purpose=WakePurpose.FAN_IN,
+                due_at=now,
+            )
+            self._bus.send(
+                [OutboundMessage(queue_url=self._routes.advance_queue_url, body=wake.to_json())]
+            )
+
+    def fan_in(self, parent: Execution) -> FanIn | None:
+        """What the store shows of the visit ``parent`` is parked on: every child ended
+        (their outcomes, in order), failures (the first of each failing lane), or nothing
+        decided yet (None)."""
+        fan = parent.fan_out
+        if fan is None:
+            return None
+        visit = parent.entered_version
+        records = self._store.lanes.all(parent.execution_id, visit)
+        failed = sorted(r.first_failed for r in records if r.first_failed is not None)
+        if failed:
+            failures = tuple(self._outcome(parent, visit, index) for index in failed)
+            return FanIn(visit, failures=failures, failed=sum(r.failed for r in records))
+        if len(records) < fan.lanes or any(r.pos < fan.total for r in records):
+            return None
+        results = tuple(self._outcome(parent, visit, index) for index in range(fan.total))
+        return FanIn(visit, results=results)
+
+    def _outcome(self, parent: Execution, visit: int, index: int) -> ChildEnded:
+        child = self._store.get_head(child_execution_id(parent.execution_id, visit, index))
+        assert child is not None, "a lane moves past launched children only"
+        assert child.status.is_terminal, "a lane moves past ended children only"
+        if child.status is ExecutionStatus.SUCCEEDED:
+            return ChildEnded(index, True, output=child.data)
+        return ChildEnded(index, False, error=child.error, cause=child.cause)
+
+    def _send(self, head: Execution, commands: tuple[Command, ...], now: datetime) -> None:
+        messages = self._routes.to_messages(head.execution_id, head.state, commands, now)
+        if messages:
+            self._bus.send(messages)
+
+
+def _waiting_on(parent: Execution | None, visit: int) -> FanOut | None:
+    """The fan-out ``parent`` waits on at ``visit``, if it still does."""
+    if parent is None or parent.status.is_terminal or parent.entered_version != visit:
+        return None
+    return parent.fan_out
+
+
+def _failed_at_birth(fresh: Execution, now: datetime, error: AslError) -> Transition:
+    """A child whose input could not be built: started and failed in one transition."""
+    events = (
+        HistoryEvent(1, "ExecutionStarted", now),
+        HistoryEvent(
+            2, "ExecutionFailed", now, details={"error": error.error, "cause": error.cause}
+        ),
+    )
+    ended = replace(
+        fresh,
+        version=1,
+        status=ExecutionStatus.FAILED,
+        error=error.error,
+        cause=error.cause,
+        stop_date=now,
+        updated_at=now,
+        event_count=2,
+    )
+    return Transition(ended, events, ())
+
+
+__all__ = ["FanOutShell", "LaneRecord"]

@@ -18,8 +18,8 @@ from steplane.definition.loader import Definition
 from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
 from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition
 from steplane.interpreter.engine import decide
-from steplane.interpreter.signals import Begin, ChildEnded, FanIn, WakePurpose
-from steplane.messages import LanesMessage, OutboundMessage, WakeMessage
+from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, WakePurpose
+from steplane.messages import AbortMessage, LanesMessage, OutboundMessage, WakeMessage
 from steplane.names import child_execution_id
 from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord, MessageBus
 from steplane.routing import Routes
@@ -157,6 +157,38 @@ class FanOutShell:
         commands = tuple(c for c in transition.commands if not isinstance(c, StepLanes))
         self._send(created, commands, now)
         return created
+
+    # -- stopping -----------------------------------------------------------------------
+    def abort(self, message: AbortMessage, now: datetime) -> bool:
+        """Abort the running child of each lane of the message (the parent has left the
+        visit, so no lane launches another). False when none was running."""
+        parent = self._store.get_head(message.parent)
+        if parent is None or _waiting_on(parent, message.visit) is not None:
+            return False  # the parent still waits on the visit: nothing to stop
+        aborted = False
+        for lane in range(message.first, message.last + 1):
+            record = self._store.lanes.get(message.parent, message.visit, lane)
+            if record is not None:
+                aborted = self._abort_child(message, record, now) or aborted
+        return aborted
+
+    def _abort_child(self, message: AbortMessage, record: LaneRecord, now: datetime) -> bool:
+        child_id = child_execution_id(message.parent, message.visit, record.pos)
+        for _ in range(3):  # the child may move meanwhile: decide again on what it is now
+            child = self._store.get_head(child_id)
+            if child is None or child.status.is_terminal:
+                return False
+            definition = self._definition(child.definition_hash)
+            decision_id = f"abort:{message.visit}"
+            decision = decide(
+                definition, child, Abort(), now, self._seed(decision_id), settings=self._settings
+            )
+            if not isinstance(decision, Transition):
+                return False
+            ended = replace(decision.execution, decision_id=decision_id)
+            if self._store.commit(child, ended, decision.events) is CommitOutcome.COMMITTED:
+                return True
+        return False
 
     # -- fan-in -------------------------------------------------------------------------
     def check_fan_in(self, parent: Execution, visit: int, fan: FanOut, now: datetime) -> None:

@@ -84,10 +84,29 @@ class LanesMessage(Wire):
         return require_execution_id(value)
 
 
-def advance_message(body: Any) -> WakeMessage | LanesMessage:
+class AbortMessage(Wire):
+    """AdvanceQueue: stop the running children on lanes ``first``..``last`` of the
+    fan-out ``parent`` made at its visit ``visit`` (the parent has left it)."""
+
+    kind: Literal["abort"] = "abort"
+    parent: str
+    visit: int
+    first: int
+    last: int
+
+    @field_validator("parent")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return require_execution_id(value)
+
+
+def advance_message(body: Any) -> WakeMessage | LanesMessage | AbortMessage:
     """An AdvanceQueue message, by its ``kind``."""
-    if isinstance(body, dict) and body.get("kind") == "lanes":
+    kind = body.get("kind") if isinstance(body, dict) else None
+    if kind == "lanes":
         return LanesMessage.model_validate(body)
+    if kind == "abort":
+        return AbortMessage.model_validate(body)
     return WakeMessage.model_validate(body)
 
 

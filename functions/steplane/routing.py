@@ -9,9 +9,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from steplane.interpreter.decisions import Command, DispatchTask, StepLanes, WakeAt
+from steplane.interpreter.decisions import (
+    AbortChildren,
+    Command,
+    DispatchTask,
+    StepLanes,
+    WakeAt,
+)
 from steplane.limits import MAX_QUEUE_DELAY_SECONDS
-from steplane.messages import LanesMessage, OutboundMessage, TaskMessage, WakeMessage
+from steplane.messages import (
+    AbortMessage,
+    LanesMessage,
+    OutboundMessage,
+    TaskMessage,
+    WakeMessage,
+)
+
+# Lanes one StepLanes or abort message covers (a launch of 25 children fits one
+# invocation comfortably).
+LANES_PER_MESSAGE = 25
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,28 @@ class Routes:
         self, execution_id: str, state: str | None, commands: tuple[Command, ...], now: datetime
     ) -> list[OutboundMessage]:
         """Turn interpreter commands into queue messages."""
-        return [self._message(execution_id, state or "", command, now) for command in commands]
+        messages: list[OutboundMessage] = []
+        for command in commands:
+            if isinstance(command, AbortChildren):
+                messages.extend(self._aborts(command))
+            else:
+                messages.append(self._message(execution_id, state or "", command, now))
+        return messages
+
+    def _aborts(self, command: AbortChildren) -> list[OutboundMessage]:
+        """One message per LANES_PER_MESSAGE lanes."""
+        return [
+            OutboundMessage(
+                queue_url=self.advance_queue_url,
+                body=AbortMessage(
+                    parent=command.parent,
+                    visit=command.visit,
+                    first=first,
+                    last=min(first + LANES_PER_MESSAGE, command.lanes) - 1,
+                ).to_json(),
+            )
+            for first in range(0, command.lanes, LANES_PER_MESSAGE)
+        ]
 
     def _message(
         self, execution_id: str, state: str, command: Command, now: datetime

@@ -36,6 +36,7 @@ from steplane.interpreter.sweep import next_sweep
 from steplane.interpreter.tokens import decode_task_token
 from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.messages import (
+    AbortMessage,
     LanesMessage,
     OutboundMessage,
     StartRequest,
@@ -269,6 +270,11 @@ class Engine:
                 return Outcome.IGNORED
             return self._apply(head, fan_in, delivery)
         return self._apply(head, Wake(message.version, message.purpose), delivery)
+
+    def abort_children(self, message: AbortMessage) -> Outcome:
+        """Stop the running children of a fan-out the parent has left."""
+        aborted = self._fan_out.abort(message, self._clock.now())
+        return Outcome.COMMITTED if aborted else Outcome.IGNORED
 
     def step_lanes(self, message: LanesMessage) -> Outcome:
         """Move a fan-out's lanes on: launch the children due, count the ended ones."""

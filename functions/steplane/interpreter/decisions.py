@@ -63,7 +63,17 @@ class StepLanes:
     last: int
 
 
-Command = DispatchTask | WakeAt | StepLanes
+@dataclass(frozen=True)
+class AbortChildren:
+    """Stop the running children of ``parent``'s visit ``visit`` (its state was left
+    before they all ended): each is aborted, its pending task results then ignored."""
+
+    parent: str
+    visit: int
+    lanes: int
+
+
+Command = DispatchTask | WakeAt | StepLanes | AbortChildren
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,15 @@ from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import Decision, Ignore, Rearm, StepLanes, Transition
 from steplane.interpreter.pending import deadline_wake, pending_commands
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import Begin, FanIn, Signal, TaskResult, Wake, WakePurpose
+from steplane.interpreter.signals import (
+    Abort,
+    Begin,
+    FanIn,
+    Signal,
+    TaskResult,
+    Wake,
+    WakePurpose,
+)
 from steplane.interpreter.steps import (
     Assigned,
     Fail,
@@ -64,6 +72,8 @@ def decide(
         return _on_task_result(run, signal)
     if isinstance(signal, FanIn):
         return _on_fan_in(run, signal)
+    if isinstance(signal, Abort):
+        return _commit(run, _end_aborted(run, signal))
     if signal.purpose is WakePurpose.EXECUTION_TIMEOUT:
         return _rearm_deadline(execution)
     return _on_wake(run, signal)
@@ -234,6 +244,11 @@ def _end_timed_out(run: Run, deadline: datetime) -> Execution:
     return _ended(run, ExecutionStatus.TIMED_OUT, error=error, cause=cause)
 
 
+def _end_aborted(run: Run, abort: Abort) -> Execution:
+    run.emit("ExecutionAborted", error=abort.error, cause=abort.cause)
+    return _ended(run, ExecutionStatus.ABORTED, error=abort.error, cause=abort.cause)
+
+
 def _end_failed(run: Run, failure: Fail) -> Execution:
     run.emit("ExecutionFailed", error=failure.error, cause=failure.cause)
     return _ended(run, ExecutionStatus.FAILED, error=failure.error, cause=failure.cause)
@@ -273,7 +288,7 @@ def _commit(run: Run, execution: Execution) -> Transition:
         sweep_count=0,
     )
     committed = replace(committed, sweep_at=sweep_due(run.definition, committed, run.settings))
-    commands = pending_commands(run.definition, committed, run.now, run.settings)
+    commands = (*pending_commands(run.definition, committed, run.now, run.settings), *run.once)
     parent = committed.parent
     if parent is not None and committed.status.is_terminal:
         # A child that ended moves its lane on (a hint: the parent's sweep re-sends it).

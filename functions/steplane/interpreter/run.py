@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from steplane.definition.model import MachineSpec
 from steplane.execution import Execution
-from steplane.interpreter.decisions import HistoryEvent
+from steplane.interpreter.decisions import Command, HistoryEvent
 from steplane.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ class Run:
     events: list[HistoryEvent] = field(default_factory=list)
     # State transitions made in this decision (states entered and retries).
     transitions: int = 0
+    # Commands of this decision that its committed head does not imply (sent once, after
+    # the commit: a fan-out left before its children all ended stops them).
+    once: list[Command] = field(default_factory=list)
 
     @property
     def machine(self) -> MachineSpec:

@@ -81,4 +81,12 @@ class FanIn:
     failed: int = 0
 
 
-Signal = Begin | TaskResult | Wake | FanIn
+@dataclass(frozen=True)
+class Abort:
+    """Stop the execution now (a child whose parent left its fan-out): it ends ABORTED."""
+
+    error: str | None = None
+    cause: str | None = None
+
+
+Signal = Begin | TaskResult | Wake | FanIn | Abort

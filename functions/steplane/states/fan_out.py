@@ -24,7 +24,7 @@ from steplane.execution import Execution, FanOut
 from steplane.interpreter.catching import catch_error
 from steplane.interpreter.context import assigned_by, context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
-from steplane.interpreter.decisions import Command, Rearm, StepLanes, WakeAt
+from steplane.interpreter.decisions import AbortChildren, Command, Rearm, StepLanes, WakeAt
 from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import ChildEnded, FanIn, TaskResult, Wake, WakePurpose
@@ -39,7 +39,8 @@ from steplane.states.lifecycle import (
     wake_not_for,
 )
 
-# Lanes per StepLanes message: a launch of 25 children fits one invocation comfortably.
+# Lanes per StepLanes message: a launch of 25 children fits one invocation comfortably
+# (steplane.routing.LANES_PER_MESSAGE says the same of abort messages).
 LANES_PER_MESSAGE = 25
 # A parked fan-out is looked at by the sweeper this long after it parked, then less
 # often (each re-send doubles the gap): its children move on their own meanwhile.
@@ -135,6 +136,10 @@ class FanOutLifecycle(Generic[S]):
         if fan_in.failures:
             first = fan_in.failures[0]
             run.emit(f"{self.kind}StateFailed", name, error=first.error, cause=first.cause)
+            fan = run.execution.fan_out
+            if fan is not None:
+                # The others are stopped ("their later results are ignored").
+                run.once.append(AbortChildren(run.execution.execution_id, fan_in.visit, fan.lanes))
             error = first.error or StatesError.TASK_FAILED.value
             return Carry(self._fail(name, state, entered, run, error=error, cause=first.cause))
         if fan_in.results is None:

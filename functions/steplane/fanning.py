@@ -84,6 +84,7 @@ class FanOutShell:
     ) -> tuple[bool, int]:
         """Move one lane on as far as its children have ended: ``(whether the fan-in may
         be due, children launched)``."""
+        # The parent waits on this very visit (step_lanes checked): its entered version.
         lanes, visit = self._store.lanes, parent.entered_version
         record = lanes.get(parent.execution_id, visit, lane) or lanes.open(
             parent.execution_id, visit, lane, self._store.child_expiry(parent)

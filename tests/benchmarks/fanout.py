@@ -1,0 +1,147 @@
+"""Fan-out figures, printed side by side (not asserted: a benchmark).
+
+Run: ``python -m tests.benchmarks.fanout [--items 1000] [--branches 10]``
+
+Method
+------
+On the local runtime (moto, virtual clock), each workflow runs once:
+1. an inline Map of ``--items`` items, each a one-Pass child, ``MaxConcurrency`` 40;
+2. the same Map whose items are one-Task children (a worker doubles the item);
+3. a Parallel of ``--branches`` branches, each one Task.
+Every DynamoDB and SQS call is counted by operation (a botocore hook); every item put is
+sized by DynamoDB's rules. Printed per item: DynamoDB writes and reads, SQS requests,
+the largest item written, wall time and peak RSS; and the cost per 1,000 items at
+on-demand prices (us-east-1: $1.25 per million write request units, $0.25 per million
+read units, $0.40 per million SQS requests, counted by request and 1 unit per KB
+written / 4 KB read, rounded up) beside Step Functions Standard's $0.025 per 1,000 state
+transitions for the same run (the transitions Step Functions would bill: for an inline
+Map, the Map's and each iteration's states).
+
+The distributed Map over 10,000 items read from S3 (issue 7's headline figure) comes
+with distributed mode, which is not built yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from steplane.execution import ExecutionStatus
+from steplane.local import LocalRuntime
+from tests.benchmarks.common import quiet, watching_aws_calls
+from tests.benchmarks.dynamodb_capacity import item_size
+
+WRITE_PRICE = 1.25 / 1_000_000
+READ_PRICE = 0.25 / 1_000_000
+SQS_PRICE = 0.40 / 1_000_000
+SFN_TRANSITION_PRICE = 0.025 / 1_000
+READS = {"GetItem", "Query", "BatchGetItem"}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+@dataclass
+class Meter:
+    """What one run cost, counted from its AWS calls."""
+
+    operations: Counter[str] = field(default_factory=Counter)
+    write_units: int = 0
+    largest_item: int = 0
+
+    def __call__(self, client: Any, operation: str, params: dict[str, Any]) -> None:
+        service = client.meta.service_model.service_name
+        self.operations[f"{service}:{operation}"] += 1
+        for item in _items(operation, params):
+            size = item_size(item)
+            self.largest_item = max(self.largest_item, size)
+            self.write_units += math.ceil(size / 1024)
+
+    def count(self, names: set[str], service: str = "dynamodb") -> int:
+        return sum(
+            n
+            for op, n in self.operations.items()
+            if op.split(":")[1] in names and op.startswith(service)
+        )
+
+
+def _items(operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    if operation == "PutItem":
+        return [params["Item"]]
+    if operation == "TransactWriteItems":
+        return [part["Put"]["Item"] for part in params["TransactItems"] if "Put" in part]
+    return []
+
+
+def _double(data: Any, _context: Any) -> Any:
+    return data * 2
+
+
+def _map(items: int, child: dict[str, Any]) -> tuple[dict[str, Any], Any, int]:
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "MaxConcurrency": 40, "ItemProcessor": child, "End": True}},
+    }
+    # Step Functions bills the Map state and each iteration's one state.
+    return definition, list(range(items)), 1 + items
+
+
+def _parallel(branches: int) -> tuple[dict[str, Any], Any, int]:
+    def branch(n: int) -> dict[str, Any]:  # state names are unique in a definition
+        return {
+            "StartAt": f"T{n}",
+            "States": {f"T{n}": {"Type": "Task", "Resource": "double", "End": True}},
+        }
+
+    parallel = {"Type": "Parallel", "Branches": [branch(n) for n in range(branches)], "End": True}
+    definition = {"StartAt": "P", "States": {"P": parallel}}
+    return definition, 1, 1 + branches
+
+
+def run(label: str, definition: dict[str, Any], data: Any, transitions: int, items: int) -> str:
+    meter = Meter()
+    with quiet(), LocalRuntime() as rt, watching_aws_calls(meter):
+        rt.register("double", _double)
+        started = time.perf_counter()
+        result = rt.run_until_complete(rt.start(definition, data), max_rounds=10_000_000)
+        wall = time.perf_counter() - started
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    writes, reads = meter.count(WRITES), meter.count(READS)
+    sqs = sum(n for op, n in meter.operations.items() if op.startswith("sqs:"))
+    cost = meter.write_units * WRITE_PRICE + reads * READ_PRICE + sqs * SQS_PRICE
+    sfn = transitions * SFN_TRANSITION_PRICE
+    per_1000 = 1000 / items
+    return (
+        f"{label:<34} {wall:7.1f} s  {writes / items:5.2f} {reads / items:5.2f} "
+        f"{sqs / items:5.2f}  {meter.largest_item:6d} B  ${cost * per_1000:8.4f}  "
+        f"${sfn * per_1000:7.4f}  {sfn / cost if cost else 0:6.1f}x"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--branches", type=int, default=10)
+    args = parser.parse_args(argv)
+    pass_child = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    task_child = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": "double", "End": True}},
+    }
+    print("steplane fan-out (local runtime, moto); per item: DynamoDB writes, reads, SQS requests")
+    print(
+        f"{'run':<34} {'wall':>9}  {'wr':>5} {'rd':>5} {'sqs':>5}  {'largest':>8}  "
+        f"{'$/1000':>9}  {'SFN $/1000':>8}  {'SFN/us':>7}"
+    )
+    print(run(f"inline Map, {args.items} Pass items", *_map(args.items, pass_child), args.items))
+    print(run(f"inline Map, {args.items} Task items", *_map(args.items, task_child), args.items))
+    print(run(f"Parallel, {args.branches} Task branches", *_parallel(args.branches), args.branches))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"peak RSS of the whole run: {peak} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Lane records of a fan-out, against DynamoDB (moto): each moves only from where its
+mover saw it, so two movers (a redelivered message, a sweep) never skip a child."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from steplane.adapters.dynamodb_lanes import DynamoDBLanes
+from steplane.ports import LaneRecord
+
+PARENT = "W:fan"
+
+
+@pytest.fixture
+def lanes(executions_table: Any) -> DynamoDBLanes:
+    return DynamoDBLanes(executions_table, "executions")
+
+
+def test_a_lane_opens_at_its_first_child_once(lanes: DynamoDBLanes) -> None:
+    assert lanes.get(PARENT, 3, 1) is None
+    assert lanes.open(PARENT, 3, 1, expiry=10**10) == LaneRecord(1, 1)
+    moved = lanes.advance(PARENT, 3, LaneRecord(1, 1), 4, failed=False)
+    # Opened again (a redelivered launch): it is where it was moved, not back at 1.
+    assert lanes.open(PARENT, 3, 1, expiry=10**10) == moved == LaneRecord(1, 5)
+
+
+def test_a_lane_moves_on_only_from_where_its_mover_saw_it(lanes: DynamoDBLanes) -> None:
+    seen = lanes.open(PARENT, 3, 0, expiry=10**10)
+    first = lanes.advance(PARENT, 3, seen, 2, failed=False)
+    # A second mover with the same (now stale) view does not move it again.
+    second = lanes.advance(PARENT, 3, seen, 2, failed=True)
+    assert first == second == LaneRecord(0, 2)
+    assert lanes.get(PARENT, 3, 0) == LaneRecord(0, 2)
+
+
+def test_failures_are_counted_and_the_first_is_kept(lanes: DynamoDBLanes) -> None:
+    record = lanes.open(PARENT, 3, 0, expiry=10**10)
+    record = lanes.advance(PARENT, 3, record, 2, failed=True)
+    record = lanes.advance(PARENT, 3, record, 2, failed=False)
+    record = lanes.advance(PARENT, 3, record, 2, failed=True)
+    assert record == LaneRecord(0, 6, failed=2, first_failed=0)
+    assert lanes.get(PARENT, 3, 0) == record
+
+
+def test_the_fan_in_reads_every_lane_of_its_visit_only(lanes: DynamoDBLanes) -> None:
+    for lane in range(3):
+        lanes.open(PARENT, 3, lane, expiry=10**10)
+    lanes.open(PARENT, 4, 0, expiry=10**10)  # a later visit of the state (a retry)
+    assert [r.lane for r in lanes.all(PARENT, 3)] == [0, 1, 2]
+    assert [r.lane for r in lanes.all(PARENT, 4)] == [0]

@@ -1,0 +1,55 @@
+"""A fan-out whose messages are lost recovers through the sweeper: they are hints, the
+parked parent's head implies them (steplane.states.fan_out.FanOutLifecycle.pending)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from steplane.local import LocalRuntime
+
+MAP = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            "Type": "Map",
+            "MaxConcurrency": 2,
+            "ItemProcessor": {
+                "StartAt": "T",
+                "States": {"T": {"Type": "Task", "Resource": "double", "End": True}},
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def _double(data: Any, _context: Any) -> Any:
+    return data * 2
+
+
+def test_lost_launch_messages_are_sent_again_by_the_sweeper() -> None:
+    with LocalRuntime() as rt:
+        rt.register("double", _double)
+        execution_id = rt.start(MAP, [1, 2, 3])
+        rt.sqs.purge_queue(QueueUrl=rt.resources.ref("AdvanceQueue"))  # the launch is lost
+        started = rt.clock.now()
+        result = rt.run_until_complete(execution_id)
+    assert result.status == "SUCCEEDED"
+    assert result.output == [2, 4, 6]
+    # Nothing moved until the parked parent was overdue and swept (900 s).
+    assert (rt.clock.now() - started).total_seconds() >= 900
+
+
+def test_every_message_of_the_engine_lost_once_more_is_healed() -> None:
+    # Each time anything is in flight on AdvanceQueue (launches, lane steps, the fan-in
+    # wake), it is lost, three times over: the sweeper's re-sends carry the run through.
+    with LocalRuntime() as rt:
+        rt.register("double", _double)
+        execution_id = rt.start(MAP, [1, 2, 3, 4])
+        queue = rt.resources.ref("AdvanceQueue")
+        for _ in range(3):
+            rt.sqs.purge_queue(QueueUrl=queue)
+            rt.advance(1000)  # the sweeper runs, re-sends what the parent implies
+        result = rt.run_until_complete(execution_id)
+    assert result.status == "SUCCEEDED"
+    assert result.output == [2, 4, 6, 8]

@@ -125,7 +125,9 @@ class FanOutShell:
             name=parent.name,
             definition_hash=parent.definition_hash,
             input_hash="",
-            start_date=now,
+            # $$.Execution (Id, Name, StartTime, Input) is the root execution's in every
+            # branch and item: the child keeps its name and start.
+            start_date=parent.start_date,
             parent=place,
             # "Inner scopes can read variables from outer scopes."
             variables=parent.variables,

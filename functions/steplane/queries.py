@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from steplane.errors import ExecutionNotFoundError
+from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.names import require_execution_id
 from steplane.ports import ExecutionStore
@@ -44,6 +45,48 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
         "stopDate": head.stop_date.isoformat() if head.stop_date else None,
         "definitionHash": head.definition_hash,
         "version": head.version,
+        **_fan_out(store, head),
+        **_parent(head),
+    }
+
+
+def _fan_out(store: ExecutionStore, head: Execution) -> dict[str, Any]:
+    """For a head parked in a Parallel or Map: its children's counts, from the lane
+    records (lane j has moved past ``(pos - j) / lanes`` ended children; a lane not yet
+    at its end has one child launched or about to be), and how to address them
+    (steplane.names.child_execution_id)."""
+    fan = head.fan_out
+    if fan is None:
+        return {}
+    visit = head.entered_version
+    records = store.lanes.all(head.execution_id, visit)
+    ended = sum((r.pos - r.lane) // fan.lanes for r in records)
+    running = sum(1 for r in records if r.pos < fan.total)
+    failed = sum(r.failed for r in records)
+    return {
+        "children": {
+            "total": fan.total,
+            "pending": fan.total - ended - running,
+            "running": running,
+            "succeeded": ended - failed,
+            "failed": failed,
+            "maxConcurrency": fan.lanes,
+            "ids": f"{head.execution_id}/{visit}/{{index}}",
+        }
+    }
+
+
+def _parent(head: Execution) -> dict[str, Any]:
+    """For a child execution: the execution, state and item it belongs to."""
+    parent = head.parent
+    if parent is None:
+        return {}
+    return {
+        "parent": {
+            "executionId": parent.execution_id,
+            "state": parent.state,
+            "index": parent.index,
+        }
     }
 
 

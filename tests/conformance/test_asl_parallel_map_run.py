@@ -11,6 +11,7 @@ from typing import Any
 from steplane.execution import ExecutionStatus
 from steplane.local import LocalRuntime
 from steplane.names import child_execution_id
+from steplane.queries import describe_execution
 
 
 def _pass(name: str, **fields: Any) -> dict[str, Any]:
@@ -322,3 +323,61 @@ def test_a_jsonata_map_uses_items_item_selector_and_output() -> None:
         },
     }
     assert _run(definition, {"xs": [1, 2, 3]}).output == 60
+
+
+def test_the_status_of_a_running_map_counts_its_children() -> None:
+    # Operators see a running Map's items pending, running, succeeded and failed.
+    definition = _one({"Type": "Map", "MaxConcurrency": 2, "ItemProcessor": _task("look")})
+    seen: list[dict[str, Any]] = []
+    with LocalRuntime() as rt:
+        execution_id = rt.start(definition, list(range(5)))
+
+        def look(data: Any, _context: Any) -> Any:
+            seen.append(describe_execution(rt.store, execution_id)["children"])
+            return data
+
+        rt.register("look", look)
+        result = rt.run_until_complete(execution_id)
+        final = describe_execution(rt.store, execution_id)
+        child = describe_execution(rt.store, child_execution_id(execution_id, 1, 3))
+    assert result.status == ExecutionStatus.SUCCEEDED
+    for counts in seen:
+        parts = counts["pending"] + counts["running"] + counts["succeeded"] + counts["failed"]
+        assert parts == counts["total"] == 5
+        assert counts["running"] <= 2
+    assert [c["succeeded"] for c in seen] == sorted(c["succeeded"] for c in seen)
+    assert seen[-1]["succeeded"] >= 3
+    assert seen[0]["ids"] == f"{execution_id}/1/{{index}}"
+    assert "children" not in final  # no longer parked on them
+    assert child["parent"] == {"executionId": execution_id, "state": "S", "index": 3}
+
+
+def test_the_execution_context_inside_an_item_is_the_executions() -> None:
+    # [guide, Context object] $$.Execution is the execution's; an inline Map's iterations
+    # and a Parallel's branches run within it.
+    reads = {
+        "id.$": "$$.Execution.Id",
+        "name.$": "$$.Execution.Name",
+        "start.$": "$$.Execution.StartTime",
+        "input.$": "$$.Execution.Input",
+    }
+    definition = {
+        "StartAt": "Outer",
+        "States": {
+            "Outer": {
+                "Type": "Pass",
+                "Parameters": {"outer": reads},
+                "ResultPath": "$.ctx",
+                "Next": "M",
+            },
+            "M": {
+                "Type": "Map",
+                "ItemsPath": "$.xs",
+                "ItemProcessor": _pass("Inner", Parameters=reads),
+                "ResultPath": "$.inner",
+                "End": True,
+            },
+        },
+    }
+    result = _run(definition, {"xs": [1]})
+    assert result.output["inner"] == [result.output["ctx"]["outer"]]

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
+from steplane.errors import StatesError
 from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
 from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition
 from steplane.interpreter.engine import decide
@@ -90,8 +91,10 @@ class FanOutShell:
             parent.execution_id, visit, lane, self._store.child_expiry(parent)
         )
         launched = 0
-        failed_any = False
-        while record.pos < fan.total and launched < LAUNCHES_PER_MESSAGE:
+        # A failed child fails the visit (no failure is tolerated): the lane launches no
+        # more, and the fan-in is counted (again, if a wake was lost) so the parent moves.
+        failed_any = record.failed > 0
+        while not failed_any and record.pos < fan.total and launched < LAUNCHES_PER_MESSAGE:
             child_id = child_execution_id(parent.execution_id, visit, record.pos)
             child = self._store.get_head(child_id)
             if child is None:
@@ -104,7 +107,7 @@ class FanOutShell:
             failed = child.status is not ExecutionStatus.SUCCEEDED
             record = lanes.advance(parent.execution_id, visit, record, fan.lanes, failed=failed)
             failed_any = failed_any or failed
-        if record.pos < fan.total:  # stopped for the budget: carry on in a message
+        if not failed_any and record.pos < fan.total:  # stopped for the budget: go on later
             self._send(parent, (StepLanes(parent.execution_id, visit, lane, lane),), now)
         return failed_any or record.pos >= fan.total, launched
 
@@ -156,8 +159,13 @@ class FanOutShell:
         outcome = self._store.commit(None, created, transition.events)
         if outcome is not CommitOutcome.COMMITTED:
             return None
-        # The lane moves on in this invocation: its own StepLanes hint is not needed.
-        commands = tuple(c for c in transition.commands if not isinstance(c, StepLanes))
+        # The lane moves on in this invocation: the child's hint to it is not needed (a
+        # fan-out of the child's own is launched by its StepLanes, which is sent).
+        commands = tuple(
+            c
+            for c in transition.commands
+            if not (isinstance(c, StepLanes) and c.parent == parent.execution_id)
+        )
         self._send(created, commands, now)
         return created
 
@@ -190,6 +198,7 @@ class FanOutShell:
                 return False
             ended = replace(decision.execution, decision_id=decision_id)
             if self._store.commit(child, ended, decision.events) is CommitOutcome.COMMITTED:
+                self._send(ended, decision.commands, now)  # its own children's aborts
                 return True
         return False
 
@@ -229,9 +238,13 @@ class FanOutShell:
         return FanIn(visit, results=results)
 
     def _outcome(self, parent: Execution, visit: int, index: int) -> ChildEnded:
-        child = self._store.get_head(child_execution_id(parent.execution_id, visit, index))
-        assert child is not None, "a lane moves past launched children only"
-        assert child.status.is_terminal, "a lane moves past ended children only"
+        child_id = child_execution_id(parent.execution_id, visit, index)
+        child = self._store.get_head(child_id)
+        if child is None or not child.status.is_terminal:
+            # A lane moves past ended children only; one gone is one whose retention
+            # passed (a visit running longer than RetentionDays): its result is lost.
+            cause = f"the child execution {child_id!r} is gone: its retention has passed"
+            return ChildEnded(index, False, error=StatesError.RUNTIME.value, cause=cause)
         if child.status is ExecutionStatus.SUCCEEDED:
             return ChildEnded(index, True, output=child.data)
         return ChildEnded(index, False, error=child.error, cause=child.cause)

@@ -31,7 +31,7 @@ from steplane.fanning import FanOutShell
 from steplane.interpreter.decisions import Command, Ignore, Rearm, Transition
 from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
-from steplane.interpreter.signals import Begin, Signal, TaskResult, Wake, WakePurpose
+from steplane.interpreter.signals import Abort, Begin, Signal, TaskResult, Wake, WakePurpose
 from steplane.interpreter.sweep import next_sweep
 from steplane.interpreter.tokens import decode_task_token
 from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
@@ -263,6 +263,9 @@ class Engine:
         fan-out's children may have ended (then the store's count is what decides)."""
         head = self._require(message.execution_id)
         if message.purpose is WakePurpose.FAN_IN:
+            if head.decision_id == delivery.decision_id:
+                # This wake already moved the parent; its sends may not have gone out.
+                return self._apply(head, Wake(message.version, message.purpose), delivery)
             if message.version != head.version:
                 return Outcome.IGNORED
             fan_in = self._fan_out.fan_in(head)
@@ -323,6 +326,10 @@ class Engine:
                 self._resend(head, definition, now)
                 return Outcome.RESENT
             return Outcome.DUPLICATE
+        if self._orphaned(head):
+            # Its parent has left the visit it belongs to (the abort sent then may have
+            # been lost): whatever arrived, the child stops here.
+            signal = Abort()
         decision = decide(
             definition,
             head,
@@ -345,6 +352,17 @@ class Engine:
             return Outcome.DUPLICATE  # the copy that committed sends, with its own nonce
         self._send(committed, decision.commands, now)
         return Outcome.COMMITTED
+
+    def _orphaned(self, head: Execution) -> bool:
+        """Whether ``head`` is a running child whose parent no longer waits on it (one
+        strongly consistent read, for children only)."""
+        place = head.parent
+        if place is None or head.status.is_terminal:
+            return False
+        parent = self._store.get_head(place.execution_id)
+        if parent is None or parent.status.is_terminal or parent.fan_out is None:
+            return True
+        return parent.entered_version != place.visit
 
     def sweep(self, limit: int = 1000, time_left: Callable[[], float] | None = None) -> SweepReport:
         """Re-send what overdue executions imply; keep their items' retention.

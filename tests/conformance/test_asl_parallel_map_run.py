@@ -280,13 +280,20 @@ def test_max_concurrency_bounds_the_children_running_at_once() -> None:
 
 
 def test_a_map_nested_in_a_parallel_branch() -> None:
-    # [spec] states nest: a Map in a Parallel branch runs as a grandchild fan-out.
+    # [spec] states nest: a Map in a Parallel branch runs as a grandchild fan-out, launched
+    # at once (not by the sweeper, minutes later).
     inner = {
         "StartAt": "M",
         "States": {"M": {"Type": "Map", "ItemProcessor": _task("double"), "End": True}},
     }
     definition = _one({"Type": "Parallel", "Branches": [inner, _pass("Other", Result="x")]})
-    assert _run(definition, [1, 2], double=_double).output == [[2, 4], "x"]
+    with LocalRuntime() as rt:
+        rt.register("double", _double)
+        started = rt.clock.now()
+        result = rt.run_until_complete(rt.start(definition, [1, 2]))
+        elapsed = (rt.clock.now() - started).total_seconds()
+    assert result.output == [[2, 4], "x"]
+    assert elapsed < 60
 
 
 def test_an_inner_state_reads_an_outer_variable() -> None:
@@ -381,3 +388,101 @@ def test_the_execution_context_inside_an_item_is_the_executions() -> None:
     }
     result = _run(definition, {"xs": [1]})
     assert result.output["inner"] == [result.output["ctx"]["outer"]]
+
+
+def test_intrinsics_in_item_selector_draw_anew_for_each_item() -> None:
+    # [guide] ItemSelector is evaluated for each item: States.UUID() gives each its own.
+    definition = _one(
+        {
+            "Type": "Map",
+            "ItemSelector": {"u.$": "States.UUID()"},
+            "ItemProcessor": _pass("Keep"),
+        }
+    )
+    output = _run(definition, [1, 2, 3]).output
+    assert len({item["u"] for item in output}) == 3
+
+
+def test_a_failed_item_stops_the_map_launching_more() -> None:
+    # [spec] "If any iteration fails ... the entire Map State fails": the items after it
+    # on its lane are not run.
+    ran: list[Any] = []
+
+    def boom(data: Any, context: Any) -> Any:
+        ran.append(data)
+        return _boom(data, context)
+
+    definition = _one({"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": _task("boom")})
+    result = _run(definition, ["bad", "a", "b", "c"], boom=boom)
+    assert (result.status, result.error) == (ExecutionStatus.FAILED, "ValueError")
+    assert ran == ["bad"]
+
+
+def test_an_execution_that_times_out_stops_its_children() -> None:
+    # [spec] TimeoutSeconds: the execution fails with States.Timeout; nothing of it runs on.
+    branch = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 100, "End": True}}}
+    definition = {
+        "TimeoutSeconds": 10,
+        "StartAt": "P",
+        "States": {"P": {"Type": "Parallel", "Branches": [branch], "End": True}},
+    }
+    with LocalRuntime() as rt:
+        execution_id = rt.start(definition, {})
+        result = rt.run_until_complete(execution_id)
+        rt.run_all()
+        child = rt.store.get_head(child_execution_id(execution_id, 1, 0))
+    assert result.status == ExecutionStatus.TIMED_OUT
+    assert child.status == ExecutionStatus.ABORTED
+    # Stopped when the execution timed out, not when its Wait would have ended.
+    assert (child.stop_date - child.start_date).total_seconds() < 50
+
+
+def test_an_aborted_branch_stops_its_own_children() -> None:
+    # A Map inside the branch that is aborted is aborted too (grandchildren).
+    nap = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 100, "End": True}}}
+    inner = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": nap, "End": True}}}
+    fail = {
+        "StartAt": "No",
+        "States": {
+            "No": {"Type": "Wait", "Seconds": 5, "Next": "Die"},
+            "Die": {"Type": "Fail", "Error": "Bad"},
+        },
+    }
+    definition = _one({"Type": "Parallel", "Branches": [inner, fail]})
+    with LocalRuntime() as rt:
+        execution_id = rt.start(definition, [1, 2])
+        result = rt.run_until_complete(execution_id)
+        rt.run_all()
+        branch = child_execution_id(execution_id, 1, 0)
+        grandchildren = [rt.store.get_head(child_execution_id(branch, 1, i)) for i in (0, 1)]
+    assert (result.status, result.error) == (ExecutionStatus.FAILED, "Bad")
+    assert [g.status for g in grandchildren] == [ExecutionStatus.ABORTED] * 2
+    # Stopped as their branch was, not when their Waits would have ended.
+    assert all((g.stop_date - g.start_date).total_seconds() < 50 for g in grandchildren)
+
+
+def test_a_child_whose_abort_was_lost_stops_at_its_next_step() -> None:
+    # The abort messages are hints: lost, the child still stops when it next moves (its
+    # parent no longer waits on it), and its work goes no further.
+    nap = {
+        "StartAt": "Nap",
+        "States": {
+            "Nap": {"Type": "Wait", "Seconds": 100, "Next": "Work"},
+            "Work": {"Type": "Task", "Resource": "double", "End": True},
+        },
+    }
+    fail = {"StartAt": "Die", "States": {"Die": {"Type": "Fail", "Error": "Bad"}}}
+    definition = _one({"Type": "Parallel", "Branches": [nap, fail]})
+    ran: list[Any] = []
+    with LocalRuntime() as rt:
+        rt.register("double", lambda data, context: ran.append(data))
+        execution_id = rt.start(definition, 1)
+        result = rt.run_until_complete(execution_id)
+        rt.sqs.purge_queue(QueueUrl=rt.resources.ref("AdvanceQueue"))  # the aborts, lost
+        rt.run_all()
+        rt.advance(1000)  # the Wait's wake-up was lost too: the child's sweep moves it
+        rt.run_all()
+        child = rt.store.get_head(child_execution_id(execution_id, 1, 0))
+    assert result.status == ExecutionStatus.FAILED
+    assert child.status == ExecutionStatus.ABORTED
+    assert ran == []

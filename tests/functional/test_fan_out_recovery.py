@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from steplane.fanning import FanOutShell
 from steplane.local import LocalRuntime
 
 MAP = {
@@ -53,3 +56,28 @@ def test_every_message_of_the_engine_lost_once_more_is_healed() -> None:
         result = rt.run_until_complete(execution_id)
     assert result.status == "SUCCEEDED"
     assert result.output == [2, 4, 6, 8]
+
+
+def test_a_lost_failure_wake_is_counted_again_by_the_sweepers_lane_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The item fails and its lane records it, but the wake to the parent is lost: the
+    # sweeper's re-sent lane step finds the recorded failure and counts the fan-in again.
+    original = FanOutShell.check_fan_in
+    calls: list[int] = []
+
+    def lose_the_first(self: FanOutShell, *args: Any) -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            original(self, *args)
+
+    monkeypatch.setattr(FanOutShell, "check_fan_in", lose_the_first)
+
+    def boom(data: Any, _context: Any) -> Any:
+        raise ValueError(f"item {data}")
+
+    with LocalRuntime() as rt:
+        rt.register("double", boom)
+        result = rt.run_until_complete(rt.start(MAP, [1, 2, 3]))
+    assert (result.status, result.error) == ("FAILED", "ValueError")
+    assert len(calls) >= 2

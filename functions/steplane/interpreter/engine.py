@@ -15,7 +15,14 @@ from steplane.asl.variables import merged
 from steplane.definition.loader import Definition
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
-from steplane.interpreter.decisions import Decision, Ignore, Rearm, StepLanes, Transition
+from steplane.interpreter.decisions import (
+    AbortChildren,
+    Decision,
+    Ignore,
+    Rearm,
+    StepLanes,
+    Transition,
+)
 from steplane.interpreter.pending import deadline_wake, pending_commands
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import (
@@ -236,15 +243,26 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
     return _end_failed(run, step)
 
 
+def _stop_children(run: Run) -> None:
+    """An execution that ends while parked on children stops them (its own timeout, an
+    abort of a child that fanned out in turn)."""
+    fan = run.execution.fan_out
+    if fan is not None:
+        visit = run.execution.entered_version
+        run.once.append(AbortChildren(run.execution.execution_id, visit, fan.lanes))
+
+
 def _end_timed_out(run: Run, deadline: datetime) -> Execution:
     seconds = run.definition.machine.timeout_seconds
     cause = f"the execution ran past its TimeoutSeconds ({seconds} s, at {deadline.isoformat()})"
     error = StatesError.TIMEOUT.value
+    _stop_children(run)
     run.emit("ExecutionTimedOut", error=error, cause=cause)
     return _ended(run, ExecutionStatus.TIMED_OUT, error=error, cause=cause)
 
 
 def _end_aborted(run: Run, abort: Abort) -> Execution:
+    _stop_children(run)
     run.emit("ExecutionAborted", error=abort.error, cause=abort.cause)
     return _ended(run, ExecutionStatus.ABORTED, error=abort.error, cause=abort.cause)
 

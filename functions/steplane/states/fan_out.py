@@ -115,10 +115,10 @@ class FanOutLifecycle(Generic[S]):
         try:
             total, lanes = self.plan(name, state, effective_scope(state, entered), run.settings)
         except AslError as error:
-            return catch_error(state.catch, entered, error=error.error, cause=error.cause)
+            return self._fail(name, state, entered, run, None, error=error.error, cause=error.cause)
         run.emit(f"{self.kind}StateStarted", name, **self.started_details(total))
         if total == 0:
-            return self._succeed(name, state, entered, (), run)
+            return self._succeed(name, state, entered, (), run, fan=None)
         return Park(FanOut(total=total, lanes=lanes))
 
     def child_input(
@@ -133,18 +133,18 @@ class FanOutLifecycle(Generic[S]):
         """Every child ended (go on with their outputs), or some failed (the state fails
         with the first failure, for its Retry and Catch)."""
         entered = parked_scope(run.execution, run.settings, name)
+        fan = run.execution.fan_out
         if fan_in.failures:
             first = fan_in.failures[0]
             run.emit(f"{self.kind}StateFailed", name, error=first.error, cause=first.cause)
-            fan = run.execution.fan_out
             if fan is not None:
                 # The others are stopped ("their later results are ignored").
                 run.once.append(AbortChildren(run.execution.execution_id, fan_in.visit, fan.lanes))
             error = first.error or StatesError.TASK_FAILED.value
-            return Carry(self._fail(name, state, entered, run, error=error, cause=first.cause))
+            return Carry(self._fail(name, state, entered, run, fan, error=error, cause=first.cause))
         if fan_in.results is None:
             return NO_CHILD_OUTCOME
-        return Carry(self._succeed(name, state, entered, fan_in.results, run))
+        return Carry(self._succeed(name, state, entered, fan_in.results, run, fan=fan))
 
     def on_task_result(self, name: str, state: S, result: TaskResult, run: Run) -> Reaction:
         """No task of its own is pending: its children's tasks report to them."""
@@ -186,8 +186,16 @@ class FanOutLifecycle(Generic[S]):
 
     # -- the outcome --------------------------------------------------------------------
     def _succeed(
-        self, name: str, state: S, entered: Scope, results: tuple[ChildEnded, ...], run: Run
+        self,
+        name: str,
+        state: S,
+        entered: Scope,
+        results: tuple[ChildEnded, ...],
+        run: Run,
+        *,
+        fan: FanOut | None,
     ) -> Step:
+        """Leave with the children's outputs (``fan``: the visit's, None when it had none)."""
         outputs = [child.output for child in results]
         run.emit(f"{self.kind}StateSucceeded", name)
         try:
@@ -205,18 +213,26 @@ class FanOutLifecycle(Generic[S]):
                 placed = apply_result_path(entered.data, state.result_path, result)
                 state_output = select(entered.with_data(placed), state.output_path)
         except AslError as error:
-            return self._fail(name, state, entered, run, error=error.error, cause=error.cause)
+            return self._fail(name, state, entered, run, fan, error=error.error, cause=error.cause)
         oversize = check_state_output(state_output)
         if oversize is not None:
             limit = StatesError.DATA_LIMIT_EXCEEDED.value
-            return self._fail(name, state, entered, run, error=limit, cause=oversize.cause)
+            return self._fail(name, state, entered, run, fan, error=limit, cause=oversize.cause)
         return leave(state.next, state_output, assigned)
 
     def _fail(
-        self, name: str, state: S, entered: Scope, run: Run, *, error: str, cause: str | None
+        self,
+        name: str,
+        state: S,
+        entered: Scope,
+        run: Run,
+        fan: FanOut | None,
+        *,
+        error: str,
+        cause: str | None,
     ) -> Step:
-        """Retry (a new visit with new children, after the retrier's delay), else Catch."""
-        fan = run.execution.fan_out
+        """Retry (a new visit with new children, after the retrier's delay), else Catch.
+        ``fan`` is the visit's (None when it failed before it parked: its first try)."""
         counts = fan.retry_counts if fan is not None else ()
         plan = plan_retry(state.retry, counts, error, run.fraction("jitter"))
         if plan is None:
@@ -224,10 +240,18 @@ class FanOutLifecycle(Generic[S]):
         if run.transitions_left <= 0:
             return transition_limit_failure(run.settings.max_transitions)
         run.transitions += 1  # "each retry will be charged as an additional state transition"
-        total, lanes = (fan.total, fan.lanes) if fan is not None else (0, 1)
         delay = math.ceil(plan.delay_seconds)
         launch_at = run.now + timedelta(seconds=delay) if delay > 0 else None
         attempt = (fan.attempt if fan is not None else 1) + 1
+        try:
+            # Worked out again: the retry is a new visit, on the state's input as it is.
+            total, lanes = self.plan(name, state, effective_scope(state, entered), run.settings)
+        except AslError as bad:
+            return catch_error(state.catch, entered, error=bad.error, cause=bad.cause)
+        if total == 0:
+            # Nothing to run again: the same evaluation of no children would fail the
+            # same way, so the error goes on to Catch.
+            return catch_error(state.catch, entered, error=error, cause=cause)
         return Park(FanOut(total, lanes, attempt, plan.retry_counts, launch_at))
 
 
@@ -271,4 +295,5 @@ def effective_scope(state: FanningState, entered: Scope) -> Scope:
 def item_scope(effective: Scope, index: int, value: Json) -> Scope:
     """``effective`` with ``$$.Map.Item`` set (the guide: in ``ItemSelector`` "the Context
     Object ... Map.Item.Index ... Map.Item.Value")."""
-    return effective.with_map_item(MapItem(index, value))
+    # Salted with the index: States.UUID() or $uuid() in ItemSelector differ per item.
+    return effective.with_map_item(MapItem(index, value)).salted(f"item:{index}")

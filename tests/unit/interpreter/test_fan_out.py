@@ -50,3 +50,33 @@ def test_a_fan_in_for_a_visit_that_has_passed_is_ignored() -> None:
     decision = run.apply(FanIn(run.head.entered_version - 1, results=results))
     assert isinstance(decision, Ignore)
     assert run.head.status is ExecutionStatus.RUNNING
+
+
+def test_a_retry_of_a_map_that_failed_before_parking_is_not_the_previous_visits() -> None:
+    # An empty Map entered right after a Parallel's fan-in fails in its Output; its
+    # Retry must not take the Parallel's visit (three children) for its own.
+    branches = [
+        {"StartAt": f"B{n}", "States": {f"B{n}": {"Type": "Pass", "End": True}}} for n in range(3)
+    ]
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Parallel", "Branches": branches, "Next": "M"},
+            "M": {
+                "Type": "Map",
+                "Items": [],
+                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+                "Output": "{% $error('no') %}",
+                "Retry": [{"ErrorEquals": ["States.QueryEvaluationError"]}],
+                "End": True,
+            },
+        },
+    }
+    run = Driver(definition)
+    run.begin({})
+    results = tuple(ChildEnded(i, True, output=i) for i in range(3))
+    run.apply(FanIn(run.head.entered_version, results=results))
+    assert run.head.status is ExecutionStatus.FAILED
+    assert run.head.error == "States.QueryEvaluationError"
+    assert run.head.waiting is None

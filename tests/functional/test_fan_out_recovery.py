@@ -3,12 +3,18 @@ parked parent's head implies them (steplane.states.fan_out.FanOutLifecycle.pendi
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from steplane.definition.loader import load_definition
+from steplane.execution import Execution, FanOut
 from steplane.fanning import FanOutShell
+from steplane.interpreter.sweep import next_sweep
 from steplane.local import LocalRuntime
+from steplane.settings import DEFAULT_SETTINGS
 
 MAP = {
     "StartAt": "M",
@@ -81,3 +87,18 @@ def test_a_lost_failure_wake_is_counted_again_by_the_sweepers_lane_step(
         result = rt.run_until_complete(rt.start(MAP, [1, 2, 3]))
     assert (result.status, result.error) == ("FAILED", "ValueError")
     assert len(calls) >= 2
+
+
+def test_a_parked_fan_out_is_swept_at_a_steady_pace() -> None:
+    # Its children move on their own; a lost hint waits for the next sweep, which does
+    # not back off the way a task's does.
+    definition = load_definition(MAP)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    head = Execution("wf:x", "wf", "x", definition.hash, "h", now, state="M", waiting=FanOut(3, 2))
+    gaps = [
+        (
+            next_sweep(definition, replace(head, sweep_count=n), now, DEFAULT_SETTINGS) - now
+        ).total_seconds()
+        for n in range(5)
+    ]
+    assert gaps == [900.0] * 5

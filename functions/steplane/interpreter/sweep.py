@@ -14,6 +14,7 @@ from steplane.definition.loader import Definition
 from steplane.execution import Execution
 from steplane.settings import Settings
 from steplane.states import parked_in
+from steplane.states.lifecycle import doubling_gap
 
 
 def sweep_due(definition: Definition, execution: Execution, settings: Settings) -> datetime | None:
@@ -35,17 +36,14 @@ def sweep_due(definition: Definition, execution: Execution, settings: Settings) 
 def next_sweep(
     definition: Definition | None, execution: Execution, now: datetime, settings: Settings
 ) -> datetime:
-    """When to look again after re-sending at ``now``: doubling gaps, up to the cap.
-
-    A task may legitimately run longer than its lease (a callback a person answers), so
-    each re-send waits twice as long as the one before, from the state's own base gap. A
-    sweep that failed (``definition`` None: it may not even load) backs off from the task
-    lease, the longer base.
+    """When to look again after re-sending at ``now``: the state's gap after this many
+    re-sends (a task's doubles each time, up to the cap). A sweep that failed
+    (``definition`` None: it may not even load) backs off from the task lease, the longer
+    base.
     """
     if definition is None or execution.state is None:
-        base = settings.task_lease_seconds
+        gap = doubling_gap(settings.task_lease_seconds, execution.sweep_count, settings)
     else:
         state = definition.state(execution.state)
-        base = parked_in(state, execution).resend_base_seconds(settings)
-    gap = min(base * 2 ** min(execution.sweep_count, 32), settings.sweep_max_backoff_seconds)
+        gap = parked_in(state, execution).resend_gap_seconds(settings, execution.sweep_count)
     return now + timedelta(seconds=gap)

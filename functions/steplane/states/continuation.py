@@ -20,6 +20,7 @@ from steplane.states.lifecycle import (
     Reaction,
     Resume,
     committed_at,
+    doubling_gap,
     wake_not_for,
 )
 
@@ -51,9 +52,9 @@ class Continuation:
         """The commit plus the grace."""
         return committed_at(execution) + timedelta(seconds=settings.sweep_grace_seconds)
 
-    def resend_base_seconds(self, settings: Settings) -> int:
-        """The sweep grace."""
-        return settings.sweep_grace_seconds
+    def resend_gap_seconds(self, settings: Settings, resent: int) -> int:
+        """Doubling from the sweep grace."""
+        return doubling_gap(settings.sweep_grace_seconds, resent, settings)
 
 
 CONTINUATION = Continuation()

@@ -180,8 +180,9 @@ class FanOutLifecycle(Generic[S]):
         start = fan.launch_at if fan is not None and fan.launch_at else committed_at(execution)
         return start + timedelta(seconds=FAN_OUT_OVERDUE_SECONDS)
 
-    def resend_base_seconds(self, settings: Settings) -> int:
-        """As long as the first quiet."""
+    def resend_gap_seconds(self, settings: Settings, resent: int) -> int:
+        """As long as the first quiet, every time: the children go on meanwhile, and a
+        lane whose hint to move on was lost moves on at the next re-send (no backoff)."""
         return FAN_OUT_OVERDUE_SECONDS
 
     # -- the outcome --------------------------------------------------------------------

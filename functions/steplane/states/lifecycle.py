@@ -6,8 +6,8 @@ state type that parks (Task, Wait) also answers, from the head alone:
   there, as a :data:`Reaction`;
 - ``pending``: the messages that must be in flight for it to move on (derived, never
   stored: after a crash they are derived again);
-- ``overdue_at`` and ``resend_base_seconds``: when the sweeper should look at it if it
-  has not moved, and how far apart its re-sends start.
+- ``overdue_at`` and ``resend_gap_seconds``: when the sweeper should look at it if it
+  has not moved, and how long it waits after each re-send.
 A running head that waits for nothing is a chain that yielded before entering its
 current state; ``steplane.states.continuation`` answers for it, whatever the
 state's type.
@@ -84,8 +84,8 @@ class ParkingLifecycle(StateLifecycle[S_contra], Protocol[S_contra]):
         """When the execution, just parked here, is overdue if it has not moved."""
         ...
 
-    def resend_base_seconds(self, settings: Settings) -> int:
-        """The first gap between two sweeper re-sends (each re-send doubles it)."""
+    def resend_gap_seconds(self, settings: Settings, resent: int) -> int:
+        """How long the sweeper waits after its ``resent``-th re-send (0: the first)."""
         ...
 
 
@@ -114,6 +114,13 @@ class Flowing(Generic[S]):
     def enter(self, name: str, state: S, raw_input: Json, run: Run) -> Step:
         """Run the state (see its module)."""
         return self._enter(name, state, raw_input, run)
+
+
+def doubling_gap(base: int, resent: int, settings: Settings) -> int:
+    """``base`` doubled for each re-send so far, up to the sweeper's cap: a task may
+    legitimately run longer than its lease (a callback a person answers)."""
+    gap: int = min(base * 2 ** min(resent, 32), settings.sweep_max_backoff_seconds)
+    return gap
 
 
 def wake_not_for(wake: Wake, name: str) -> Ignore:

@@ -55,6 +55,7 @@ from steplane.states.lifecycle import (
     Carry,
     Reaction,
     committed_at,
+    doubling_gap,
     wake_not_for,
 )
 from steplane.states.state_type import StateType
@@ -435,9 +436,9 @@ class TaskLifecycle:
             due = min(due, pending.timeout_at + timedelta(seconds=settings.sweep_grace_seconds))
         return due
 
-    def resend_base_seconds(self, settings: Settings) -> int:
-        """The task lease: a task may legitimately run that long."""
-        return settings.task_lease_seconds
+    def resend_gap_seconds(self, settings: Settings, resent: int) -> int:
+        """Doubling from the task lease: a task may legitimately run that long."""
+        return doubling_gap(settings.task_lease_seconds, resent, settings)
 
     def _time_out(self, name: str, state: TaskState, run: Run) -> Carry:
         """The attempt ran past its TimeoutSeconds (States.Timeout) or went longer than

@@ -30,6 +30,7 @@ from steplane.states.lifecycle import (
     Carry,
     Reaction,
     committed_at,
+    doubling_gap,
     wake_not_for,
 )
 from steplane.states.state_type import StateType
@@ -153,9 +154,9 @@ class WaitLifecycle:
         grace = timedelta(seconds=settings.sweep_grace_seconds)
         return (execution.due_at or committed_at(execution)) + grace
 
-    def resend_base_seconds(self, settings: Settings) -> int:
-        """The sweep grace."""
-        return settings.sweep_grace_seconds
+    def resend_gap_seconds(self, settings: Settings, resent: int) -> int:
+        """Doubling from the sweep grace."""
+        return doubling_gap(settings.sweep_grace_seconds, resent, settings)
 
 
 LIFECYCLE = WaitLifecycle()

@@ -213,3 +213,20 @@ def test_a_variable_assigned_inside_a_branch_is_read_later_in_that_branch() -> N
         },
     }
     load_definition(_parallel(branch))
+
+
+def test_an_inner_scope_may_not_assign_a_variable_of_an_outer_scope() -> None:
+    # [guide, Variables] "Inner scopes can read variables from outer scopes", but cannot
+    # assign to variables that exist in an outer scope (no shadowing either).
+    branch = {
+        "StartAt": "Inner",
+        "States": {"Inner": {"Type": "Pass", "Assign": {"total": 2, "mine": 1}, "End": True}},
+    }
+    document = _parallel(branch)
+    document["StartAt"] = "Set"
+    document["States"]["Set"] = {"Type": "Pass", "Assign": {"total": 1}, "Next": "P"}
+    problems = _problems(document)
+    assert list(problems) == ["/States/P/Branches/0/States/Inner/Assign"]
+    assert problems["/States/P/Branches/0/States/Inner/Assign"].startswith(
+        "assigns $total, which an outer scope assigns"
+    )

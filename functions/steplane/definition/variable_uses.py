@@ -31,26 +31,47 @@ def unassigned_reads(machine: StateMachine) -> Iterator[Problem]:
         [found for _, field, found in expressions(state) if field == "assign"]
         for _, _, state in all_states(machine)
     )
-    yield from _reads_in(machine, (), frozenset(), anywhere)
+    yield from _reads_in(machine, (), frozenset(), anywhere, frozenset())
 
 
 def _reads_in(
-    machine: MachineSpec, where: Location, outer: frozenset[str], anywhere: frozenset[str]
+    machine: MachineSpec,
+    where: Location,
+    outer: frozenset[str],
+    anywhere: frozenset[str],
+    enclosing: frozenset[str],
 ) -> Iterator[Problem]:
     """The reads of one machine's states; ``outer`` holds the variables the scopes around
     it may have assigned (a nested machine reads them: the guide's "inner scopes can read
-    variables of outer scopes")."""
+    variables of outer scopes"), ``enclosing`` every variable those scopes assign."""
     reachable = available_variables(machine, outer)
+    own = _assigned(
+        [found for _, field, found in expressions(state) if field == "assign"]
+        for state in machine.states.values()
+    )
     for name, state in machine.states.items():
         # An unreachable state is reported as such; judge its reads by every Assign.
         before = reachable.get(name, anywhere)
         at = (*where, "States", name)
-        for location, _, found in expressions(state, at):
+        for location, field, found in expressions(state, at):
             for variable in sorted(_reads(found) - before):
                 yield Problem(pointer(*location), _message(variable, anywhere))
+            if field == "assign":
+                for variable in sorted(_assigned([[found]]) & enclosing):
+                    yield Problem(pointer(*location), _outer_message(variable))
         for written, inner in state.machines():
             inner_at = (*at, *written.strip("/").split("/"))
-            yield from _reads_in(inner, inner_at, before, anywhere)
+            yield from _reads_in(inner, inner_at, before, anywhere, enclosing | own)
+
+
+def _outer_message(variable: str) -> str:
+    # The guide (Variables, scope): "Inner scopes can read variables from outer scopes"
+    # but "cannot assign to variables that exist in an outer scope", and "variable names
+    # must be unique across outer and inner scopes".
+    return (
+        f"assigns ${variable}, which an outer scope assigns: a state in a Parallel branch "
+        "or a Map's ItemProcessor may read it, not assign it (give it another name)"
+    )
 
 
 def available_variables(

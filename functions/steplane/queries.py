@@ -45,34 +45,33 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
         "stopDate": head.stop_date.isoformat() if head.stop_date else None,
         "definitionHash": head.definition_hash,
         "version": head.version,
-        **_fan_out(store, head),
+        **({"children": counts} if (counts := children_counts(store, head)) else {}),
         **_parent(head),
     }
 
 
-def _fan_out(store: ExecutionStore, head: Execution) -> dict[str, Any]:
+def children_counts(store: ExecutionStore, head: Execution) -> dict[str, Any] | None:
     """For a head parked in a Parallel or Map: its children's counts, from the lane
     records (lane j has moved past ``(pos - j) / lanes`` ended children; a lane not yet
     at its end has one child launched or about to be), and how to address them
     (steplane.names.child_execution_id)."""
     fan = head.fan_out
     if fan is None:
-        return {}
+        return None
     visit = head.entered_version
     records = store.lanes.all(head.execution_id, visit)
     ended = sum((r.pos - r.lane) // fan.lanes for r in records)
     running = sum(1 for r in records if r.pos < fan.total)
     failed = sum(r.failed for r in records)
     return {
-        "children": {
-            "total": fan.total,
-            "pending": fan.total - ended - running,
-            "running": running,
-            "succeeded": ended - failed,
-            "failed": failed,
-            "maxConcurrency": fan.lanes,
-            "ids": f"{head.execution_id}/{visit}/{{index}}",
-        }
+        "state": head.state,
+        "total": fan.total,
+        "pending": fan.total - ended - running,
+        "running": running,
+        "succeeded": ended - failed,
+        "failed": failed,
+        "maxConcurrency": fan.lanes,
+        "ids": f"{head.execution_id}/{visit}/{{index}}",
     }
 
 

@@ -314,3 +314,25 @@ def test_a_timed_out_task_shows_states_timeout(tmp_path: Path, capsys) -> None:
     for text in (progress, history):
         assert "TaskTimedOut  States.Timeout\n" in text
         assert "ExecutionFailed  States.Timeout: task timed out\n" in text
+
+
+def test_run_shows_a_maps_progress_as_a_bar(tmp_path: Path, capsys) -> None:
+    definition = {
+        "StartAt": "Lines",
+        "States": {
+            "Lines": {
+                "Type": "Map",
+                "MaxConcurrency": 4,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                "End": True,
+            }
+        },
+    }
+    path = tmp_path / "lines.json"
+    path.write_text(json.dumps(definition))
+    assert main(["run", str(path), "--input", json.dumps(list(range(40)))]) == 0
+    bars = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  Lines: [")]
+    assert bars[0] == "  Lines: [..............................] 0/40"
+    assert bars[-1] == "  Lines: [##############################] 40/40"
+    done = [int(line.rsplit(" ", 1)[1].split("/")[0]) for line in bars]
+    assert done == sorted(done)

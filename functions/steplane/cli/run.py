@@ -62,7 +62,10 @@ def _execute(
         if not quiet:
             print(f"execution {execution_id}")
         progress = None if quiet else _progress_printer(HistoryLines(start))
-        result: ExecutionResult = runtime.run_until_complete(execution_id, progress=progress)
+        children = None if quiet else _children_printer()
+        result: ExecutionResult = runtime.run_until_complete(
+            execution_id, progress=progress, children=children
+        )
     if not quiet:
         _print_outcome(result, start)
     return result
@@ -94,6 +97,39 @@ def _progress_printer(lines: HistoryLines) -> Callable[[dict[str, Any]], None]:
         print(line if shown <= PROGRESS_SHOWN else "  ... (more progress; the history follows)")
 
     return show
+
+
+# The width of a fan-out's progress bar, and how often it is printed (each 5% done).
+BAR_WIDTH = 30
+BAR_STEPS = 20
+
+
+def _children_printer() -> Callable[[dict[str, Any]], None]:
+    """Print a Parallel's or Map's progress as its children end: a bar with the items
+    done (succeeded or failed) of the total, at most every 5%."""
+    printed: set[tuple[str, int]] = set()
+
+    def show(counts: dict[str, Any]) -> None:
+        total = counts["total"]
+        done = counts["succeeded"] + counts["failed"]
+        step = done * BAR_STEPS // total if total else BAR_STEPS
+        key = (str(counts["state"]), step)
+        if key in printed:
+            return
+        printed.add(key)
+        print(f"  {counts['state']}: {progress_bar(done, total)}{_failed(counts['failed'])}")
+
+    return show
+
+
+def progress_bar(done: int, total: int) -> str:
+    """``[#########.....................] 300/1000`` for ``done`` of ``total``."""
+    filled = done * BAR_WIDTH // total if total else BAR_WIDTH
+    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}"
+
+
+def _failed(count: int) -> str:
+    return f", {count} failed" if count else ""
 
 
 def _print_outcome(result: ExecutionResult, start: datetime) -> None:

@@ -52,7 +52,7 @@ from steplane.local.template import (
     provision,
 )
 from steplane.names import check_name
-from steplane.queries import event_to_api
+from steplane.queries import children_counts, event_to_api
 from steplane.settings import Settings
 from steplane.worker.client import WorkerClient
 from steplane.worker.runner import make_lambda_handler, task_queue_urls
@@ -235,10 +235,16 @@ class LocalRuntime:
         *,
         max_rounds: int = 100_000,
         progress: Callable[[dict[str, Any]], None] | None = None,
+        children: Callable[[dict[str, Any]], None] | None = None,
     ) -> ExecutionResult:
-        """Deliver messages and skip time until the execution stops; return its result."""
+        """Deliver messages and skip time until the execution stops; return its result.
+
+        ``progress`` sees each new history event; ``children`` the counts of the children
+        a Parallel or Map is parked on, each time they change (see queries.children_counts).
+        """
         # Each round reads the head only, and new events only when someone is watching.
         reported: Execution | None = None
+        last_counts: dict[str, Any] | None = None
         idle = _IdleSweeps()
         moved = _Moved.DELIVERED
         head: Execution | None = None
@@ -252,6 +258,11 @@ class LocalRuntime:
                 for event in history_since(self.store, head, token):
                     progress(event_to_api(event))
                 reported = head
+            if children is not None and head.fan_out is not None:
+                counts = children_counts(self.store, head)
+                if counts is not None and counts != last_counts:
+                    children(counts)
+                    last_counts = counts
             if head.status.is_terminal:
                 return result_of(self.store, execution_id)
             moved = self._move()

@@ -28,6 +28,8 @@ class Wire(BaseModel):
         extra="forbid",
         populate_by_name=True,
         alias_generator=_camel,
+        # Each handler parses one or two kinds: the others' validators are never built.
+        defer_build=True,
     )
 
     def to_json(self) -> str:

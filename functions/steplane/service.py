@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from steplane.definition.loader import Definition, canonical_json
 from steplane.errors import (
@@ -27,7 +29,6 @@ from steplane.errors import (
     WorkflowNotFoundError,
 )
 from steplane.execution import Execution
-from steplane.fanning import FanOutShell
 from steplane.interpreter.decisions import Command, Ignore, Rearm, Transition
 from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
@@ -48,6 +49,9 @@ from steplane.names import execution_id as make_execution_id
 from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
 from steplane.routing import Routes
 from steplane.settings import DEFAULT_SETTINGS, Settings
+
+if TYPE_CHECKING:
+    from steplane.fanning import FanOutShell
 
 # A sweep stops when less than this is left of its invocation (it is scheduled each minute).
 SWEEP_MARGIN_SECONDS = 10.0
@@ -118,15 +122,6 @@ class Engine:
         self._new_id = new_id
         self._settings = settings
         self._definitions: dict[str, Definition] = {}
-        self._fan_out = FanOutShell(
-            store,
-            bus,
-            routes,
-            settings=settings,
-            definition=self.definition,
-            with_input=self._with_input,
-            seed=self._seed,
-        )
 
     def start(self, request: StartRequest) -> tuple[Execution, bool]:
         """Start an execution, idempotently by name. Returns (head, created).
@@ -257,6 +252,22 @@ class Engine:
         beat = now + timedelta(seconds=pending.heartbeat_seconds)
         if not self._store.record_heartbeat(head, beat):
             raise TaskClosedError(claim.execution_id)  # it moved on meanwhile
+
+    @cached_property
+    def _fan_out(self) -> FanOutShell:
+        """The shell of Parallel and Map, built (and imported) when a fan-out first needs
+        it: most workflows never do, and every handler's cold start would pay for it."""
+        from steplane.fanning import FanOutShell  # noqa: PLC0415 - on first fan-out
+
+        return FanOutShell(
+            self._store,
+            self._bus,
+            self._routes,
+            settings=self._settings,
+            definition=self.definition,
+            with_input=self._with_input,
+            seed=self._seed,
+        )
 
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:
         """A delayed wake-up came back (Wait over, retry due, timeout, continue), or a

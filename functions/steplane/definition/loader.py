@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +156,11 @@ def _not_typos(typos: list[Problem], problems: list[Problem]) -> list[Problem]:
     ]
 
 
-_STATE: TypeAdapter[State] = TypeAdapter(State)
+@cache
+def _state_adapter() -> TypeAdapter[State]:
+    """One state's validator, built on first use: only a definition with a problem needs it
+    (building it costs more than the rest of a handler's import)."""
+    return TypeAdapter(State)
 
 
 def _partial_machine(
@@ -170,7 +174,7 @@ def _partial_machine(
     broken: dict[str, dict[str, Any]] = {}
     for name, raw in states.items():
         try:
-            valid[name] = _STATE.validate_python(raw)
+            valid[name] = _state_adapter().validate_python(raw)
         except ValidationError:
             broken[name] = raw if isinstance(raw, dict) else {}
     return StateMachine.model_construct(start_at=start_at, states=valid), broken

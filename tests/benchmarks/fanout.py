@@ -10,7 +10,9 @@ On the local runtime (moto, virtual clock), each workflow runs once:
 3. a Parallel of ``--branches`` branches, each one Task.
 Every DynamoDB and SQS call is counted by operation (a botocore hook); every item put is
 sized by DynamoDB's rules. Printed per item: DynamoDB writes and reads, SQS requests,
-the largest item written, wall time and peak RSS; and the cost per 1,000 items at
+the largest item written other than a spilled payload (and its kind: HEAD, H history, L
+lane record), wall time and peak RSS; and the cost per 1,000 items (DynamoDB and SQS
+only: the Lambda invocations are not counted here, see ``tests.benchmarks.cost``) at
 on-demand prices (us-east-1: $1.25 per million write request units, $0.25 per million
 read units, $0.40 per million SQS requests, counted by request and 1 unit per KB
 written / 4 KB read, rounded up) beside Step Functions Standard's $0.025 per 1,000 state
@@ -50,15 +52,20 @@ class Meter:
 
     operations: Counter[str] = field(default_factory=Counter)
     write_units: int = 0
+    # The largest item written that is not a spilled payload (P#: content-addressed, as
+    # large as the data it holds), by its kind (HEAD, H# history, L# lane record).
     largest_item: int = 0
+    largest_kind: str = ""
 
     def __call__(self, client: Any, operation: str, params: dict[str, Any]) -> None:
         service = client.meta.service_model.service_name
         self.operations[f"{service}:{operation}"] += 1
         for item in _items(operation, params):
             size = item_size(item)
-            self.largest_item = max(self.largest_item, size)
             self.write_units += math.ceil(size / 1024)
+            kind = item["sk"]["S"].split("#")[0]
+            if kind != "P" and size > self.largest_item:
+                self.largest_item, self.largest_kind = size, kind
 
     def count(self, names: set[str], service: str = "dynamodb") -> int:
         return sum(
@@ -116,7 +123,8 @@ def run(label: str, definition: dict[str, Any], data: Any, transitions: int, ite
     per_1000 = 1000 / items
     return (
         f"{label:<34} {wall:7.1f} s  {writes / items:5.2f} {reads / items:5.2f} "
-        f"{sqs / items:5.2f}  {meter.largest_item:6d} B  ${cost * per_1000:8.4f}  "
+        f"{sqs / items:5.2f}  {meter.largest_item:6d} B {meter.largest_kind:<4}  "
+        f"${cost * per_1000:8.4f}  "
         f"${sfn * per_1000:7.4f}  {sfn / cost if cost else 0:6.1f}x"
     )
 
@@ -133,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     print("steplane fan-out (local runtime, moto); per item: DynamoDB writes, reads, SQS requests")
     print(
-        f"{'run':<34} {'wall':>9}  {'wr':>5} {'rd':>5} {'sqs':>5}  {'largest':>8}  "
+        f"{'run':<34} {'wall':>9}  {'wr':>5} {'rd':>5} {'sqs':>5}  {'largest':>13}  "
         f"{'$/1000':>9}  {'SFN $/1000':>8}  {'SFN/us':>7}"
     )
     print(run(f"inline Map, {args.items} Pass items", *_map(args.items, pass_child), args.items))

@@ -486,3 +486,44 @@ def test_a_child_whose_abort_was_lost_stops_at_its_next_step() -> None:
     assert result.status == ExecutionStatus.FAILED
     assert child.status == ExecutionStatus.ABORTED
     assert ran == []
+
+
+def test_a_jsonata_parallel_takes_arguments_and_shapes_its_output() -> None:
+    # [guide, JSONata] Parallel: Arguments is each branch's input; Output reads
+    # $states.result, the array of the branches' outputs.
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Arguments": {"n": "{% $states.input.n + 1 %}"},
+                "Branches": [_pass("A"), _pass("B", Output="{% $states.input.n * 10 %}")],
+                "Output": {
+                    "first": "{% $states.result[0].n %}",
+                    "second": "{% $states.result[1] %}",
+                },
+                "End": True,
+            }
+        },
+    }
+    assert _run(definition, {"n": 1}).output == {"first": 2, "second": 20}
+
+
+def test_a_maps_assign_reads_its_results_for_the_next_state() -> None:
+    # [guide, Variables] "In Task, Map, Parallel states, the $ refers to the API/sub-workflow
+    # result": Assign sees the array of results; the next state reads the variable.
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemProcessor": _task("double"),
+                "Assign": {"doubled.$": "$"},
+                "ResultPath": None,
+                "Next": "Use",
+            },
+            "Use": {"Type": "Pass", "Parameters": {"got.$": "$doubled"}, "End": True},
+        },
+    }
+    assert _run(definition, [1, 2], double=_double).output == {"got": [2, 4]}

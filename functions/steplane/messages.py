@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from steplane.interpreter.signals import WakePurpose
 from steplane.names import require_execution_id
-
-_M = TypeVar("_M")
 
 
 def _camel(name: str) -> str:
@@ -76,52 +74,39 @@ class WakeMessage(Wire):
 MAX_LANES_PER_MESSAGE = 100
 
 
-def _checked_lanes(message: _M, first: int, last: int) -> _M:
-    if last < first or last - first >= MAX_LANES_PER_MESSAGE:
-        raise ValueError(
-            f"lanes {first}..{last}: a message names 1 to {MAX_LANES_PER_MESSAGE} lanes, in order"
-        )
-    return message
+class _LaneRange(Wire):
+    """Lanes ``first``..``last`` of the fan-out ``parent`` made at its visit ``visit``."""
+
+    parent: str
+    visit: int = Field(ge=0)
+    first: int = Field(ge=0)
+    last: int = Field(ge=0)
+
+    @field_validator("parent")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return require_execution_id(value)
+
+    @model_validator(mode="after")
+    def _lane_range(self) -> Self:
+        if self.last < self.first or self.last - self.first >= MAX_LANES_PER_MESSAGE:
+            raise ValueError(
+                f"lanes {self.first}..{self.last}: a message names 1 to "
+                f"{MAX_LANES_PER_MESSAGE} lanes, in order"
+            )
+        return self
 
 
-class LanesMessage(Wire):
-    """AdvanceQueue: move lanes ``first``..``last`` of the fan-out ``parent`` made at its
-    visit ``visit`` on (launch the next children; count the ended ones)."""
+class LanesMessage(_LaneRange):
+    """AdvanceQueue: move the lanes on (launch the next children; count the ended ones)."""
 
     kind: Literal["lanes"] = "lanes"
-    parent: str
-    visit: int = Field(ge=0)
-    first: int = Field(ge=0)
-    last: int = Field(ge=0)
-
-    @field_validator("parent")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return require_execution_id(value)
-
-    @model_validator(mode="after")
-    def _lane_range(self) -> LanesMessage:
-        return _checked_lanes(self, self.first, self.last)
 
 
-class AbortMessage(Wire):
-    """AdvanceQueue: stop the running children on lanes ``first``..``last`` of the
-    fan-out ``parent`` made at its visit ``visit`` (the parent has left it)."""
+class AbortMessage(_LaneRange):
+    """AdvanceQueue: stop the lanes' running children (the parent has left the visit)."""
 
     kind: Literal["abort"] = "abort"
-    parent: str
-    visit: int = Field(ge=0)
-    first: int = Field(ge=0)
-    last: int = Field(ge=0)
-
-    @field_validator("parent")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return require_execution_id(value)
-
-    @model_validator(mode="after")
-    def _lane_range(self) -> AbortMessage:
-        return _checked_lanes(self, self.first, self.last)
 
 
 def advance_message(body: Any) -> WakeMessage | LanesMessage | AbortMessage:

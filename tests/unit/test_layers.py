@@ -41,6 +41,7 @@ KIT = (
     "steplane.interpreter.context",
     "steplane.interpreter.data_limits",
     "steplane.interpreter.decisions",
+    "steplane.interpreter.results",
     "steplane.interpreter.retry",
     "steplane.interpreter.run",
     "steplane.interpreter.signals",

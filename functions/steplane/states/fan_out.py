@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from steplane.asl.failures import AslError
-from steplane.asl.paths import apply_result_path
 from steplane.asl.references import select
 from steplane.asl.scope import MapItem, Scope
 from steplane.asl.templates import Template
@@ -22,9 +21,10 @@ from steplane.definition.model import Catcher, Retrier
 from steplane.errors import StatesError
 from steplane.execution import Execution, FanOut
 from steplane.interpreter.catching import catch_error
-from steplane.interpreter.context import assigned_by, context_object, output_of, scope
+from steplane.interpreter.context import context_object, scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import AbortChildren, Command, Rearm, StepLanes, WakeAt
+from steplane.interpreter.results import shaped_result
 from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import ChildEnded, FanIn, TaskResult, Wake, WakePurpose
@@ -200,19 +200,7 @@ class FanOutLifecycle(Generic[S]):
         outputs = [child.output for child in results]
         run.emit(f"{self.kind}StateSucceeded", name)
         try:
-            if state.jsonata:
-                done = entered.with_states(result=outputs)
-                assigned = assigned_by(state.assign, done)
-                state_output = output_of(state.output, done, outputs)
-            else:
-                result: Json = outputs
-                if state.result_selector is not None:
-                    result = state.result_selector.evaluate(entered.with_data(outputs))
-                # The guide: "In Task, Map, Parallel states, the $ refers to the API/
-                # sub-workflow result".
-                assigned = assigned_by(state.assign, entered.with_data(outputs))
-                placed = apply_result_path(entered.data, state.result_path, result)
-                state_output = select(entered.with_data(placed), state.output_path)
+            state_output, assigned = shaped_result(state, entered, outputs)
         except AslError as error:
             return self._fail(name, state, entered, run, fan, error=error.error, cause=error.cause)
         oversize = check_state_output(state_output)

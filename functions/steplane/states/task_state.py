@@ -13,7 +13,6 @@ from pydantic import Field
 
 from steplane.asl.failures import AslError, QueryEvaluationError
 from steplane.asl.paths import (
-    apply_result_path,
     describe,
 )
 from steplane.asl.references import read, select
@@ -39,9 +38,10 @@ from steplane.definition.templated import (
 from steplane.errors import Problem, StatesError
 from steplane.execution import Execution, TaskAttempt
 from steplane.interpreter.catching import catch_error
-from steplane.interpreter.context import assigned_by, context_object, output_of, scope
+from steplane.interpreter.context import context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
+from steplane.interpreter.results import shaped_result
 from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import TaskResult, Wake, WakePurpose
@@ -281,23 +281,7 @@ def succeed(name: str, state: TaskState, execution: Execution, output: Json, run
     run.emit("TaskSucceeded", name, output=output)
     try:
         raw = attempt_scope(execution, run.settings)
-        if state.jsonata:
-            # Output (default: the result) and Assign read $states.result and .input.
-            done = raw.with_states(result=output)
-            assigned = assigned_by(state.assign, done)
-            state_output = output_of(state.output, done, output)
-            return _leave_checked(
-                name, state, execution, run, state_output=state_output, assigned=assigned
-            )
-        # ResultSelector: "manipulate a state's result before ResultPath is applied".
-        result = output
-        if state.result_selector is not None:
-            result = state.result_selector.evaluate(raw.with_data(output))
-        # The guide: "In Task, Map, Parallel states, the $ refers to the API/sub-workflow
-        # result" (the raw result: Assign runs "at the same time as the ResultSelector").
-        assigned = assigned_by(state.assign, raw.with_data(output))
-        placed = apply_result_path(execution.data, state.result_path, result)
-        state_output = select(raw.with_data(placed), state.output_path)
+        state_output, assigned = shaped_result(state, raw, output)
     except AslError as error:
         return fail(name, state, execution, run, error=error.error, cause=error.cause)
     return _leave_checked(name, state, execution, run, state_output=state_output, assigned=assigned)

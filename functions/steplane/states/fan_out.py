@@ -16,7 +16,6 @@ from typing import Generic, Protocol, TypeVar
 from steplane.asl.failures import AslError
 from steplane.asl.references import select
 from steplane.asl.scope import MapItem, Scope
-from steplane.asl.templates import Template
 from steplane.definition.model import Catcher, Retrier
 from steplane.errors import StatesError
 from steplane.execution import Execution, FanOut
@@ -24,7 +23,7 @@ from steplane.interpreter.catching import catch_error
 from steplane.interpreter.context import context_object, scope
 from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import AbortChildren, Command, Rearm, StepLanes, WakeAt
-from steplane.interpreter.results import shaped_result
+from steplane.interpreter.results import ResultShaping, shaped_result
 from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import ChildEnded, FanIn, TaskResult, Wake, WakePurpose
@@ -47,32 +46,14 @@ LANES_PER_MESSAGE = 25
 FAN_OUT_OVERDUE_SECONDS = 900
 
 
-class FanningState(Protocol):
-    """The fields a Parallel and a Map share (see their models)."""
-
-    @property
-    def jsonata(self) -> bool: ...
+class FanningState(ResultShaping, Protocol):
+    """The fields a Parallel and a Map share (see their models), beyond a result's."""
 
     @property
     def next(self) -> str | None: ...
 
     @property
     def input_path(self) -> str | None: ...
-
-    @property
-    def output_path(self) -> str | None: ...
-
-    @property
-    def result_path(self) -> str | None: ...
-
-    @property
-    def result_selector(self) -> Template | None: ...
-
-    @property
-    def output(self) -> Template | None: ...
-
-    @property
-    def assign(self) -> Template | None: ...
 
     @property
     def retry(self) -> tuple[Retrier, ...]: ...

@@ -234,25 +234,33 @@ class FanOutShell:
             return FanIn(visit, failures=failures, failed=sum(r.failed for r in records))
         if len(records) < fan.lanes or any(r.pos < fan.total for r in records):
             return None
-        results = tuple(self._outcome(parent, visit, index) for index in range(fan.total))
+        ids = [child_execution_id(parent.execution_id, visit, i) for i in range(fan.total)]
+        heads = self._store.get_heads(ids)
+        results = tuple(
+            _ended(index, child_id, heads.get(child_id)) for index, child_id in enumerate(ids)
+        )
         return FanIn(visit, results=results)
 
     def _outcome(self, parent: Execution, visit: int, index: int) -> ChildEnded:
         child_id = child_execution_id(parent.execution_id, visit, index)
-        child = self._store.get_head(child_id)
-        if child is None or not child.status.is_terminal:
-            # A lane moves past ended children only; one gone is one whose retention
-            # passed (a visit running longer than RetentionDays): its result is lost.
-            cause = f"the child execution {child_id!r} is gone: its retention has passed"
-            return ChildEnded(index, False, error=StatesError.RUNTIME.value, cause=cause)
-        if child.status is ExecutionStatus.SUCCEEDED:
-            return ChildEnded(index, True, output=child.data)
-        return ChildEnded(index, False, error=child.error, cause=child.cause)
+        return _ended(index, child_id, self._store.get_head(child_id))
 
     def _send(self, head: Execution, commands: tuple[Command, ...], now: datetime) -> None:
         messages = self._routes.to_messages(head.execution_id, head.state, commands, now)
         if messages:
             self._bus.send(messages)
+
+
+def _ended(index: int, child_id: str, child: Execution | None) -> ChildEnded:
+    """How child ``index`` ended, as its head says."""
+    if child is None or not child.status.is_terminal:
+        # A lane moves past ended children only; one gone is one whose retention passed
+        # (a visit running longer than RetentionDays): its result is lost.
+        cause = f"the child execution {child_id!r} is gone: its retention has passed"
+        return ChildEnded(index, False, error=StatesError.RUNTIME.value, cause=cause)
+    if child.status is ExecutionStatus.SUCCEEDED:
+        return ChildEnded(index, True, output=child.data)
+    return ChildEnded(index, False, error=child.error, cause=child.cause)
 
 
 def _waiting_on(parent: Execution | None, visit: int) -> FanOut | None:

@@ -120,6 +120,10 @@ class ExecutionStore(Protocol):
         """The head, read strongly consistent, or None."""
         ...
 
+    def get_heads(self, execution_ids: Sequence[str]) -> dict[str, Execution]:
+        """The heads of those of ``execution_ids`` that exist, read strongly consistent."""
+        ...
+
     def execution_input(self, head: Execution) -> Json:
         """The input ``head``'s execution started with."""
         ...

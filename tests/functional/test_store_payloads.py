@@ -131,3 +131,18 @@ def test_what_counts_as_there_is_what_the_head_just_read_showed(
     again = store.get_head("W:vars")
     assert again is not None
     assert dict(again.variables) == BIG
+
+
+def test_heads_are_read_a_hundred_to_a_batch_and_missing_ones_left_out(
+    executions_table: Any, calls: Calls
+) -> None:
+    # A fan-in reads every child's head: 150 heads are two BatchGetItem calls.
+    store = DynamoDBExecutionStore(executions_table, "executions")
+    ids = [f"W:batch/1/{i}" for i in range(150)]
+    for i, execution_id in enumerate(ids):
+        store.commit(None, replace(_head(1, {}), execution_id=execution_id, data={"i": i}), [])
+    calls.reset()
+    heads = store.get_heads([*ids, "W:batch/1/999"])
+    assert calls.operations["BatchGetItem"] == 2
+    assert sorted(heads) == sorted(ids)
+    assert [heads[i].data for i in ids] == [{"i": n} for n in range(150)]

@@ -39,6 +39,7 @@ from steplane.adapters.dynamodb_items import (
 )
 from steplane.adapters.dynamodb_lanes import DynamoDBLanes
 from steplane.adapters.dynamodb_payloads import (
+    BATCH_GET_KEYS,
     INLINE_DATA_BYTES,
     INLINE_VARIABLES_BYTES,
     Payloads,
@@ -89,6 +90,26 @@ class DynamoDBExecutionStore:
         )
         item = response.get("Item")
         return self._head(from_ddb(item)) if item else None
+
+    def get_heads(self, execution_ids: Sequence[str]) -> dict[str, Execution]:
+        """The heads of ``execution_ids`` that exist, read strongly consistent, 100 to a
+        BatchGetItem (a fan-in reads every child's)."""
+        found: dict[str, Execution] = {}
+        for start in range(0, len(execution_ids), BATCH_GET_KEYS):
+            keys = [
+                to_ddb({"pk": execution_pk(i), "sk": HEAD_SK})
+                for i in execution_ids[start : start + BATCH_GET_KEYS]
+            ]
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    head = self._head(from_ddb(item))
+                    found[head.execution_id] = head
+                # Keys DynamoDB did not get to: asked again at once (nothing sleeps; the
+                # SDK's own retries back off).
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def execution_input(self, head: Execution) -> Json:
         """The input the execution started with, from its first history item (kept as long

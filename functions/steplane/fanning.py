@@ -73,23 +73,35 @@ class FanOutShell:
                 rest = StepLanes(message.parent, message.visit, lane, message.last)
                 self._send(parent, (rest,), now)
                 break
-            ended, launched = self._step_lane(parent, definition, lane, fan, now)
+            ended, launched = self._step_lane(parent, definition, lane, fan, now, message.ended)
             budget -= launched
             count = count or ended
         if count:
             self.check_fan_in(parent, message.visit, fan, now)
         return True
 
-    def _step_lane(
-        self, parent: Execution, definition: Definition, lane: int, fan: FanOut, now: datetime
+    def _step_lane(  # noqa: PLR0917 - the lane step's whole context
+        self,
+        parent: Execution,
+        definition: Definition,
+        lane: int,
+        fan: FanOut,
+        now: datetime,
+        ended: int | None = None,
     ) -> tuple[bool, int]:
         """Move one lane on as far as its children have ended: ``(whether the fan-in may
         be due, children launched)``."""
         # The parent waits on this very visit (step_lanes checked): its entered version.
         lanes, visit = self._store.lanes, parent.entered_version
-        record = lanes.get(parent.execution_id, visit, lane) or lanes.open(
-            parent.execution_id, visit, lane, self._store.child_expiry(parent)
-        )
+        if ended is not None:
+            # Sent by the child that ended at ``ended``: the lane is expected there (a
+            # lane stops at a failure, so it has none before). Moving it is conditional
+            # on that; if it is elsewhere, the move reads it as it is.
+            record: LaneRecord | None = LaneRecord(lane, ended)
+        else:
+            record = lanes.get(parent.execution_id, visit, lane)
+        if record is None:
+            record = lanes.open(parent.execution_id, visit, lane, self._store.child_expiry(parent))
         launched = 0
         # A failed child fails the visit (no failure is tolerated): the lane launches no
         # more, and the fan-in is counted (again, if a wake was lost) so the parent moves.
@@ -106,7 +118,9 @@ class FanOutShell:
                 return failed_any, launched
             failed = child.status is not ExecutionStatus.SUCCEEDED
             record = lanes.advance(parent.execution_id, visit, record, fan.lanes, failed=failed)
-            failed_any = failed_any or failed
+            # The lane as it is now: moved by this step, or found elsewhere (a stale hint)
+            # with the failures it has.
+            failed_any = failed_any or failed or record.failed > 0
         if not failed_any and record.pos < fan.total:  # stopped for the budget: go on later
             self._send(parent, (StepLanes(parent.execution_id, visit, lane, lane),), now)
         return failed_any or record.pos >= fan.total, launched

@@ -98,9 +98,17 @@ class _LaneRange(Wire):
 
 
 class LanesMessage(_LaneRange):
-    """AdvanceQueue: move the lanes on (launch the next children; count the ended ones)."""
+    """AdvanceQueue: move the lanes on (launch the next children; count the ended ones).
+    ``ended``: the item whose child just ended, when that child sent it (one lane)."""
 
     kind: Literal["lanes"] = "lanes"
+    ended: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_lane_when_ended(self) -> Self:
+        if self.ended is not None and self.first != self.last:
+            raise ValueError("a message naming the ended item names one lane")
+        return self
 
 
 class AbortMessage(_LaneRange):

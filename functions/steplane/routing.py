@@ -106,7 +106,11 @@ class Routes:
             )
         if isinstance(command, StepLanes):
             lanes = LanesMessage(
-                parent=command.parent, visit=command.visit, first=command.first, last=command.last
+                parent=command.parent,
+                visit=command.visit,
+                first=command.first,
+                last=command.last,
+                ended=command.ended,
             )
             return OutboundMessage(queue_url=self.advance_queue_url, body=lanes.to_json())
         assert isinstance(command, WakeAt)

@@ -14,6 +14,8 @@ from steplane.execution import Execution, FanOut
 from steplane.fanning import FanOutShell
 from steplane.interpreter.sweep import next_sweep
 from steplane.local import LocalRuntime
+from steplane.messages import LanesMessage
+from steplane.names import child_execution_id
 from steplane.settings import DEFAULT_SETTINGS
 
 MAP = {
@@ -29,6 +31,12 @@ MAP = {
             "End": True,
         }
     },
+}
+
+
+MAP_ONE_LANE = {
+    "StartAt": "M",
+    "States": {"M": {**MAP["States"]["M"], "MaxConcurrency": 1}},
 }
 
 
@@ -102,3 +110,28 @@ def test_a_parked_fan_out_is_swept_at_a_steady_pace() -> None:
         for n in range(5)
     ]
     assert gaps == [900.0] * 5
+
+
+def test_a_stale_hint_does_not_move_a_lane_past_its_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A child's hint names the item that ended; a copy arriving after the lane moved on
+    # (and stopped at a failure) reads the lane as it is and launches nothing more.
+    monkeypatch.setattr(FanOutShell, "check_fan_in", lambda *args: None)  # parent stays
+
+    def boom(data: Any, _context: Any) -> Any:
+        if data == "bad":
+            raise ValueError("bad item")
+        return data
+
+    with LocalRuntime() as rt:
+        rt.register("double", boom)
+        execution_id = rt.start(MAP_ONE_LANE, ["ok", "bad", "later"])
+        rt.run_all()
+        stale = LanesMessage(parent=execution_id, visit=1, first=0, last=0, ended=0)
+        rt.sqs.send_message(QueueUrl=rt.resources.ref("AdvanceQueue"), MessageBody=stale.to_json())
+        rt.run_all()
+        later = rt.store.get_head(child_execution_id(execution_id, 1, 2))
+        lane = rt.store.lanes.get(execution_id, 1, 0)
+    assert later is None
+    assert (lane.pos, lane.failed, lane.first_failed) == (2, 1, 1)

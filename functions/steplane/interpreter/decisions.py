@@ -54,13 +54,16 @@ class StepLanes:
     """Move lanes ``first``..``last`` of a fan-out on: launch each lane's next child, or
     record that its child ended (``steplane.service``; idempotent, so a copy is harmless).
 
-    ``parent`` is the execution that fanned out, at its visit ``visit`` of the state.
+    ``parent`` is the execution that fanned out, at its visit ``visit`` of the state;
+    ``ended`` is the item whose child just ended on the lane, when a child sends it (the
+    lane's record is then expected there, and read only if it is not).
     """
 
     parent: str
     visit: int
     first: int
     last: int
+    ended: int | None = None
 
 
 @dataclass(frozen=True)

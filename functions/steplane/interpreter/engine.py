@@ -310,6 +310,8 @@ def _commit(run: Run, execution: Execution) -> Transition:
     parent = committed.parent
     if parent is not None and committed.status.is_terminal:
         # A child that ended moves its lane on (a hint: the parent's sweep re-sends it).
-        lane = StepLanes(parent.execution_id, parent.visit, parent.lane, parent.lane)
+        lane = StepLanes(
+            parent.execution_id, parent.visit, parent.lane, parent.lane, ended=parent.index
+        )
         commands = (*commands, lane)
     return Transition(committed, tuple(run.events), commands)

@@ -9,15 +9,14 @@ On the local runtime (moto, virtual clock), each workflow runs once:
 2. the same Map whose items are one-Task children (a worker doubles the item);
 3. a Parallel of ``--branches`` branches, each one Task.
 Every DynamoDB and SQS call is counted by operation (a botocore hook); every item put is
-sized by DynamoDB's rules. Printed per item: DynamoDB writes and reads, SQS requests,
-the largest item written other than a spilled payload (and its kind: HEAD, H history, L
-lane record), wall time and peak RSS; and the cost per 1,000 items (DynamoDB and SQS
-only: the Lambda invocations are not counted here, see ``tests.benchmarks.cost``) at
-on-demand prices (us-east-1: $1.25 per million write request units, $0.25 per million
-read units, $0.40 per million SQS requests, counted by request and 1 unit per KB
-written / 4 KB read, rounded up) beside Step Functions Standard's $0.025 per 1,000 state
-transitions for the same run (the transitions Step Functions would bill: for an inline
-Map, the Map's and each iteration's states).
+sized by DynamoDB's rules; every Lambda invocation (engine and workers) is counted.
+Printed per item: DynamoDB writes and reads, SQS requests, Lambda invocations, the
+largest item written other than a spilled payload (and its kind: HEAD, H history, L lane
+record), wall time and peak RSS; and the cost per 1,000 items at the list prices of
+``tests.benchmarks.cost`` (design.md: DynamoDB on-demand per write unit, 1 per KB
+rounded up, and per read, counted as one unit each; SQS per request; Lambda per request
+plus 128 MB for 50 ms) beside Step Functions Standard's price for the transitions it
+would bill for the same run (for an inline Map, the Map's and each iteration's states).
 
 The distributed Map over 10,000 items read from S3 (issue 7's headline figure) comes
 with distributed mode, which is not built yet.
@@ -36,12 +35,10 @@ from typing import Any
 from steplane.execution import ExecutionStatus
 from steplane.local import LocalRuntime
 from tests.benchmarks.common import quiet, watching_aws_calls
+from tests.benchmarks.cost import Prices
 from tests.benchmarks.dynamodb_capacity import item_size
 
-WRITE_PRICE = 1.25 / 1_000_000
-READ_PRICE = 0.25 / 1_000_000
-SQS_PRICE = 0.40 / 1_000_000
-SFN_TRANSITION_PRICE = 0.025 / 1_000
+PRICES = Prices()
 READS = {"GetItem", "Query", "BatchGetItem"}
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
@@ -110,7 +107,16 @@ def _parallel(branches: int) -> tuple[dict[str, Any], Any, int]:
 
 def run(label: str, definition: dict[str, Any], data: Any, transitions: int, items: int) -> str:
     meter = Meter()
-    with quiet(), LocalRuntime() as rt, watching_aws_calls(meter):
+    invocations = [0]
+
+    def counted(handler: Any) -> Any:
+        def invoke(event: Any, context: Any) -> Any:
+            invocations[0] += 1
+            return handler(event, context)
+
+        return invoke
+
+    with quiet(), LocalRuntime(around_invocation=counted) as rt, watching_aws_calls(meter):
         rt.register("double", _double)
         started = time.perf_counter()
         result = rt.run_until_complete(rt.start(definition, data), max_rounds=10_000_000)
@@ -118,12 +124,19 @@ def run(label: str, definition: dict[str, Any], data: Any, transitions: int, ite
     assert result.status == ExecutionStatus.SUCCEEDED, result
     writes, reads = meter.count(WRITES), meter.count(READS)
     sqs = sum(n for op, n in meter.operations.items() if op.startswith("sqs:"))
-    cost = meter.write_units * WRITE_PRICE + reads * READ_PRICE + sqs * SQS_PRICE
-    sfn = transitions * SFN_TRANSITION_PRICE
+    lambdas = invocations[0]
+    cost = (
+        meter.write_units * PRICES.wcu
+        + reads * PRICES.rcu
+        + sqs * PRICES.sqs_request
+        + lambdas * (PRICES.lambda_request + PRICES.lambda_duration())
+    )
+    sfn = transitions * PRICES.sfn_transition
     per_1000 = 1000 / items
     return (
         f"{label:<34} {wall:7.1f} s  {writes / items:5.2f} {reads / items:5.2f} "
-        f"{sqs / items:5.2f}  {meter.largest_item:6d} B {meter.largest_kind:<4}  "
+        f"{sqs / items:5.2f} {lambdas / items:5.2f}  "
+        f"{meter.largest_item:6d} B {meter.largest_kind:<4}  "
         f"${cost * per_1000:8.4f}  "
         f"${sfn * per_1000:7.4f}  {sfn / cost if cost else 0:6.1f}x"
     )
@@ -139,9 +152,12 @@ def main(argv: list[str] | None = None) -> None:
         "StartAt": "T",
         "States": {"T": {"Type": "Task", "Resource": "double", "End": True}},
     }
-    print("steplane fan-out (local runtime, moto); per item: DynamoDB writes, reads, SQS requests")
     print(
-        f"{'run':<34} {'wall':>9}  {'wr':>5} {'rd':>5} {'sqs':>5}  {'largest':>13}  "
+        "steplane fan-out (local runtime, moto); per item: DynamoDB writes, reads, "
+        "SQS requests, Lambda invocations"
+    )
+    print(
+        f"{'run':<34} {'wall':>9}  {'wr':>5} {'rd':>5} {'sqs':>5} {'λ':>5}  {'largest':>13}  "
         f"{'$/1000':>9}  {'SFN $/1000':>8}  {'SFN/us':>7}"
     )
     print(run(f"inline Map, {args.items} Pass items", *_map(args.items, pass_child), args.items))

@@ -15,6 +15,7 @@ from steplane.interpreter.decisions import (
     DispatchTask,
     StepLanes,
     WakeAt,
+    lane_batches,
 )
 from steplane.limits import MAX_QUEUE_DELAY_SECONDS
 from steplane.messages import (
@@ -24,10 +25,6 @@ from steplane.messages import (
     TaskMessage,
     WakeMessage,
 )
-
-# Lanes one StepLanes or abort message covers (a launch of 25 children fits one
-# invocation comfortably).
-LANES_PER_MESSAGE = 25
 
 
 @dataclass(frozen=True)
@@ -68,18 +65,15 @@ class Routes:
         return messages
 
     def _aborts(self, command: AbortChildren) -> list[OutboundMessage]:
-        """One message per LANES_PER_MESSAGE lanes."""
+        """One message per batch of lanes (decisions.lane_batches)."""
         return [
             OutboundMessage(
                 queue_url=self.advance_queue_url,
                 body=AbortMessage(
-                    parent=command.parent,
-                    visit=command.visit,
-                    first=first,
-                    last=min(first + LANES_PER_MESSAGE, command.lanes) - 1,
+                    parent=command.parent, visit=command.visit, first=first, last=last
                 ).to_json(),
             )
-            for first in range(0, command.lanes, LANES_PER_MESSAGE)
+            for first, last in lane_batches(command.lanes)
         ]
 
     def _message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,16 @@ class WakeAt:
     due_at: datetime
     purpose: WakePurpose
     version: int
+
+
+# Lanes one StepLanes or abort message covers: a step of 25 lanes fits one invocation.
+LANES_PER_MESSAGE = 25
+
+
+def lane_batches(lanes: int) -> Iterator[tuple[int, int]]:
+    """``(first, last)`` of each message's lanes, ``LANES_PER_MESSAGE`` to a message."""
+    for first in range(0, lanes, LANES_PER_MESSAGE):
+        yield first, min(first + LANES_PER_MESSAGE, lanes) - 1
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,14 @@ from steplane.execution import Execution, FanOut
 from steplane.interpreter.catching import catch_error
 from steplane.interpreter.context import context_object, scope
 from steplane.interpreter.data_limits import check_state_output
-from steplane.interpreter.decisions import AbortChildren, Command, Rearm, StepLanes, WakeAt
+from steplane.interpreter.decisions import (
+    AbortChildren,
+    Command,
+    Rearm,
+    StepLanes,
+    WakeAt,
+    lane_batches,
+)
 from steplane.interpreter.results import ResultShaping, shaped_result
 from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
@@ -38,9 +45,6 @@ from steplane.states.lifecycle import (
     wake_not_for,
 )
 
-# Lanes per StepLanes message: a launch of 25 children fits one invocation comfortably
-# (steplane.routing.LANES_PER_MESSAGE says the same of abort messages).
-LANES_PER_MESSAGE = 25
 # A parked fan-out is looked at by the sweeper this long after it parked, then less
 # often (each re-send doubles the gap): its children move on their own meanwhile.
 FAN_OUT_OVERDUE_SECONDS = 900
@@ -140,7 +144,7 @@ class FanOutLifecycle(Generic[S]):
     def pending(
         self, state: S, execution: Execution, now: datetime, settings: Settings
     ) -> tuple[Command, ...]:
-        """Launch (or move on) every lane, ``LANES_PER_MESSAGE`` to a message; or, for a
+        """Launch (or move on) every lane, a batch to a message (``lane_batches``); or, for a
         retry that is not due yet, the wake-up that says when."""
         fan = execution.fan_out
         assert fan is not None, "a fan-out state parks on its children"
@@ -148,10 +152,8 @@ class FanOutLifecycle(Generic[S]):
             return (WakeAt(fan.launch_at, WakePurpose.RETRY, execution.version),)
         visit = execution.entered_version
         return tuple(
-            StepLanes(
-                execution.execution_id, visit, first, min(first + LANES_PER_MESSAGE, fan.lanes) - 1
-            )
-            for first in range(0, fan.lanes, LANES_PER_MESSAGE)
+            StepLanes(execution.execution_id, visit, first, last)
+            for first, last in lane_batches(fan.lanes)
         )
 
     def overdue_at(self, state: S, execution: Execution, settings: Settings) -> datetime:

@@ -17,13 +17,12 @@ from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
 from steplane.errors import StatesError
 from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
-from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition
+from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition, WakeAt
 from steplane.interpreter.engine import decide
 from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, WakePurpose
-from steplane.messages import AbortMessage, LanesMessage, OutboundMessage, WakeMessage
+from steplane.messages import AbortMessage, LanesMessage
 from steplane.names import child_execution_id
-from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord, MessageBus
-from steplane.routing import Routes
+from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord
 from steplane.settings import Settings
 from steplane.states import FANNING
 
@@ -38,17 +37,16 @@ class FanOutShell:
     def __init__(
         self,
         store: ExecutionStore,
-        bus: MessageBus,
-        routes: Routes,
         *,
+        send: Callable[[Execution, tuple[Command, ...], datetime], None],
         settings: Settings,
         definition: Callable[[str], Definition],
         with_input: Callable[[Execution, Definition], Execution],
         seed: Callable[[str], str],
     ) -> None:
         self._store = store
-        self._bus = bus
-        self._routes = routes
+        # The engine's: a head's commands to their queues (steplane.routing).
+        self._send = send
         self._settings = settings
         self._definition = definition
         self._with_input = with_input
@@ -223,15 +221,7 @@ class FanOutShell:
         records = self._store.lanes.all(parent.execution_id, visit)
         ended = len(records) == fan.lanes and all(r.pos >= fan.total for r in records)
         if ended or any(r.failed for r in records):
-            wake = WakeMessage(
-                execution_id=parent.execution_id,
-                version=parent.version,
-                purpose=WakePurpose.FAN_IN,
-                due_at=now,
-            )
-            self._bus.send(
-                [OutboundMessage(queue_url=self._routes.advance_queue_url, body=wake.to_json())]
-            )
+            self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
 
     def fan_in(self, parent: Execution) -> FanIn | None:
         """What the store shows of the visit ``parent`` is parked on: every child ended
@@ -258,11 +248,6 @@ class FanOutShell:
     def _outcome(self, parent: Execution, visit: int, index: int) -> ChildEnded:
         child_id = child_execution_id(parent.execution_id, visit, index)
         return _ended(index, child_id, self._store.get_head(child_id))
-
-    def _send(self, head: Execution, commands: tuple[Command, ...], now: datetime) -> None:
-        messages = self._routes.to_messages(head.execution_id, head.state, commands, now)
-        if messages:
-            self._bus.send(messages)
 
 
 def _ended(index: int, child_id: str, child: Execution | None) -> ChildEnded:

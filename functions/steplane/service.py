@@ -261,8 +261,7 @@ class Engine:
 
         return FanOutShell(
             self._store,
-            self._bus,
-            self._routes,
+            send=self._send,
             settings=self._settings,
             definition=self.definition,
             with_input=self._with_input,

@@ -107,14 +107,16 @@ def _validated_with_info(build: Callable[[Json, ValidationInfo], Template]) -> G
     )
 
 
-def _jsonata_field(field: str) -> GetPydanticSchema:
-    def validate(source: Json) -> Template:
-        try:
-            return jsonata_value(source, field)
-        except TemplateError as error:
-            raise _problems(error.problems) from None
+def _jsonata(source: Json, field: str) -> Template:
+    """:func:`jsonata_value`, its problems as the field's validation error."""
+    try:
+        return jsonata_value(source, field)
+    except TemplateError as error:
+        raise _problems(error.problems) from None
 
-    return _validated_by(validate)
+
+def _jsonata_field(field: str) -> GetPydanticSchema:
+    return _validated_by(lambda source: _jsonata(source, field))
 
 
 PayloadTemplate = Annotated[Template, _validated_by(_payload_template)]
@@ -129,10 +131,7 @@ def _credentials(source: Json, info: ValidationInfo) -> Template:
         # JSONata: {"RoleArn": "arn:..." or "{% ... %}"}, no ".$" keys.
         if not isinstance(source, dict) or list(source) != ["RoleArn"]:
             raise _problems([("", 'must be {"RoleArn": ...} (a role ARN or "{% ... %}")')])
-        try:
-            return jsonata_value(source, "Credentials")
-        except TemplateError as error:
-            raise _problems(error.problems) from None
+        return _jsonata(source, "Credentials")
     if not isinstance(source, dict) or [k.removesuffix(".$") for k in source] != ["RoleArn"]:
         raise _problems([("", 'must be {"RoleArn": ...} or {"RoleArn.$": ...}')])
     return _payload_template(source)
@@ -175,10 +174,7 @@ def _item_selector(source: Json, info: ValidationInfo) -> Template:
     """A Map's ``ItemSelector``: a payload template (JSONPath), or any JSON with ``{% %}``
     expressions (JSONata); either way it builds each item's input."""
     if language_of(info) == JSONATA:
-        try:
-            return jsonata_value(source, "ItemSelector")
-        except TemplateError as error:
-            raise _problems(error.problems) from None
+        return _jsonata(source, "ItemSelector")
     return _payload_template(source)
 
 

@@ -27,6 +27,9 @@ class StatesError(StrEnum):
     INTRINSIC_FAILURE = "States.IntrinsicFailure"
     BRANCH_FAILED = "States.BranchFailed"
     QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+    ITEM_READER_FAILED = "States.ItemReaderFailed"
+    RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+    EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 
 
 # steplane's own error names (not reserved by ASL), for limits Step Functions words otherwise.

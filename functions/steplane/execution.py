@@ -92,6 +92,13 @@ class FanOut:
         attempt: the attempt (1 for the first; each retry of the state adds one).
         retry_counts: the retries used so far, per Retrier of the state.
         launch_at: when a delayed retry's children are to be launched (None: at once).
+        reading: a distributed Map's items are being read (``total`` and ``lanes`` are 0
+            until they are): the shell reads them, stores each child's input, then tells
+            the parent how many there are.
+        stored: each child's input is a stored record (a distributed Map's), not worked
+            out again from the parent's head.
+        tolerated_count, tolerated_percentage: the failed children the visit tolerates
+            (``ToleratedFailureCount``/``Percentage``; neither: none).
     """
 
     total: int
@@ -99,6 +106,27 @@ class FanOut:
     attempt: int = 1
     retry_counts: tuple[int, ...] = ()
     launch_at: datetime | None = None
+    reading: bool = False
+    stored: bool = False
+    tolerated_count: int | None = None
+    tolerated_percentage: float | None = None
+
+    @property
+    def tolerates_failures(self) -> bool:
+        """Whether a failed child leaves the others running (its lane goes on)."""
+        return bool(self.tolerated_count) or bool(self.tolerated_percentage)
+
+    def over_tolerance(self, failed: int) -> bool:
+        """Whether ``failed`` failed children fail the visit. The guide: the Map Run "fails
+        if it exceeds" ToleratedFailureCount; the percentage is "failed or timed out items
+        divided by the total number of items"; "If you specify both values, the workflow
+        fails when it exceeds either value"; with neither, any failure fails it."""
+        if self.tolerated_count is None and self.tolerated_percentage is None:
+            return failed > 0
+        if self.tolerated_count is not None and failed > self.tolerated_count:
+            return True
+        percentage = self.tolerated_percentage
+        return percentage is not None and failed * 100 > percentage * self.total
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
@@ -19,12 +20,17 @@ from steplane.errors import StatesError
 from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
 from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition, WakeAt
 from steplane.interpreter.engine import decide
-from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, WakePurpose
+from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, ItemsRead, WakePurpose
+from steplane.jsontypes import Json
 from steplane.messages import AbortMessage, LanesMessage
 from steplane.names import child_execution_id
-from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord
+from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord, ObjectStore, ObjectStoreError
 from steplane.settings import Settings
 from steplane.states import FANNING
+from steplane.states.lifecycle import FanningLifecycle
+
+if TYPE_CHECKING:
+    from steplane.states.map_run import ReadRequest
 
 # Children one StepLanes message launches before it hands the rest to a message of its
 # own (an invocation stays short however many Pass-only children end at once).
@@ -43,8 +49,11 @@ class FanOutShell:
         definition: Callable[[str], Definition],
         with_input: Callable[[Execution, Definition], Execution],
         seed: Callable[[str], str],
+        objects: Callable[[], ObjectStore],
     ) -> None:
         self._store = store
+        # S3, made on a Map Run's first read or write (steplane.adapters.s3_objects).
+        self._objects = objects
         # The engine's: a head's commands to their queues (steplane.routing).
         self._send = send
         self._settings = settings
@@ -62,6 +71,8 @@ class FanOutShell:
             return False
         if fan.launch_at is not None and now < fan.launch_at:
             return False  # a retry's children wait for its delay
+        if fan.reading:
+            return self._read(parent, now)
         definition = self._definition(parent.definition_hash)
         budget = LAUNCHES_PER_MESSAGE
         count = False
@@ -101,9 +112,11 @@ class FanOutShell:
         if record is None:
             record = lanes.open(parent.execution_id, visit, lane, self._store.child_expiry(parent))
         launched = 0
-        # A failed child fails the visit (no failure is tolerated): the lane launches no
-        # more, and the fan-in is counted (again, if a wake was lost) so the parent moves.
-        failed_any = record.failed > 0
+        # Where no failure is tolerated, a failed child fails the visit: the lane launches
+        # no more, and the fan-in is counted (again, if a wake was lost) so the parent
+        # moves. Where some are, the lane goes on, and each failure has the fan-in counted.
+        stops = not fan.tolerates_failures
+        failed_any = record.failed > 0 and stops
         while not failed_any and record.pos < fan.total and launched < LAUNCHES_PER_MESSAGE:
             child_id = child_execution_id(parent.execution_id, visit, record.pos)
             child = self._store.get_head(child_id)
@@ -115,11 +128,12 @@ class FanOutShell:
             if not child.status.is_terminal:
                 return failed_any, launched
             failed = child.status is not ExecutionStatus.SUCCEEDED
+            before = record.failed
             record = lanes.advance(parent.execution_id, visit, record, fan.lanes, failed=failed)
             # The lane as it is now: moved by this step, or found elsewhere (a stale hint)
             # with the failures it has.
-            failed_any = failed_any or failed or record.failed > 0
-        if not failed_any and record.pos < fan.total:  # stopped for the budget: go on later
+            failed_any = failed_any or failed or record.failed > (0 if stops else before)
+        if not (failed_any and stops) and record.pos < fan.total:  # the budget: go on later
             self._send(parent, (StepLanes(parent.execution_id, visit, lane, lane),), now)
         return failed_any or record.pos >= fan.total, launched
 
@@ -132,6 +146,7 @@ class FanOutShell:
         visit = parent.entered_version
         state = definition.state(parent.state)
         lifecycle = FANNING[state.type]
+        policy = lifecycle.child_policy(state)
         place = ChildOf(parent.execution_id, parent.state, visit, index, fan.lanes, fan.total)
         child_id = child_execution_id(parent.execution_id, visit, index)
         fresh = Execution(
@@ -144,14 +159,21 @@ class FanOutShell:
             # branch and item: the child keeps its name and start.
             start_date=parent.start_date,
             parent=place,
-            # "Inner scopes can read variables from outer scopes."
-            variables=parent.variables,
+            # "Inner scopes can read variables from outer scopes" (not a Map Run's).
+            variables=parent.variables if policy.inherits_variables else {},
         )
+        if policy.max_seconds is not None:
+            fresh = replace(fresh, deadline=now + timedelta(seconds=policy.max_seconds))
         loaded = self._with_input(parent, definition)
         fresh = replace(fresh, input=loaded.input) if loaded.input_loaded else fresh
         decision_id = f"launch:{visit}:{index}"
         try:
-            child_input = lifecycle.child_input(parent.state, state, loaded, index, self._settings)
+            if fan.stored:
+                child_input = self._stored_input(parent, visit, index)
+            else:
+                child_input = lifecycle.child_input(
+                    parent.state, state, loaded, index, self._settings
+                )
         except AslError as error:
             # The item's input cannot be built (an ItemSelector that fails on it): the
             # child fails with that error, so the Map sees it like any failed item.
@@ -181,6 +203,60 @@ class FanOutShell:
         self._send(created, commands, now)
         return created
 
+    def _stored_input(self, parent: Execution, visit: int, index: int) -> Json:
+        """A Map Run child's stored input (raises AslError if it is gone: its retention
+        passed, so the child fails like any child that cannot start)."""
+        try:
+            return self._store.child_inputs.get(parent.execution_id, visit, index)
+        except KeyError as missing:
+            raise AslError(str(missing.args[0])) from None
+
+    # -- a Map Run's items and results ----------------------------------------------------
+    def _read(self, parent: Execution, now: datetime) -> bool:
+        """Read the Map Run's items, store each child's input, and tell the parent how many
+        (or why they could not be read). Any step again after a crash changes nothing:
+        inputs stored already stand, and the parent moves only once."""
+        definition = self._definition(parent.definition_hash)
+        loaded = self._with_input(parent, definition)
+        assert loaded.state is not None, "a parked head names its state"
+        state = definition.state(loaded.state)
+        lifecycle = FANNING[state.type]
+        visit = loaded.entered_version
+        signal = self._read_items(loaded, state, lifecycle, visit)
+        decision_id = f"read:{visit}"
+        decision = decide(
+            definition, loaded, signal, now, self._seed(decision_id), settings=self._settings
+        )
+        if not isinstance(decision, Transition):
+            return False
+        moved = replace(decision.execution, decision_id=decision_id)
+        if self._store.commit(loaded, moved, decision.events) is not CommitOutcome.COMMITTED:
+            return False  # another read moved it first
+        self._send(moved, decision.commands, now)
+        return True
+
+    def _read_items(
+        self, parent: Execution, state: Any, lifecycle: FanningLifecycle[Any], visit: int
+    ) -> ItemsRead:
+        from steplane.asl.item_files import ItemFileError  # noqa: PLC0415 - Map Runs only
+
+        assert parent.state is not None, "a parked head names its state"
+        try:
+            map_run = lifecycle.map_run(parent.state, state, parent, self._settings)
+            read = _read_source(self._objects(), map_run.reader) if map_run.reader else None
+            inputs, items = lifecycle.stored_inputs(
+                parent.state, state, parent, read, self._settings
+            )
+        except (ObjectStoreError, ItemFileError) as error:
+            where = f" ({map_run.reader.source})" if map_run.reader else ""
+            failed = StatesError.ITEM_READER_FAILED.value
+            return ItemsRead(visit, error=failed, cause=f"{error}{where}")
+        except AslError as error:
+            return ItemsRead(visit, error=error.error, cause=error.cause)
+        expiry = self._store.child_expiry(parent)
+        self._store.child_inputs.put_all(parent.execution_id, visit, inputs, expiry)
+        return ItemsRead(visit, total=len(inputs), items=items)
+
     # -- stopping -----------------------------------------------------------------------
     def abort(self, message: AbortMessage, now: datetime) -> bool:
         """Abort the running child of each lane of the message (the parent has left the
@@ -202,6 +278,10 @@ class FanOutShell:
             if child is None or child.status.is_terminal:
                 return False
             definition = self._definition(child.definition_hash)
+            if child.parent is not None:
+                state = definition.state(child.parent.state)
+                if not FANNING[state.type].child_policy(state).stoppable:
+                    return False  # EXPRESS: it runs to its end; its result is ignored
             decision_id = f"abort:{message.visit}"
             decision = decide(
                 definition, child, Abort(), now, self._seed(decision_id), settings=self._settings
@@ -220,7 +300,7 @@ class FanOutShell:
         parent's decision counts again before it moves)."""
         records = self._store.lanes.all(parent.execution_id, visit)
         ended = len(records) == fan.lanes and all(r.pos >= fan.total for r in records)
-        if ended or any(r.failed for r in records):
+        if ended or fan.over_tolerance(sum(r.failed for r in records)):
             self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
 
     def fan_in(self, parent: Execution) -> FanIn | None:
@@ -232,10 +312,12 @@ class FanOutShell:
             return None
         visit = parent.entered_version
         records = self._store.lanes.all(parent.execution_id, visit)
-        failed = sorted(r.first_failed for r in records if r.first_failed is not None)
-        if failed:
+        failed_count = sum(r.failed for r in records)
+        if fan.over_tolerance(failed_count):
+            failed = sorted(r.first_failed for r in records if r.first_failed is not None)
             failures = tuple(self._outcome(parent, visit, index) for index in failed)
-            return FanIn(visit, failures=failures, failed=sum(r.failed for r in records))
+            fan_in = FanIn(visit, failures=failures, failed=failed_count)
+            return self._written(parent, fan, fan_in) if fan.stored else fan_in
         if len(records) < fan.lanes or any(r.pos < fan.total for r in records):
             return None
         ids = [child_execution_id(parent.execution_id, visit, i) for i in range(fan.total)]
@@ -243,7 +325,41 @@ class FanOutShell:
         results = tuple(
             _ended(index, child_id, heads.get(child_id)) for index, child_id in enumerate(ids)
         )
-        return FanIn(visit, results=results)
+        fan_in = FanIn(visit, results=results, failed=failed_count)
+        return self._written(parent, fan, fan_in, heads) if fan.stored else fan_in
+
+    def _written(
+        self,
+        parent: Execution,
+        fan: FanOut,
+        fan_in: FanIn,
+        heads: dict[str, Execution] | None = None,
+    ) -> FanIn:
+        """``fan_in`` with the Map Run's results exported, when its ResultWriter says
+        where (again after a crash: the same keys, the same bytes)."""
+        from steplane.result_export import export  # noqa: PLC0415 - Map Runs only
+
+        definition = self._definition(parent.definition_hash)
+        assert parent.state is not None, "a parked head names its state"
+        state = definition.state(parent.state)
+        try:
+            map_run = FANNING[state.type].map_run(parent.state, state, parent, self._settings)
+        except AslError as error:
+            return replace(fan_in, error=error.error, cause=error.cause)
+        if map_run.writer is None:
+            return fan_in
+        visit = parent.entered_version
+        if heads is None:
+            ids = [child_execution_id(parent.execution_id, visit, i) for i in range(fan.total)]
+            heads = self._store.get_heads(ids)
+        try:
+            written = export(
+                self._objects(), self._store, parent, fan, map_run, heads, self._settings
+            )
+        except ObjectStoreError as error:
+            failed = StatesError.RESULT_WRITER_FAILED.value
+            return replace(fan_in, error=failed, cause=str(error))
+        return replace(fan_in, written=written)
 
     def _outcome(self, parent: Execution, visit: int, index: int) -> ChildEnded:
         child_id = child_execution_id(parent.execution_id, visit, index)
@@ -260,6 +376,25 @@ def _ended(index: int, child_id: str, child: Execution | None) -> ChildEnded:
     if child.status is ExecutionStatus.SUCCEEDED:
         return ChildEnded(index, True, output=child.data)
     return ChildEnded(index, False, error=child.error, cause=child.cause)
+
+
+def _read_source(objects: ObjectStore, request: ReadRequest) -> list[Json]:
+    """The items of an ItemReader's source: an object's, in its format, or a listing's."""
+    from steplane.asl import item_files  # noqa: PLC0415 - Map Runs only
+
+    if request.key is None:
+        entries = objects.list(request.bucket, request.prefix, request.max_items)
+        return [item_files.listing_item(entry) for entry in entries]
+    body = objects.get(request.bucket, request.key, request.version)
+    if request.input_type == "JSONL":
+        return item_files.jsonl_items(body, max_items=request.max_items)
+    if request.input_type == "CSV":
+        assert request.csv is not None, "a CSV request says its header"
+        csv = request.csv
+        fmt = item_files.CsvFormat(csv.header_location, csv.headers, csv.delimiter)
+        rows: list[Json] = list(item_files.csv_items(body, fmt, max_items=request.max_items))
+        return rows
+    return item_files.json_items(body, pointer=request.pointer, max_items=request.max_items)
 
 
 def _waiting_on(parent: Execution | None, visit: int) -> FanOut | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from steplane.definition.loader import Definition
 from steplane.execution import Execution
@@ -99,6 +99,44 @@ class LaneStore(Protocol):
         ...
 
 
+class ChildInputStore(Protocol):
+    """A Map Run's stored child inputs (see steplane.adapters.dynamodb_inputs)."""
+
+    def put_all(self, parent_id: str, visit: int, inputs: list[Json], expiry: int) -> None:
+        """Store each child's input, each only if it is not stored yet."""
+        ...
+
+    def get(self, parent_id: str, visit: int, index: int) -> Json:
+        """Child ``index``'s input (KeyError: none stored)."""
+        ...
+
+    def get_many(self, parent_id: str, visit: int, indexes: list[int]) -> dict[int, Json]:
+        """The stored inputs of ``indexes`` that exist."""
+        ...
+
+
+class ObjectStore(Protocol):
+    """S3, for a distributed Map's items and results (see steplane.adapters.s3_objects)."""
+
+    def get(self, bucket: str, key: str, version: str | None = None) -> bytes:
+        """The object's bytes (ObjectStoreError: it cannot be read)."""
+        ...
+
+    def list(self, bucket: str, prefix: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The ``Contents`` entries of the objects under ``prefix``, in key order, at most
+        ``limit`` (ObjectStoreError: they cannot be listed)."""
+        ...
+
+    def put(self, bucket: str, key: str, body: bytes) -> None:
+        """Write the object (ObjectStoreError: it cannot be written)."""
+        ...
+
+
+class ObjectStoreError(Exception):
+    """S3 refused a read or write for a reason a retry will not change (no such bucket or
+    key, access denied): the message says which."""
+
+
 class ExecutionStore(Protocol):
     """Execution heads, their history, and published definitions."""
 
@@ -110,6 +148,11 @@ class ExecutionStore(Protocol):
     @property
     def lanes(self) -> LaneStore:
         """The lanes of fan-outs."""
+        ...
+
+    @property
+    def child_inputs(self) -> ChildInputStore:
+        """A Map Run's stored child inputs."""
         ...
 
     def child_expiry(self, parent: Execution) -> int:

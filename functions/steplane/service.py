@@ -46,7 +46,14 @@ from steplane.messages import (
 )
 from steplane.names import check_name
 from steplane.names import execution_id as make_execution_id
-from steplane.ports import Clock, CommitOutcome, ExecutionStore, MessageBus
+from steplane.ports import (
+    Clock,
+    CommitOutcome,
+    ExecutionStore,
+    MessageBus,
+    ObjectStore,
+    ObjectStoreError,
+)
 from steplane.routing import Routes
 from steplane.settings import DEFAULT_SETTINGS, Settings
 
@@ -114,6 +121,7 @@ class Engine:
         new_id: Callable[[], str],
         *,
         settings: Settings = DEFAULT_SETTINGS,
+        objects: Callable[[], ObjectStore] | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -121,6 +129,8 @@ class Engine:
         self._clock = clock
         self._new_id = new_id
         self._settings = settings
+        # S3 for a distributed Map's ItemReader and ResultWriter, made on first use.
+        self._objects = objects or _no_objects
         self._definitions: dict[str, Definition] = {}
 
     def start(self, request: StartRequest) -> tuple[Execution, bool]:
@@ -266,6 +276,7 @@ class Engine:
             definition=self.definition,
             with_input=self._with_input,
             seed=self._seed,
+            objects=self._objects,
         )
 
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:
@@ -448,3 +459,9 @@ class Engine:
         if head is None:
             raise ExecutionNotFoundError(execution_id)
         return head
+
+
+def _no_objects() -> ObjectStore:
+    """The engine was built without S3: a Map Run that reads or writes S3 fails with
+    that said, not with a crash."""
+    raise ObjectStoreError("this engine has no S3 client (Engine(objects=...) was not given)")

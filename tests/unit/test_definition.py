@@ -237,22 +237,36 @@ def test_unreachable_states_are_reported() -> None:
     assert problems == {"/States/Orphan": "state is unreachable from StartAt"}
 
 
+def _reading(reader_config: dict[str, Any]) -> dict[str, Any]:
+    return _machine(
+        A={
+            "Type": "Map",
+            "End": True,
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "Parameters": {"Bucket": "b", "Key": "k"},
+                "ReaderConfig": reader_config,
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "B",
+                "States": {"B": {"Type": "Succeed"}},
+            },
+        }
+    )
+
+
 @pytest.mark.parametrize(
     ("document", "location"),
     [
+        (_reading({"InputType": "PARQUET"}), "/States/A/ItemReader/ReaderConfig/InputType"),
         (
-            _machine(
-                A={
-                    "Type": "Map",
-                    "End": True,
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
-                        "StartAt": "B",
-                        "States": {"B": {"Type": "Succeed"}},
-                    },
-                }
-            ),
-            "/States/A/ItemProcessor/ProcessorConfig/Mode",
+            _reading({"InputType": "JSON", "Transformation": "LOAD_AND_FLATTEN"}),
+            "/States/A/ItemReader/ReaderConfig/Transformation",
+        ),
+        (
+            _reading({"ManifestType": "S3_INVENTORY"}),
+            "/States/A/ItemReader/ReaderConfig/ManifestType",
         ),
     ],
 )

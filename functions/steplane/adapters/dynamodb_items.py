@@ -15,6 +15,7 @@ import json
 import math
 import zlib
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -223,12 +224,21 @@ def _waiting_attributes(waiting: Waiting) -> dict[str, Any]:
     if isinstance(waiting, WaitUntil):
         return {"due": _stamp(waiting.due_at)}
     if isinstance(waiting, FanOut):
-        # "fan": [total, lanes]; the attempt and retries as a task attempt's.
+        # "fan": [total, lanes]; the attempt and retries as a task attempt's; "fm": how a
+        # distributed Map's children get their input (R: being read, S: stored); "tol":
+        # [count, percentage] tolerated failures.
+        percentage = waiting.tolerated_percentage
+        tolerance = [
+            waiting.tolerated_count,
+            Decimal(str(percentage)) if percentage is not None else None,  # no float
+        ]
         return {
             "fan": [waiting.total, waiting.lanes],
             "att": waiting.attempt if waiting.attempt != 1 else None,
             "rc": list(waiting.retry_counts),
             "due": _stamp(waiting.launch_at),
+            "fm": "R" if waiting.reading else "S" if waiting.stored else None,
+            "tol": tolerance if tolerance != [None, None] else None,
         }
     return {}
 
@@ -248,12 +258,17 @@ def _waiting_of(item: dict[str, Any]) -> Waiting:
     due = _parse(item.get("due"))
     if "fan" in item:
         total, lanes = (int(n) for n in item["fan"])
+        count, percentage = item.get("tol") or (None, None)
         return FanOut(
             total=total,
             lanes=lanes,
             attempt=int(item.get("att", 1)),
             retry_counts=tuple(int(n) for n in item.get("rc", ())),
             launch_at=due,
+            reading=item.get("fm") == "R",
+            stored=item.get("fm") == "S",
+            tolerated_count=int(count) if count is not None else None,
+            tolerated_percentage=float(percentage) if percentage is not None else None,
         )
     return WaitUntil(due) if due is not None else None
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from steplane.adapters.dynamodb_inputs import DynamoDBChildInputs
 from steplane.adapters.dynamodb_items import (
     HEAD_SK,
     HEARTBEAT_ATTRIBUTE,
@@ -73,6 +74,7 @@ class DynamoDBExecutionStore:
         self._table = table_name
         self.sweep = DynamoDBSweep(client, table_name, settings)
         self.lanes = DynamoDBLanes(client, table_name)
+        self.child_inputs = DynamoDBChildInputs(client, table_name)
         self._payloads = Payloads(client, table_name)
 
     def child_expiry(self, parent: Execution) -> int:

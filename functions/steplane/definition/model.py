@@ -105,6 +105,16 @@ class StateSpec(Spec):
         """The machine the state's child ``index`` runs (a branch, the ItemProcessor)."""
         raise LookupError(f"a {self.type} state has no children")
 
+    def shares_variables(self) -> bool:
+        """Whether the machines nested in the state read the variables of the scope around
+        it ("Inner scopes can read variables from outer scopes")."""
+        return True
+
+    def label(self) -> str | None:
+        """A name the state gives itself that must be unique in the definition (a Map's
+        ``Label``), or None."""
+        return None
+
 
 class Flow(StateSpec):
     """States that move on: exactly one of ``Next`` and ``End`` (checked by the validator)."""

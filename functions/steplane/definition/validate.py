@@ -39,7 +39,11 @@ def check_machine(
     invent problems elsewhere.
     """
     everywhere = {name: where for where, name, _ in reversed(list(all_states(machine)))}
-    return [*_unique_names(machine), *_check_one(machine, "", broken or {}, everywhere)]
+    return [
+        *_unique_names(machine),
+        *_unique_labels(machine),
+        *_check_one(machine, "", broken or {}, everywhere),
+    ]
 
 
 def _check_one(
@@ -80,6 +84,19 @@ def _unique_names(machine: MachineSpec) -> Iterator[Problem]:
             yield Problem(where, f"state name {name!r} is used already, at {first[name]}")
         else:
             first[name] = where
+
+
+def _unique_labels(machine: MachineSpec) -> Iterator[Problem]:
+    """The guide: a Map's Label "must be unique within a state machine definition"."""
+    first: dict[str, str] = {}
+    for where, _, state in all_states(machine):
+        label = state.label()
+        if label is None:
+            continue
+        if label in first:
+            yield Problem(f"{where}/Label", f"Label {label!r} is used already, at {first[label]}")
+        else:
+            first[label] = f"{where}/Label"
 
 
 def _check_raw_state(names: set[str], where: str, raw: Mapping[str, Any]) -> Iterator[Problem]:

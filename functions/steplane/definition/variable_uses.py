@@ -40,6 +40,8 @@ def _reads_in(
     outer: frozenset[str],
     anywhere: frozenset[str],
     enclosing: frozenset[str],
+    *,
+    isolated: bool = False,
 ) -> Iterator[Problem]:
     """The reads of one machine's states; ``outer`` holds the variables the scopes around
     it may have assigned (a nested machine reads them: the guide's "inner scopes can read
@@ -55,13 +57,24 @@ def _reads_in(
         at = (*where, "States", name)
         for location, field, found in expressions(state, at):
             for variable in sorted(_reads(found) - before):
-                yield Problem(pointer(*location), _message(variable, anywhere))
+                message = _message(variable, anywhere)
+                if isolated:
+                    message += "; a distributed Map's children cannot read outer variables"
+                yield Problem(pointer(*location), message)
             if field == "assign":
                 for variable in sorted(_assigned([[found]]) & enclosing):
                     yield Problem(pointer(*location), _outer_message(variable))
         for written, inner in state.machines():
             inner_at = (*at, *written.strip("/").split("/"))
-            yield from _reads_in(inner, inner_at, before, anywhere, enclosing | own)
+            if state.shares_variables():
+                yield from _reads_in(
+                    inner, inner_at, before, anywhere, enclosing | own, isolated=isolated
+                )
+            else:
+                # Its own scope: nothing of the scopes around it is readable there.
+                yield from _reads_in(
+                    inner, inner_at, frozenset(), anywhere, frozenset(), isolated=True
+                )
 
 
 def _outer_message(variable: str) -> str:

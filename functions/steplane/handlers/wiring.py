@@ -17,7 +17,7 @@ import boto3
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.adapters.sqs_bus import BufferedBus, SqsInbox, SqsMessageBus
 from steplane.handlers.sqs_batch import QueueRecord
-from steplane.ports import Clock, SystemClock
+from steplane.ports import Clock, ObjectStore, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
 from steplane.settings import Settings
@@ -69,8 +69,24 @@ def build_dependencies(
     bus = BufferedBus(SqsMessageBus(sqs))
     routes = Routes.from_environment(environ)
     new_id = new_id or (lambda: str(uuid.uuid4()))
-    engine = Engine(store, bus, routes, clock, new_id, settings=settings)
+    engine = Engine(
+        store, bus, routes, clock, new_id, settings=settings, objects=_s3_objects(session)
+    )
     return Dependencies(engine, store, bus, clock, SqsInbox(sqs), routes, sqs)
+
+
+def _s3_objects(session: Any) -> Callable[[], ObjectStore]:
+    """S3 for Map Runs, its client made (and its adapter imported) on first use."""
+    made: list[ObjectStore] = []
+
+    def objects() -> ObjectStore:
+        if not made:
+            from steplane.adapters.s3_objects import S3Objects  # noqa: PLC0415 - Map Runs only
+
+            made.append(S3Objects(session.client("s3")))
+        return made[0]
+
+    return objects
 
 
 _cold_start: Dependencies | None = None

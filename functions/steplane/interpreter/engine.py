@@ -29,6 +29,7 @@ from steplane.interpreter.signals import (
     Abort,
     Begin,
     FanIn,
+    ItemsRead,
     Signal,
     TaskResult,
     Wake,
@@ -79,6 +80,8 @@ def decide(
         return _on_task_result(run, signal)
     if isinstance(signal, FanIn):
         return _on_fan_in(run, signal)
+    if isinstance(signal, ItemsRead):
+        return _on_items_read(run, signal)
     if isinstance(signal, Abort):
         return _commit(run, _end_aborted(run, signal))
     if signal.purpose is WakePurpose.EXECUTION_TIMEOUT:
@@ -135,6 +138,22 @@ def _on_fan_in(run: Run, fan_in: FanIn) -> Decision:
     if fanning is None:
         return Ignore(f"a {state.type} state has no children")
     return _react(run, name, fanning.on_fan_in(name, state, fan_in, run))
+
+
+def _on_items_read(run: Run, read: ItemsRead) -> Decision:
+    name, fan = run.execution.state, run.execution.fan_out
+    if (
+        name is None
+        or fan is None
+        or not fan.reading
+        or read.visit != run.execution.entered_version
+    ):
+        return Ignore("the items are for a visit that is not reading them")
+    state = run.definition.state(name)
+    fanning = FANNING.get(state.type)
+    if fanning is None:
+        return Ignore(f"a {state.type} state has no items")
+    return _react(run, name, fanning.on_items_read(name, state, read, run))
 
 
 def _on_wake(run: Run, wake: Wake) -> Decision:

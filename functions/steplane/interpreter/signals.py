@@ -79,6 +79,24 @@ class FanIn:
     results: tuple[ChildEnded, ...] | None = None
     failures: tuple[ChildEnded, ...] = ()
     failed: int = 0
+    # Where a distributed Map's ResultWriter wrote the children's results (its
+    # ``ResultWriterDetails``), when it has one.
+    written: dict[str, Json] | None = None
+    # The visit itself failed (its ResultWriter could not write): the error and cause.
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemsRead:
+    """A distributed Map's items for the visit ``visit`` were read and each child's input
+    stored: ``total`` children from ``items`` items; or they could not be (``error``)."""
+
+    visit: int
+    total: int = 0
+    items: int = 0
+    error: str | None = None
+    cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,4 +107,4 @@ class Abort:
     cause: str | None = None
 
 
-Signal = Begin | TaskResult | Wake | FanIn | Abort
+Signal = Begin | TaskResult | Wake | FanIn | ItemsRead | Abort

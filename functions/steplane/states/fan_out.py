@@ -10,6 +10,7 @@ See the README's "Parallel and Map" design.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
@@ -25,6 +26,7 @@ from steplane.interpreter.data_limits import check_state_output
 from steplane.interpreter.decisions import (
     AbortChildren,
     Command,
+    Ignore,
     Rearm,
     StepLanes,
     WakeAt,
@@ -33,13 +35,22 @@ from steplane.interpreter.decisions import (
 from steplane.interpreter.results import ResultShaping, shaped_result
 from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import ChildEnded, FanIn, TaskResult, Wake, WakePurpose
+from steplane.interpreter.signals import (
+    ChildEnded,
+    FanIn,
+    ItemsRead,
+    TaskResult,
+    Wake,
+    WakePurpose,
+)
 from steplane.interpreter.steps import Park, Step, leave, transition_limit_failure
 from steplane.jsontypes import Json
 from steplane.settings import Settings
 from steplane.states.lifecycle import (
     NO_PENDING_TASK,
     Carry,
+    ChildPolicy,
+    MapRun,
     Reaction,
     committed_at,
     wake_not_for,
@@ -93,18 +104,67 @@ class FanOutLifecycle(Generic[S]):
         """The details of the ``...StateStarted`` event."""
         return {}
 
+    def tolerance(self, state: S, effective: Scope) -> tuple[int | None, float | None]:
+        """``(count, percentage)`` of failed children the visit tolerates (None: not set).
+
+        Raises:
+            AslError: a tolerance read by its Path (or evaluated) that is out of range.
+        """
+        return None, None
+
+    def reads_items(self, state: S) -> bool:
+        """Whether a visit first reads its items (a distributed Map's Map Run)."""
+        return False
+
+    def child_policy(self, state: S) -> ChildPolicy:
+        """What the children inherit and how they may be stopped (see ChildPolicy)."""
+        return ChildPolicy()
+
+    def map_run(self, name: str, state: S, parent: Execution, settings: Settings) -> MapRun:
+        """The visit's Map Run (a distributed Map's; nothing else has one)."""
+        raise NotImplementedError(f"a {self.kind} state has no Map Run")
+
+    def stored_inputs(
+        self, name: str, state: S, parent: Execution, read: list[Json] | None, settings: Settings
+    ) -> tuple[list[Json], int]:
+        """A Map Run's child inputs (nothing else stores them)."""
+        raise NotImplementedError(f"a {self.kind} state stores no inputs")
+
+    def on_items_read(self, name: str, state: S, read: ItemsRead, run: Run) -> Reaction:
+        """Only a distributed Map reads items."""
+        return Ignore(f"a {self.kind} state reads no items")
+
     # -- the life ----------------------------------------------------------------------
     def enter(self, name: str, state: S, raw_input: Json, run: Run) -> Step:
         """Work out the children; park on them (or, with none, leave with ``[]``)."""
         entered = visit_scope(run.execution, run.settings, name, raw_input, run.now)
         try:
-            total, lanes = self.plan(name, state, effective_scope(state, entered), run.settings)
+            fan = self._visit(name, state, entered, run.settings)
         except AslError as error:
             return self._fail(name, state, entered, run, None, error=error.error, cause=error.cause)
-        run.emit(f"{self.kind}StateStarted", name, **self.started_details(total))
-        if total == 0:
+        run.emit(f"{self.kind}StateStarted", name, **self.started_details(fan.total))
+        if fan.total == 0 and not fan.reading:
             return self._succeed(name, state, entered, (), run, fan=None)
-        return Park(FanOut(total=total, lanes=lanes))
+        return Park(fan)
+
+    def _visit(
+        self, name: str, state: S, entered: Scope, settings: Settings, fan: FanOut | None = None
+    ) -> FanOut:
+        """What a visit (the first, or a retry's: ``fan`` then says its attempt) waits on.
+
+        Raises:
+            AslError: the children or the tolerance cannot be worked out.
+        """
+        effective = effective_scope(state, entered)
+        total, lanes = self.plan(name, state, effective, settings)
+        count, percentage = self.tolerance(state, effective)
+        visit = FanOut(total, lanes, tolerated_count=count, tolerated_percentage=percentage)
+        if self.reads_items(state):
+            # The shell reads the items first (``pending``), then says how many.
+            visit = replace(visit, reading=True)
+        if fan is None:
+            return visit
+        return replace(visit, attempt=fan.attempt, retry_counts=fan.retry_counts)
 
     def child_input(
         self, name: str, state: S, parent: Execution, index: int, settings: Settings
@@ -119,17 +179,28 @@ class FanOutLifecycle(Generic[S]):
         with the first failure, for its Retry and Catch)."""
         entered = parked_scope(run.execution, run.settings, name)
         fan = run.execution.fan_out
-        if fan_in.failures:
-            first = fan_in.failures[0]
-            run.emit(f"{self.kind}StateFailed", name, error=first.error, cause=first.cause)
+        failure = _failure(fan_in, fan)
+        if failure is not None:
+            error, cause = failure
+            if fan is not None and fan.stored:
+                run.emit("MapRunFailed", name, error=error, cause=cause)
+            run.emit(f"{self.kind}StateFailed", name, error=error, cause=cause)
             if fan is not None:
                 # The others are stopped ("their later results are ignored").
                 run.once.append(AbortChildren(run.execution.execution_id, fan_in.visit, fan.lanes))
-            error = first.error or StatesError.TASK_FAILED.value
-            return Carry(self._fail(name, state, entered, run, fan, error=error, cause=first.cause))
+            return Carry(self._fail(name, state, entered, run, fan, error=error, cause=cause))
         if fan_in.results is None:
             return NO_CHILD_OUTCOME
-        return Carry(self._succeed(name, state, entered, fan_in.results, run, fan=fan))
+        if fan is not None and fan.stored:
+            run.emit("MapRunSucceeded", name)
+        if fan_in.written is not None:
+            # The guide: exported, the Map "returns the Map Run ARN and data about the
+            # Amazon S3 export location".
+            arn = self.map_run(name, state, run.execution, run.settings).arn
+            exported: Json = {"MapRunArn": arn, "ResultWriterDetails": fan_in.written}
+            return Carry(self._leave(name, state, entered, exported, run, fan))
+        outputs: Json = [child.output for child in fan_in.results if child.succeeded]
+        return Carry(self._leave(name, state, entered, outputs, run, fan))
 
     def on_task_result(self, name: str, state: S, result: TaskResult, run: Run) -> Reaction:
         """No task of its own is pending: its children's tasks report to them."""
@@ -141,6 +212,22 @@ class FanOutLifecycle(Generic[S]):
             return wake_not_for(wake, name)
         return Rearm(self.pending(state, run.execution, run.now, run.settings))
 
+    def _run_items(self, name: str, state: S, read: ItemsRead, run: Run, lanes: int) -> Reaction:
+        """The items were read into ``read.total`` children: run them on ``lanes`` lanes
+        (the store holds each child's input), or fail the state as reading did."""
+        entered = parked_scope(run.execution, run.settings, name)
+        fan = run.execution.fan_out
+        assert fan is not None, "items are read for a parked visit"
+        if read.error is not None:
+            return Carry(
+                self._fail(name, state, entered, run, fan, error=read.error, cause=read.cause)
+            )
+        arn = self.map_run(name, state, run.execution, run.settings).arn
+        run.emit("MapRunStarted", name, mapRunArn=arn)
+        # The same visit goes on (not a re-entry): its children are named after it.
+        ready = replace(fan, total=read.total, lanes=lanes, reading=False, stored=True)
+        return Carry(Park(ready, reentry=False))
+
     def pending(
         self, state: S, execution: Execution, now: datetime, settings: Settings
     ) -> tuple[Command, ...]:
@@ -151,6 +238,9 @@ class FanOutLifecycle(Generic[S]):
         if fan.launch_at is not None and now < fan.launch_at:
             return (WakeAt(fan.launch_at, WakePurpose.RETRY, execution.version),)
         visit = execution.entered_version
+        if fan.reading:
+            # Lane 0's step reads the items first (steplane.fanning).
+            return (StepLanes(execution.execution_id, visit, 0, 0),)
         return tuple(
             StepLanes(execution.execution_id, visit, first, last)
             for first, last in lane_batches(fan.lanes)
@@ -180,10 +270,15 @@ class FanOutLifecycle(Generic[S]):
         fan: FanOut | None,
     ) -> Step:
         """Leave with the children's outputs (``fan``: the visit's, None when it had none)."""
-        outputs = [child.output for child in results]
+        return self._leave(name, state, entered, [child.output for child in results], run, fan)
+
+    def _leave(  # noqa: PLR0917 - the visit's whole context
+        self, name: str, state: S, entered: Scope, result: Json, run: Run, fan: FanOut | None
+    ) -> Step:
+        """Leave with the state's ``result`` (shaped by ResultSelector, ResultPath, ...)."""
         run.emit(f"{self.kind}StateSucceeded", name)
         try:
-            state_output, assigned = shaped_result(state, entered, outputs)
+            state_output, assigned = shaped_result(state, entered, result)
         except AslError as error:
             return self._fail(name, state, entered, run, fan, error=error.error, cause=error.cause)
         oversize = check_state_output(state_output)
@@ -217,18 +312,45 @@ class FanOutLifecycle(Generic[S]):
         attempt = (fan.attempt if fan is not None else 1) + 1
         try:
             # Worked out again: the retry is a new visit, on the state's input as it is.
-            total, lanes = self.plan(name, state, effective_scope(state, entered), run.settings)
+            retried = FanOut(0, 0, attempt, plan.retry_counts, launch_at)
+            visit = self._visit(name, state, entered, run.settings, retried)
         except AslError as bad:
             return catch_error(state.catch, entered, error=bad.error, cause=bad.cause)
-        if total == 0:
+        if visit.total == 0 and not visit.reading:
             # Nothing to run again: the same evaluation of no children would fail the
             # same way, so the error goes on to Catch.
             return catch_error(state.catch, entered, error=error, cause=cause)
-        return Park(FanOut(total, lanes, attempt, plan.retry_counts, launch_at))
+        return Park(replace(visit, launch_at=launch_at))
 
 
 # A fan-in that shows neither every child ended nor a failure: nothing to do yet.
 NO_CHILD_OUTCOME = Rearm(())
+
+# The guide names the error only ("Step Functions returns a
+# States.ExceedToleratedFailureThreshold error when the Map Run fails because the
+# specified threshold is exceeded"); the cause is worded after it.
+THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+def _failure(fan_in: FanIn, fan: FanOut | None) -> tuple[str, str | None] | None:
+    """The visit's error and cause, when the fan-in shows it failed.
+
+    A Map Run (and any Map given a tolerance) fails with
+    ``States.ExceedToleratedFailureThreshold`` ("The default percentage value is zero,
+    which means that the workflow fails if any one of its child workflow executions
+    fails"); a Parallel or an inline Map fails with its first failed child's error.
+    """
+    if fan_in.error is not None:
+        return fan_in.error, fan_in.cause
+    if not fan_in.failures:
+        return None
+    tolerance = fan is not None and (
+        fan.stored or fan.tolerated_count is not None or fan.tolerated_percentage is not None
+    )
+    if tolerance:
+        return StatesError.EXCEED_TOLERATED_FAILURE_THRESHOLD.value, THRESHOLD_CAUSE
+    first = fan_in.failures[0]
+    return first.error or StatesError.TASK_FAILED.value, first.cause
 
 
 def visit_scope(

@@ -21,15 +21,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, runtime_checkable
 
 from steplane.execution import Execution
 from steplane.interpreter.decisions import Command, Ignore, Rearm
 from steplane.interpreter.run import Run
-from steplane.interpreter.signals import FanIn, TaskResult, Wake
+from steplane.interpreter.signals import FanIn, ItemsRead, TaskResult, Wake
 from steplane.interpreter.steps import Step
 from steplane.jsontypes import Json
 from steplane.settings import Settings
+
+if TYPE_CHECKING:
+    from steplane.states.map_run import ReadRequest, WriteRequest
 
 S = TypeVar("S")
 S_contra = TypeVar("S_contra", contravariant=True)
@@ -103,6 +106,57 @@ class FanningLifecycle(ParkingLifecycle[S_contra], Protocol[S_contra]):
     ) -> Json:
         """The input of child ``index`` of the visit ``parent`` is parked on."""
         ...
+
+    def on_items_read(self, name: str, state: S_contra, read: ItemsRead, run: Run) -> Reaction:
+        """A distributed Map's items were read (or could not be): run them."""
+        ...
+
+    def child_policy(self, state: S_contra) -> ChildPolicy:
+        """What the state's children inherit and how they may be stopped."""
+        ...
+
+    def map_run(self, name: str, state: S_contra, parent: Execution, settings: Settings) -> MapRun:
+        """The state's Map Run, for a parent parked on it (a distributed Map's)."""
+        ...
+
+    def stored_inputs(
+        self,
+        name: str,
+        state: S_contra,
+        parent: Execution,
+        read: list[Json] | None,
+        settings: Settings,
+    ) -> tuple[list[Json], int]:
+        """``(child inputs, items)`` of a Map Run, from the items ``read`` (None: the
+        state's input's)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChildPolicy:
+    """How a fan-out's children run.
+
+    Attributes:
+        inherits_variables: the children read the parent's variables ("Inner scopes can
+            read variables from outer scopes"; not a distributed Map's).
+        stoppable: the children are aborted when the state fails (not EXPRESS ones: "If
+            you use a child workflow execution of the Express type, you can't stop it").
+        max_seconds: how long a child may run before it times out (EXPRESS: 5 minutes).
+    """
+
+    inherits_variables: bool = True
+    stoppable: bool = True
+    max_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class MapRun:
+    """A distributed Map visit's Map Run: its ARN, where its items come from (None: the
+    state's input), and where its results go (None: into the state's output)."""
+
+    arn: str
+    reader: ReadRequest | None = None
+    writer: WriteRequest | None = None
 
 
 class Flowing(Generic[S]):

@@ -24,9 +24,31 @@ from steplane.definition.templated import (
     PayloadTemplate,
 )
 from steplane.errors import Problem
+from steplane.execution import Execution
+from steplane.interpreter.run import Run
+from steplane.interpreter.signals import ItemsRead
 from steplane.jsontypes import Json
 from steplane.settings import Settings
-from steplane.states.fan_out import FanOutLifecycle, item_scope
+from steplane.states.fan_out import (
+    FanOutLifecycle,
+    effective_scope,
+    item_scope,
+    parked_scope,
+)
+from steplane.states.lifecycle import ChildPolicy, MapRun, Reaction
+from steplane.states.map_run import (
+    ItemBatcher,
+    ItemReader,
+    ResultWriter,
+    batched,
+    check_batcher,
+    check_reader,
+    check_writer,
+    map_run_arn,
+    map_run_id,
+    read_request,
+    write_request,
+)
 from steplane.states.nested import BranchMachine, ProcessorMachine
 from steplane.states.state_type import StateType
 
@@ -36,13 +58,6 @@ MAX_LABEL = 40
 # characters: Whitespace; Wildcard characters (? *); Bracket characters (< > { } [ ]);
 # Special characters (: ; , \ | ^ ~ $ # % & ` "); Control characters".
 _LABEL_FORBIDDEN = set('?*<>{}[]:;,\\|^~$#%&`"')
-
-
-# Refused at load, never accepted and ignored: the README lists it as not built yet.
-DISTRIBUTED_NOT_YET = (
-    "Mode DISTRIBUTED is not supported yet (child executions of a Map Run, ItemReader, "
-    "ItemBatcher, ResultWriter): an inline Map runs; the distributed one is being built"
-)
 
 
 class ProcessorConfig(Spec):
@@ -64,9 +79,9 @@ class MapState(DataFlow):
     items: ItemsTemplate | None = Field(None, alias="Items")
     item_selector: ItemSelectorTemplate | None = Field(None, alias="ItemSelector")
     parameters: ItemSelectorTemplate | None = Field(None, alias="Parameters")
-    item_reader: dict[str, Any] | None = Field(None, alias="ItemReader")
-    item_batcher: dict[str, Any] | None = Field(None, alias="ItemBatcher")
-    result_writer: dict[str, Any] | None = Field(None, alias="ResultWriter")
+    item_reader: ItemReader | None = Field(None, alias="ItemReader")
+    item_batcher: ItemBatcher | None = Field(None, alias="ItemBatcher")
+    result_writer: ResultWriter | None = Field(None, alias="ResultWriter")
     max_concurrency: int | None = Field(None, alias="MaxConcurrency", ge=0)
     max_concurrency_path: str | None = Field(None, alias="MaxConcurrencyPath")
     max_concurrency_expression: MaxConcurrencyExpression | None = Field(
@@ -86,7 +101,7 @@ class MapState(DataFlow):
     tolerated_failure_percentage_expression: FailurePercentageExpression | None = Field(
         None, alias="%ToleratedFailurePercentage"
     )
-    label: str | None = Field(None, alias="Label")
+    label_: str | None = Field(None, alias="Label")
     result_selector: PayloadTemplate | None = Field(None, alias="ResultSelector")
     result_path: str | None = Field("$", alias="ResultPath")
     retry: tuple[Retrier, ...] = Field((), alias="Retry")
@@ -108,6 +123,15 @@ class MapState(DataFlow):
         yield from super().exits()
         for index, catcher in enumerate(self.catch):
             yield Exit(f"/Catch/{index}/Next", catcher.next, given(catcher.assign))
+
+    def label(self) -> str | None:
+        """Its ``Label``: "must be unique within a state machine definition"."""
+        return self.label_
+
+    def shares_variables(self) -> bool:
+        """Not distributed: "distributed map state cannot reference variables in outer
+        scopes" (its children are executions of their own)."""
+        return not self.distributed
 
     def machines(self) -> Iterator[tuple[str, MachineSpec]]:
         """Its ItemProcessor (or Iterator)."""
@@ -134,9 +158,10 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         self, name: str, state: MapState, effective: Scope, settings: Settings
     ) -> tuple[int, int]:
         """As many children as items, on ``MaxConcurrency`` lanes (0: the engine's cap)."""
+        if state.item_reader is not None:
+            return 0, 0  # known once the items are read
         total = len(_items(state, effective))
-        limit = _max_concurrency(state, effective) or settings.max_concurrency
-        return total, max(1, min(total, limit, settings.max_concurrency))
+        return total, _lanes(state, effective, total, settings)
 
     def input_of(self, state: MapState, effective: Scope, index: int) -> Json:
         """The item, or ``ItemSelector`` evaluated with ``$$.Map.Item`` set to it."""
@@ -147,8 +172,93 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         return selector.evaluate(item_scope(effective, index, value))
 
     def started_details(self, total: int) -> dict[str, Json]:
-        """``MapStateStartedEventDetails``: ``length``, the number of items."""
+        """``MapStateStartedEventDetails``: ``length``, the number of items (0 for items
+        an ItemReader has yet to read)."""
         return {"length": total}
+
+    def tolerance(self, state: MapState, effective: Scope) -> tuple[int | None, float | None]:
+        """``ToleratedFailureCount`` and ``ToleratedFailurePercentage``, as given, read by
+        their Path ("a non-negative integer"; "between zero and 100"), or evaluated."""
+        count = _tolerance(
+            state.tolerated_failure_count,
+            state.tolerated_failure_count_path,
+            state.tolerated_failure_count_expression,
+            "ToleratedFailureCount",
+            effective,
+        )
+        percentage = _tolerance(
+            state.tolerated_failure_percentage,
+            state.tolerated_failure_percentage_path,
+            state.tolerated_failure_percentage_expression,
+            "ToleratedFailurePercentage",
+            effective,
+        )
+        return (None if count is None else int(count)), percentage
+
+    def reads_items(self, state: MapState) -> bool:
+        """A distributed Map stores its children's inputs first (read by its ItemReader,
+        or taken from its input), then runs them as a Map Run."""
+        return state.distributed
+
+    def child_policy(self, state: MapState) -> ChildPolicy:
+        """A distributed Map's children "cannot reference variables in outer scopes";
+        EXPRESS ones run at most five minutes and cannot be stopped."""
+        if not state.distributed:
+            return ChildPolicy()
+        config = state.item_processor.processor_config if state.item_processor else None
+        if config is not None and config.execution_type == "EXPRESS":
+            return ChildPolicy(inherits_variables=False, stoppable=False, max_seconds=300)
+        return ChildPolicy(inherits_variables=False)
+
+    def map_run(self, name: str, state: MapState, parent: Execution, settings: Settings) -> MapRun:
+        """The Map Run of the visit ``parent`` is parked on: its ARN (labelled with the
+        state's ``Label``, else its name), its reader and its writer."""
+        effective = effective_scope(state, parked_scope(parent, settings, name))
+        run_id = map_run_id(parent.execution_id, parent.entered_version)
+        arn = map_run_arn(settings, parent.workflow, state.label_ or name, run_id)
+        language = state.query_language
+        reader = writer = None
+        if state.item_reader is not None:
+            reader = read_request(state.item_reader, effective, language)
+        if state.result_writer is not None and _exports(state.result_writer, language):
+            writer = write_request(state.result_writer, effective, language)
+        return MapRun(arn, reader, writer)
+
+    def stored_inputs(
+        self,
+        name: str,
+        state: MapState,
+        parent: Execution,
+        read: list[Json] | None,
+        settings: Settings,
+    ) -> tuple[list[Json], int]:
+        """``(child inputs, items)`` of the Map Run ``parent`` is parked on: the items
+        (``read``, else the state's input's), each through ``ItemSelector``, batched by
+        ``ItemBatcher``.
+
+        Raises:
+            AslError: the items are not an array, or an item's input cannot be built.
+        """
+        effective = effective_scope(state, parked_scope(parent, settings, name))
+        items = read if read is not None else _items(state, effective)
+        selector = state.item_selector or state.parameters
+        if selector is not None:
+            items = [
+                selector.evaluate(item_scope(effective, index, value))
+                for index, value in enumerate(items)
+            ]
+        language = state.query_language
+        return batched(state.item_batcher, items, effective, language), len(items)
+
+    def on_items_read(self, name: str, state: MapState, read: ItemsRead, run: Run) -> Reaction:
+        """Run the Map Run's children, on ``MaxConcurrency`` lanes."""
+        effective = effective_scope(state, parked_scope(run.execution, run.settings, name))
+        try:
+            lanes = _lanes(state, effective, read.total, run.settings)
+        except AslError as error:
+            read = ItemsRead(read.visit, error=error.error, cause=error.cause)
+            lanes = 0
+        return self._run_items(name, state, read, run, lanes)
 
 
 def _items(state: MapState, effective: Scope) -> list[Json]:
@@ -164,6 +274,41 @@ def _items(state: MapState, effective: Scope) -> list[Json]:
     if not isinstance(value, list):
         raise AslError(f"{source} selected {describe(value)}, not an array of items")
     return value
+
+
+def _lanes(state: MapState, effective: Scope, total: int, settings: Settings) -> int:
+    """At most ``MaxConcurrency`` children at once (0: the engine's cap), at least one
+    lane (it also counts a visit of no children)."""
+    limit = _max_concurrency(state, effective) or settings.max_concurrency
+    return max(1, min(total, limit, settings.max_concurrency))
+
+
+def _tolerance(
+    given: float | None, path: str | None, expression: Any, field: str, effective: Scope
+) -> float | None:
+    """A tolerance as given, read by its Path, or evaluated: a count "non-negative
+    integer", a percentage "between zero and 100"."""
+    if expression is not None:
+        value: Json = expression.evaluate(effective)
+        source = f"the {field} expression gave"
+    elif path is not None:
+        value = read(effective, path)
+        source = f"{field}Path {path!r} selected"
+    else:
+        return given
+    percentage = field.endswith("Percentage")
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    number = float(value) if numeric else -1.0  # -1: refused below
+    whole = number.is_integer() or percentage
+    if number < 0 or (percentage and number > 100) or not whole:
+        wanted = "a number from 0 to 100" if percentage else "a non-negative integer"
+        raise AslError(f"{source} {describe(value)}, not {wanted}")
+    return number
+
+
+def _exports(writer: ResultWriter, language: str) -> bool:
+    """Whether the ResultWriter exports to S3 (a WriterConfig alone only shapes the output)."""
+    return (writer.arguments if language == "JSONata" else writer.parameters) is not None
 
 
 def _max_concurrency(state: MapState, effective: Scope) -> int:
@@ -188,12 +333,39 @@ def check(names: Collection[str], where: str, state: MapState) -> Iterator[Probl
     yield from _check_distributed_only(where, state)
     if state.item_selector is not None and state.parameters is not None:
         yield Problem(where, "has both ItemSelector and Parameters (its legacy name); give one")
-    if state.label is not None:
-        yield from _check_label(f"{where}/Label", state.label)
+    if state.label_ is not None:
+        yield from _check_label(f"{where}/Label", state.label_)
+    yield from _check_exclusive(where, state)
+    language = state.query_language
+    if not state.distributed:
+        pass  # refused above as a whole
+    elif state.item_reader is not None:
+        yield from check_reader(f"{where}/ItemReader", state.item_reader, language)
+    if state.distributed and state.item_batcher is not None:
+        yield from check_batcher(f"{where}/ItemBatcher", state.item_batcher, language)
+    if state.distributed and state.result_writer is not None:
+        yield from check_writer(f"{where}/ResultWriter", state.result_writer, language)
     yield from check_error_lists(f"{where}/Retry", state.retry)
     yield from check_error_lists(f"{where}/Catch", state.catch)
-    if state.distributed:
-        yield Problem(f"{where}/ItemProcessor/ProcessorConfig/Mode", DISTRIBUTED_NOT_YET)
+
+
+def _check_exclusive(where: str, state: MapState) -> Iterator[Problem]:
+    """The spec: a Map "MUST NOT include both" a field and its Path."""
+    pairs = (
+        (
+            "ToleratedFailureCount",
+            state.tolerated_failure_count,
+            state.tolerated_failure_count_path,
+        ),
+        (
+            "ToleratedFailurePercentage",
+            state.tolerated_failure_percentage,
+            state.tolerated_failure_percentage_path,
+        ),
+    )
+    for field, value, path in pairs:
+        if value is not None and path is not None:
+            yield Problem(where, f"has both {field} and {field}Path; give one")
 
 
 def _check_processor(where: str, state: MapState) -> Iterator[Problem]:
@@ -211,16 +383,13 @@ def _check_processor(where: str, state: MapState) -> Iterator[Problem]:
         yield Problem(f"{at}/ExecutionType", "applies only to Mode DISTRIBUTED")
 
 
-# Fields the guide gives only to a distributed Map.
+# Fields that only a Map Run has: an inline Map's items are its input, its results its
+# output. (Tolerated failures and Label, which the spec gives any Map, an inline one
+# keeps too.)
 _DISTRIBUTED_ONLY = {
     "ItemReader": "item_reader",
     "ItemBatcher": "item_batcher",
     "ResultWriter": "result_writer",
-    "ToleratedFailureCount": "tolerated_failure_count",
-    "ToleratedFailureCountPath": "tolerated_failure_count_path",
-    "ToleratedFailurePercentage": "tolerated_failure_percentage",
-    "ToleratedFailurePercentagePath": "tolerated_failure_percentage_path",
-    "Label": "label",
 }
 
 

@@ -273,7 +273,13 @@ def _stop_children(run: Run) -> None:
 
 def _end_timed_out(run: Run, deadline: datetime) -> Execution:
     seconds = run.definition.machine.timeout_seconds
-    cause = f"the execution ran past its TimeoutSeconds ({seconds} s, at {deadline.isoformat()})"
+    if seconds is None or run.execution.parent is not None:
+        # A child's own limit (an EXPRESS child of a Map Run: five minutes).
+        cause = f"the execution ran past its maximum duration (at {deadline.isoformat()})"
+    else:
+        cause = (
+            f"the execution ran past its TimeoutSeconds ({seconds} s, at {deadline.isoformat()})"
+        )
     error = StatesError.TIMEOUT.value
     _stop_children(run)
     run.emit("ExecutionTimedOut", error=error, cause=cause)

@@ -1,0 +1,443 @@
+"""The distributed Map, run end to end on the local runtime against moto's S3: a Map Run
+of child executions whose inputs are read once and stored (see the README's design);
+each case cites the rule it pins (the Step Functions developer guide, the ASL spec).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import operator
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from steplane.definition.loader import load_definition
+from steplane.errors import DefinitionError
+from steplane.execution import ExecutionStatus
+from steplane.local import LocalRuntime
+from steplane.local.result import ExecutionResult
+from steplane.names import child_execution_id
+
+BUCKET = "data"
+
+
+def _processor(kind: str = "STANDARD", **work: Any) -> dict[str, Any]:
+    state = work or {"Type": "Pass"}
+    return {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
+        "StartAt": "Work",
+        "States": {"Work": {**state, "End": True}},
+    }
+
+
+def _task(kind: str = "STANDARD") -> dict[str, Any]:
+    return _processor(kind, Type="Task", Resource="work")
+
+
+def _map(**fields: Any) -> dict[str, Any]:
+    fields.setdefault("ItemProcessor", _processor())
+    return {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, **fields}}}
+
+
+def _reader(key: str, input_type: str, **config: Any) -> dict[str, Any]:
+    return {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "Parameters": {"Bucket": BUCKET, "Key": key},
+        "ReaderConfig": {"InputType": input_type, **config},
+    }
+
+
+@pytest.fixture
+def rt() -> Iterator[LocalRuntime]:
+    with LocalRuntime() as runtime:
+        runtime.session.client("s3").create_bucket(Bucket=BUCKET)
+        yield runtime
+
+
+def _put(rt: LocalRuntime, key: str, body: str | bytes) -> None:
+    rt.session.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
+
+
+def _get(rt: LocalRuntime, key: str) -> Any:
+    body = rt.session.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    return json.loads(body)
+
+
+def _go(
+    rt: LocalRuntime, definition: dict[str, Any], data: Any = None, **workers: Any
+) -> ExecutionResult:
+    for resource, work in workers.items():
+        rt.register(resource, work)
+    return rt.run_until_complete(rt.start(definition, {} if data is None else data))
+
+
+def _kinds(result: ExecutionResult) -> list[str]:
+    return [event["type"] for event in result.history]
+
+
+def _echo(data: Any, _context: Any) -> Any:
+    return data
+
+
+def _fail_odd(data: Any, _context: Any) -> Any:
+    if isinstance(data, int) and data % 2:
+        raise ValueError(f"odd {data}")
+    return data
+
+
+# -- items ------------------------------------------------------------------------------
+
+
+def test_a_map_run_over_its_input_outputs_the_children_outputs_in_order(rt: LocalRuntime) -> None:
+    # [guide] "If you don't export the Map state results, it returns an array of all the
+    # child workflow execution results"; without an ItemReader ItemsPath selects them.
+    result = _go(rt, _map(ItemsPath="$.xs", ItemProcessor=_task()), {"xs": [1, 2, 3]}, work=_echo)
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    assert result.output == [1, 2, 3]
+    kinds = _kinds(result)
+    # MapStateStarted, then the Map Run's events, then the state's end.
+    assert kinds.index("MapStateStarted") < kinds.index("MapRunStarted")
+    assert kinds.index("MapRunStarted") < kinds.index("MapRunSucceeded")
+    assert kinds.index("MapRunSucceeded") < kinds.index("MapStateSucceeded")
+    started = next(e for e in result.history if e["type"] == "MapRunStarted")
+    arn = started["mapRunArn"]
+    assert ":mapRun:" in arn
+    assert "/M:" in arn
+
+
+def test_items_are_read_from_a_json_array_in_s3(rt: LocalRuntime) -> None:
+    # [guide] "The JSON file must contain an array"; a child per element.
+    _put(rt, "items.json", json.dumps([{"a": 1}, {"a": 2}]))
+    result = _go(rt, _map(ItemReader=_reader("items.json", "JSON")))
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    assert result.output == [{"a": 1}, {"a": 2}]
+    started = next(e for e in result.history if e["type"] == "MapStateStarted")
+    assert started["length"] == 0  # read after it started
+
+
+def test_items_are_read_from_json_lines_and_capped_by_max_items(rt: LocalRuntime) -> None:
+    # [guide] JSONL: "as many child workflow executions as the number of lines";
+    # [spec] ReaderConfig "MAY have a "MaxItems" field".
+    _put(rt, "items.jsonl", "\n".join(json.dumps({"n": n}) for n in range(10)) + "\n")
+    reader = _reader("items.jsonl", "JSONL", MaxItems=4)
+    result = _go(rt, _map(ItemReader=reader))
+    assert result.output == [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}]
+
+
+def test_csv_rows_become_objects_keyed_by_the_first_row(rt: LocalRuntime) -> None:
+    # [guide] "FIRST_ROW - Use this option if the first line of the file is the header";
+    # "Fields are treated as strings"; short rows get "empty strings for the missing
+    # values", long rows have "the additional fields" skipped.
+    _put(rt, "rows.csv", "id,name\n1,ada\n2\n3,bob,extra\n")
+    result = _go(rt, _map(ItemReader=_reader("rows.csv", "CSV", CSVHeaderLocation="FIRST_ROW")))
+    assert result.output == [
+        {"id": "1", "name": "ada"},
+        {"id": "2", "name": ""},
+        {"id": "3", "name": "bob"},
+    ]
+
+
+def test_csv_with_a_given_header_reads_every_row_as_data(rt: LocalRuntime) -> None:
+    # [guide] "GIVEN - Use this option to specify the header within the state machine
+    # definition", in CSVHeaders; CSVDelimiter PIPE.
+    _put(rt, "rows.csv", "1|ada\n2|bob\n")
+    reader = _reader(
+        "rows.csv", "CSV", CSVHeaderLocation="GIVEN", CSVHeaders=["id", "name"], CSVDelimiter="PIPE"
+    )
+    result = _go(rt, _map(ItemReader=reader))
+    assert result.output == [{"id": "1", "name": "ada"}, {"id": "2", "name": "bob"}]
+
+
+def test_a_listing_gives_one_item_per_object_under_the_prefix(rt: LocalRuntime) -> None:
+    # [guide] listObjectsV2: each child gets {"Etag", "Key", "LastModified", "Size",
+    # "StorageClass"}.
+    for name in ("b.txt", "a.txt"):
+        _put(rt, f"in/{name}", "x" * 3)
+    _put(rt, "other/c.txt", "y")
+    reader = {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "Parameters": {"Bucket": BUCKET, "Prefix": "in/"},
+    }
+    result = _go(rt, _map(ItemReader=reader))
+    assert [item["Key"] for item in result.output] == ["in/a.txt", "in/b.txt"]
+    first = result.output[0]
+    assert set(first) == {"Etag", "Key", "LastModified", "Size", "StorageClass"}
+    assert first["Size"] == 3
+    assert isinstance(first["LastModified"], int)
+
+
+def test_reader_parameters_are_evaluated_against_the_state_input(rt: LocalRuntime) -> None:
+    # [guide] ItemReader Parameters name "the Amazon S3 bucket name and object key"; in
+    # JSONPath, ".$" fields select them from the input.
+    _put(rt, "mine.json", "[7]")
+    reader = _reader("unused", "JSON")
+    reader["Parameters"] = {"Bucket.$": "$.bucket", "Key.$": "$.key"}
+    result = _go(rt, _map(ItemReader=reader), {"bucket": BUCKET, "key": "mine.json"})
+    assert result.output == [7]
+
+
+def test_a_missing_object_fails_the_map_with_item_reader_failed(rt: LocalRuntime) -> None:
+    # [guide] "States.ItemReaderFailed: A Map state failed because it couldn't read from
+    # the item source specified in the ItemReader field"; Catch sees it.
+    definition = _map(
+        ItemReader=_reader("nope.json", "JSON"),
+        Catch=[{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Caught"}],
+    )
+    definition["States"]["M"].pop("End")
+    definition["States"]["M"]["Next"] = "Done"
+    definition["States"]["Done"] = {"Type": "Succeed"}
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
+    result = _go(rt, definition)
+    assert result.status == ExecutionStatus.SUCCEEDED
+    assert result.output["Error"] == "States.ItemReaderFailed"
+    assert "nope.json" in result.output["Cause"]
+
+
+def test_a_malformed_file_fails_the_map_naming_the_line(rt: LocalRuntime) -> None:
+    # [guide] ItemReaderFailed when the items cannot be read; the cause says where.
+    _put(rt, "bad.jsonl", '{"ok": 1}\n{"broken": \n')
+    result = _go(rt, _map(ItemReader=_reader("bad.jsonl", "JSONL")))
+    assert result.status == ExecutionStatus.FAILED
+    assert result.error == "States.ItemReaderFailed"
+    assert "line 2" in (result.cause or "")
+
+
+# -- selection and batching --------------------------------------------------------------
+
+
+def test_item_selector_shapes_each_item_with_its_index(rt: LocalRuntime) -> None:
+    # [guide] the order "ItemReader ... ItemsPath ... ItemSelector ... ItemBatcher";
+    # $$.Map.Item.Index and Value in ItemSelector.
+    _put(rt, "items.json", '["a", "b"]')
+    selector = {"i.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value", "tag.$": "$.tag"}
+    definition = _map(ItemReader=_reader("items.json", "JSON"), ItemSelector=selector)
+    result = _go(rt, definition, {"tag": "t"})
+    assert result.output == [{"i": 0, "v": "a", "tag": "t"}, {"i": 1, "v": "b", "tag": "t"}]
+
+
+def test_item_batcher_groups_items_with_batch_input(rt: LocalRuntime) -> None:
+    # [guide] "1130 nodes ... maximum items value for each batch of 100 ... 12 batches";
+    # each child receives {"BatchInput": ..., "Items": [...]}.
+    batcher = {"MaxItemsPerBatch": 100, "BatchInput": {"run.$": "$.run"}}
+    definition = _map(ItemsPath="$.xs", ItemBatcher=batcher)
+    result = _go(rt, definition, {"xs": list(range(1130)), "run": "r1"})
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    assert len(result.output) == 12
+    assert result.output[0] == {"Items": list(range(100)), "BatchInput": {"run": "r1"}}
+    assert result.output[11]["Items"] == list(range(1100, 1130))
+
+
+def test_item_batcher_bounds_each_batch_by_bytes(rt: LocalRuntime) -> None:
+    # [guide] MaxInputBytesPerBatch: "the maximum size of a batch in bytes".
+    items = ["x" * 40 for _ in range(10)]
+    definition = _map(ItemsPath="$", ItemBatcher={"MaxInputBytesPerBatch": 150})
+    result = _go(rt, definition, items)
+    batches = [batch["Items"] for batch in result.output]
+    assert functools.reduce(operator.iadd, batches, []) == items
+    assert all(len(json.dumps({"Items": b}, separators=(",", ":"))) <= 150 for b in batches)
+    assert len(batches) == 4  # three 42-byte items a batch (1 + 3*42 + 2 + 10 = 139 bytes)
+
+
+# -- failures -----------------------------------------------------------------------------
+
+
+def test_one_failed_child_fails_the_run_with_the_threshold_error(rt: LocalRuntime) -> None:
+    # [guide] "The default percentage value is zero, which means that the workflow fails
+    # if any one of its child workflow executions fails"; "Step Functions returns a
+    # States.ExceedToleratedFailureThreshold error when the Map Run fails".
+    result = _go(rt, _map(ItemsPath="$", ItemProcessor=_task()), [2, 3, 4], work=_fail_odd)
+    assert result.status == ExecutionStatus.FAILED
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    assert "MapRunFailed" in _kinds(result)
+
+
+def test_failures_within_the_tolerated_count_let_the_map_succeed(rt: LocalRuntime) -> None:
+    # [guide] ToleratedFailureCount: "The Map Run automatically fails if it exceeds this
+    # number"; two failures of a tolerated two do not. Failed children give no output.
+    definition = _map(
+        ItemsPath="$", ItemProcessor=_task(), ToleratedFailureCount=2, MaxConcurrency=1
+    )
+    result = _go(rt, definition, [1, 2, 3, 4], work=_fail_odd)
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    assert result.output == [2, 4]
+
+
+def test_one_failure_over_the_tolerated_count_fails_the_map(rt: LocalRuntime) -> None:
+    # [guide] "fails if it exceeds this number": three failures over a tolerated two.
+    definition = _map(ItemsPath="$", ItemProcessor=_task(), ToleratedFailureCount=2)
+    result = _go(rt, definition, [1, 3, 5, 6], work=_fail_odd)
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+
+
+@pytest.mark.parametrize(("percentage", "status"), [(50, "SUCCEEDED"), (49, "FAILED")])
+def test_the_tolerated_percentage_is_of_all_items(
+    rt: LocalRuntime, percentage: float, status: str
+) -> None:
+    # [guide] "the percentage of failed items as the result of the total number of failed
+    # or timed out items divided by the total number of items": 2 of 4 is 50%.
+    definition = _map(ItemsPath="$", ItemProcessor=_task(), ToleratedFailurePercentage=percentage)
+    result = _go(rt, definition, [1, 2, 3, 4], work=_fail_odd)
+    assert result.status == status
+
+
+def test_a_tolerated_count_read_by_its_path(rt: LocalRuntime) -> None:
+    # [guide] ToleratedFailureCountPath: "the reference path must select a field whose
+    # value is a non-negative integer".
+    fields = {"ItemsPath": "$.xs", "ToleratedFailureCountPath": "$.ok"}
+    result = _go(rt, _map(ItemProcessor=_task(), **fields), {"xs": [1, 2], "ok": 1}, work=_fail_odd)
+    assert result.output == [2]
+    bad = _go(rt, _map(ItemProcessor=_task(), **fields), {"xs": [1, 2], "ok": -1}, work=_fail_odd)
+    assert bad.error == "States.Runtime"
+    assert "non-negative integer" in (bad.cause or "")
+
+
+def test_an_inline_map_with_a_tolerance_goes_on_past_tolerated_failures(rt: LocalRuntime) -> None:
+    # [spec] ToleratedFailureCount applies to a Map; an inline one keeps it too.
+    processor = {
+        "StartAt": "Work",
+        "States": {"Work": {"Type": "Task", "Resource": "work", "End": True}},
+    }
+    definition = _map(ItemsPath="$", ItemProcessor=processor, ToleratedFailureCount=1)
+    assert _go(rt, definition, [1, 2], work=_fail_odd).output == [2]
+    failed = _go(rt, definition, [1, 3, 2], work=_fail_odd)
+    assert failed.error == "States.ExceedToleratedFailureThreshold"
+
+
+# -- scope and child executions -----------------------------------------------------------
+
+
+def test_express_children_time_out_after_five_minutes(rt: LocalRuntime) -> None:
+    # [guide] Express workflows run "for a duration of up to five minutes"; a child that
+    # runs longer fails (States.Timeout), which fails the Map Run.
+    processor = _processor("EXPRESS", Type="Wait", Seconds=301)
+    result = _go(rt, _map(ItemsPath="$", ItemProcessor=processor), [1])
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    child = rt.store.get_head(child_execution_id(result.execution_id, 1, 0))
+    assert child is not None
+    assert child.error == "States.Timeout"
+    quick = _go(
+        rt, _map(ItemsPath="$", ItemProcessor=_processor("EXPRESS", Type="Wait", Seconds=299)), [1]
+    )
+    assert quick.status == ExecutionStatus.SUCCEEDED
+
+
+def test_map_run_children_read_no_outer_variables(rt: LocalRuntime) -> None:
+    # [blog, variables] "distributed map state cannot reference variables in outer scopes".
+    processor = _processor(Type="Pass", Parameters={"v.$": "$x"})
+    definition = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
+            "M": {"Type": "Map", "End": True, "ItemProcessor": processor},
+        },
+    }
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(definition)
+    (problem,) = caught.value.problems
+    assert problem.location == "/States/M/ItemProcessor/States/Work/Parameters"
+    assert "distributed Map" in problem.message
+
+
+def test_labels_are_unique_in_a_definition() -> None:
+    # [guide] Labels "must be unique within a state machine definition".
+    definition = _map(Label="same")
+    definition["States"]["M"].pop("End")
+    definition["States"]["M"]["Next"] = "N"
+    other = {"ProcessorConfig": _processor()["ProcessorConfig"], "StartAt": "Other"}
+    other["States"] = {"Other": {"Type": "Pass", "End": True}}
+    definition["States"]["N"] = {
+        "Type": "Map",
+        "End": True,
+        "Label": "same",
+        "ItemProcessor": other,
+    }
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(definition)
+    assert [p.location for p in caught.value.problems] == ["/States/N/Label"]
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+def test_result_writer_exports_the_layout_the_guide_documents(rt: LocalRuntime) -> None:
+    # [guide] the state "returns the Map Run ARN and data about the Amazon S3 export
+    # location": {"MapRunArn", "ResultWriterDetails": {"Bucket", "Key":
+    # "<prefix>/<uuid>/manifest.json"}}; "SUCCEEDED_n.json", "FAILED_n.json" ("failed,
+    # timed out, and aborted"), "The index number starts from 0".
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": BUCKET, "Prefix": "out"},
+    }
+    definition = _map(
+        ItemsPath="$", ItemProcessor=_task(), ResultWriter=writer, ToleratedFailureCount=5
+    )
+    result = _go(rt, definition, [1, 2, 4], work=_fail_odd)
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    details = result.output["ResultWriterDetails"]
+    assert details["Bucket"] == BUCKET
+    run_id = result.output["MapRunArn"].rsplit(":", 1)[1]
+    assert details["Key"] == f"out/{run_id}/manifest.json"
+    manifest = _get(rt, details["Key"])
+    assert manifest["MapRunArn"] == result.output["MapRunArn"]
+    assert manifest["DestinationBucket"] == BUCKET
+    (succeeded,) = manifest["ResultFiles"]["SUCCEEDED"]
+    assert succeeded["Key"] == f"out/{run_id}/SUCCEEDED_0.json"
+    records = _get(rt, succeeded["Key"])
+    assert [json.loads(r["Output"]) for r in records] == [2, 4]
+    assert {r["Status"] for r in records} == {"SUCCEEDED"}
+    assert json.loads(records[0]["Input"]) == 2
+    (failed_file,) = manifest["ResultFiles"]["FAILED"]
+    (failure,) = _get(rt, failed_file["Key"])
+    assert failure["Status"] == "FAILED"
+    assert failure["Error"] == "ValueError"
+    assert manifest["ResultFiles"]["PENDING"] == []
+
+
+def test_result_writer_compact_jsonl_writes_outputs_only(rt: LocalRuntime) -> None:
+    # [guide] "COMPACT - returns the output of the child workflow executions"; "JSONL -
+    # formats the results as JSON Lines".
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": BUCKET, "Prefix": "out"},
+        "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"},
+    }
+    result = _go(rt, _map(ItemsPath="$", ResultWriter=writer), [{"a": 1}, {"a": 2}])
+    manifest = _get(rt, result.output["ResultWriterDetails"]["Key"])
+    key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+    body = rt.session.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    assert body == '{"a":1}\n{"a":2}\n'
+
+
+def test_a_failed_run_exports_pending_children(rt: LocalRuntime) -> None:
+    # [guide] "PENDING_n.json - ... child workflow executions that weren't started because
+    # the Map Run failed or aborted".
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": BUCKET, "Prefix": "p"},
+    }
+    definition = _map(ItemsPath="$", ItemProcessor=_task(), ResultWriter=writer, MaxConcurrency=1)
+    bucket_objects: list[str] = []
+    result = _go(rt, definition, [1, 2, 4], work=_fail_odd)
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    listing = rt.session.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="p/")
+    bucket_objects = sorted(o["Key"].rsplit("/", 1)[1] for o in listing["Contents"])
+    assert bucket_objects == ["FAILED_0.json", "PENDING_0.json", "manifest.json"]
+
+
+def test_the_status_endpoint_counts_a_running_map_run(rt: LocalRuntime) -> None:
+    # [issue] the Map Run's counts are queryable while it runs: pending, running,
+    # succeeded, failed.
+    definition = _map(
+        ItemsPath="$", ItemProcessor=_processor(Type="Wait", Seconds=60), MaxConcurrency=2
+    )
+    execution_id = rt.start(definition, [1, 2, 3, 4, 5])
+    rt.advance(1)  # the children launched, their Waits not over
+    status, body = rt.http("GET", f"/executions/{execution_id}")
+    assert status == 200
+    children = body["children"]
+    assert children["total"] == 5
+    assert children["running"] == 2
+    assert children["pending"] == 3
+    rt.run_until_complete(execution_id)

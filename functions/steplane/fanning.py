@@ -111,31 +111,51 @@ class FanOutShell:
             record = lanes.get(parent.execution_id, visit, lane)
         if record is None:
             record = lanes.open(parent.execution_id, visit, lane, self._store.child_expiry(parent))
-        launched = 0
         # Where no failure is tolerated, a failed child fails the visit: the lane launches
-        # no more, and the fan-in is counted (again, if a wake was lost) so the parent
-        # moves. Where some are, the lane goes on, and each failure has the fan-in counted.
+        # no more. Where some are, the lane goes on past failures.
         stops = not fan.tolerates_failures
-        failed_any = record.failed > 0 and stops
-        while not failed_any and record.pos < fan.total and launched < LAUNCHES_PER_MESSAGE:
+        if record.pos >= fan.total or (stops and record.failed > 0):
+            # Found ended (a re-sent step, not a move): every lane is counted, in case the
+            # mover's count or wake-up was lost to a crash.
+            return True, 0
+        launched = 0
+        while record.pos < fan.total and launched < LAUNCHES_PER_MESSAGE:
             child_id = child_execution_id(parent.execution_id, visit, record.pos)
             child = self._store.get_head(child_id)
             if child is None:
                 child = self._launch(parent, definition, record.pos, fan, now)
                 launched += 1
                 if child is None or not child.status.is_terminal:
-                    return failed_any, launched
+                    return False, launched
             if not child.status.is_terminal:
-                return failed_any, launched
+                return False, launched
             failed = child.status is not ExecutionStatus.SUCCEEDED
-            before = record.failed
             record = lanes.advance(parent.execution_id, visit, record, fan.lanes, failed=failed)
-            # The lane as it is now: moved by this step, or found elsewhere (a stale hint)
-            # with the failures it has.
-            failed_any = failed_any or failed or record.failed > (0 if stops else before)
-        if not (failed_any and stops) and record.pos < fan.total:  # the budget: go on later
+            if record.moved:
+                self._count(parent, fan, record, failed=failed, now=now)
+            elif record.pos >= fan.total or (stops and record.failed > 0):
+                return True, launched  # another mover ended it (and counted)
+            if stops and record.failed > 0:
+                return False, launched
+        if record.pos < fan.total:  # stopped for the budget: go on in a message of its own
             self._send(parent, (StepLanes(parent.execution_id, visit, lane, lane),), now)
-        return failed_any or record.pos >= fan.total, launched
+        return False, launched
+
+    def _count(
+        self, parent: Execution, fan: FanOut, record: LaneRecord, *, failed: bool, now: datetime
+    ) -> None:
+        """Count a lane's move that ended the lane or failed a child (the mover alone
+        counts it), and wake the parent when the counts say the fan-in is due."""
+        ended = record.pos >= fan.total
+        if not ended and not failed:
+            return
+        visit = parent.entered_version
+        expiry = self._store.child_expiry(parent)
+        lanes_ended, children_failed = self._store.lanes.count(
+            parent.execution_id, visit, ended=int(ended), failed=int(failed), expiry=expiry
+        )
+        if lanes_ended >= fan.lanes or fan.over_tolerance(children_failed):
+            self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
 
     def _launch(
         self, parent: Execution, definition: Definition, index: int, fan: FanOut, now: datetime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol
@@ -74,6 +74,9 @@ class LaneRecord:
     pos: int
     failed: int = 0
     first_failed: int | None = None
+    # Whether this record is the caller's own move (``LaneStore.advance`` succeeded), not
+    # the lane as another mover left it: only the mover counts the move.
+    moved: bool = field(default=False, compare=False)
 
 
 class LaneStore(Protocol):
@@ -96,6 +99,12 @@ class LaneStore(Protocol):
 
     def all(self, parent_id: str, visit: int) -> list[LaneRecord]:
         """Every lane record of the visit, read strongly consistent."""
+        ...
+
+    def count(
+        self, parent_id: str, visit: int, *, ended: int, failed: int, expiry: int
+    ) -> tuple[int, int]:
+        """Add to the visit's count of ended lanes and failed children; the counts now."""
         ...
 
 

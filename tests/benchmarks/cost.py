@@ -168,6 +168,8 @@ class Prices:
     scheduler_invocation: float = 1.00e-6
     scheduler_free_per_month: int = 14_000_000
     sfn_transition: float = 25e-6
+    s3_get: float = 0.4e-6  # GET and all other requests: $0.0004 per 1,000
+    s3_put: float = 5.0e-6  # PUT, COPY, POST, LIST: $0.005 per 1,000
 
     def lambda_duration(self, duration_ms: float | None = None) -> float:
         """Dollars of compute per invocation at the assumed memory and duration."""

@@ -18,8 +18,12 @@ rounded up, and per read, counted as one unit each; SQS per request; Lambda per 
 plus 128 MB for 50 ms) beside Step Functions Standard's price for the transitions it
 would bill for the same run (for an inline Map, the Map's and each iteration's states).
 
-The distributed Map over 10,000 items read from S3 (issue 7's headline figure) comes
-with distributed mode, which is not built yet.
+4. a distributed Map (``--distributed`` items, default 10,000) whose items are read from a
+   JSON Lines object in S3 (moto), each a one-Task child, ``MaxConcurrency`` 1,000 (run
+   first, so the peak RSS printed after it is its own).
+S3 requests are priced too (GET $0.0004, PUT and LIST $0.005 per 1,000). Step Functions
+bills a distributed Map one transition per child it starts, and each STANDARD child its
+own states' transitions: 1 + 2 per item here.
 """
 
 from __future__ import annotations
@@ -105,7 +109,46 @@ def _parallel(branches: int) -> tuple[dict[str, Any], Any, int]:
     return definition, 1, 1 + branches
 
 
-def run(label: str, definition: dict[str, Any], data: Any, transitions: int, items: int) -> str:
+def _distributed(items: int) -> tuple[dict[str, Any], Any, int]:
+    child = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": "double", "End": True}},
+    }
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "Parameters": {"Bucket": "bench", "Key": "items.jsonl"},
+        "ReaderConfig": {"InputType": "JSONL"},
+    }
+    state = {
+        "Type": "Map",
+        "ItemReader": reader,
+        "MaxConcurrency": 1000,
+        "ItemProcessor": child,
+        "ResultSelector": {"count.$": "States.ArrayLength($)"},
+        "End": True,
+    }
+    return {"StartAt": "M", "States": {"M": state}}, {}, 1 + 2 * items
+
+
+def _put_items(items: int) -> Any:
+    def setup(rt: LocalRuntime) -> None:
+        s3 = rt.session.client("s3")
+        s3.create_bucket(Bucket="bench")
+        body = "".join(f"{n}\n" for n in range(items))
+        s3.put_object(Bucket="bench", Key="items.jsonl", Body=body.encode())
+
+    return setup
+
+
+def run(  # noqa: PLR0917 - a run's whole description
+    label: str,
+    definition: dict[str, Any],
+    data: Any,
+    transitions: int,
+    items: int,
+    setup: Any = None,
+) -> str:
     meter = Meter()
     invocations = [0]
 
@@ -116,20 +159,40 @@ def run(label: str, definition: dict[str, Any], data: Any, transitions: int, ite
 
         return invoke
 
-    with quiet(), LocalRuntime(around_invocation=counted) as rt, watching_aws_calls(meter):
-        rt.register("double", _double)
-        started = time.perf_counter()
-        result = rt.run_until_complete(rt.start(definition, data), max_rounds=10_000_000)
-        wall = time.perf_counter() - started
+    with quiet(), LocalRuntime(around_invocation=counted) as rt:
+        if setup is not None:
+            setup(rt)  # unmeasured: the data is there before the run
+        with watching_aws_calls(meter):
+            return _measured(label, rt, meter, invocations, definition, data, transitions, items)
+
+
+def _measured(  # noqa: PLR0917 - one run's whole context
+    label: str,
+    rt: LocalRuntime,
+    meter: Meter,
+    invocations: list[int],
+    definition: dict[str, Any],
+    data: Any,
+    transitions: int,
+    items: int,
+) -> str:
+    rt.register("double", _double)
+    started = time.perf_counter()
+    result = rt.run_until_complete(rt.start(definition, data), max_rounds=10_000_000)
+    wall = time.perf_counter() - started
     assert result.status == ExecutionStatus.SUCCEEDED, result
     writes, reads = meter.count(WRITES), meter.count(READS)
     sqs = sum(n for op, n in meter.operations.items() if op.startswith("sqs:"))
+    s3_gets = meter.count({"GetObject", "HeadObject"}, "s3")
+    s3_puts = meter.count({"PutObject", "ListObjectsV2"}, "s3")
     lambdas = invocations[0]
     cost = (
         meter.write_units * PRICES.wcu
         + reads * PRICES.rcu
         + sqs * PRICES.sqs_request
         + lambdas * (PRICES.lambda_request + PRICES.lambda_duration())
+        + s3_gets * PRICES.s3_get
+        + s3_puts * PRICES.s3_put
     )
     sfn = transitions * PRICES.sfn_transition
     per_1000 = 1000 / items
@@ -146,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--branches", type=int, default=10)
+    parser.add_argument("--distributed", type=int, default=10_000)
     args = parser.parse_args(argv)
     pass_child = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
     task_child = {
@@ -160,6 +224,12 @@ def main(argv: list[str] | None = None) -> None:
         f"{'run':<34} {'wall':>9}  {'wr':>5} {'rd':>5} {'sqs':>5} {'λ':>5}  {'largest':>13}  "
         f"{'$/1000':>9}  {'SFN $/1000':>8}  {'SFN/us':>7}"
     )
+    if args.distributed:
+        label = f"distributed Map, {args.distributed} S3 items"
+        setup = _put_items(args.distributed)
+        print(run(label, *_distributed(args.distributed), args.distributed, setup))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(f"peak RSS after the distributed Map: {peak} MiB")
     print(run(f"inline Map, {args.items} Pass items", *_map(args.items, pass_child), args.items))
     print(run(f"inline Map, {args.items} Task items", *_map(args.items, task_child), args.items))
     print(run(f"Parallel, {args.branches} Task branches", *_parallel(args.branches), args.branches))

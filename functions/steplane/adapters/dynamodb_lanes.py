@@ -93,7 +93,28 @@ class DynamoDBLanes:
             record.pos + lanes,
             record.failed + int(failed),
             record.first_failed if record.first_failed is not None or not failed else record.pos,
+            moved=True,
         )
+
+    def count(
+        self, parent_id: str, visit: int, *, ended: int, failed: int, expiry: int
+    ) -> tuple[int, int]:
+        """Add to the visit's counts (``C#{visit}``: lanes ended, children failed) and
+        return them: the mover of a lane's last child, or of a failed one, adds once, so
+        the fan-in is known due from one small update instead of a read of every lane.
+        (A mover that crashed before adding leaves the count short: the sweeper's re-sent
+        lane steps then count every lane, see steplane.fanning.)"""
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=to_ddb({"pk": execution_pk(parent_id), "sk": f"C#{visit:012d}"}),
+            UpdateExpression="ADD ended :ended, failed :failed SET expiresAt = :expiry",
+            ExpressionAttributeValues=to_ddb(
+                {":ended": ended, ":failed": failed, ":expiry": expiry}
+            ),
+            ReturnValues="UPDATED_NEW",
+        )
+        counts = from_ddb(response.get("Attributes", {}))
+        return int(counts.get("ended", 0)), int(counts.get("failed", 0))
 
     def all(self, parent_id: str, visit: int) -> list[LaneRecord]:
         """Every lane record of the visit, read strongly consistent (the fan-in count)."""

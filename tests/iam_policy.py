@@ -15,7 +15,7 @@ from typing import Any
 
 import botocore.session
 
-SERVICES = ("dynamodb", "sqs")
+SERVICES = ("dynamodb", "sqs", "s3")
 # Batch APIs are authorised by the action of their single-message twin.
 IAM_ACTION_OF = {
     "SendMessageBatch": "SendMessage",
@@ -107,6 +107,13 @@ def call_of(
         return action, f"{table}/index/{index}" if index else table
     if service == "sqs":
         return action, queue_arn_of(operation, params, region, account)
+    if service == "s3":
+        # Object calls are authorised on the object, a listing on its bucket (ListBucket).
+        if operation == "ListObjectsV2":
+            return "s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}"
+        if operation == "GetObject" and "VersionId" in params:
+            action = "s3:GetObjectVersion"
+        return action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
     raise AssertionError(f"no IAM resource model for {service}:{operation}")
 
 

@@ -92,6 +92,48 @@ CALLBACK = {
         }
     },
 }
+# Fan-outs: a Parallel of Task branches and an inline Map (lanes moved and counted), and a
+# distributed Map reading its items from S3 and exporting its results there.
+DATA_BUCKET = "steplane-data-test"  # matches the template's MapRunBuckets default
+FAN_OUTS = {
+    "StartAt": "Both",
+    "States": {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "B1", "States": {"B1": {"Type": "Task", "Resource": HOP, "End": True}}},
+                {"StartAt": "B2", "States": {"B2": {"Type": "Pass", "End": True}}},
+            ],
+            "ResultPath": None,
+            "Next": "Inline",
+        },
+        "Inline": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+            "ResultPath": None,
+            "Next": "Distributed",
+        },
+        "Distributed": {
+            "Type": "Map",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "Parameters": {"Bucket": DATA_BUCKET, "Key": "items.json"},
+                "ReaderConfig": {"InputType": "JSON"},
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "D",
+                "States": {"D": {"Type": "Pass", "End": True}},
+            },
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": DATA_BUCKET, "Prefix": "out"},
+            },
+            "End": True,
+        },
+    },
+}
 LONG_WAIT_DAYS = 97  # beyond retention (90) + CHILD_HORIZON (7) - RENEW_MARGIN (1)
 LONG = {
     "StartAt": "Long",
@@ -137,10 +179,11 @@ def run() -> Run:
         for service in SERVICE_STOPS.values():
             rt.register(service, "hop", hop)
         setup = rt.session.client("sqs")  # the test's own calls: recorded for nobody
-        finished = _onboarding(rt, setup) + _itineraries(rt)
+        finished = _onboarding(rt, setup) + _itineraries(rt) + _fan_outs(rt)
         _callbacks(rt, setup)
         _status_reads(rt, finished[0])
-        _status_reads(rt, finished[-1])  # an itinerary: its variables are payload items
+        _status_reads(rt, finished[-2])  # an itinerary: its variables are payload items
+        _status_reads(rt, finished[-1])  # the fan-outs
         _sweeps_of_lost_messages(rt, setup)
         _sweep_of_a_long_runner(rt)
         _dead_letter_api(rt, setup)
@@ -171,6 +214,15 @@ def _itineraries(rt: LocalRuntime) -> list[str]:
     assert rt.start(ITINERARY, itinerary("wait"), name="twice") == again
     rt.run_all()
     return _succeeded(rt, [*ids, again])
+
+
+def _fan_outs(rt: LocalRuntime) -> list[str]:
+    s3 = rt.session.client("s3")  # the test's own calls: recorded for nobody
+    s3.create_bucket(Bucket=DATA_BUCKET)
+    s3.put_object(Bucket=DATA_BUCKET, Key="items.json", Body=b"[1, 2, 3]")
+    execution_id = rt.start(FAN_OUTS, {"items": [1, 2], "then": {"to": "done"}})
+    rt.run_all()
+    return _succeeded(rt, [execution_id])
 
 
 def _callbacks(rt: LocalRuntime, setup: Any) -> None:

@@ -18,7 +18,14 @@ from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
 from steplane.errors import StatesError
 from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
-from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition, WakeAt
+from steplane.interpreter.decisions import (
+    Command,
+    HistoryEvent,
+    StepLanes,
+    Transition,
+    WakeAt,
+    lane_batches,
+)
 from steplane.interpreter.engine import decide
 from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, ItemsRead, WakePurpose
 from steplane.jsontypes import Json
@@ -26,7 +33,7 @@ from steplane.messages import AbortMessage, LanesMessage
 from steplane.names import child_execution_id
 from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord, ObjectStore, ObjectStoreError
 from steplane.settings import Settings
-from steplane.states import FANNING
+from steplane.states import FANNING, stoppable
 from steplane.states.lifecycle import FanningLifecycle
 
 if TYPE_CHECKING:
@@ -71,8 +78,17 @@ class FanOutShell:
             return False
         if fan.launch_at is not None and now < fan.launch_at:
             return False  # a retry's children wait for its delay
+        if message.read:
+            if fan.reading:
+                return self._read(parent, now)
+            if parent.decision_id == _read_decision(message.visit):
+                # This read moved the parent, and may have died before it sent the lanes'
+                # first steps: send them again (a lane step is idempotent).
+                self._send(parent, _all_lanes(parent, fan), now)
+                return True
+            return False  # a late copy: the lanes have moved since
         if fan.reading:
-            return self._read(parent, now)
+            return False  # no lane moves before the items are read
         definition = self._definition(parent.definition_hash)
         budget = LAUNCHES_PER_MESSAGE
         count = False
@@ -243,7 +259,7 @@ class FanOutShell:
         lifecycle = FANNING[state.type]
         visit = loaded.entered_version
         signal = self._read_items(loaded, state, lifecycle, visit)
-        decision_id = f"read:{visit}"
+        decision_id = _read_decision(visit)
         decision = decide(
             definition, loaded, signal, now, self._seed(decision_id), settings=self._settings
         )
@@ -298,10 +314,8 @@ class FanOutShell:
             if child is None or child.status.is_terminal:
                 return False
             definition = self._definition(child.definition_hash)
-            if child.parent is not None:
-                state = definition.state(child.parent.state)
-                if not FANNING[state.type].child_policy(state).stoppable:
-                    return False  # EXPRESS: it runs to its end; its result is ignored
+            if child.parent is not None and not stoppable(definition, child.parent.state):
+                return False  # EXPRESS: it runs to its end; its result is ignored
             decision_id = f"abort:{message.visit}"
             decision = decide(
                 definition, child, Abort(), now, self._seed(decision_id), settings=self._settings
@@ -415,6 +429,20 @@ def _read_source(objects: ObjectStore, request: ReadRequest) -> list[Json]:
         rows: list[Json] = list(item_files.csv_items(body, fmt, max_items=request.max_items))
         return rows
     return item_files.json_items(body, pointer=request.pointer, max_items=request.max_items)
+
+
+def _read_decision(visit: int) -> str:
+    """The decision id of the commit that ends a visit's read of its items."""
+    return f"read:{visit}"
+
+
+def _all_lanes(parent: Execution, fan: FanOut) -> tuple[StepLanes, ...]:
+    """A step of every lane of the visit ``parent`` is parked on."""
+    visit = parent.entered_version
+    return tuple(
+        StepLanes(parent.execution_id, visit, first, last)
+        for first, last in lane_batches(fan.lanes)
+    )
 
 
 def _waiting_on(parent: Execution | None, visit: int) -> FanOut | None:

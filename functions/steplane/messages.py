@@ -103,6 +103,8 @@ class LanesMessage(_LaneRange):
 
     kind: Literal["lanes"] = "lanes"
     ended: int | None = Field(None, ge=0)
+    # A distributed Map's read of its items, which lane 0's step does first (None: not it).
+    read: Literal[True] | None = None
 
     @model_validator(mode="after")
     def _one_lane_when_ended(self) -> Self:

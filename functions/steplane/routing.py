@@ -105,6 +105,7 @@ class Routes:
                 first=command.first,
                 last=command.last,
                 ended=command.ended,
+                read=True if command.read else None,
             )
             return OutboundMessage(queue_url=self.advance_queue_url, body=lanes.to_json())
         assert isinstance(command, WakeAt)

@@ -56,6 +56,7 @@ from steplane.ports import (
 )
 from steplane.routing import Routes
 from steplane.settings import DEFAULT_SETTINGS, Settings
+from steplane.states import stoppable
 
 if TYPE_CHECKING:
     from steplane.fanning import FanOutShell
@@ -347,7 +348,7 @@ class Engine:
                 self._resend(head, definition, now)
                 return Outcome.RESENT
             return Outcome.DUPLICATE
-        if self._orphaned(head):
+        if self._orphaned(head, definition):
             # Its parent has left the visit it belongs to (the abort sent then may have
             # been lost): whatever arrived, the child stops here.
             signal = Abort()
@@ -374,11 +375,14 @@ class Engine:
         self._send(committed, decision.commands, now)
         return Outcome.COMMITTED
 
-    def _orphaned(self, head: Execution) -> bool:
+    def _orphaned(self, head: Execution, definition: Definition) -> bool:
         """Whether ``head`` is a running child whose parent no longer waits on it (one
-        strongly consistent read, for children only)."""
+        strongly consistent read, for children that can be stopped only: an EXPRESS
+        child of a Map Run runs to its end)."""
         place = head.parent
         if place is None or head.status.is_terminal:
+            return False
+        if not stoppable(definition, place.state):
             return False
         parent = self._store.get_head(place.execution_id)
         if parent is None or parent.status.is_terminal or parent.fan_out is None:

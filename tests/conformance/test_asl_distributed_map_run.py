@@ -441,3 +441,47 @@ def test_the_status_endpoint_counts_a_running_map_run(rt: LocalRuntime) -> None:
     assert children["running"] == 2
     assert children["pending"] == 3
     rt.run_until_complete(execution_id)
+
+
+@pytest.mark.parametrize(("kind", "status"), [("EXPRESS", "SUCCEEDED"), ("STANDARD", "ABORTED")])
+def test_express_children_are_not_stopped_when_the_run_fails(
+    rt: LocalRuntime, kind: str, status: str
+) -> None:
+    # [guide] "If you use a child workflow execution of the Express type, you can't stop
+    # the execution"; a STANDARD child of a failed Map Run is aborted ("either the user
+    # cancelled the execution, or Step Functions stopped the execution because the Map
+    # Run failed").
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
+        "StartAt": "Which",
+        "States": {
+            "Which": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "Boom"}],
+                "Default": "Slow",
+            },
+            "Boom": {"Type": "Fail", "Error": "Boom"},
+            "Slow": {"Type": "Wait", "Seconds": 120, "End": True},
+        },
+    }
+    result = _go(rt, _map(ItemsPath="$", ItemProcessor=processor), [1, 0])
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    rt.advance(200)  # the slow child's Wait is over
+    slow = rt.store.get_head(child_execution_id(result.execution_id, 1, 0))
+    assert slow is not None
+    assert slow.status.value == status
+
+
+def test_map_run_children_do_not_see_outer_variables_at_run_time(rt: LocalRuntime) -> None:
+    # [blog, variables] "distributed map state cannot reference variables in outer
+    # scopes": a JSONata child (its reads are not checked at load) finds none.
+    work = {"Type": "Pass", "Output": "{% $exists($x) %}", "QueryLanguage": "JSONata"}
+    definition = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
+            "M": {"Type": "Map", "End": True, "ItemProcessor": _processor(**work)},
+        },
+    }
+    result = _go(rt, definition, [1])
+    assert result.output == [False]

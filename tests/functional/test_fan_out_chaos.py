@@ -94,3 +94,89 @@ def test_fan_outs_with_five_percent_of_aws_calls_crashing_all_finish_once() -> N
         assert heads[ITEMS] is None  # no child beyond the items
     for types in child_histories:
         assert types.count("TaskSucceeded") == 1
+
+
+DISTRIBUTED = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            "Type": "Map",
+            "MaxConcurrency": 3,
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "Parameters": {"Bucket": "data", "Key.$": "$.key"},
+                "ReaderConfig": {"InputType": "JSONL"},
+            },
+            "ItemBatcher": {"MaxItemsPerBatch": 2},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                **_task("Batch"),
+            },
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "data", "Prefix.$": "$.key"},
+                "WriterConfig": {"Transformation": "COMPACT"},
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def _sum_batch(data: Any, _context: Any) -> Any:
+    return sum(data["Items"])
+
+
+def test_map_runs_with_five_percent_of_aws_calls_crashing_all_finish_once() -> None:
+    # The read (S3, the stored inputs, the parent's commit), the lanes, the children and
+    # the export (S3) all die at random: each Map Run still reads its items once into the
+    # same inputs, runs each batch once, exports every result, and resumes its parent once.
+    crash = CrashAtAwsCalls(probability=0.05, seed=11)
+    with crash, LocalRuntime(around_invocation=crash.around) as rt:
+        rt.register("double", _sum_batch)
+        s3 = rt.session.client("s3")
+        s3.create_bucket(Bucket="data")
+        workflow = rt.publish(DISTRIBUTED)
+        runs = []
+        for n in range(3):
+            key = f"items-{n}.jsonl"
+            s3.put_object(Bucket="data", Key=key, Body="".join(f"{i}\n" for i in range(ITEMS)))
+            body = {"workflow": workflow, "name": f"run-{n}", "input": {"key": key}}
+            rt.sqs.send_message(
+                QueueUrl=rt.resources.ref("StartQueue"), MessageBody=json.dumps(body)
+            )
+            runs.append(f"{workflow}:run-{n}")
+        rt.run_all()
+        results = {e: rt.run_until_complete(e) for e in runs}
+        manifests = {
+            e: json.loads(
+                s3.get_object(Bucket="data", Key=r.output["ResultWriterDetails"]["Key"])[
+                    "Body"
+                ].read()
+            )
+            for e, r in results.items()
+            if r.status == "SUCCEEDED"
+        }
+        exported = {
+            e: json.loads(
+                s3.get_object(Bucket="data", Key=m["ResultFiles"]["SUCCEEDED"][0]["Key"])[
+                    "Body"
+                ].read()
+            )
+            for e, m in manifests.items()
+        }
+        children = {
+            e: [rt.store.get_head(child_execution_id(e, 1, i)) for i in range(ITEMS // 2 + 1)]
+            for e in runs
+        }
+    assert crash.crashes > 5  # the faults really happened
+    expected = [2 * i + (2 * i + 1) for i in range(ITEMS // 2)]  # each batch's sum
+    for execution_id, result in results.items():
+        assert result.status == "SUCCEEDED", (execution_id, result.error, result.cause)
+        types = [e["type"] for e in result.history]
+        assert types.count("MapRunStarted") == 1, execution_id
+        assert types.count("MapStateSucceeded") == 1, execution_id
+        assert exported[execution_id] == expected, execution_id
+    for execution_id, heads in children.items():
+        assert all(h is not None and h.status == "SUCCEEDED" for h in heads[:-1]), execution_id
+        assert heads[-1] is None  # no child beyond the batches

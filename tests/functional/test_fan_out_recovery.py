@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from steplane.adapters.dynamodb_inputs import DynamoDBChildInputs
 from steplane.definition.loader import load_definition
 from steplane.execution import Execution, FanOut
 from steplane.fanning import FanOutShell
@@ -16,6 +17,7 @@ from steplane.interpreter.sweep import next_sweep
 from steplane.local import LocalRuntime
 from steplane.messages import LanesMessage
 from steplane.names import child_execution_id
+from steplane.service import Engine
 from steplane.settings import DEFAULT_SETTINGS
 
 MAP = {
@@ -138,3 +140,96 @@ def test_a_stale_hint_does_not_move_a_lane_past_its_failure(
         lane = rt.store.lanes.get(execution_id, 1, 0)
     assert later is None
     assert (lane.pos, lane.failed, lane.first_failed) == (2, 1, 1)
+
+
+DISTRIBUTED = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            "Type": "Map",
+            "MaxConcurrency": 2,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                **MAP["States"]["M"]["ItemProcessor"],
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def test_a_read_that_dies_after_its_commit_sends_the_lanes_when_redelivered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The read stored the inputs and moved the parent, then died before sending the
+    # lanes' first steps: its message comes back and sends them (no 900 s sweep wait).
+    original_read, original_send = FanOutShell._read, Engine._send
+    state = {"reading": False, "died": False}
+
+    def read(self: FanOutShell, *args: Any) -> bool:
+        state["reading"] = True
+        try:
+            return original_read(self, *args)
+        finally:
+            state["reading"] = False
+
+    def send(self: Engine, *args: Any) -> None:
+        if state["reading"] and not state["died"]:
+            state["died"] = True
+            raise RuntimeError("the Lambda died after the read's commit")
+        original_send(self, *args)
+
+    monkeypatch.setattr(FanOutShell, "_read", read)
+    monkeypatch.setattr(Engine, "_send", send)
+    with LocalRuntime() as rt:
+        rt.register("double", _double)
+        started = rt.clock.now()
+        result = rt.run_until_complete(rt.start(DISTRIBUTED, [1, 2, 3]))
+    assert state["died"]
+    assert result.status == "SUCCEEDED"
+    assert result.output == [2, 4, 6]
+    assert (rt.clock.now() - started).total_seconds() < 900
+
+
+def test_a_read_that_dies_while_storing_inputs_stores_them_once_when_redelivered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The read dies after storing some inputs: the redelivered read stores the rest
+    # (those stored stand) and the Map Run runs every item once.
+    original = DynamoDBChildInputs.put_all
+    calls: list[int] = []
+
+    def put_all(
+        self: DynamoDBChildInputs, parent_id: str, visit: int, inputs: list[Any], expiry: int
+    ) -> None:
+        calls.append(len(inputs))
+        if len(calls) == 1:
+            original(self, parent_id, visit, inputs[:2], expiry)
+            raise RuntimeError("the Lambda died while storing the inputs")
+        original(self, parent_id, visit, inputs, expiry)
+
+    monkeypatch.setattr(DynamoDBChildInputs, "put_all", put_all)
+    with LocalRuntime() as rt:
+        rt.register("double", _double)
+        result = rt.run_until_complete(rt.start(DISTRIBUTED, [1, 2, 3, 4]))
+    assert calls == [4, 4]
+    assert result.output == [2, 4, 6, 8]
+
+
+@pytest.mark.parametrize("items", [[1, 2, 3], ["bad", 2, 3]])
+def test_with_nothing_lost_the_parent_is_woken_by_the_counts_not_the_sweeper(
+    items: list[Any],
+) -> None:
+    # The mover of each lane's last child (or of a failed one) counts it, and the count
+    # that completes the visit wakes the parent at once; the sweeper (900 s) is for loss.
+    def work(data: Any, _context: Any) -> Any:
+        if data == "bad":
+            raise ValueError("bad")
+        return data * 2
+
+    with LocalRuntime() as rt:
+        rt.register("double", work)
+        started = rt.clock.now()
+        result = rt.run_until_complete(rt.start(DISTRIBUTED, items))
+    assert result.status == ("FAILED" if "bad" in items else "SUCCEEDED")
+    assert (rt.clock.now() - started).total_seconds() < 900

@@ -67,7 +67,8 @@ class StepLanes:
 
     ``parent`` is the execution that fanned out, at its visit ``visit`` of the state;
     ``ended`` is the item whose child just ended on the lane, when a child sends it (the
-    lane's record is then expected there, and read only if it is not).
+    lane's record is then expected there, and read only if it is not). ``read``: a
+    distributed Map's items are to be read first (lane 0's step does it).
     """
 
     parent: str
@@ -75,6 +76,7 @@ class StepLanes:
     first: int
     last: int
     ended: int | None = None
+    read: bool = False
 
 
 @dataclass(frozen=True)

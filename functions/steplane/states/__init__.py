@@ -41,6 +41,8 @@ REGISTERED: tuple[StateType[Any], ...] = (
 STATE_TYPES: dict[str, StateType[Any]] = {kind.name: kind for kind in REGISTERED}
 
 if TYPE_CHECKING:
+    from steplane.definition.loader import Definition
+
     # What every state model is; the union below is built from the registry, which a
     # type checker cannot follow.
     State: TypeAlias = StateSpec
@@ -72,6 +74,14 @@ class ItemProcessor(Branch):
 FANNING: dict[str, FanningLifecycle[Any]] = {
     kind.name: kind.lifecycle for kind in REGISTERED if isinstance(kind.lifecycle, FanningLifecycle)
 }
+
+
+def stoppable(definition: Definition, fanned_by: str) -> bool:
+    """Whether the children the state ``fanned_by`` fans out can be stopped (aborted when
+    it fails, or when their parent has left it): not a Map Run's EXPRESS children."""
+    state = definition.state(fanned_by)
+    fanning = FANNING.get(state.type)
+    return fanning is None or fanning.child_policy(state).stoppable
 
 
 def lifecycle_of(state: StateSpec) -> StateLifecycle[Any]:

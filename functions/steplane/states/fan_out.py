@@ -240,7 +240,7 @@ class FanOutLifecycle(Generic[S]):
         visit = execution.entered_version
         if fan.reading:
             # Lane 0's step reads the items first (steplane.fanning).
-            return (StepLanes(execution.execution_id, visit, 0, 0),)
+            return (StepLanes(execution.execution_id, visit, 0, 0, read=True),)
         return tuple(
             StepLanes(execution.execution_id, visit, first, last)
             for first, last in lane_batches(fan.lanes)

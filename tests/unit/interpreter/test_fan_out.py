@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from steplane.execution import ExecutionStatus, FanOut
 from steplane.interpreter.decisions import Ignore, StepLanes, Transition
-from steplane.interpreter.signals import ChildEnded, FanIn
+from steplane.interpreter.signals import ChildEnded, FanIn, ItemsRead
 from tests.unit.interpreter.harness import Driver
 
 MAP = {
@@ -80,3 +80,52 @@ def test_a_retry_of_a_map_that_failed_before_parking_is_not_the_previous_visits(
     assert run.head.status is ExecutionStatus.FAILED
     assert run.head.error == "States.QueryEvaluationError"
     assert run.head.waiting is None
+
+
+DISTRIBUTED = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            **MAP["States"]["M"],
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": True}},
+            },
+        }
+    },
+}
+
+
+def test_a_map_run_parks_reading_its_items_then_runs_them_on_lanes() -> None:
+    run = Driver(DISTRIBUTED)
+    run.begin([10, 20, 30])
+    visit = run.head.entered_version
+    assert run.head.waiting == FanOut(3, 2, reading=True)
+    assert isinstance(run.last, Transition)
+    assert run.last.commands == (StepLanes("wf:x", visit, 0, 0, read=True),)
+    run.apply(ItemsRead(visit, total=2, items=3))  # batched into two children
+    assert run.head.waiting == FanOut(2, 2, stored=True)
+    assert run.head.entered_version == visit  # the same visit: its children's names
+    assert run.last.commands == (StepLanes("wf:x", visit, 0, 1),)
+
+
+def test_items_read_for_a_visit_not_reading_are_ignored() -> None:
+    # A late copy of the read's signal (the parent already runs its children) changes
+    # nothing: the lanes are not re-planned.
+    run = Driver(DISTRIBUTED)
+    run.begin([10, 20, 30])
+    visit = run.head.entered_version
+    run.apply(ItemsRead(visit, total=3, items=3))
+    decision = run.apply(ItemsRead(visit, total=1, items=1))
+    assert isinstance(decision, Ignore)
+    assert run.head.waiting == FanOut(3, 2, stored=True)
+
+
+def test_an_inline_map_with_no_tolerance_fails_with_its_items_error() -> None:
+    # [spec] "If any iteration fails ... the entire Map State is considered to have
+    # failed": the item's own error, not a Map Run's threshold error.
+    run = _parked()
+    failure = ChildEnded(1, False, error="Boom", cause="it broke")
+    run.apply(FanIn(run.head.entered_version, failures=(failure,), failed=1))
+    assert (run.head.status, run.head.error) == (ExecutionStatus.FAILED, "Boom")

@@ -71,6 +71,8 @@ def children_counts(store: ExecutionStore, head: Execution) -> dict[str, Any] | 
         "succeeded": ended - failed,
         "failed": failed,
         "maxConcurrency": fan.lanes,
+        # A distributed Map reads its items first: until then total is 0.
+        "readingItems": fan.reading,
         "ids": f"{head.execution_id}/{visit}/{{index}}",
     }
 

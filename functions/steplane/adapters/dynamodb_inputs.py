@@ -10,12 +10,17 @@ and the parent learns the count only after every item is stored.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from steplane.adapters.dynamodb_items import execution_pk, from_ddb, pack_text, to_ddb, unpack_text
 from steplane.jsontypes import Json
+
+# Inputs stored one after another below this many; above, on PUT_THREADS threads.
+PUTS_IN_SEQUENCE = 64
+PUT_THREADS = 16
 
 
 def _sk(visit: int, index: int) -> str:
@@ -30,10 +35,15 @@ class DynamoDBChildInputs:
         self._table = table_name
 
     def put_all(self, parent_id: str, visit: int, inputs: list[Json], expiry: int) -> None:
-        """Store each child's input, each on condition it is not stored yet."""
+        """Store each child's input, each on condition it is not stored yet.
+
+        The puts run on a few threads (boto3 clients are thread-safe): one at a time,
+        100,000 inputs would take most of a Lambda invocation's 15 minutes.
+        """
         pk = execution_pk(parent_id)
-        for index, value in enumerate(inputs):
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+        def put(index: int) -> None:
+            text = json.dumps(inputs[index], separators=(",", ":"), ensure_ascii=False)
             item = {"pk": pk, "sk": _sk(visit, index), "in": pack_text(text), "expiresAt": expiry}
             try:
                 self._client.put_item(
@@ -45,6 +55,14 @@ class DynamoDBChildInputs:
                 if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
                 # Stored by an earlier read of the same visit: it stands.
+
+        if len(inputs) <= PUTS_IN_SEQUENCE:
+            for index in range(len(inputs)):
+                put(index)
+            return
+        with ThreadPoolExecutor(max_workers=PUT_THREADS) as pool:
+            # list(): the first put that failed raises here (the read is then redone).
+            list(pool.map(put, range(len(inputs))))
 
     def get_many(self, parent_id: str, visit: int, indexes: list[int]) -> dict[int, Json]:
         """The stored inputs of ``indexes`` that exist, 100 to a BatchGetItem (a Map Run's

@@ -195,6 +195,12 @@ class InvalidExecutionIdError(SteplaneError):
         self.execution_id = execution_id
 
 
+class InvalidRequestError(SteplaneError):
+    """A request that names an execution rightly but asks for something it cannot give
+    (a page token not its own, children of an execution that has none): the message
+    says what."""
+
+
 class DefinitionError(SteplaneError):
     """A definition failed to load; ``problems`` lists every problem with its JSON location."""
 

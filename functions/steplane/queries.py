@@ -1,13 +1,14 @@
-"""Read models for operators: an execution's description and its history, in API shape."""
+"""Read models for operators: an execution's description, its history and its children,
+in API shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from steplane.errors import ExecutionNotFoundError
+from steplane.errors import ExecutionNotFoundError, InvalidRequestError
 from steplane.execution import Execution
 from steplane.interpreter.decisions import HistoryEvent
-from steplane.names import require_execution_id
+from steplane.names import child_execution_id, require_execution_id
 from steplane.ports import ExecutionStore
 
 
@@ -89,6 +90,73 @@ def _parent(head: Execution) -> dict[str, Any]:
             "index": parent.index,
         }
     }
+
+
+def children_page(
+    store: ExecutionStore,
+    execution_id: str,
+    visit: int | None,
+    next_token: str | None,
+    max_results: int,
+) -> dict[str, Any]:
+    """One page of the child executions of a Parallel or Map visit, in index order, with
+    ``nextToken`` when there are more: each child's id and status (``PENDING``: not
+    launched yet). ``visit`` defaults to the one the execution is parked on; an earlier
+    visit is named by the ``visit`` of a child's id. Reads the children's heads 100 to a
+    BatchGetItem, never a Scan.
+
+    Raises:
+        ExecutionNotFoundError: no such execution.
+        InvalidRequestError: no visit to list (not parked on children, none given), or a
+            token that is not a child index.
+    """
+    head = store.get_head(require_execution_id(execution_id))
+    if head is None:
+        raise ExecutionNotFoundError(execution_id)
+    fan = head.fan_out
+    if visit is None:
+        if fan is None:
+            raise InvalidRequestError(
+                f"{execution_id!r} is not waiting on child executions: give ?visit= (the "
+                "visit in a child's id, {parentId}/{visit}/{index})"
+            )
+        visit = head.entered_version
+    if next_token is not None and not next_token.isdigit():
+        raise InvalidRequestError(f"nextToken {next_token[:40]!r} is not one this listing gave")
+    start = int(next_token or 0)
+    total = _children_total(store, head, visit)
+    stop = min(total, start + max_results)
+    ids = [child_execution_id(execution_id, visit, i) for i in range(start, stop)]
+    heads = store.get_heads(ids)
+    children = [
+        _child_entry(index, child_id, heads.get(child_id))
+        for index, child_id in enumerate(ids, start)
+    ]
+    body: dict[str, Any] = {"visit": visit, "total": total, "children": children}
+    if stop < total:
+        body["nextToken"] = str(stop)
+    return body
+
+
+def _children_total(store: ExecutionStore, head: Execution, visit: int) -> int:
+    """How many children the visit has: the parked head says, else any child does (a
+    child's head names its visit's total); 0 when none was launched."""
+    fan = head.fan_out
+    if fan is not None and visit == head.entered_version:
+        return fan.total
+    first = store.get_head(child_execution_id(head.execution_id, visit, 0))
+    return first.parent.total if first is not None and first.parent is not None else 0
+
+
+def _child_entry(index: int, child_id: str, child: Execution | None) -> dict[str, Any]:
+    if child is None:
+        return {"index": index, "executionId": child_id, "status": "PENDING"}
+    entry: dict[str, Any] = {"index": index, "executionId": child_id, "status": child.status.value}
+    if child.error is not None:
+        entry["error"] = child.error
+    if child.stop_date is not None:
+        entry["stopDate"] = child.stop_date.isoformat()
+    return entry
 
 
 def history_page(

@@ -222,6 +222,8 @@ def _fan_outs(rt: LocalRuntime) -> list[str]:
     s3.put_object(Bucket=DATA_BUCKET, Key="items.json", Body=b"[1, 2, 3]")
     execution_id = rt.start(FAN_OUTS, {"items": [1, 2], "then": {"to": "done"}})
     rt.run_all()
+    children = f"/executions/{path_segment(execution_id)}/children?visit=1"
+    assert rt.http("GET", children)[0] == 200  # the Parallel's branches
     return _succeeded(rt, [execution_id])
 
 

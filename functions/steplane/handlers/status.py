@@ -1,4 +1,5 @@
-"""status: ``GET /executions/{id}`` and ``GET /executions/{id}/history`` for operators."""
+"""status: ``GET /executions/{id}``, its ``/history`` and its ``/children`` (of a Parallel
+or Map visit), for operators."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.wiring import Dependencies, entrypoint
-from steplane.queries import describe_execution, history_page
+from steplane.queries import children_page, describe_execution, history_page
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
@@ -33,6 +34,16 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
         max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100,
     ) -> Response[Any]:
         page = history_page(deps.store, unquote(execution_id), next_token, max_results)
+        return json_response(200, page)
+
+    @app.get("/executions/<execution_id>/children")
+    def children(
+        execution_id: str,
+        visit: Annotated[int | None, Query(ge=1)] = None,
+        next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+        max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100,
+    ) -> Response[Any]:
+        page = children_page(deps.store, unquote(execution_id), visit, next_token, max_results)
         return json_response(200, page)
 
     return app

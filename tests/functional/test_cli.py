@@ -336,3 +336,58 @@ def test_run_shows_a_maps_progress_as_a_bar(tmp_path: Path, capsys) -> None:
     assert bars[-1] == "  Lines: [##############################] 40/40"
     done = [int(line.rsplit(" ", 1)[1].split("/")[0]) for line in bars]
     assert done == sorted(done)
+
+
+MAP_RUN = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            "Type": "Map",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "Parameters": {"Bucket": "in-data", "Key": "rows.csv"},
+                "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": True}},
+            },
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "in-data", "Prefix": "out"},
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def test_run_feeds_a_map_run_local_files_and_copies_its_results_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = tmp_path / "map.json"
+    definition.write_text(json.dumps(MAP_RUN))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,name\n1,ada\n2,bob\n")
+    out = tmp_path / "out"
+    code, result = _run_json(
+        capsys, str(definition), "--s3", f"in-data/rows.csv={rows}", "--s3-out", str(out)
+    )
+    assert (code, result["status"]) == (0, "SUCCEEDED")
+    manifest_key = result["output"]["ResultWriterDetails"]["Key"]
+    manifest = json.loads((out / "in-data" / manifest_key).read_text())
+    (succeeded,) = manifest["ResultFiles"]["SUCCEEDED"]
+    records = json.loads((out / "in-data" / succeeded["Key"]).read_text())
+    assert [json.loads(r["Output"]) for r in records] == [
+        {"id": "1", "name": "ada"},
+        {"id": "2", "name": "bob"},
+    ]
+
+
+@pytest.mark.parametrize("spec", ["no-equals", "bucket=file", "in-data/k=/no/such/file"])
+def test_a_bad_s3_option_is_named(tmp_path: Path, spec: str, capsys) -> None:
+    definition = tmp_path / "map.json"
+    definition.write_text(json.dumps(MAP_RUN))
+    assert main(["run", str(definition), "--s3", spec]) == 2
+    assert "--s3" in capsys.readouterr().err

@@ -61,6 +61,19 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "task handlers; repeatable (default: the onboarding example workers)",
     )
     run.add_argument(
+        "--s3",
+        action="append",
+        metavar="BUCKET/KEY=FILE",
+        help="put FILE into the local S3 (moto) as s3://BUCKET/KEY before the run, for a "
+        "distributed Map's ItemReader; repeatable",
+    )
+    run.add_argument(
+        "--s3-out",
+        metavar="DIR",
+        help="after the run, copy every object of the local S3 into DIR/BUCKET/KEY (a "
+        "ResultWriter's manifest and result files)",
+    )
+    run.add_argument(
         "--max-transitions",
         type=int,
         default=None,

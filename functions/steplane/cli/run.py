@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,8 +37,15 @@ def run_command(args: argparse.Namespace) -> int:
     with quiet:
         registrars = {module: load_registrar(module) for module in args.workers or [EXAMPLES]}
         settings = Settings(max_transitions=_positive(args.max_transitions, "--max-transitions"))
+        objects = [_s3_object(spec) for spec in args.s3 or []]
         result = _execute(
-            definition, execution_input, args.name, registrars, quiet=args.json, settings=settings
+            definition,
+            execution_input,
+            args.name,
+            registrars,
+            quiet=args.json,
+            settings=settings,
+            s3=LocalS3(objects, Path(args.s3_out) if args.s3_out else None),
         )
     if args.json:
         print(json.dumps(result.to_json(), indent=2, default=str))
@@ -52,11 +60,13 @@ def _execute(
     *,
     quiet: bool,
     settings: Settings,
+    s3: LocalS3,
 ) -> ExecutionResult:
     """Start and drive the execution; in text mode print progress, then the history."""
     local = _local_runtime()
     with _runtime_errors(), local.LocalRuntime(settings=settings) as runtime:
         register_workers(registrars, runtime.worker)
+        s3.put_all(runtime.session.client("s3"))
         start = runtime.clock.now()
         execution_id = runtime.start(definition, execution_input, name=name)
         if not quiet:
@@ -66,9 +76,58 @@ def _execute(
         result: ExecutionResult = runtime.run_until_complete(
             execution_id, progress=progress, children=children
         )
+        s3.copy_out(runtime.session.client("s3"))
     if not quiet:
         _print_outcome(result, start)
     return result
+
+
+@dataclass(frozen=True)
+class LocalS3:
+    """What ``--s3`` puts into the local S3 before the run (bucket, key, file), and where
+    ``--s3-out`` copies its objects after it."""
+
+    objects: list[tuple[str, str, Path]]
+    out: Path | None = None
+
+    def put_all(self, client: Any) -> None:
+        """Create each bucket (once) and put each file."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - with the runtime
+
+        made: set[str] = set()
+        for bucket, key, path in self.objects:
+            try:
+                if bucket not in made:
+                    client.create_bucket(Bucket=bucket)
+                    made.add(bucket)
+                client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+            except ClientError as error:
+                raise CommandError(f"--s3 {bucket}/{key}: {error}") from error
+
+    def copy_out(self, client: Any) -> None:
+        """Copy every object of every bucket into ``out/bucket/key``."""
+        if self.out is None:
+            return
+        for bucket in client.list_buckets().get("Buckets", []):
+            name = bucket["Name"]
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+                for entry in page.get("Contents", []):
+                    target = self.out / name / entry["Key"]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    body = client.get_object(Bucket=name, Key=entry["Key"])["Body"].read()
+                    target.write_bytes(body)
+
+
+def _s3_object(spec: str) -> tuple[str, str, Path]:
+    """``BUCKET/KEY=FILE`` as (bucket, key, path), the file checked to exist."""
+    location, separator, file_name = spec.partition("=")
+    bucket, slash, key = location.partition("/")
+    if not separator or not slash or not bucket or not key or not file_name:
+        raise CommandError(f"--s3 {spec!r}: expected BUCKET/KEY=FILE")
+    path = Path(file_name)
+    if not path.is_file():
+        raise CommandError(f"--s3 {spec!r}: no such file {file_name!r}")
+    return bucket, key, path
 
 
 def _positive(value: int | None, option: str) -> int:

@@ -97,8 +97,10 @@ class FanOut:
             the parent how many there are.
         stored: each child's input is a stored record (a distributed Map's), not worked
             out again from the parent's head.
-        tolerated_count, tolerated_percentage: the failed children the visit tolerates
+        tolerated_count, tolerated_percentage: the failed items the visit tolerates
             (``ToleratedFailureCount``/``Percentage``; neither: none).
+        items: the items the children carry in all (a Map Run's batches carry several;
+            None: one each), of which the tolerated percentage is taken.
     """
 
     total: int
@@ -110,6 +112,7 @@ class FanOut:
     stored: bool = False
     tolerated_count: int | None = None
     tolerated_percentage: float | None = None
+    items: int | None = None
 
     @property
     def tolerates_failures(self) -> bool:
@@ -117,22 +120,32 @@ class FanOut:
         return bool(self.tolerated_count) or bool(self.tolerated_percentage)
 
     def over_tolerance(self, failed: int) -> bool:
-        """Whether ``failed`` failed children fail the visit. The guide: the Map Run "fails
-        if it exceeds" ToleratedFailureCount; the percentage is "failed or timed out items
-        divided by the total number of items"; "If you specify both values, the workflow
-        fails when it exceeds either value"; with neither, any failure fails it."""
+        """Whether ``failed`` failed items fail the visit. The guide: the Map Run "fails if
+        it exceeds" ToleratedFailureCount; the percentage is "failed or timed out items
+        divided by the total number of items" (a failed batch's items all count: "If one
+        of the executions fails and the other succeeds, you'll have 50 successful and 50
+        failed items"); "If you specify both values, the workflow fails when it exceeds
+        either value"; with neither, any failure fails it."""
         if self.tolerated_count is None and self.tolerated_percentage is None:
             return failed > 0
         if self.tolerated_count is not None and failed > self.tolerated_count:
             return True
         percentage = self.tolerated_percentage
-        return percentage is not None and failed * 100 > percentage * self.total
+        items = self.total if self.items is None else self.items
+        return percentage is not None and failed * 100 > percentage * items
 
 
 @dataclass(frozen=True)
 class ChildOf:
     """Where a child execution belongs: the parent, the state and visit that fanned it
-    out, and its place there (branch or item ``index``, on lane ``index % lanes``)."""
+    out, and its place there (branch or item ``index``, on lane ``index % lanes``).
+
+    ``weight``: the items it carries (a Map Run's batch: its size). ``own_context``: it is
+    an execution of its own (a Map Run's child): its ``$$.Execution`` input is its own
+    input, not its root's. ``context``: the execution whose input is its
+    ``$$.Execution.Input`` when that is neither its own nor its root's (a branch inside a
+    Map Run's child: the Map Run's child).
+    """
 
     execution_id: str
     state: str
@@ -140,6 +153,16 @@ class ChildOf:
     index: int
     lanes: int
     total: int
+    weight: int = 1
+    own_context: bool = False
+    context: str | None = None
+
+    def input_source(self, child_id: str) -> str:
+        """The execution whose first history item holds this child's
+        ``$$.Execution.Input``."""
+        if self.own_context:
+            return child_id
+        return self.context or child_id.split("/", 1)[0]
 
     @property
     def lane(self) -> int:

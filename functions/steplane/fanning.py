@@ -12,32 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from steplane.asl.failures import AslError
 from steplane.definition.loader import Definition
 from steplane.errors import StatesError
 from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
-from steplane.interpreter.decisions import (
-    Command,
-    HistoryEvent,
-    StepLanes,
-    Transition,
-    WakeAt,
-    lane_batches,
-)
+from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition, WakeAt
 from steplane.interpreter.engine import decide
-from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, ItemsRead, WakePurpose
+from steplane.interpreter.pending import pending_commands
+from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, WakePurpose
 from steplane.jsontypes import Json
+from steplane.map_runs import MapRunShell, read_decision
 from steplane.messages import AbortMessage, LanesMessage
 from steplane.names import child_execution_id
-from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord, ObjectStore, ObjectStoreError
+from steplane.ports import CommitOutcome, ExecutionStore, LaneRecord, ObjectStore
 from steplane.settings import Settings
 from steplane.states import FANNING, stoppable
-from steplane.states.lifecycle import FanningLifecycle
-
-if TYPE_CHECKING:
-    from steplane.states.map_run import ReadRequest
+from steplane.states.map_items import child_name
 
 # Children one StepLanes message launches before it hands the rest to a message of its
 # own (an invocation stays short however many Pass-only children end at once).
@@ -59,34 +50,44 @@ class FanOutShell:
         objects: Callable[[], ObjectStore],
     ) -> None:
         self._store = store
-        # S3, made on a Map Run's first read or write (steplane.adapters.s3_objects).
-        self._objects = objects
         # The engine's: a head's commands to their queues (steplane.routing).
         self._send = send
         self._settings = settings
         self._definition = definition
         self._with_input = with_input
         self._seed = seed
+        self._map_runs = MapRunShell(
+            store,
+            objects=objects,
+            send=send,
+            settings=settings,
+            definition=definition,
+            with_input=with_input,
+            seed=seed,
+        )
 
     # -- lanes --------------------------------------------------------------------------
     def step_lanes(self, message: LanesMessage, now: datetime) -> bool:
         """Move each lane of the message on; False when the parent no longer waits on the
         visit (a stale message: nothing to do)."""
         parent = self._store.get_head(message.parent)
+        if (
+            message.read
+            and parent is not None
+            and parent.decision_id == read_decision(message.visit)
+        ):
+            # This read moved the parent (on to its lanes, or out of a failed Map) and may
+            # have died before it sent what that implies: send it again (receivers
+            # ignore duplicates).
+            self._resend(parent, now)
+            return True
         fan = _waiting_on(parent, message.visit)
         if parent is None or fan is None:
             return False
         if fan.launch_at is not None and now < fan.launch_at:
             return False  # a retry's children wait for its delay
         if message.read:
-            if fan.reading:
-                return self._read(parent, now)
-            if parent.decision_id == _read_decision(message.visit):
-                # This read moved the parent, and may have died before it sent the lanes'
-                # first steps: send them again (a lane step is idempotent).
-                self._send(parent, _all_lanes(parent, fan), now)
-                return True
-            return False  # a late copy: the lanes have moved since
+            return fan.reading and self._map_runs.read(parent, now)
         if fan.reading:
             return False  # no lane moves before the items are read
         definition = self._definition(parent.definition_hash)
@@ -119,9 +120,10 @@ class FanOutShell:
         # The parent waits on this very visit (step_lanes checked): its entered version.
         lanes, visit = self._store.lanes, parent.entered_version
         if ended is not None:
-            # Sent by the child that ended at ``ended``: the lane is expected there (a
-            # lane stops at a failure, so it has none before). Moving it is conditional
-            # on that; if it is elsewhere, the move reads it as it is.
+            # Sent by the child that ended at ``ended``: the lane is expected there. Moving
+            # it is conditional on that; if it is elsewhere, the move reads it as it is.
+            # (Its earlier failures are not known here: only this move's own are
+            # counted, which is all the counts need.)
             record: LaneRecord | None = LaneRecord(lane, ended)
         else:
             record = lanes.get(parent.execution_id, visit, lane)
@@ -146,9 +148,12 @@ class FanOutShell:
             if not child.status.is_terminal:
                 return False, launched
             failed = child.status is not ExecutionStatus.SUCCEEDED
-            record = lanes.advance(parent.execution_id, visit, record, fan.lanes, failed=failed)
+            weight = child.parent.weight if failed and child.parent is not None else 1
+            record = lanes.advance(
+                parent.execution_id, visit, record, fan.lanes, failed=failed, weight=weight
+            )
             if record.moved:
-                self._count(parent, fan, record, failed=failed, now=now)
+                self._count(parent, fan, record, failed=weight if failed else 0, now=now)
             elif record.pos >= fan.total or (stops and record.failed > 0):
                 return True, launched  # another mover ended it (and counted)
             if stops and record.failed > 0:
@@ -158,19 +163,23 @@ class FanOutShell:
         return False, launched
 
     def _count(
-        self, parent: Execution, fan: FanOut, record: LaneRecord, *, failed: bool, now: datetime
+        self, parent: Execution, fan: FanOut, record: LaneRecord, *, failed: int, now: datetime
     ) -> None:
         """Count a lane's move that ended the lane or failed a child (the mover alone
-        counts it), and wake the parent when the counts say the fan-in is due."""
+        counts it; ``failed``: the items the failed child carried), and wake the parent
+        when this count is the one that makes the fan-in due (once, not at every later
+        failure)."""
         ended = record.pos >= fan.total
         if not ended and not failed:
             return
         visit = parent.entered_version
         expiry = self._store.child_expiry(parent)
-        lanes_ended, children_failed = self._store.lanes.count(
-            parent.execution_id, visit, ended=int(ended), failed=int(failed), expiry=expiry
+        lanes_ended, items_failed = self._store.lanes.count(
+            parent.execution_id, visit, ended=int(ended), failed=failed, expiry=expiry
         )
-        if lanes_ended >= fan.lanes or fan.over_tolerance(children_failed):
+        completed = ended and lanes_ended == fan.lanes
+        crossed = fan.over_tolerance(items_failed) and not fan.over_tolerance(items_failed - failed)
+        if completed or crossed:
             self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
 
     def _launch(
@@ -183,37 +192,39 @@ class FanOutShell:
         state = definition.state(parent.state)
         lifecycle = FANNING[state.type]
         policy = lifecycle.child_policy(state)
-        place = ChildOf(parent.execution_id, parent.state, visit, index, fan.lanes, fan.total)
         child_id = child_execution_id(parent.execution_id, visit, index)
-        fresh = Execution(
-            execution_id=child_id,
-            workflow=parent.workflow,
-            name=parent.name,
-            definition_hash=parent.definition_hash,
-            input_hash="",
-            # $$.Execution (Id, Name, StartTime, Input) is the root execution's in every
-            # branch and item: the child keeps its name and start.
-            start_date=parent.start_date,
-            parent=place,
-            # "Inner scopes can read variables from outer scopes" (not a Map Run's).
-            variables=parent.variables if policy.inherits_variables else {},
-        )
-        if policy.max_seconds is not None:
-            fresh = replace(fresh, deadline=now + timedelta(seconds=policy.max_seconds))
         loaded = self._with_input(parent, definition)
-        fresh = replace(fresh, input=loaded.input) if loaded.input_loaded else fresh
         decision_id = f"launch:{visit}:{index}"
+        weight = 1
+        failure: AslError | None = None
+        child_input: Json = None
         try:
             if fan.stored:
-                child_input = self._stored_input(parent, visit, index)
+                child_input, weight = self._stored_input(parent, visit, index)
             else:
                 child_input = lifecycle.child_input(
                     parent.state, state, loaded, index, self._settings
                 )
         except AslError as error:
+            failure = error
+        place = ChildOf(
+            parent.execution_id,
+            parent.state,
+            visit,
+            index,
+            fan.lanes,
+            fan.total,
+            weight=weight,
+            own_context=policy.own_context,
+            context=_context_of(parent),
+        )
+        fresh = _fresh_child(child_id, parent, loaded, place, now)
+        if policy.max_seconds is not None:
+            fresh = replace(fresh, deadline=now + timedelta(seconds=policy.max_seconds))
+        if failure is not None:
             # The item's input cannot be built (an ItemSelector that fails on it): the
             # child fails with that error, so the Map sees it like any failed item.
-            transition = _failed_at_birth(fresh, now, error)
+            transition = _failed_at_birth(fresh, now, failure)
         else:
             decision = decide(
                 definition,
@@ -239,59 +250,19 @@ class FanOutShell:
         self._send(created, commands, now)
         return created
 
-    def _stored_input(self, parent: Execution, visit: int, index: int) -> Json:
-        """A Map Run child's stored input (raises AslError if it is gone: its retention
-        passed, so the child fails like any child that cannot start)."""
+    def _stored_input(self, parent: Execution, visit: int, index: int) -> tuple[Json, int]:
+        """A Map Run child's stored input and weight (raises AslError if it is gone: its
+        retention passed, so the child fails like any child that cannot start)."""
         try:
             return self._store.child_inputs.get(parent.execution_id, visit, index)
         except KeyError as missing:
             raise AslError(str(missing.args[0])) from None
 
-    # -- a Map Run's items and results ----------------------------------------------------
-    def _read(self, parent: Execution, now: datetime) -> bool:
-        """Read the Map Run's items, store each child's input, and tell the parent how many
-        (or why they could not be read). Any step again after a crash changes nothing:
-        inputs stored already stand, and the parent moves only once."""
+    def _resend(self, parent: Execution, now: datetime) -> None:
+        """Send again what ``parent``'s head implies is in flight."""
         definition = self._definition(parent.definition_hash)
         loaded = self._with_input(parent, definition)
-        assert loaded.state is not None, "a parked head names its state"
-        state = definition.state(loaded.state)
-        lifecycle = FANNING[state.type]
-        visit = loaded.entered_version
-        signal = self._read_items(loaded, state, lifecycle, visit)
-        decision_id = _read_decision(visit)
-        decision = decide(
-            definition, loaded, signal, now, self._seed(decision_id), settings=self._settings
-        )
-        if not isinstance(decision, Transition):
-            return False
-        moved = replace(decision.execution, decision_id=decision_id)
-        if self._store.commit(loaded, moved, decision.events) is not CommitOutcome.COMMITTED:
-            return False  # another read moved it first
-        self._send(moved, decision.commands, now)
-        return True
-
-    def _read_items(
-        self, parent: Execution, state: Any, lifecycle: FanningLifecycle[Any], visit: int
-    ) -> ItemsRead:
-        from steplane.asl.item_files import ItemFileError  # noqa: PLC0415 - Map Runs only
-
-        assert parent.state is not None, "a parked head names its state"
-        try:
-            map_run = lifecycle.map_run(parent.state, state, parent, self._settings)
-            read = _read_source(self._objects(), map_run.reader) if map_run.reader else None
-            inputs, items = lifecycle.stored_inputs(
-                parent.state, state, parent, read, self._settings
-            )
-        except (ObjectStoreError, ItemFileError) as error:
-            where = f" ({map_run.reader.source})" if map_run.reader else ""
-            failed = StatesError.ITEM_READER_FAILED.value
-            return ItemsRead(visit, error=failed, cause=f"{error}{where}")
-        except AslError as error:
-            return ItemsRead(visit, error=error.error, cause=error.cause)
-        expiry = self._store.child_expiry(parent)
-        self._store.child_inputs.put_all(parent.execution_id, visit, inputs, expiry)
-        return ItemsRead(visit, total=len(inputs), items=items)
+        self._send(loaded, pending_commands(definition, loaded, now, self._settings), now)
 
     # -- stopping -----------------------------------------------------------------------
     def abort(self, message: AbortMessage, now: datetime) -> bool:
@@ -330,8 +301,10 @@ class FanOutShell:
 
     # -- fan-in -------------------------------------------------------------------------
     def check_fan_in(self, parent: Execution, visit: int, fan: FanOut, now: datetime) -> None:
-        """Wake the parent when every lane has ended or a child failed (a hint: the
-        parent's decision counts again before it moves)."""
+        """Count every lane, and wake the parent when every lane has ended or the failures
+        are over the tolerance (a hint: the parent's decision counts again before it
+        moves). For lane steps that find a lane ended: its mover's count or wake-up may
+        have been lost to a crash."""
         records = self._store.lanes.all(parent.execution_id, visit)
         ended = len(records) == fan.lanes and all(r.pos >= fan.total for r in records)
         if ended or fan.over_tolerance(sum(r.failed for r in records)):
@@ -339,19 +312,19 @@ class FanOutShell:
 
     def fan_in(self, parent: Execution) -> FanIn | None:
         """What the store shows of the visit ``parent`` is parked on: every child ended
-        (their outcomes, in order), failures (the first of each failing lane), or nothing
-        decided yet (None)."""
+        (their outcomes, in order), failures over the tolerance (the first failed child),
+        or nothing decided yet (None). A Map Run's results are exported first, when its
+        ResultWriter says where."""
         fan = parent.fan_out
         if fan is None:
             return None
         visit = parent.entered_version
         records = self._store.lanes.all(parent.execution_id, visit)
-        failed_count = sum(r.failed for r in records)
-        if fan.over_tolerance(failed_count):
-            failed = sorted(r.first_failed for r in records if r.first_failed is not None)
-            failures = tuple(self._outcome(parent, visit, index) for index in failed)
-            fan_in = FanIn(visit, failures=failures, failed=failed_count)
-            return self._written(parent, fan, fan_in) if fan.stored else fan_in
+        failed = sum(r.failed for r in records)
+        if fan.over_tolerance(failed):
+            first = min(r.first_failed for r in records if r.first_failed is not None)
+            fan_in = FanIn(visit, failures=(self._outcome(parent, visit, first),), failed=failed)
+            return self._map_runs.exported(parent, fan, fan_in, None) if fan.stored else fan_in
         if len(records) < fan.lanes or any(r.pos < fan.total for r in records):
             return None
         ids = [child_execution_id(parent.execution_id, visit, i) for i in range(fan.total)]
@@ -359,41 +332,8 @@ class FanOutShell:
         results = tuple(
             _ended(index, child_id, heads.get(child_id)) for index, child_id in enumerate(ids)
         )
-        fan_in = FanIn(visit, results=results, failed=failed_count)
-        return self._written(parent, fan, fan_in, heads) if fan.stored else fan_in
-
-    def _written(
-        self,
-        parent: Execution,
-        fan: FanOut,
-        fan_in: FanIn,
-        heads: dict[str, Execution] | None = None,
-    ) -> FanIn:
-        """``fan_in`` with the Map Run's results exported, when its ResultWriter says
-        where (again after a crash: the same keys, the same bytes)."""
-        from steplane.result_export import export  # noqa: PLC0415 - Map Runs only
-
-        definition = self._definition(parent.definition_hash)
-        assert parent.state is not None, "a parked head names its state"
-        state = definition.state(parent.state)
-        try:
-            map_run = FANNING[state.type].map_run(parent.state, state, parent, self._settings)
-        except AslError as error:
-            return replace(fan_in, error=error.error, cause=error.cause)
-        if map_run.writer is None:
-            return fan_in
-        visit = parent.entered_version
-        if heads is None:
-            ids = [child_execution_id(parent.execution_id, visit, i) for i in range(fan.total)]
-            heads = self._store.get_heads(ids)
-        try:
-            written = export(
-                self._objects(), self._store, parent, fan, map_run, heads, self._settings
-            )
-        except ObjectStoreError as error:
-            failed = StatesError.RESULT_WRITER_FAILED.value
-            return replace(fan_in, error=failed, cause=str(error))
-        return replace(fan_in, written=written)
+        fan_in = FanIn(visit, results=results, failed=failed)
+        return self._map_runs.exported(parent, fan, fan_in, heads) if fan.stored else fan_in
 
     def _outcome(self, parent: Execution, visit: int, index: int) -> ChildEnded:
         child_id = child_execution_id(parent.execution_id, visit, index)
@@ -409,40 +349,49 @@ def _ended(index: int, child_id: str, child: Execution | None) -> ChildEnded:
         return ChildEnded(index, False, error=StatesError.RUNTIME.value, cause=cause)
     if child.status is ExecutionStatus.SUCCEEDED:
         return ChildEnded(index, True, output=child.data)
-    return ChildEnded(index, False, error=child.error, cause=child.cause)
+    status = child.status.value
+    return ChildEnded(index, False, error=child.error, cause=child.cause, status=status)
 
 
-def _read_source(objects: ObjectStore, request: ReadRequest) -> list[Json]:
-    """The items of an ItemReader's source: an object's, in its format, or a listing's."""
-    from steplane.asl import item_files  # noqa: PLC0415 - Map Runs only
-
-    if request.key is None:
-        entries = objects.list(request.bucket, request.prefix, request.max_items)
-        return [item_files.listing_item(entry) for entry in entries]
-    body = objects.get(request.bucket, request.key, request.version)
-    if request.input_type == "JSONL":
-        return item_files.jsonl_items(body, max_items=request.max_items)
-    if request.input_type == "CSV":
-        assert request.csv is not None, "a CSV request says its header"
-        csv = request.csv
-        fmt = item_files.CsvFormat(csv.header_location, csv.headers, csv.delimiter)
-        rows: list[Json] = list(item_files.csv_items(body, fmt, max_items=request.max_items))
-        return rows
-    return item_files.json_items(body, pointer=request.pointer, max_items=request.max_items)
-
-
-def _read_decision(visit: int) -> str:
-    """The decision id of the commit that ends a visit's read of its items."""
-    return f"read:{visit}"
-
-
-def _all_lanes(parent: Execution, fan: FanOut) -> tuple[StepLanes, ...]:
-    """A step of every lane of the visit ``parent`` is parked on."""
-    visit = parent.entered_version
-    return tuple(
-        StepLanes(parent.execution_id, visit, first, last)
-        for first, last in lane_batches(fan.lanes)
+def _fresh_child(
+    child_id: str, parent: Execution, loaded: Execution, place: ChildOf, now: datetime
+) -> Execution:
+    """The new child's head, before its first decision. A Parallel's branch or an inline
+    Map's iteration runs within its root execution: its ``$$.Execution`` (Id, Name,
+    StartTime, Input) is the root's, and it reads the variables around it. A Map Run's
+    child is an execution of its own: its own name (a UUID, as Step Functions names
+    them), start and input (set by its first decision), and no outer variables."""
+    if place.own_context:
+        return Execution(
+            execution_id=child_id,
+            workflow=parent.workflow,
+            name=child_name(child_id),
+            definition_hash=parent.definition_hash,
+            input_hash="",
+            start_date=now,
+            parent=place,
+        )
+    fresh = Execution(
+        execution_id=child_id,
+        workflow=parent.workflow,
+        name=parent.name,
+        definition_hash=parent.definition_hash,
+        input_hash="",
+        start_date=parent.start_date,
+        parent=place,
+        variables=parent.variables,
     )
+    return replace(fresh, input=loaded.input) if loaded.input_loaded else fresh
+
+
+def _context_of(parent: Execution) -> str | None:
+    """Whose input is ``$$.Execution.Input`` for a child of ``parent`` running within it
+    (None: the root's, as for most)."""
+    place = parent.parent
+    if place is None:
+        return None
+    source = place.input_source(parent.execution_id)
+    return None if source == parent.execution_id.split("/", 1)[0] else source
 
 
 def _waiting_on(parent: Execution | None, visit: int) -> FanOut | None:

@@ -91,10 +91,18 @@ class LaneStore(Protocol):
         ...
 
     def advance(
-        self, parent_id: str, visit: int, record: LaneRecord, lanes: int, *, failed: bool
+        self,
+        parent_id: str,
+        visit: int,
+        record: LaneRecord,
+        lanes: int,
+        *,
+        failed: bool,
+        weight: int = 1,
     ) -> LaneRecord:
         """Move the lane from its ended child to the next, on condition it is where
-        ``record`` says; the lane as it is now."""
+        ``record`` says (a failed child adds its ``weight`` in items to the lane's
+        failures); the lane as it is now."""
         ...
 
     def all(self, parent_id: str, visit: int) -> list[LaneRecord]:
@@ -104,19 +112,26 @@ class LaneStore(Protocol):
     def count(
         self, parent_id: str, visit: int, *, ended: int, failed: int, expiry: int
     ) -> tuple[int, int]:
-        """Add to the visit's count of ended lanes and failed children; the counts now."""
+        """Add to the visit's count of ended lanes and failed items; the counts now."""
+        ...
+
+    def attempt(self, parent_id: str, visit: int, kind: str, expiry: int) -> int:
+        """Count one more attempt of ``kind`` (a Map Run's read, its export); the count."""
         ...
 
 
 class ChildInputStore(Protocol):
     """A Map Run's stored child inputs (see steplane.adapters.dynamodb_inputs)."""
 
-    def put_all(self, parent_id: str, visit: int, inputs: list[Json], expiry: int) -> None:
-        """Store each child's input, each only if it is not stored yet."""
+    def put_all(
+        self, parent_id: str, visit: int, inputs: list[Json], weights: list[int], expiry: int
+    ) -> None:
+        """Store each child's input and weight, each only if it is not stored yet
+        (InputsChangedError: an earlier read of the visit stored other inputs)."""
         ...
 
-    def get(self, parent_id: str, visit: int, index: int) -> Json:
-        """Child ``index``'s input (KeyError: none stored)."""
+    def get(self, parent_id: str, visit: int, index: int) -> tuple[Json, int]:
+        """Child ``index``'s input and weight (KeyError: none stored)."""
         ...
 
     def get_many(self, parent_id: str, visit: int, indexes: list[int]) -> dict[int, Json]:
@@ -139,6 +154,11 @@ class ObjectStore(Protocol):
     def put(self, bucket: str, key: str, body: bytes) -> None:
         """Write the object (ObjectStoreError: it cannot be written)."""
         ...
+
+
+class InputsChangedError(Exception):
+    """A Map Run's items, read again (after a crash), differ from those its first read
+    stored: the source changed meanwhile. The message says so."""
 
 
 class ObjectStoreError(Exception):

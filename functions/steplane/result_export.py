@@ -16,9 +16,8 @@ from steplane.execution import Execution, ExecutionStatus, FanOut
 from steplane.jsontypes import Json
 from steplane.names import child_execution_id
 from steplane.ports import ExecutionStore, ObjectStore
-from steplane.settings import Settings
 from steplane.states.lifecycle import MapRun
-from steplane.states.map_run import WriteRequest
+from steplane.states.map_items import MapRunName, WriteRequest
 
 
 def export(  # noqa: PLR0917 - the Map Run's whole context
@@ -27,23 +26,24 @@ def export(  # noqa: PLR0917 - the Map Run's whole context
     parent: Execution,
     fan: FanOut,
     map_run: MapRun,
-    heads: dict[str, Execution],
-    settings: Settings,
+    heads: dict[str, Execution] | None,
 ) -> dict[str, Json]:
-    """Write the Map Run's result files and manifest; its ``ResultWriterDetails``."""
+    """Write the Map Run's result files and manifest; its ``ResultWriterDetails``.
+    ``heads``: the children's, when the fan-in read them already."""
     writer = map_run.writer
     assert writer is not None, "exported only with a ResultWriter that names a Bucket"
     visit = parent.entered_version
+    ids = [child_execution_id(parent.execution_id, visit, i) for i in range(fan.total)]
+    if heads is None:
+        heads = store.get_heads(ids)
     inputs = store.child_inputs.get_many(parent.execution_id, visit, list(range(fan.total)))
-    machine_arn = map_run.arn.replace(":mapRun:", ":stateMachine:").rsplit(":", 1)[0]
     groups: dict[str, list[Json]] = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
-    for index in range(fan.total):
-        child_id = child_execution_id(parent.execution_id, visit, index)
+    for index, child_id in enumerate(ids):
         head = heads.get(child_id)
-        record = _record(machine_arn, child_id, inputs.get(index), head)
+        record = _record(map_run.name, inputs.get(index), head)
         status = "PENDING" if head is None else "SUCCEEDED" if _succeeded(head) else "FAILED"
         groups[status].append(record)
-    run_id = map_run.arn.rsplit(":", 1)[1]
+    run_id = map_run.name.run_id
     folder = f"{writer.prefix.rstrip('/')}/{run_id}" if writer.prefix.strip("/") else run_id
     files: dict[str, list[dict[str, Json]]] = {}
     for status, records in groups.items():
@@ -57,7 +57,7 @@ def export(  # noqa: PLR0917 - the Map Run's whole context
         files[status].append({"Key": key, "Size": len(body)})
     manifest = {
         "DestinationBucket": writer.bucket,
-        "MapRunArn": map_run.arn,
+        "MapRunArn": map_run.name.arn,
         "ResultFiles": {status: files[status] for status in ("FAILED", "PENDING", "SUCCEEDED")},
     }
     manifest_key = f"{folder}/manifest.json"
@@ -69,7 +69,7 @@ def _succeeded(head: Execution) -> bool:
     return head.status is ExecutionStatus.SUCCEEDED
 
 
-def _record(machine_arn: str, child_id: str, child_input: Json, head: Execution | None) -> Json:
+def _record(name: MapRunName, child_input: Json, head: Execution | None) -> Json:
     """One child as the guide's ``Transformation: NONE`` example shows it (Input and
     Output as JSON text)."""
     record: dict[str, Json] = {
@@ -79,12 +79,11 @@ def _record(machine_arn: str, child_id: str, child_input: Json, head: Execution 
     if head is None:
         record["Status"] = "PENDING"
         return record
-    execution_arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{child_id}"
     record.update(
         {
-            "ExecutionArn": execution_arn,
-            "Name": child_id,
-            "StateMachineArn": machine_arn,
+            "ExecutionArn": name.child_arn(head.name),
+            "Name": head.name,
+            "StateMachineArn": name.child_machine_arn,
             "StartDate": head.start_date.isoformat(),
             "Status": head.status.value if head.status.is_terminal else "ABORTED",
             "RedriveCount": 0,

@@ -253,15 +253,26 @@ def test_one_failed_child_fails_the_run_with_the_threshold_error(rt: LocalRuntim
     assert "MapRunFailed" in _kinds(result)
 
 
+def _failed(output: Any) -> bool:
+    """A tolerated failure's place in the output: its execution result (the guide, of the
+    results: "If a child workflow execution fails, Step Functions returns its execution
+    result unchanged")."""
+    return isinstance(output, dict) and output.get("Status") == "FAILED" and "Error" in output
+
+
 def test_failures_within_the_tolerated_count_let_the_map_succeed(rt: LocalRuntime) -> None:
     # [guide] ToleratedFailureCount: "The Map Run automatically fails if it exceeds this
-    # number"; two failures of a tolerated two do not. Failed children give no output.
+    # number"; two failures of a tolerated two do not. A failed child's place holds its
+    # execution result, with its error and cause.
     definition = _map(
         ItemsPath="$", ItemProcessor=_task(), ToleratedFailureCount=2, MaxConcurrency=1
     )
     result = _go(rt, definition, [1, 2, 3, 4], work=_fail_odd)
     assert result.status == ExecutionStatus.SUCCEEDED, result
-    assert result.output == [2, 4]
+    assert [_failed(o) for o in result.output] == [True, False, True, False]
+    assert result.output[1::2] == [2, 4]
+    assert result.output[0]["Error"] == "ValueError"
+    assert "odd 1" in result.output[0]["Cause"]
 
 
 def test_one_failure_over_the_tolerated_count_fails_the_map(rt: LocalRuntime) -> None:
@@ -287,7 +298,8 @@ def test_a_tolerated_count_read_by_its_path(rt: LocalRuntime) -> None:
     # value is a non-negative integer".
     fields = {"ItemsPath": "$.xs", "ToleratedFailureCountPath": "$.ok"}
     result = _go(rt, _map(ItemProcessor=_task(), **fields), {"xs": [1, 2], "ok": 1}, work=_fail_odd)
-    assert result.output == [2]
+    assert _failed(result.output[0])
+    assert result.output[1] == 2
     bad = _go(rt, _map(ItemProcessor=_task(), **fields), {"xs": [1, 2], "ok": -1}, work=_fail_odd)
     assert bad.error == "States.Runtime"
     assert "non-negative integer" in (bad.cause or "")
@@ -300,7 +312,9 @@ def test_an_inline_map_with_a_tolerance_goes_on_past_tolerated_failures(rt: Loca
         "States": {"Work": {"Type": "Task", "Resource": "work", "End": True}},
     }
     definition = _map(ItemsPath="$", ItemProcessor=processor, ToleratedFailureCount=1)
-    assert _go(rt, definition, [1, 2], work=_fail_odd).output == [2]
+    output = _go(rt, definition, [1, 2], work=_fail_odd).output
+    assert _failed(output[0])
+    assert output[1] == 2
     failed = _go(rt, definition, [1, 3, 2], work=_fail_odd)
     assert failed.error == "States.ExceedToleratedFailureThreshold"
 
@@ -485,3 +499,92 @@ def test_map_run_children_do_not_see_outer_variables_at_run_time(rt: LocalRuntim
     }
     result = _go(rt, definition, [1])
     assert result.output == [False]
+
+
+def test_a_failed_batch_counts_all_its_items_against_the_tolerance(rt: LocalRuntime) -> None:
+    # [guide] "If one of the executions fails and the other succeeds, you'll have 50
+    # successful and 50 failed items"; the percentage is "failed ... items divided by the
+    # total number of items": batches of 2 of [1, 2, 4, 6] fail the first (2 of 4 items).
+    def fail_odd_batch(data: Any, _context: Any) -> Any:
+        if any(n % 2 for n in data["Items"]):
+            raise ValueError("odd item")
+        return data["Items"]
+
+    processor = _task()
+    batcher = {"MaxItemsPerBatch": 2}
+    tolerated = {"ItemsPath": "$", "ItemProcessor": processor, "ItemBatcher": batcher}
+    ok = _go(
+        rt, _map(**tolerated, ToleratedFailurePercentage=50), [1, 2, 4, 6], work=fail_odd_batch
+    )
+    assert ok.status == ExecutionStatus.SUCCEEDED
+    too_many = _go(rt, _map(**tolerated, ToleratedFailurePercentage=49), [1, 2, 4, 6])
+    assert too_many.error == "States.ExceedToleratedFailureThreshold"
+    counted = _go(rt, _map(**tolerated, ToleratedFailureCount=1), [1, 2, 4, 6])
+    assert counted.error == "States.ExceedToleratedFailureThreshold"  # 2 items > 1
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{"Bucket": "", "Key": "k"}, {"Bucket": "Not A Bucket", "Key": "k"}, {"Bucket": BUCKET}],
+)
+def test_bad_reader_parameters_fail_the_map_naming_them(
+    rt: LocalRuntime, parameters: dict[str, Any]
+) -> None:
+    # Never a handler crashing into redeliveries: each names what is wrong.
+    reader = {**_reader("k", "JSON"), "Parameters": parameters}
+    result = _go(rt, _map(ItemReader=reader))
+    assert result.status == ExecutionStatus.FAILED
+    assert result.error in {"States.ItemReaderFailed", "States.Runtime"}
+    assert "Bucket" in (result.cause or "") or "Key" in (result.cause or "")
+
+
+def test_a_bad_result_bucket_fails_the_map_with_result_writer_failed(rt: LocalRuntime) -> None:
+    # [guide] "States.ResultWriterFailed: A Map state failed because it couldn't write
+    # results to the destination specified in the ResultWriter field".
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "Not A Bucket", "Prefix": "p"},
+    }
+    result = _go(rt, _map(ItemsPath="$", ResultWriter=writer), [1])
+    assert result.error == "States.ResultWriterFailed"
+    assert "Not A Bucket" in (result.cause or "")
+
+
+def test_a_child_input_over_256_kib_fails_the_map_before_any_child_runs(rt: LocalRuntime) -> None:
+    # [guide] "The execution input used to start a child workflow execution can't exceed
+    # 256 KiB"; ItemSelector is how to keep an item's input small.
+    _put(rt, "big.json", json.dumps([{"blob": "x" * 300_000}, {"blob": "y"}]))
+    result = _go(rt, _map(ItemReader=_reader("big.json", "JSON")))
+    assert result.error == "States.DataLimitExceeded"
+    assert "item 0" in (result.cause or "")
+    small = _go(rt, _map(ItemReader=_reader("big.json", "JSON"), ItemSelector={"n": 1}))
+    assert small.output == [{"n": 1}, {"n": 1}]
+
+
+def test_writer_config_alone_flattens_the_output(rt: LocalRuntime) -> None:
+    # [guide] "FLATTEN - ... If a child workflow execution returns an array, this option
+    # flattens the array"; with only WriterConfig, the results go to the next state.
+    writer = {"WriterConfig": {"Transformation": "FLATTEN"}}
+    result = _go(rt, _map(ItemsPath="$", ResultWriter=writer), [[1, 2], [3], 4])
+    assert result.output == [1, 2, 3, 4]
+
+
+def test_items_path_does_not_go_with_an_item_reader() -> None:
+    # [guide] ItemsPath: "In Distributed mode, you specify this field only when you use a
+    # JSON array or object from a previous step as your state input".
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(_map(ItemReader=_reader("k", "JSON"), ItemsPath="$.xs"))
+    assert [p.location for p in caught.value.problems] == ["/States/M/ItemsPath"]
+
+
+def test_a_map_run_child_is_an_execution_of_its_own(rt: LocalRuntime) -> None:
+    # [guide] a distributed Map "runs each iteration as a child workflow execution": its
+    # $$.Execution is its own (name, input), not its parent's.
+    work = {
+        "Type": "Pass",
+        "Parameters": {"name.$": "$$.Execution.Name", "input.$": "$$.Execution.Input"},
+    }
+    result = _go(rt, _map(ItemsPath="$.xs", ItemProcessor=_processor(**work)), {"xs": ["a"]})
+    (child,) = result.output
+    assert child["input"] == "a"
+    assert child["name"] != result.execution_id.split(":", 1)[1]

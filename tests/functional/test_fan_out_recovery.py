@@ -15,6 +15,7 @@ from steplane.execution import Execution, FanOut
 from steplane.fanning import FanOutShell
 from steplane.interpreter.sweep import next_sweep
 from steplane.local import LocalRuntime
+from steplane.map_runs import MAX_ATTEMPTS, MapRunShell
 from steplane.messages import LanesMessage
 from steplane.names import child_execution_id
 from steplane.service import Engine
@@ -158,15 +159,40 @@ DISTRIBUTED = {
 }
 
 
-def test_a_read_that_dies_after_its_commit_sends_the_lanes_when_redelivered(
-    monkeypatch: pytest.MonkeyPatch,
+CAUGHT = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            **DISTRIBUTED["States"]["M"],
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "Parameters": {"Bucket": "nowhere", "Key": "missing.json"},
+                "ReaderConfig": {"InputType": "JSON"},
+            },
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "After"}],
+            "End": False,
+            "Next": "After",
+        },
+        "After": {"Type": "Task", "Resource": "double", "InputPath": "$.n", "End": True},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("definition", "data", "output"),
+    [(DISTRIBUTED, [1, 2, 3], [2, 4, 6]), (CAUGHT, {"n": 5}, 10)],
+    ids=["lanes", "caught-failure"],
+)
+def test_a_read_that_dies_after_its_commit_sends_what_it_implies_when_redelivered(
+    monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any], data: Any, output: Any
 ) -> None:
-    # The read stored the inputs and moved the parent, then died before sending the
-    # lanes' first steps: its message comes back and sends them (no 900 s sweep wait).
-    original_read, original_send = FanOutShell._read, Engine._send
+    # The read moved the parent (on to its lanes; or, failing, through Catch to a Task),
+    # then died before sending what that implies: its message comes back and sends it
+    # (no wait for the sweeper's 900 s).
+    original_read, original_send = MapRunShell.read, Engine._send
     state = {"reading": False, "died": False}
 
-    def read(self: FanOutShell, *args: Any) -> bool:
+    def read(self: MapRunShell, *args: Any) -> bool:
         state["reading"] = True
         try:
             return original_read(self, *args)
@@ -179,15 +205,15 @@ def test_a_read_that_dies_after_its_commit_sends_the_lanes_when_redelivered(
             raise RuntimeError("the Lambda died after the read's commit")
         original_send(self, *args)
 
-    monkeypatch.setattr(FanOutShell, "_read", read)
+    monkeypatch.setattr(MapRunShell, "read", read)
     monkeypatch.setattr(Engine, "_send", send)
     with LocalRuntime() as rt:
         rt.register("double", _double)
         started = rt.clock.now()
-        result = rt.run_until_complete(rt.start(DISTRIBUTED, [1, 2, 3]))
+        result = rt.run_until_complete(rt.start(definition, data))
     assert state["died"]
     assert result.status == "SUCCEEDED"
-    assert result.output == [2, 4, 6]
+    assert result.output == output
     assert (rt.clock.now() - started).total_seconds() < 900
 
 
@@ -199,14 +225,25 @@ def test_a_read_that_dies_while_storing_inputs_stores_them_once_when_redelivered
     original = DynamoDBChildInputs.put_all
     calls: list[int] = []
 
-    def put_all(
-        self: DynamoDBChildInputs, parent_id: str, visit: int, inputs: list[Any], expiry: int
+    def put_all(  # noqa: PLR0917 - the signature it stands in for
+        self: DynamoDBChildInputs,
+        parent_id: str,
+        visit: int,
+        inputs: list[Any],
+        weights: list[int],
+        expiry: int,
     ) -> None:
         calls.append(len(inputs))
         if len(calls) == 1:
-            original(self, parent_id, visit, inputs[:2], expiry)
+            # The digest and two of the inputs are stored when it dies.
+            original(self, parent_id, visit, inputs, weights, expiry)
+            for index in (2, 3):
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": f"X#{parent_id}"}, "sk": {"S": f"I#{visit:012d}#{index:09d}"}},
+                )
             raise RuntimeError("the Lambda died while storing the inputs")
-        original(self, parent_id, visit, inputs, expiry)
+        original(self, parent_id, visit, inputs, weights, expiry)
 
     monkeypatch.setattr(DynamoDBChildInputs, "put_all", put_all)
     with LocalRuntime() as rt:
@@ -233,3 +270,23 @@ def test_with_nothing_lost_the_parent_is_woken_by_the_counts_not_the_sweeper(
         result = rt.run_until_complete(rt.start(DISTRIBUTED, items))
     assert result.status == ("FAILED" if "bad" in items else "SUCCEEDED")
     assert (rt.clock.now() - started).total_seconds() < 900
+
+
+def test_a_read_that_keeps_dying_fails_the_map_instead_of_waiting_for_ever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A source too large for one invocation dies at every try: after MAX_ATTEMPTS the
+    # Map fails (States.ItemReaderFailed, for its Retry and Catch) rather than leave the
+    # parent running for ever on a dead-lettered message.
+    attempts: list[int] = []
+
+    def dying(self: MapRunShell, *args: Any) -> Any:
+        attempts.append(1)
+        raise RuntimeError("the Lambda ran out of time reading the items")
+
+    monkeypatch.setattr(MapRunShell, "_items_read", dying)
+    with LocalRuntime() as rt:
+        result = rt.run_until_complete(rt.start(DISTRIBUTED, [1, 2, 3]))
+    assert (result.status, result.error) == ("FAILED", "States.ItemReaderFailed")
+    assert f"in {MAX_ATTEMPTS} attempts" in (result.cause or "")
+    assert len(attempts) == MAX_ATTEMPTS

@@ -40,6 +40,7 @@ KIT = (
     "steplane.interpreter.choice",
     "steplane.interpreter.context",
     "steplane.interpreter.data_limits",
+    "steplane.interpreter.field_numbers",
     "steplane.interpreter.decisions",
     "steplane.interpreter.results",
     "steplane.interpreter.retry",

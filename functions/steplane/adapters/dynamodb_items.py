@@ -232,8 +232,9 @@ def _waiting_attributes(waiting: Waiting) -> dict[str, Any]:
             waiting.tolerated_count,
             Decimal(str(percentage)) if percentage is not None else None,  # no float
         ]
+        counts = [waiting.total, waiting.lanes]
         return {
-            "fan": [waiting.total, waiting.lanes],
+            "fan": counts if waiting.items is None else [*counts, waiting.items],
             "att": waiting.attempt if waiting.attempt != 1 else None,
             "rc": list(waiting.retry_counts),
             "due": _stamp(waiting.launch_at),
@@ -257,11 +258,12 @@ def _waiting_of(item: dict[str, Any]) -> Waiting:
         )
     due = _parse(item.get("due"))
     if "fan" in item:
-        total, lanes = (int(n) for n in item["fan"])
+        total, lanes, *items = (int(n) for n in item["fan"])
         count, percentage = item.get("tol") or (None, None)
         return FanOut(
             total=total,
             lanes=lanes,
+            items=items[0] if items else None,
             attempt=int(item.get("att", 1)),
             retry_counts=tuple(int(n) for n in item.get("rc", ())),
             launch_at=due,
@@ -274,23 +276,38 @@ def _waiting_of(item: dict[str, Any]) -> Waiting:
 
 
 def _parent_attribute(parent: ChildOf | None) -> dict[str, Any]:
-    """A child execution's place: ``par`` = [parent id, state, visit, index, lanes, total]."""
+    """A child execution's place: ``par`` = [parent id, state, visit, index, lanes, total],
+    then [weight, own context (1/0)] and the context's id when they are not the defaults."""
     if parent is None:
         return {}
-    return {
-        "par": [
-            parent.execution_id,
-            parent.state,
-            parent.visit,
-            parent.index,
-            parent.lanes,
-            parent.total,
-        ]
-    }
+    place = [
+        parent.execution_id,
+        parent.state,
+        parent.visit,
+        parent.index,
+        parent.lanes,
+        parent.total,
+    ]
+    if parent.weight != 1 or parent.own_context or parent.context is not None:
+        place += [parent.weight, int(parent.own_context)]
+    if parent.context is not None:
+        place.append(parent.context)
+    return {"par": place}
 
 
 def _parent_of(item: dict[str, Any]) -> ChildOf | None:
     if "par" not in item:
         return None
-    execution_id, state, visit, index, lanes, total = item["par"]
-    return ChildOf(str(execution_id), str(state), int(visit), int(index), int(lanes), int(total))
+    execution_id, state, visit, index, lanes, total, *extra = item["par"]
+    weight, own = (int(extra[0]), bool(extra[1])) if extra else (1, False)
+    return ChildOf(
+        str(execution_id),
+        str(state),
+        int(visit),
+        int(index),
+        int(lanes),
+        int(total),
+        weight=weight,
+        own_context=own,
+        context=str(extra[2]) if len(extra) > 2 else None,
+    )

@@ -64,16 +64,24 @@ class DynamoDBLanes:
         return LaneRecord(lane, lane)
 
     def advance(
-        self, parent_id: str, visit: int, record: LaneRecord, lanes: int, *, failed: bool
+        self,
+        parent_id: str,
+        visit: int,
+        record: LaneRecord,
+        lanes: int,
+        *,
+        failed: bool,
+        weight: int = 1,
     ) -> LaneRecord:
         """Move the lane from its ended child ``record.pos`` to the next (``+ lanes``),
-        counting a failure; on condition it is still at ``record.pos``. Returns the lane
-        as it is now (moved by this call or by another)."""
+        counting a failure (``weight``: the items the child carried); on condition it is
+        still at ``record.pos``. Returns the lane as it is now (moved by this call or by
+        another)."""
         values: dict[str, Any] = {":pos": record.pos, ":next": record.pos + lanes}
         update = "SET pos = :next"
         if failed:
-            update += ", ff = if_not_exists(ff, :pos) ADD failed :one"
-            values[":one"] = 1
+            update += ", ff = if_not_exists(ff, :pos) ADD failed :weight"
+            values[":weight"] = weight
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -91,7 +99,7 @@ class DynamoDBLanes:
         return LaneRecord(
             record.lane,
             record.pos + lanes,
-            record.failed + int(failed),
+            record.failed + (weight if failed else 0),
             record.first_failed if record.first_failed is not None or not failed else record.pos,
             moved=True,
         )
@@ -103,7 +111,8 @@ class DynamoDBLanes:
         return them: the mover of a lane's last child, or of a failed one, adds once, so
         the fan-in is known due from one small update instead of a read of every lane.
         (A mover that crashed before adding leaves the count short: the sweeper's re-sent
-        lane steps then count every lane, see steplane.fanning.)"""
+        lane steps then count every lane, see steplane.fanning.) ``failed`` counts items:
+        a failed batch adds its size."""
         response = self._client.update_item(
             TableName=self._table,
             Key=to_ddb({"pk": execution_pk(parent_id), "sk": f"C#{visit:012d}"}),
@@ -115,6 +124,19 @@ class DynamoDBLanes:
         )
         counts = from_ddb(response.get("Attributes", {}))
         return int(counts.get("ended", 0)), int(counts.get("failed", 0))
+
+    def attempt(self, parent_id: str, visit: int, kind: str, expiry: int) -> int:
+        """Count one more attempt of ``kind`` on the visit's counts item; the count now (a
+        Map Run's read or export that keeps dying is given up after a number of them)."""
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=to_ddb({"pk": execution_pk(parent_id), "sk": f"C#{visit:012d}"}),
+            UpdateExpression="ADD #kind :one SET expiresAt = :expiry",
+            ExpressionAttributeNames={"#kind": kind},
+            ExpressionAttributeValues=to_ddb({":one": 1, ":expiry": expiry}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(from_ddb(response.get("Attributes", {})).get(kind, 0))
 
     def all(self, parent_id: str, visit: int) -> list[LaneRecord]:
         """Every lane record of the visit, read strongly consistent (the fan-in count)."""

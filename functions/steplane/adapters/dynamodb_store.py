@@ -116,8 +116,10 @@ class DynamoDBExecutionStore:
     def execution_input(self, head: Execution) -> Json:
         """The input the execution started with, from its first history item (kept as long
         as the head: the sweeper keeps every item of a running execution). A child's is
-        its root execution's (``$$.Execution.Input`` is the same in every branch/item)."""
-        pk = execution_pk(head.execution_id.split("/", 1)[0])
+        its root execution's (``$$.Execution.Input`` is the same in every branch/item),
+        unless it is a Map Run's child (its own) or within one (that child's)."""
+        source = head.parent.input_source(head.execution_id) if head.parent else head.execution_id
+        pk = execution_pk(source)
         response = self._client.get_item(
             TableName=self._table,
             Key=to_ddb({"pk": pk, "sk": history_sk(1)}),

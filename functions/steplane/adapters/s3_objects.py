@@ -6,27 +6,28 @@ handlers' cold start does not pay for it).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from steplane.ports import ObjectStoreError
 
-# Errors a retry does not cure: the Map fails with States.ItemReaderFailed (or
-# ResultWriterFailed), which its Retry and Catch see. Anything else (throttling, a
-# network fault) is raised, and the message is delivered again.
-_PERMANENT = {
-    "NoSuchBucket",
-    "NoSuchKey",
-    "NoSuchVersion",
-    "AccessDenied",
-    "InvalidBucketName",
-    "InvalidArgument",
-    "InvalidObjectState",
-    "PermanentRedirect",
-    "AuthorizationHeaderMalformed",
-    "404",
-    "403",
+# Errors a later try may cure (botocore has already retried them): raised, so the
+# message is delivered again. Every other refusal (no such bucket or key, access denied,
+# a bad name, a KMS key that cannot be used, ...) is permanent: the Map fails with
+# States.ItemReaderFailed (or ResultWriterFailed), which its Retry and Catch see.
+_TRANSIENT = {
+    "SlowDown",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "InternalError",
+    "ServiceUnavailable",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "OperationAborted",
 }
 
 
@@ -41,7 +42,7 @@ class S3Objects:
         request = {"Bucket": bucket, "Key": key}
         if version is not None:
             request["VersionId"] = version
-        with _permanent(f"s3://{bucket}/{key}", "read"):
+        with _refusals(f"s3://{bucket}/{key}", "read"):
             body: bytes = self._client.get_object(**request)["Body"].read()
         return body
 
@@ -49,7 +50,7 @@ class S3Objects:
         """The objects under ``prefix`` (ListObjectsV2, page after page), at most ``limit``."""
         found: list[dict[str, Any]] = []
         request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-        with _permanent(f"s3://{bucket}/{prefix}", "list"):
+        with _refusals(f"s3://{bucket}/{prefix}", "list"):
             while limit is None or len(found) < limit:
                 page = self._client.list_objects_v2(**request)
                 found.extend(page.get("Contents", []))
@@ -60,26 +61,23 @@ class S3Objects:
 
     def put(self, bucket: str, key: str, body: bytes) -> None:
         """Write the object (the same key, the same bytes: a repeated write is harmless)."""
-        with _permanent(f"s3://{bucket}/{key}", "write"):
+        with _refusals(f"s3://{bucket}/{key}", "write"):
             self._client.put_object(Bucket=bucket, Key=key, Body=body)
 
 
-class _permanent:  # noqa: N801 - used as a context manager
-    """Turn S3's permanent refusals into ObjectStoreError naming the object."""
-
-    def __init__(self, where: str, doing: str) -> None:
-        self._where = where
-        self._doing = doing
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, error: Any, trace: Any) -> Literal[False]:
-        if isinstance(error, ClientError):
-            code = str(error.response.get("Error", {}).get("Code", ""))
-            if code in _PERMANENT:
-                message = error.response.get("Error", {}).get("Message", "")
-                raise ObjectStoreError(
-                    f"could not {self._doing} {self._where}: {code} {message}".rstrip()
-                ) from error
-        return False
+@contextmanager
+def _refusals(where: str, doing: str) -> Iterator[None]:
+    """S3's permanent refusals (and parameters botocore refuses to send: an empty or
+    malformed bucket name) as ObjectStoreError naming the object."""
+    try:
+        yield
+    except ParamValidationError as error:
+        raise ObjectStoreError(f"could not {doing} {where}: {error}") from error
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in _TRANSIENT or status >= 500:
+            raise
+        message = details.get("Message", "")
+        raise ObjectStoreError(f"could not {doing} {where}: {code} {message}".rstrip()) from error

@@ -97,11 +97,13 @@ def _begin(run: Run, begin: Begin) -> Transition:
     fails with a States.Timeout Error Name." (Step Functions reports TIMED_OUT.)
     """
     timeout = run.definition.machine.timeout_seconds
-    if run.execution.parent is None:
+    place = run.execution.parent
+    if place is None or place.own_context:
         # The input is the Context Object's $$.Execution.Input for the whole execution
-        # (a child's is its root's, loaded by the shell).
+        # (a Map Run's child is an execution of its own; any other child's is its
+        # root's, loaded by the shell).
         run.execution = replace(run.execution, input=begin.input)
-    else:
+    if place is not None:
         timeout = None  # the definition's TimeoutSeconds is its root execution's
     if timeout is not None:
         deadline = run.now + timedelta(seconds=timeout)

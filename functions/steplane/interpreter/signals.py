@@ -67,6 +67,8 @@ class ChildEnded:
     output: Json = None
     error: str | None = None
     cause: str | None = None
+    # How it ended (FAILED, TIMED_OUT, ABORTED), when the shell read it.
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class FanIn:
 @dataclass(frozen=True)
 class ItemsRead:
     """A distributed Map's items for the visit ``visit`` were read and each child's input
-    stored: ``total`` children from ``items`` items; or they could not be (``error``)."""
+    stored: ``total`` children carrying ``items`` items (more when batched); or they
+    could not be (``error``)."""
 
     visit: int
     total: int = 0

@@ -55,6 +55,7 @@ from steplane.states.lifecycle import (
     committed_at,
     wake_not_for,
 )
+from steplane.states.map_items import ChildInputs, MapRunName
 
 # A parked fan-out is looked at by the sweeper this long after it parked, then less
 # often (each re-send doubles the gap): its children move on their own meanwhile.
@@ -120,19 +121,35 @@ class FanOutLifecycle(Generic[S]):
         """What the children inherit and how they may be stopped (see ChildPolicy)."""
         return ChildPolicy()
 
+    def map_run_name(
+        self, name: str, state: S, parent: Execution, settings: Settings
+    ) -> MapRunName:
+        """The visit's Map Run's name (a distributed Map's; nothing else has one)."""
+        raise NotImplementedError(f"a {self.kind} state has no Map Run")
+
     def map_run(self, name: str, state: S, parent: Execution, settings: Settings) -> MapRun:
         """The visit's Map Run (a distributed Map's; nothing else has one)."""
         raise NotImplementedError(f"a {self.kind} state has no Map Run")
 
     def stored_inputs(
-        self, name: str, state: S, parent: Execution, read: list[Json] | None, settings: Settings
-    ) -> tuple[list[Json], int]:
+        self,
+        name: str,
+        state: S,
+        parent: Execution,
+        items_read: list[Json] | None,
+        settings: Settings,
+    ) -> ChildInputs:
         """A Map Run's child inputs (nothing else stores them)."""
         raise NotImplementedError(f"a {self.kind} state stores no inputs")
 
-    def on_items_read(self, name: str, state: S, read: ItemsRead, run: Run) -> Reaction:
+    def on_items_read(self, name: str, state: S, items_read: ItemsRead, run: Run) -> Reaction:
         """Only a distributed Map reads items."""
         return Ignore(f"a {self.kind} state reads no items")
+
+    def shaped(self, state: S, outputs: list[Json]) -> list[Json]:
+        """The children's outputs as the state's result (a Map's ``WriterConfig`` may
+        flatten them)."""
+        return outputs
 
     # -- the life ----------------------------------------------------------------------
     def enter(self, name: str, state: S, raw_input: Json, run: Run) -> Step:
@@ -196,10 +213,10 @@ class FanOutLifecycle(Generic[S]):
         if fan_in.written is not None:
             # The guide: exported, the Map "returns the Map Run ARN and data about the
             # Amazon S3 export location".
-            arn = self.map_run(name, state, run.execution, run.settings).arn
+            arn = self.map_run_name(name, state, run.execution, run.settings).arn
             exported: Json = {"MapRunArn": arn, "ResultWriterDetails": fan_in.written}
             return Carry(self._leave(name, state, entered, exported, run, fan))
-        outputs: Json = [child.output for child in fan_in.results if child.succeeded]
+        outputs = self.shaped(state, [_result(child) for child in fan_in.results])
         return Carry(self._leave(name, state, entered, outputs, run, fan))
 
     def on_task_result(self, name: str, state: S, result: TaskResult, run: Run) -> Reaction:
@@ -212,20 +229,28 @@ class FanOutLifecycle(Generic[S]):
             return wake_not_for(wake, name)
         return Rearm(self.pending(state, run.execution, run.now, run.settings))
 
-    def _run_items(self, name: str, state: S, read: ItemsRead, run: Run, lanes: int) -> Reaction:
-        """The items were read into ``read.total`` children: run them on ``lanes`` lanes
-        (the store holds each child's input), or fail the state as reading did."""
+    def _run_items(
+        self, name: str, state: S, items_read: ItemsRead, run: Run, lanes: int
+    ) -> Reaction:
+        """The items were read into ``items_read.total`` children: run them on ``lanes``
+        lanes (the store holds each child's input), or fail the state as reading did."""
         entered = parked_scope(run.execution, run.settings, name)
         fan = run.execution.fan_out
         assert fan is not None, "items are read for a parked visit"
-        if read.error is not None:
-            return Carry(
-                self._fail(name, state, entered, run, fan, error=read.error, cause=read.cause)
-            )
-        arn = self.map_run(name, state, run.execution, run.settings).arn
+        if items_read.error is not None:
+            error, cause = items_read.error, items_read.cause
+            return Carry(self._fail(name, state, entered, run, fan, error=error, cause=cause))
+        arn = self.map_run_name(name, state, run.execution, run.settings).arn
         run.emit("MapRunStarted", name, mapRunArn=arn)
         # The same visit goes on (not a re-entry): its children are named after it.
-        ready = replace(fan, total=read.total, lanes=lanes, reading=False, stored=True)
+        ready = replace(
+            fan,
+            total=items_read.total,
+            lanes=lanes,
+            items=items_read.items,
+            reading=False,
+            stored=True,
+        )
         return Carry(Park(ready, reentry=False))
 
     def pending(
@@ -330,6 +355,18 @@ NO_CHILD_OUTCOME = Rearm(())
 # States.ExceedToleratedFailureThreshold error when the Map Run fails because the
 # specified threshold is exceeded"); the cause is worded after it.
 THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+def _result(child: ChildEnded) -> Json:
+    """A child's part of the state's result: its output; a failure the visit tolerated is
+    its execution result (the guide, of the results: "If a child workflow execution
+    fails, Step Functions returns its execution result unchanged")."""
+    if child.succeeded:
+        return child.output
+    failed: dict[str, Json] = {"Error": child.error, "Cause": child.cause}
+    if child.status is not None:
+        failed["Status"] = child.status
+    return failed
 
 
 def _failure(fan_in: FanIn, fan: FanOut | None) -> tuple[str, str | None] | None:

@@ -32,7 +32,7 @@ from steplane.jsontypes import Json
 from steplane.settings import Settings
 
 if TYPE_CHECKING:
-    from steplane.states.map_run import ReadRequest, WriteRequest
+    from steplane.states.map_items import ChildInputs, MapRunName, ReadRequest, WriteRequest
 
 S = TypeVar("S")
 S_contra = TypeVar("S_contra", contravariant=True)
@@ -107,7 +107,9 @@ class FanningLifecycle(ParkingLifecycle[S_contra], Protocol[S_contra]):
         """The input of child ``index`` of the visit ``parent`` is parked on."""
         ...
 
-    def on_items_read(self, name: str, state: S_contra, read: ItemsRead, run: Run) -> Reaction:
+    def on_items_read(
+        self, name: str, state: S_contra, items_read: ItemsRead, run: Run
+    ) -> Reaction:
         """A distributed Map's items were read (or could not be): run them."""
         ...
 
@@ -115,8 +117,14 @@ class FanningLifecycle(ParkingLifecycle[S_contra], Protocol[S_contra]):
         """What the state's children inherit and how they may be stopped."""
         ...
 
+    def map_run_name(
+        self, name: str, state: S_contra, parent: Execution, settings: Settings
+    ) -> MapRunName:
+        """The name of the Map Run ``parent`` is parked on (a distributed Map's)."""
+        ...
+
     def map_run(self, name: str, state: S_contra, parent: Execution, settings: Settings) -> MapRun:
-        """The state's Map Run, for a parent parked on it (a distributed Map's)."""
+        """The Map Run ``parent`` is parked on, with what it reads and writes."""
         ...
 
     def stored_inputs(
@@ -124,11 +132,10 @@ class FanningLifecycle(ParkingLifecycle[S_contra], Protocol[S_contra]):
         name: str,
         state: S_contra,
         parent: Execution,
-        read: list[Json] | None,
+        items_read: list[Json] | None,
         settings: Settings,
-    ) -> tuple[list[Json], int]:
-        """``(child inputs, items)`` of a Map Run, from the items ``read`` (None: the
-        state's input's)."""
+    ) -> ChildInputs:
+        """A Map Run's child inputs, from the items read (None: the state's input's)."""
         ...
 
 
@@ -137,24 +144,27 @@ class ChildPolicy:
     """How a fan-out's children run.
 
     Attributes:
-        inherits_variables: the children read the parent's variables ("Inner scopes can
-            read variables from outer scopes"; not a distributed Map's).
+        own_context: each child is an execution of its own, as a distributed Map's are:
+            its own ``$$.Execution`` (name, start, input), and no variable of the scopes
+            around it ("distributed map state cannot reference variables in outer
+            scopes"). Otherwise it runs within its root execution (a Parallel's branch,
+            an inline Map's iteration) and reads the variables around it.
         stoppable: the children are aborted when the state fails (not EXPRESS ones: "If
             you use a child workflow execution of the Express type, you can't stop it").
         max_seconds: how long a child may run before it times out (EXPRESS: 5 minutes).
     """
 
-    inherits_variables: bool = True
+    own_context: bool = False
     stoppable: bool = True
     max_seconds: int | None = None
 
 
 @dataclass(frozen=True)
 class MapRun:
-    """A distributed Map visit's Map Run: its ARN, where its items come from (None: the
-    state's input), and where its results go (None: into the state's output)."""
+    """A distributed Map visit's Map Run: its name, what it reads (None: the state's
+    input), and where it exports its results (None: into the state's output)."""
 
-    arn: str
+    name: MapRunName
     reader: ReadRequest | None = None
     writer: WriteRequest | None = None
 

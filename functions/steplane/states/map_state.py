@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -25,6 +25,7 @@ from steplane.definition.templated import (
 )
 from steplane.errors import Problem
 from steplane.execution import Execution
+from steplane.interpreter.field_numbers import NON_NEGATIVE, PERCENTAGE, field_number
 from steplane.interpreter.run import Run
 from steplane.interpreter.signals import ItemsRead
 from steplane.jsontypes import Json
@@ -36,18 +37,22 @@ from steplane.states.fan_out import (
     parked_scope,
 )
 from steplane.states.lifecycle import ChildPolicy, MapRun, Reaction
+from steplane.states.map_items import (
+    ChildInputs,
+    MapRunName,
+    batched,
+    flattened,
+    map_run_name,
+    read_request,
+    write_request,
+)
 from steplane.states.map_run import (
     ItemBatcher,
     ItemReader,
     ResultWriter,
-    batched,
     check_batcher,
     check_reader,
     check_writer,
-    map_run_arn,
-    map_run_id,
-    read_request,
-    write_request,
 )
 from steplane.states.nested import BranchMachine, ProcessorMachine
 from steplane.states.state_type import StateType
@@ -58,6 +63,8 @@ MAX_LABEL = 40
 # characters: Whitespace; Wildcard characters (? *); Bracket characters (< > { } [ ]);
 # Special characters (: ; , \ | ^ ~ $ # % & ` "); Control characters".
 _LABEL_FORBIDDEN = set('?*<>{}[]:;,\\|^~$#%&`"')
+# Express workflows run "for a duration of up to five minutes".
+EXPRESS_SECONDS = 300
 
 
 class ProcessorConfig(Spec):
@@ -177,21 +184,24 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         return {"length": total}
 
     def tolerance(self, state: MapState, effective: Scope) -> tuple[int | None, float | None]:
-        """``ToleratedFailureCount`` and ``ToleratedFailurePercentage``, as given, read by
-        their Path ("a non-negative integer"; "between zero and 100"), or evaluated."""
-        count = _tolerance(
+        """``ToleratedFailureCount`` ("a non-negative integer") and
+        ``ToleratedFailurePercentage`` ("between zero and 100"): as given, read by their
+        Path, or evaluated."""
+        count = field_number(
+            "ToleratedFailureCount",
             state.tolerated_failure_count,
             state.tolerated_failure_count_path,
             state.tolerated_failure_count_expression,
-            "ToleratedFailureCount",
             effective,
+            NON_NEGATIVE,
         )
-        percentage = _tolerance(
+        percentage = field_number(
+            "ToleratedFailurePercentage",
             state.tolerated_failure_percentage,
             state.tolerated_failure_percentage_path,
             state.tolerated_failure_percentage_expression,
-            "ToleratedFailurePercentage",
             effective,
+            PERCENTAGE,
         )
         return (None if count is None else int(count)), percentage
 
@@ -201,64 +211,84 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         return state.distributed
 
     def child_policy(self, state: MapState) -> ChildPolicy:
-        """A distributed Map's children "cannot reference variables in outer scopes";
-        EXPRESS ones run at most five minutes and cannot be stopped."""
+        """A distributed Map's children are executions of their own (their own
+        ``$$.Execution``; they "cannot reference variables in outer scopes"); EXPRESS ones
+        run at most five minutes and cannot be stopped."""
         if not state.distributed:
             return ChildPolicy()
         config = state.item_processor.processor_config if state.item_processor else None
         if config is not None and config.execution_type == "EXPRESS":
-            return ChildPolicy(inherits_variables=False, stoppable=False, max_seconds=300)
-        return ChildPolicy(inherits_variables=False)
+            return ChildPolicy(own_context=True, stoppable=False, max_seconds=EXPRESS_SECONDS)
+        return ChildPolicy(own_context=True)
+
+    def map_run_name(
+        self, name: str, state: MapState, parent: Execution, settings: Settings
+    ) -> MapRunName:
+        """The Map Run of the visit ``parent`` is parked on, labelled with the state's
+        ``Label``, else its name ("If you don't specify a label, Step Functions
+        automatically generates a unique label")."""
+        return map_run_name(settings, state.label_ or name, parent)
 
     def map_run(self, name: str, state: MapState, parent: Execution, settings: Settings) -> MapRun:
-        """The Map Run of the visit ``parent`` is parked on: its ARN (labelled with the
-        state's ``Label``, else its name), its reader and its writer."""
+        """The Map Run ``parent`` is parked on: its name, what its ItemReader reads (None:
+        the state's input), where its ResultWriter exports (None: nowhere).
+
+        Raises:
+            AslError: the reader's or writer's parameters are not what S3 needs.
+        """
         effective = effective_scope(state, parked_scope(parent, settings, name))
-        run_id = map_run_id(parent.execution_id, parent.entered_version)
-        arn = map_run_arn(settings, parent.workflow, state.label_ or name, run_id)
         language = state.query_language
         reader = writer = None
         if state.item_reader is not None:
             reader = read_request(state.item_reader, effective, language)
-        if state.result_writer is not None and _exports(state.result_writer, language):
+        if state.result_writer is not None and state.result_writer.exports(language):
             writer = write_request(state.result_writer, effective, language)
-        return MapRun(arn, reader, writer)
+        return MapRun(self.map_run_name(name, state, parent, settings), reader, writer)
 
     def stored_inputs(
         self,
         name: str,
         state: MapState,
         parent: Execution,
-        read: list[Json] | None,
+        items_read: list[Json] | None,
         settings: Settings,
-    ) -> tuple[list[Json], int]:
-        """``(child inputs, items)`` of the Map Run ``parent`` is parked on: the items
-        (``read``, else the state's input's), each through ``ItemSelector``, batched by
+    ) -> ChildInputs:
+        """The children of the Map Run ``parent`` is parked on: the items (``items_read``,
+        else the state's input's), each through ``ItemSelector``, batched by
         ``ItemBatcher``.
 
         Raises:
-            AslError: the items are not an array, or an item's input cannot be built.
+            AslError: the items are not an array, an item's input cannot be built, or a
+                child's input is over 256 KiB.
         """
         effective = effective_scope(state, parked_scope(parent, settings, name))
-        items = read if read is not None else _items(state, effective)
+        items = items_read if items_read is not None else _items(state, effective)
         selector = state.item_selector or state.parameters
         if selector is not None:
             items = [
                 selector.evaluate(item_scope(effective, index, value))
                 for index, value in enumerate(items)
             ]
-        language = state.query_language
-        return batched(state.item_batcher, items, effective, language), len(items)
+        return batched(state.item_batcher, items, effective, state.query_language)
 
-    def on_items_read(self, name: str, state: MapState, read: ItemsRead, run: Run) -> Reaction:
+    def on_items_read(
+        self, name: str, state: MapState, items_read: ItemsRead, run: Run
+    ) -> Reaction:
         """Run the Map Run's children, on ``MaxConcurrency`` lanes."""
         effective = effective_scope(state, parked_scope(run.execution, run.settings, name))
         try:
-            lanes = _lanes(state, effective, read.total, run.settings)
+            lanes = _lanes(state, effective, items_read.total, run.settings)
         except AslError as error:
-            read = ItemsRead(read.visit, error=error.error, cause=error.cause)
+            items_read = ItemsRead(items_read.visit, error=error.error, cause=error.cause)
             lanes = 0
-        return self._run_items(name, state, read, run, lanes)
+        return self._run_items(name, state, items_read, run, lanes)
+
+    def shaped(self, state: MapState, outputs: list[Json]) -> list[Json]:
+        """A ResultWriter's ``WriterConfig`` alone shapes the state's output ("FLATTEN")."""
+        writer = state.result_writer
+        if writer is None or writer.writer_config is None:
+            return outputs
+        return flattened(writer.writer_config.transformation, outputs)
 
 
 def _items(state: MapState, effective: Scope) -> list[Json]:
@@ -278,53 +308,18 @@ def _items(state: MapState, effective: Scope) -> list[Json]:
 
 def _lanes(state: MapState, effective: Scope, total: int, settings: Settings) -> int:
     """At most ``MaxConcurrency`` children at once (0: the engine's cap), at least one
-    lane (it also counts a visit of no children)."""
-    limit = _max_concurrency(state, effective) or settings.max_concurrency
-    return max(1, min(total, limit, settings.max_concurrency))
-
-
-def _tolerance(
-    given: float | None, path: str | None, expression: Any, field: str, effective: Scope
-) -> float | None:
-    """A tolerance as given, read by its Path, or evaluated: a count "non-negative
-    integer", a percentage "between zero and 100"."""
-    if expression is not None:
-        value: Json = expression.evaluate(effective)
-        source = f"the {field} expression gave"
-    elif path is not None:
-        value = read(effective, path)
-        source = f"{field}Path {path!r} selected"
-    else:
-        return given
-    percentage = field.endswith("Percentage")
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    number = float(value) if numeric else -1.0  # -1: refused below
-    whole = number.is_integer() or percentage
-    if number < 0 or (percentage and number > 100) or not whole:
-        wanted = "a number from 0 to 100" if percentage else "a non-negative integer"
-        raise AslError(f"{source} {describe(value)}, not {wanted}")
-    return number
-
-
-def _exports(writer: ResultWriter, language: str) -> bool:
-    """Whether the ResultWriter exports to S3 (a WriterConfig alone only shapes the output)."""
-    return (writer.arguments if language == "JSONata" else writer.parameters) is not None
-
-
-def _max_concurrency(state: MapState, effective: Scope) -> int:
-    """``MaxConcurrency`` as given, read by its Path, or evaluated (JSONata); 0 when
-    absent. "MaxConcurrencyPath ... must select a non-negative integer"."""
-    if state.max_concurrency_expression is not None:
-        value: Json = state.max_concurrency_expression.evaluate(effective)
-        source = "the MaxConcurrency expression gave"
-    elif state.max_concurrency_path is not None:
-        value = read(effective, state.max_concurrency_path)
-        source = f"MaxConcurrencyPath {state.max_concurrency_path!r} selected"
-    else:
-        return state.max_concurrency or 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise AslError(f"{source} {describe(value)}, not a non-negative integer")
-    return value
+    lane (it also counts a visit of no children). "MaxConcurrencyPath ... must select a
+    non-negative integer"."""
+    limit = field_number(
+        "MaxConcurrency",
+        state.max_concurrency,
+        state.max_concurrency_path,
+        state.max_concurrency_expression,
+        effective,
+        NON_NEGATIVE,
+    )
+    cap = settings.max_concurrency
+    return max(1, min(total, int(limit or 0) or cap, cap))
 
 
 def check(names: Collection[str], where: str, state: MapState) -> Iterator[Problem]:
@@ -335,37 +330,32 @@ def check(names: Collection[str], where: str, state: MapState) -> Iterator[Probl
         yield Problem(where, "has both ItemSelector and Parameters (its legacy name); give one")
     if state.label_ is not None:
         yield from _check_label(f"{where}/Label", state.label_)
-    yield from _check_exclusive(where, state)
-    language = state.query_language
-    if not state.distributed:
-        pass  # refused above as a whole
-    elif state.item_reader is not None:
-        yield from check_reader(f"{where}/ItemReader", state.item_reader, language)
-    if state.distributed and state.item_batcher is not None:
-        yield from check_batcher(f"{where}/ItemBatcher", state.item_batcher, language)
-    if state.distributed and state.result_writer is not None:
-        yield from check_writer(f"{where}/ResultWriter", state.result_writer, language)
+    if state.distributed:
+        yield from _check_map_run(where, state)
     yield from check_error_lists(f"{where}/Retry", state.retry)
     yield from check_error_lists(f"{where}/Catch", state.catch)
 
 
-def _check_exclusive(where: str, state: MapState) -> Iterator[Problem]:
-    """The spec: a Map "MUST NOT include both" a field and its Path."""
-    pairs = (
-        (
-            "ToleratedFailureCount",
-            state.tolerated_failure_count,
-            state.tolerated_failure_count_path,
-        ),
-        (
-            "ToleratedFailurePercentage",
-            state.tolerated_failure_percentage,
-            state.tolerated_failure_percentage_path,
-        ),
-    )
-    for field, value, path in pairs:
-        if value is not None and path is not None:
-            yield Problem(where, f"has both {field} and {field}Path; give one")
+def _check_map_run(where: str, state: MapState) -> Iterator[Problem]:
+    """A distributed Map's ItemReader, ItemBatcher and ResultWriter."""
+    language = state.query_language
+    if state.item_reader is not None:
+        yield from check_reader(f"{where}/ItemReader", state.item_reader, language)
+        # The guide: "In Distributed mode, you specify this field only when you use a JSON
+        # array or object from a previous step as your state input."
+        for field in ("ItemsPath", "Items"):
+            if field in _given_fields(state):
+                yield Problem(f"{where}/{field}", "does not go with an ItemReader")
+    if state.item_batcher is not None:
+        yield from check_batcher(f"{where}/ItemBatcher", state.item_batcher, language)
+    if state.result_writer is not None:
+        yield from check_writer(f"{where}/ResultWriter", state.result_writer, language)
+
+
+def _given_fields(state: MapState) -> set[str]:
+    """The fields the definition wrote, by their ASL names."""
+    fields = type(state).model_fields
+    return {fields[name].alias or name for name in state.model_fields_set}
 
 
 def _check_processor(where: str, state: MapState) -> Iterator[Problem]:

@@ -105,7 +105,7 @@ def test_a_map_run_parks_reading_its_items_then_runs_them_on_lanes() -> None:
     assert isinstance(run.last, Transition)
     assert run.last.commands == (StepLanes("wf:x", visit, 0, 0, read=True),)
     run.apply(ItemsRead(visit, total=2, items=3))  # batched into two children
-    assert run.head.waiting == FanOut(2, 2, stored=True)
+    assert run.head.waiting == FanOut(2, 2, stored=True, items=3)
     assert run.head.entered_version == visit  # the same visit: its children's names
     assert run.last.commands == (StepLanes("wf:x", visit, 0, 1),)
 
@@ -119,7 +119,7 @@ def test_items_read_for_a_visit_not_reading_are_ignored() -> None:
     run.apply(ItemsRead(visit, total=3, items=3))
     decision = run.apply(ItemsRead(visit, total=1, items=1))
     assert isinstance(decision, Ignore)
-    assert run.head.waiting == FanOut(3, 2, stored=True)
+    assert run.head.waiting == FanOut(3, 2, stored=True, items=3)
 
 
 def test_an_inline_map_with_no_tolerance_fails_with_its_items_error() -> None:

@@ -237,8 +237,8 @@ def test_fully_empty_lines_are_skipped() -> None:
 
 def test_csv_max_items_counts_data_rows_and_stops_reading() -> None:
     """Rule: MaxItems counts data rows, not the header, and stops reading early."""
-    # The third data row holds a field over the csv module's limit: reading it would fail.
-    body = b"h\n1\n2\n" + b"x" * 200_000 + b"\n"
+    # The third data row holds a field over the field limit: reading it would fail.
+    body = b"h\n1\n2\n" + b"x" * 300_000 + b"\n"
     assert csv_items(body, FIRST_ROW, max_items=2) == [{"h": "1"}, {"h": "2"}]
     fmt = CsvFormat("GIVEN", headers=("h",))
     assert csv_items(body, fmt, max_items=2) == [{"h": "h"}, {"h": "1"}]
@@ -323,3 +323,11 @@ def test_max_items_must_be_positive(max_items: int) -> None:
         json_items(b"[1]", pointer=None, max_items=max_items)
     with pytest.raises(ValueError, match="positive"):
         csv_items(b"a\n1\n", FIRST_ROW, max_items=max_items)
+
+
+def test_a_csv_field_as_large_as_a_child_input_is_read() -> None:
+    """A field up to 256 KiB (a child's whole input) is read, past the csv module's
+    128 KiB default."""
+    big = "x" * 200_000
+    rows = csv_items(f"a\n{big}\n".encode(), CsvFormat("FIRST_ROW"), max_items=None)
+    assert rows == [{"a": big}]

@@ -18,9 +18,14 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from steplane.adapters.dynamodb_items import execution_pk, from_ddb, pack_text, to_ddb, unpack_text
+from steplane.adapters.dynamodb_items import (
+    execution_pk,
+    from_ddb,
+    pack_text,
+    put_if_absent,
+    to_ddb,
+    unpack_text,
+)
 from steplane.jsontypes import Json
 from steplane.ports import InputsChangedError
 
@@ -58,8 +63,10 @@ class DynamoDBChildInputs:
         pk = execution_pk(parent_id)
         texts = [_text(value) for value in inputs]
         digest = hashlib.sha256(_text([texts, weights]).encode()).hexdigest()
-        if not self._put_if_absent(
-            {"pk": pk, "sk": _digest_sk(visit), "digest": digest, "expiresAt": expiry}
+        if not put_if_absent(
+            self._client,
+            self._table,
+            {"pk": pk, "sk": _digest_sk(visit), "digest": digest, "expiresAt": expiry},
         ):
             stored = self._get(pk, _digest_sk(visit))
             if stored is None or stored.get("digest") != digest:
@@ -76,7 +83,7 @@ class DynamoDBChildInputs:
                 "w": weights[index],
                 "expiresAt": expiry,
             }
-            self._put_if_absent(item)  # stored by an earlier read: it stands
+            put_if_absent(self._client, self._table, item)  # stored by an earlier read: it stands
 
         if len(texts) <= PUTS_IN_SEQUENCE:
             for index in range(len(texts)):
@@ -116,20 +123,6 @@ class DynamoDBChildInputs:
                     found[index] = json.loads(unpack_text(item["in"]))
                 request = response.get("UnprocessedKeys") or {}
         return found
-
-    def _put_if_absent(self, item: dict[str, Any]) -> bool:
-        """Put ``item`` unless its key exists; whether it was put."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_ddb(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         response = self._client.get_item(

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from steplane.execution import (
     ChildOf,
@@ -69,6 +70,19 @@ def unpack_text(stored: Any) -> str:
     if isinstance(stored, str):
         return stored
     return zlib.decompress(bytes(stored)).decode()
+
+
+def put_if_absent(client: Any, table: str, item: dict[str, Any]) -> bool:
+    """Put ``item`` unless an item with its key exists; whether it was put."""
+    try:
+        client.put_item(
+            TableName=table, Item=to_ddb(item), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def execution_pk(execution_id: str) -> str:

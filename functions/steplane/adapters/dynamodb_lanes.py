@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from steplane.adapters.dynamodb_items import execution_pk, from_ddb, to_ddb
+from steplane.adapters.dynamodb_items import execution_pk, from_ddb, put_if_absent, to_ddb
 from steplane.ports import LaneRecord
 
 
@@ -49,19 +49,11 @@ class DynamoDBLanes:
             "failed": 0,
             "expiresAt": expiry,
         }
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_ddb(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            found = self.get(parent_id, visit, lane)
-            assert found is not None, "a lane record is never deleted while its visit runs"
-            return found
-        return LaneRecord(lane, lane)
+        if put_if_absent(self._client, self._table, item):
+            return LaneRecord(lane, lane)
+        found = self.get(parent_id, visit, lane)
+        assert found is not None, "a lane record is never deleted while its visit runs"
+        return found
 
     def advance(
         self,

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from steplane.asl.paths import describe
 from steplane.jsontypes import Json
 
 # "Currently, Step Functions supports CSV headers of up to 10 KiB."
+# The largest CSV field read: a child's whole input, 256 KiB (characters, at least).
+CSV_FIELD_LIMIT = 256 * 1024
 CSV_HEADER_LIMIT = 10 * 1024
 
 _DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
@@ -82,7 +85,7 @@ def json_items(body: bytes, *, pointer: str | None, max_items: int | None) -> li
     found = _resolve(document, pointer) if pointer else document
     if not isinstance(found, list):
         where = f"ItemsPointer {pointer!r} selects" if pointer else "the JSON file holds"
-        raise ItemFileError(f"{where} {_kind(found)}, not an array of items")
+        raise ItemFileError(f"{where} {describe(found)}, not an array of items")
     return found if max_items is None else found[:max_items]
 
 
@@ -124,6 +127,9 @@ def csv_items(body: bytes, fmt: CsvFormat, *, max_items: int | None) -> list[dic
             column twice or is over 10 KiB, or the file cannot be split into rows.
     """
     _check_limit(max_items)
+    # The csv module refuses fields over 128 KiB by default, less than a child's 256 KiB
+    # input (a process-wide setting: raised, never lowered).
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     delimiter = _DELIMITERS[fmt.delimiter]
     # newline="" semantics: the csv module sees each line with its own ending, so CRLF
     # files and newlines inside quoted fields are read as written.
@@ -305,7 +311,7 @@ def _resolve(document: Json, pointer: str) -> Json:
             value = value[int(token)]
         else:
             raise ItemFileError(
-                f"ItemsPointer {pointer!r}: the value {where} is {_kind(value)}, "
+                f"ItemsPointer {pointer!r}: the value {where} is {describe(value)}, "
                 f"which has no member {token!r}"
             )
         walked += "/" + raw
@@ -326,17 +332,3 @@ def _check_header(header: list[str], delimiter: str) -> None:
                 f"the CSV header names {name!r} twice (columns {seen[name]} and {column})"
             )
         seen[name] = column
-
-
-def _kind(value: Json) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"

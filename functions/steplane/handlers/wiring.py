@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import boto3
+from botocore.config import Config
 
+from steplane.adapters.dynamodb_inputs import PUT_THREADS
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.adapters.sqs_bus import BufferedBus, SqsInbox, SqsMessageBus
 from steplane.handlers.sqs_batch import QueueRecord
@@ -64,7 +66,9 @@ def build_dependencies(
     session = session or boto3.session.Session()
     settings = Settings.from_environment(environ)
     table = environ["EXECUTIONS_TABLE_NAME"]
-    store = DynamoDBExecutionStore(session.client("dynamodb"), table, settings)
+    # A Map Run stores its child inputs on PUT_THREADS threads: one connection each.
+    dynamodb = session.client("dynamodb", config=Config(max_pool_connections=PUT_THREADS))
+    store = DynamoDBExecutionStore(dynamodb, table, settings)
     sqs = session.client("sqs")
     bus = BufferedBus(SqsMessageBus(sqs))
     routes = Routes.from_environment(environ)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from steplane.asl.failures import AslError
 from steplane.asl.variables import merged
 from steplane.definition.loader import Definition
+from steplane.definition.model import StateSpec
 from steplane.errors import StatesError
 from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import (
@@ -48,7 +50,13 @@ from steplane.interpreter.sweep import sweep_due
 from steplane.jsontypes import Json
 from steplane.settings import DEFAULT_SETTINGS, Settings
 from steplane.states import FANNING, lifecycle_of, parked_in
-from steplane.states.lifecycle import NO_PENDING_TASK, Carry, Reaction, Resume
+from steplane.states.lifecycle import (
+    NO_PENDING_TASK,
+    Carry,
+    FanningLifecycle,
+    Reaction,
+    Resume,
+)
 
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.
@@ -132,30 +140,36 @@ def _on_task_result(run: Run, result: TaskResult) -> Decision:
 
 
 def _on_fan_in(run: Run, fan_in: FanIn) -> Decision:
+    found = _fanning(run, fan_in.visit, reading=False)
+    if isinstance(found, Ignore):
+        return found
+    name, state, fanning = found
+    return _react(run, name, fanning.on_fan_in(name, state, fan_in, run))
+
+
+def _on_items_read(run: Run, items_read: ItemsRead) -> Decision:
+    found = _fanning(run, items_read.visit, reading=True)
+    if isinstance(found, Ignore):
+        return found
+    name, state, fanning = found
+    return _react(run, name, fanning.on_items_read(name, state, items_read, run))
+
+
+def _fanning(
+    run: Run, visit: int, *, reading: bool
+) -> tuple[str, StateSpec, FanningLifecycle[Any]] | Ignore:
+    """The state parked on visit ``visit``'s children (``reading``: on reading its
+    items), with its lifecycle; or why a signal for that visit is ignored."""
     name, fan = run.execution.state, run.execution.fan_out
-    if name is None or fan is None or fan_in.visit != run.execution.entered_version:
-        return Ignore("the fan-in is for a visit of a state that has passed")
+    if name is None or fan is None or visit != run.execution.entered_version:
+        return Ignore("the signal is for a visit of a state that has passed")
+    if fan.reading != reading:
+        return Ignore("the signal is for a step of the visit that has passed")
     state = run.definition.state(name)
     fanning = FANNING.get(state.type)
     if fanning is None:
         return Ignore(f"a {state.type} state has no children")
-    return _react(run, name, fanning.on_fan_in(name, state, fan_in, run))
-
-
-def _on_items_read(run: Run, read: ItemsRead) -> Decision:
-    name, fan = run.execution.state, run.execution.fan_out
-    if (
-        name is None
-        or fan is None
-        or not fan.reading
-        or read.visit != run.execution.entered_version
-    ):
-        return Ignore("the items are for a visit that is not reading them")
-    state = run.definition.state(name)
-    fanning = FANNING.get(state.type)
-    if fanning is None:
-        return Ignore(f"a {state.type} state has no items")
-    return _react(run, name, fanning.on_items_read(name, state, read, run))
+    return name, state, fanning
 
 
 def _on_wake(run: Run, wake: Wake) -> Decision:

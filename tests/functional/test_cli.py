@@ -391,3 +391,17 @@ def test_a_bad_s3_option_is_named(tmp_path: Path, spec: str, capsys) -> None:
     definition.write_text(json.dumps(MAP_RUN))
     assert main(["run", str(definition), "--s3", spec]) == 2
     assert "--s3" in capsys.readouterr().err
+
+
+def test_run_shows_a_map_runs_progress_once_its_items_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = tmp_path / "map.json"
+    definition.write_text(json.dumps(MAP_RUN))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id\n" + "".join(f"{n}\n" for n in range(5)))
+    assert main(["run", str(definition), "--s3", f"in-data/rows.csv={rows}"]) == 0
+    out = capsys.readouterr().out
+    assert "M: [" in out
+    assert "5/5" in out
+    assert "0/0" not in out  # nothing shown while the items were being read

@@ -169,6 +169,8 @@ def _children_printer() -> Callable[[dict[str, Any]], None]:
     printed: set[tuple[str, int]] = set()
 
     def show(counts: dict[str, Any]) -> None:
+        if counts.get("readingItems"):
+            return  # a Map Run still reading its items: no total yet
         total = counts["total"]
         done = counts["succeeded"] + counts["failed"]
         step = done * BAR_STEPS // total if total else BAR_STEPS

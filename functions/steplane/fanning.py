@@ -177,8 +177,10 @@ class FanOutShell:
         lanes_ended, items_failed = self._store.lanes.count(
             parent.execution_id, visit, ended=int(ended), failed=failed, expiry=expiry
         )
-        completed = ended and lanes_ended == fan.lanes
-        crossed = fan.over_tolerance(items_failed) and not fan.over_tolerance(items_failed - failed)
+        over = fan.over_tolerance(items_failed)
+        crossed = over and not fan.over_tolerance(items_failed - failed)
+        # The last lane's end wakes the parent unless a failure already did.
+        completed = ended and lanes_ended == fan.lanes and not over
         if completed or crossed:
             self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
 

@@ -13,6 +13,8 @@ from steplane.adapters.dynamodb_inputs import DynamoDBChildInputs
 from steplane.definition.loader import load_definition
 from steplane.execution import Execution, FanOut
 from steplane.fanning import FanOutShell
+from steplane.interpreter.decisions import WakeAt
+from steplane.interpreter.signals import WakePurpose
 from steplane.interpreter.sweep import next_sweep
 from steplane.local import LocalRuntime
 from steplane.map_runs import MAX_ATTEMPTS, MapRunShell
@@ -290,3 +292,32 @@ def test_a_read_that_keeps_dying_fails_the_map_instead_of_waiting_for_ever(
     assert (result.status, result.error) == ("FAILED", "States.ItemReaderFailed")
     assert f"in {MAX_ATTEMPTS} attempts" in (result.cause or "")
     assert len(attempts) == MAX_ATTEMPTS
+
+
+def test_failures_past_the_tolerance_wake_the_parent_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every item fails on its own lane: the count that first goes over the tolerance
+    # wakes the parent; the later failures add to the count and wake nobody (each wake
+    # would be a fan-in read of every lane, and a Map Run's export).
+    original = Engine._send
+    wakes: list[WakeAt] = []
+
+    def send(self: Engine, head: Any, commands: Any, now: Any) -> None:
+        wakes.extend(
+            c for c in commands if isinstance(c, WakeAt) and c.purpose is WakePurpose.FAN_IN
+        )
+        original(self, head, commands, now)
+
+    monkeypatch.setattr(Engine, "_send", send)
+
+    def boom(data: Any, _context: Any) -> Any:
+        raise ValueError(f"item {data}")
+
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {**DISTRIBUTED["States"]["M"], "MaxConcurrency": 4}},
+    }
+    with LocalRuntime() as rt:
+        rt.register("double", boom)
+        result = rt.run_until_complete(rt.start(definition, [1, 2, 3, 4]))
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    assert len(wakes) == 1

@@ -232,3 +232,123 @@ def test_an_inner_scope_may_not_assign_a_variable_of_an_outer_scope() -> None:
     assert problems["/States/P/Branches/0/States/Inner/Assign"].startswith(
         "assigns $total, which an outer scope assigns"
     )
+
+
+GET = "arn:aws:states:::s3:getObject"
+LIST = "arn:aws:states:::s3:listObjectsV2"
+PUT = "arn:aws:states:::s3:putObject"
+S3 = {"Bucket": "b", "Key": "k"}
+
+
+def _map_run(language: str = "JSONPath", **fields: Any) -> dict[str, Any]:
+    processor = {**_branch("A"), "ProcessorConfig": DISTRIBUTED}
+    return {**_map(ItemProcessor=processor, **fields), "QueryLanguage": language}
+
+
+@pytest.mark.parametrize(
+    ("fields", "location", "says"),
+    [
+        # [guide] ItemReader Resource: "arn:aws:states:::s3:getObject" or listObjectsV2.
+        (
+            {"ItemReader": {"Resource": "arn:aws:states:::s3:head", "Parameters": S3}},
+            "/ItemReader/Resource",
+            "must be",
+        ),
+        # [guide] getObject needs ReaderConfig.InputType to read the object.
+        (
+            {"ItemReader": {"Resource": GET, "Parameters": S3}},
+            "/ItemReader/ReaderConfig",
+            "needs InputType",
+        ),
+        (
+            {"ItemReader": {"Resource": GET, "ReaderConfig": {"InputType": "JSON"}}},
+            "/ItemReader",
+            "needs Parameters",
+        ),
+        # [guide] "GIVEN - ... specify the header within the state machine definition".
+        (
+            {
+                "ItemReader": {
+                    "Resource": GET,
+                    "Parameters": S3,
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "GIVEN"},
+                }
+            },
+            "/ItemReader/ReaderConfig",
+            "needs CSVHeaders",
+        ),
+        (
+            {
+                "ItemReader": {
+                    "Resource": GET,
+                    "Parameters": S3,
+                    "ReaderConfig": {"InputType": "JSON", "CSVDelimiter": "TAB"},
+                }
+            },
+            "/ItemReader/ReaderConfig/CSVDelimiter",
+            "only to InputType CSV",
+        ),
+        # [spec] "A ReaderConfig field MUST NOT include both MaxItems and MaxItemsPath".
+        (
+            {
+                "ItemReader": {
+                    "Resource": LIST,
+                    "Parameters": {"Bucket": "b"},
+                    "ReaderConfig": {"MaxItems": 2, "MaxItemsPath": "$.n"},
+                }
+            },
+            "/ItemReader/ReaderConfig",
+            "both MaxItems and MaxItemsPath",
+        ),
+        (
+            {
+                "ItemReader": {
+                    "Resource": LIST,
+                    "Parameters": {"Bucket": "b"},
+                    "ReaderConfig": {"MaxItems": 0},
+                }
+            },
+            "/ItemReader/ReaderConfig/MaxItems",
+            "positive integer",
+        ),
+        # [spec] "An ItemBatcher Configuration MUST contain at least one of ...".
+        (
+            {"ItemsPath": "$", "ItemBatcher": {"BatchInput": {"a": 1}}},
+            "/ItemBatcher",
+            "needs MaxItemsPerBatch",
+        ),
+        # [guide] MaxInputBytesPerBatch: "up to 256 KiB".
+        (
+            {"ItemBatcher": {"MaxInputBytesPerBatch": 300_000}},
+            "/ItemBatcher/MaxInputBytesPerBatch",
+            "at most",
+        ),
+        # [guide] "The ResultWriter field cannot be empty".
+        ({"ResultWriter": {}}, "/ResultWriter", "cannot be empty"),
+        ({"ResultWriter": {"Resource": PUT}}, "/ResultWriter", "go together"),
+        (
+            {"ResultWriter": {"WriterConfig": {"Transformation": "NONE"}}},
+            "/ResultWriter/WriterConfig/Transformation",
+            "not supported yet",
+        ),
+    ],
+)
+def test_what_a_map_run_needs_is_checked_at_load(
+    fields: dict[str, Any], location: str, says: str
+) -> None:
+    problems = _problems(_map_run(**fields))
+    assert says in problems[f"/States/M{location}"], problems
+
+
+def test_a_map_runs_json_path_fields_are_refused_in_jsonata() -> None:
+    # [guide] the ...Path fields are JSONPath only; JSONata gives a {% %} expression.
+    reader = {
+        "Resource": LIST,
+        "Arguments": {"Bucket": "b"},
+        "ReaderConfig": {"MaxItemsPath": "$.n"},
+    }
+    problems = _problems(_map_run("JSONata", ItemReader=reader))
+    assert "JSONPath field" in problems["/States/M/ItemReader/ReaderConfig/MaxItemsPath"]
+    parameters = {"Resource": LIST, "Parameters": {"Bucket": "b"}}
+    problems = _problems(_map_run("JSONata", ItemReader=parameters))
+    assert "use Arguments" in problems["/States/M/ItemReader/Parameters"]

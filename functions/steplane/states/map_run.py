@@ -179,8 +179,9 @@ def check_writer(where: str, writer: ResultWriter, language: str) -> Iterator[Pr
         yield Problem(f"{where}/Resource", f"must be {PUT_OBJECT}")
     if (writer.resource is None) != (source is None):
         yield Problem(where, f"Resource and {field} go together")
-    if source is not None or writer.resource is not None:
-        yield from _check_source(where, writer.parameters, writer.arguments, language)
+    yield from _check_language(where, writer.parameters, writer.arguments, language)
+    if source is not None:
+        yield from _check_template(f"{where}/{field}", source, language)
     config = writer.writer_config
     if source is None and config is not None and config.transformation == "NONE":
         # NONE adds each child's execution metadata, which steplane builds only when it
@@ -191,14 +192,23 @@ def check_writer(where: str, writer: ResultWriter, language: str) -> Iterator[Pr
         )
 
 
+def _check_language(
+    where: str, parameters: Json, arguments: Json, language: str
+) -> Iterator[Problem]:
+    """The other language's field: Parameters in JSONata, Arguments in JSONPath."""
+    wrong, right = ("Parameters", "Arguments")
+    if language != JSONATA:
+        wrong, right = right, wrong
+    if source_of(arguments, parameters, language) is not None:
+        yield Problem(f"{where}/{wrong}", f"is not a field of a {language} state; use {right}")
+
+
 def _check_source(
     where: str, parameters: Json, arguments: Json, language: str
 ) -> Iterator[Problem]:
-    wrong, right = (
-        ("Parameters", "Arguments") if language == JSONATA else ("Arguments", "Parameters")
-    )
-    if source_of(arguments, parameters, language) is not None:  # the other language's field
-        yield Problem(f"{where}/{wrong}", f"is not a field of a {language} state; use {right}")
+    """The field naming the S3 location: in the state's language, and well formed."""
+    yield from _check_language(where, parameters, arguments, language)
+    right = "Arguments" if language == JSONATA else "Parameters"
     source = source_of(parameters, arguments, language)
     if source is None:
         yield Problem(where, f"needs {right} naming the Bucket")

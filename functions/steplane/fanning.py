@@ -309,7 +309,7 @@ class FanOutShell:
         have been lost to a crash."""
         records = self._store.lanes.all(parent.execution_id, visit)
         ended = len(records) == fan.lanes and all(r.pos >= fan.total for r in records)
-        if ended or fan.over_tolerance(sum(r.failed for r in records)):
+        if ended or fan.over_tolerance(sum(r.items_failed for r in records)):
             self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
 
     def fan_in(self, parent: Execution) -> FanIn | None:
@@ -322,7 +322,7 @@ class FanOutShell:
             return None
         visit = parent.entered_version
         records = self._store.lanes.all(parent.execution_id, visit)
-        failed = sum(r.failed for r in records)
+        failed = sum(r.items_failed for r in records)
         if fan.over_tolerance(failed):
             first = min(r.first_failed for r in records if r.first_failed is not None)
             fan_in = FanIn(visit, failures=(self._outcome(parent, visit, first),), failed=failed)

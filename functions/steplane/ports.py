@@ -68,15 +68,23 @@ class SweepIndex(Protocol):
 @dataclass(frozen=True)
 class LaneRecord:
     """Where one lane of a fan-out is: its current child ``pos`` (``>= total``: the lane
-    has ended), how many of its children failed, and the first that did."""
+    has ended), how many of its children failed, the first that did, and the items those
+    carried (``failed_items``: a Map Run's failed batch counts all its items; None: one
+    each)."""
 
     lane: int
     pos: int
     failed: int = 0
     first_failed: int | None = None
+    failed_items: int | None = None
     # Whether this record is the caller's own move (``LaneStore.advance`` succeeded), not
     # the lane as another mover left it: only the mover counts the move.
     moved: bool = field(default=False, compare=False)
+
+    @property
+    def items_failed(self) -> int:
+        """The items its failed children carried (what tolerated failures count)."""
+        return self.failed if self.failed_items is None else self.failed_items
 
 
 class LaneStore(Protocol):

@@ -74,6 +74,12 @@ def children_counts(store: ExecutionStore, head: Execution) -> dict[str, Any] | 
         "maxConcurrency": fan.lanes,
         # A distributed Map reads its items first: until then total is 0.
         "readingItems": fan.reading,
+        # A Map Run's batches carry several items each: the items, and those failed.
+        **(
+            {"items": fan.items, "failedItems": sum(r.items_failed for r in records)}
+            if fan.items is not None
+            else {}
+        ),
         "ids": f"{head.execution_id}/{visit}/{{index}}",
     }
 

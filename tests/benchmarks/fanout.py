@@ -9,7 +9,8 @@ On the local runtime (moto, virtual clock), each workflow runs once:
 2. the same Map whose items are one-Task children (a worker doubles the item);
 3. a Parallel of ``--branches`` branches, each one Task.
 Every DynamoDB and SQS call is counted by operation (a botocore hook); every item put is
-sized by DynamoDB's rules; every Lambda invocation (engine and workers) is counted.
+sized by DynamoDB's rules (an UpdateItem, always of a small item here, is one unit);
+every Lambda invocation (engine and workers) is counted.
 Printed per item: DynamoDB writes and reads, SQS requests, Lambda invocations, the
 largest item written other than a spilled payload (and its kind: HEAD, H history, L lane
 record), wall time and peak RSS; and the cost per 1,000 items at the list prices of
@@ -61,6 +62,10 @@ class Meter:
     def __call__(self, client: Any, operation: str, params: dict[str, Any]) -> None:
         service = client.meta.service_model.service_name
         self.operations[f"{service}:{operation}"] += 1
+        if operation == "UpdateItem":
+            # The engine updates only small items (lane records, a visit's counts, a
+            # head's sweep bookkeeping): one write unit each.
+            self.write_units += 1
         for item in _items(operation, params):
             size = item_size(item)
             self.write_units += math.ceil(size / 1024)
@@ -197,7 +202,8 @@ def _measured(  # noqa: PLR0917 - one run's whole context
     sfn = transitions * PRICES.sfn_transition
     per_1000 = 1000 / items
     return (
-        f"{label:<34} {wall:7.1f} s  {writes / items:5.2f} {reads / items:5.2f} "
+        f"{label:<34} {wall:7.1f} s  {writes / items:5.2f} {meter.write_units / items:5.2f} "
+        f"{reads / items:5.2f} "
         f"{sqs / items:5.2f} {lambdas / items:5.2f}  "
         f"{meter.largest_item:6d} B {meter.largest_kind:<4}  "
         f"${cost * per_1000:8.4f}  "
@@ -217,11 +223,12 @@ def main(argv: list[str] | None = None) -> None:
         "States": {"T": {"Type": "Task", "Resource": "double", "End": True}},
     }
     print(
-        "steplane fan-out (local runtime, moto); per item: DynamoDB writes, reads, "
-        "SQS requests, Lambda invocations"
+        "steplane fan-out (local runtime, moto); per item: DynamoDB writes, write units, "
+        "reads, SQS requests, Lambda invocations"
     )
     print(
-        f"{'run':<34} {'wall':>9}  {'wr':>5} {'rd':>5} {'sqs':>5} {'λ':>5}  {'largest':>13}  "
+        f"{'run':<34} {'wall':>9}  {'wr':>5} {'wcu':>5} {'rd':>5} {'sqs':>5} {'λ':>5}  "
+        f"{'largest':>13}  "
         f"{'$/1000':>9}  {'SFN $/1000':>8}  {'SFN/us':>7}"
     )
     if args.distributed:

@@ -66,3 +66,35 @@ def test_bad_requests_are_named(rt: LocalRuntime) -> None:
     assert _children(rt, execution_id, "?nextToken=abc")[0] == 400
     assert _children(rt, execution_id, "?visit=0")[0] == 422
     assert _children(rt, "wf:missing")[0] == 404
+
+
+def test_a_map_runs_counts_say_children_and_items(rt: LocalRuntime) -> None:
+    # Batches of two items: the counts are of children (batches), with the items and the
+    # failed items beside them (what the tolerated failures count).
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Which",
+        "States": {
+            "Which": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.Items[0]", "NumericEquals": 1, "Next": "Boom"}],
+                "Default": "Slow",
+            },
+            "Boom": {"Type": "Fail", "Error": "Boom"},
+            "Slow": {"Type": "Wait", "Seconds": 60, "End": True},
+        },
+    }
+    state = {
+        "Type": "Map",
+        "ItemProcessor": processor,
+        "ItemBatcher": {"MaxItemsPerBatch": 2},
+        "ToleratedFailurePercentage": 100,
+        "End": True,
+    }
+    execution_id = rt.start({"StartAt": "M", "States": {"M": state}}, [1, 2, 3, 4])
+    rt.advance(1)
+    status, body = rt.http("GET", f"/executions/{path_segment(execution_id)}")
+    assert status == 200
+    counts = body["children"]
+    assert (counts["total"], counts["failed"], counts["running"]) == (2, 1, 1)
+    assert (counts["items"], counts["failedItems"]) == (4, 2)

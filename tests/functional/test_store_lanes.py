@@ -39,9 +39,11 @@ def test_failures_are_counted_and_the_first_is_kept(lanes: DynamoDBLanes) -> Non
     record = lanes.open(PARENT, 3, 0, expiry=10**10)
     record = lanes.advance(PARENT, 3, record, 2, failed=True)
     record = lanes.advance(PARENT, 3, record, 2, failed=False)
-    record = lanes.advance(PARENT, 3, record, 2, failed=True)
-    assert record == LaneRecord(0, 6, failed=2, first_failed=0)
+    record = lanes.advance(PARENT, 3, record, 2, failed=True, weight=5)
+    # Two failed children, carrying 1 and 5 items (a Map Run's batch of five).
+    assert record == LaneRecord(0, 6, failed=2, first_failed=0, failed_items=6)
     assert lanes.get(PARENT, 3, 0) == record
+    assert record.items_failed == 6
 
 
 def test_the_fan_in_reads_every_lane_of_its_visit_only(lanes: DynamoDBLanes) -> None:

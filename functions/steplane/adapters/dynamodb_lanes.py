@@ -3,7 +3,8 @@
 A Parallel or Map visit runs its children on lanes (see the README's "Parallel and Map"
 design): lane j runs children j, j + lanes, ... one after another. Its item
 ``L#{visit}#{lane}`` says which child is the lane's current one (``pos``), how many of its
-children failed (``failed``) and the first that did (``ff``). It moves on only on
+children failed (``failed``; the items they carried, ``fi``) and the first that did
+(``ff``). It moves on only on
 condition that it is where the mover saw it, so two movers never skip a child; the
 count of every lane's item is the fan-in, with no item that every child touches.
 """
@@ -72,7 +73,9 @@ class DynamoDBLanes:
         values: dict[str, Any] = {":pos": record.pos, ":next": record.pos + lanes}
         update = "SET pos = :next"
         if failed:
-            update += ", ff = if_not_exists(ff, :pos) ADD failed :weight"
+            # failed: children; fi: the items they carried (a batch's size each).
+            update += ", ff = if_not_exists(ff, :pos) ADD failed :one, fi :weight"
+            values[":one"] = 1
             values[":weight"] = weight
         try:
             self._client.update_item(
@@ -91,8 +94,9 @@ class DynamoDBLanes:
         return LaneRecord(
             record.lane,
             record.pos + lanes,
-            record.failed + (weight if failed else 0),
+            record.failed + int(failed),
             record.first_failed if record.first_failed is not None or not failed else record.pos,
+            record.items_failed + weight if failed else record.failed_items,
             moved=True,
         )
 
@@ -156,4 +160,5 @@ def _record(item: dict[str, Any]) -> LaneRecord:
         int(item["pos"]),
         int(item.get("failed", 0)),
         int(first) if first is not None else None,
+        int(item["fi"]) if "fi" in item else None,
     )

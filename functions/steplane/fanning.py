@@ -33,6 +33,10 @@ from steplane.states.map_items import child_name
 # Children one StepLanes message launches before it hands the rest to a message of its
 # own (an invocation stays short however many Pass-only children end at once).
 LAUNCHES_PER_MESSAGE = 50
+# Up to this many lanes, a lane's end or failure is counted by reading every lane record
+# (a Query of 64 small items is about one read unit); above, by a count item (one write
+# unit, whatever the lanes).
+QUERIED_LANES = 64
 
 
 class FanOutShell:
@@ -127,8 +131,14 @@ class FanOutShell:
             record: LaneRecord | None = LaneRecord(lane, ended)
         else:
             record = lanes.get(parent.execution_id, visit, lane)
+        expiry = self._store.child_expiry(parent)
         if record is None:
-            record = lanes.open(parent.execution_id, visit, lane, self._store.child_expiry(parent))
+            if lane >= fan.total:
+                # A lane with no child (a visit of none): its record says it has ended.
+                lanes.open(parent.execution_id, visit, lane, expiry)
+                return True, 0
+            # Not moved yet: at its first child (its record comes with its first move).
+            record = LaneRecord(lane, lane)
         # Where no failure is tolerated, a failed child fails the visit: the lane launches
         # no more. Where some are, the lane goes on past failures.
         stops = not fan.tolerates_failures
@@ -150,7 +160,13 @@ class FanOutShell:
             failed = child.status is not ExecutionStatus.SUCCEEDED
             weight = child.parent.weight if failed and child.parent is not None else 1
             record = lanes.advance(
-                parent.execution_id, visit, record, fan.lanes, failed=failed, weight=weight
+                parent.execution_id,
+                visit,
+                record,
+                fan.lanes,
+                failed=failed,
+                weight=weight,
+                expiry=expiry,
             )
             if record.moved:
                 self._count(parent, fan, record, failed=weight if failed else 0, now=now)
@@ -173,10 +189,17 @@ class FanOutShell:
         if not ended and not failed:
             return
         visit = parent.entered_version
-        expiry = self._store.child_expiry(parent)
-        lanes_ended, items_failed = self._store.lanes.count(
-            parent.execution_id, visit, ended=int(ended), failed=failed, expiry=expiry
-        )
+        if fan.lanes <= QUERIED_LANES:
+            # Few lanes: reading them all (one Query, a read unit or two) costs less than
+            # updating a count (a write unit), and needs no count item.
+            records = self._store.lanes.all(parent.execution_id, visit)
+            lanes_ended = sum(1 for r in records if r.pos >= fan.total)
+            items_failed = sum(r.items_failed for r in records)
+        else:
+            expiry = self._store.child_expiry(parent)
+            lanes_ended, items_failed = self._store.lanes.count(
+                parent.execution_id, visit, ended=int(ended), failed=failed, expiry=expiry
+            )
         over = fan.over_tolerance(items_failed)
         crossed = over and not fan.over_tolerance(items_failed - failed)
         # The last lane's end wakes the parent unless a failure already did.
@@ -275,9 +298,9 @@ class FanOutShell:
             return False  # the parent still waits on the visit: nothing to stop
         aborted = False
         for lane in range(message.first, message.last + 1):
+            # A lane without a record has not moved: its first child is its current one.
             record = self._store.lanes.get(message.parent, message.visit, lane)
-            if record is not None:
-                aborted = self._abort_child(message, record, now) or aborted
+            aborted = self._abort_child(message, record or LaneRecord(lane, lane), now) or aborted
         return aborted
 
     def _abort_child(self, message: AbortMessage, record: LaneRecord, now: datetime) -> bool:

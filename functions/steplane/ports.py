@@ -107,10 +107,12 @@ class LaneStore(Protocol):
         *,
         failed: bool,
         weight: int = 1,
+        expiry: int | None = None,
     ) -> LaneRecord:
         """Move the lane from its ended child to the next, on condition it is where
         ``record`` says (a failed child adds its ``weight`` in items to the lane's
-        failures); the lane as it is now."""
+        failures; a lane's first move makes its record, expiring at ``expiry``); the lane
+        as it is now."""
         ...
 
     def all(self, parent_id: str, visit: int) -> list[LaneRecord]:

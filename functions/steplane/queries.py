@@ -54,7 +54,8 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
 def children_counts(store: ExecutionStore, head: Execution) -> dict[str, Any] | None:
     """For a head parked in a Parallel or Map: its children's counts, from the lane
     records (lane j has moved past ``(pos - j) / lanes`` ended children; a lane not yet
-    at its end has one child launched or about to be), and how to address them
+    at its end, or not moved yet, has one child launched or about to be), and how to
+    address them
     (steplane.names.child_execution_id)."""
     fan = head.fan_out
     if fan is None:
@@ -62,7 +63,9 @@ def children_counts(store: ExecutionStore, head: Execution) -> dict[str, Any] | 
     visit = head.entered_version
     records = store.lanes.all(head.execution_id, visit)
     ended = sum((r.pos - r.lane) // fan.lanes for r in records)
-    running = sum(1 for r in records if r.pos < fan.total)
+    # A lane without a record has not moved yet: its first child runs, or is about to.
+    unmoved = 0 if fan.reading else min(fan.lanes, fan.total) - len(records)
+    running = sum(1 for r in records if r.pos < fan.total) + unmoved
     failed = sum(r.failed for r in records)
     return {
         "state": head.state,

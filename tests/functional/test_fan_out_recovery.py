@@ -12,7 +12,7 @@ import pytest
 from steplane.adapters.dynamodb_inputs import DynamoDBChildInputs
 from steplane.definition.loader import load_definition
 from steplane.execution import Execution, FanOut
-from steplane.fanning import FanOutShell
+from steplane.fanning import QUERIED_LANES, FanOutShell
 from steplane.interpreter.decisions import WakeAt
 from steplane.interpreter.signals import WakePurpose
 from steplane.interpreter.sweep import next_sweep
@@ -321,3 +321,23 @@ def test_failures_past_the_tolerance_wake_the_parent_once(monkeypatch: pytest.Mo
         result = rt.run_until_complete(rt.start(definition, [1, 2, 3, 4]))
     assert result.error == "States.ExceedToleratedFailureThreshold"
     assert len(wakes) == 1
+
+
+@pytest.mark.parametrize(("lanes", "counted"), [(QUERIED_LANES, False), (QUERIED_LANES + 1, True)])
+def test_few_lanes_are_read_to_count_many_keep_a_count(lanes: int, counted: bool) -> None:
+    # Up to QUERIED_LANES lanes, a lane's end reads every lane record (a read unit or
+    # two) rather than write a count item (a write unit); above, the count item saves
+    # reading hundreds of records at every lane's end.
+    child = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    state = {"Type": "Map", "MaxConcurrency": lanes, "ItemProcessor": child, "End": True}
+    with LocalRuntime() as rt:
+        execution_id = rt.start({"StartAt": "M", "States": {"M": state}}, list(range(lanes)))
+        result = rt.run_until_complete(execution_id)
+        table = rt.session.client("dynamodb")
+        items = table.query(
+            TableName=rt.resources.ref("ExecutionsTable"),
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :c)",
+            ExpressionAttributeValues={":pk": {"S": f"X#{execution_id}"}, ":c": {"S": "C#"}},
+        )["Items"]
+    assert result.output == list(range(lanes))
+    assert bool(items) is counted

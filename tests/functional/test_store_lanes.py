@@ -52,3 +52,22 @@ def test_the_fan_in_reads_every_lane_of_its_visit_only(lanes: DynamoDBLanes) -> 
     lanes.open(PARENT, 4, 0, expiry=10**10)  # a later visit of the state (a retry)
     assert [r.lane for r in lanes.all(PARENT, 3)] == [0, 1, 2]
     assert [r.lane for r in lanes.all(PARENT, 4)] == [0]
+
+
+def test_a_lanes_first_move_makes_its_record(lanes: DynamoDBLanes) -> None:
+    # A lane is at its first child until it moves: no record before (no write), and the
+    # first move makes it, once: a second mover with the same view reads it as moved.
+    assert lanes.get(PARENT, 5, 2) is None
+    moved = lanes.advance(PARENT, 5, LaneRecord(2, 2), 4, failed=False, expiry=10**10)
+    assert (moved, moved.moved) == (LaneRecord(2, 6), True)
+    again = lanes.advance(PARENT, 5, LaneRecord(2, 2), 4, failed=True, expiry=10**10)
+    assert (again, again.moved) == (LaneRecord(2, 6), False)
+    assert lanes.get(PARENT, 5, 2) == LaneRecord(2, 6)
+
+
+def test_only_a_lanes_first_child_makes_its_record(lanes: DynamoDBLanes) -> None:
+    # A view of a later child on a lane with no record is not a move: nothing is written,
+    # and the lane is where a lane that has not moved is, at its first child.
+    found = lanes.advance(PARENT, 5, LaneRecord(1, 5), 4, failed=False, expiry=10**10)
+    assert (found, found.moved) == (LaneRecord(1, 1), False)
+    assert lanes.get(PARENT, 5, 1) is None

@@ -65,13 +65,24 @@ class DynamoDBLanes:
         *,
         failed: bool,
         weight: int = 1,
+        expiry: int | None = None,
     ) -> LaneRecord:
         """Move the lane from its ended child ``record.pos`` to the next (``+ lanes``),
         counting a failure (``weight``: the items the child carried); on condition it is
-        still at ``record.pos``. Returns the lane as it is now (moved by this call or by
-        another)."""
-        values: dict[str, Any] = {":pos": record.pos, ":next": record.pos + lanes}
-        update = "SET pos = :next"
+        still at ``record.pos``. A lane's first move makes its record (``expiry``: its
+        ``expiresAt``) when none is there: a lane is at its first child until it moves,
+        so a record is written only when it has something to say. Returns the lane as it
+        is now (moved by this call or by another)."""
+        values: dict[str, Any] = {
+            ":pos": record.pos,
+            ":next": record.pos + lanes,
+            ":lane": record.lane,
+            ":expiry": expiry,
+        }
+        update = "SET pos = :next, lane = :lane, expiresAt = if_not_exists(expiresAt, :expiry)"
+        condition = "pos = :pos"
+        if record.pos == record.lane:
+            condition = "attribute_not_exists(pk) OR pos = :pos"  # its first move
         if failed:
             # failed: children; fi: the items they carried (a batch's size each).
             update += ", ff = if_not_exists(ff, :pos) ADD failed :one, fi :weight"
@@ -82,15 +93,15 @@ class DynamoDBLanes:
                 TableName=self._table,
                 Key=to_ddb({"pk": execution_pk(parent_id), "sk": _sk(visit, record.lane)}),
                 UpdateExpression=update,
-                ConditionExpression="pos = :pos",
+                ConditionExpression=condition,
                 ExpressionAttributeValues=to_ddb(values),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             found = self.get(parent_id, visit, record.lane)
-            assert found is not None, "a lane record is never deleted while its visit runs"
-            return found
+            # None: the lane has not moved (a stale view of a later child): at its first.
+            return found or LaneRecord(record.lane, record.lane)
         return LaneRecord(
             record.lane,
             record.pos + lanes,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from steplane.adapters.dynamodb_items import (
@@ -89,6 +88,8 @@ class DynamoDBChildInputs:
             for index in range(len(texts)):
                 put(index)
             return
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - large Map Runs
+
         with ThreadPoolExecutor(max_workers=PUT_THREADS) as pool:
             # list(): the first put that failed raises here (the read is then redone).
             list(pool.map(put, range(len(texts))))

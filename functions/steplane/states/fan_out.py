@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from steplane.asl.failures import AslError
 from steplane.asl.references import select
@@ -55,7 +55,9 @@ from steplane.states.lifecycle import (
     committed_at,
     wake_not_for,
 )
-from steplane.states.map_items import ChildInputs, MapRunName
+
+if TYPE_CHECKING:
+    from steplane.states.map_items import ChildInputs, MapRunName
 
 # A parked fan-out is looked at by the sweeper this long after it parked, then less
 # often (each re-send doubles the gap): its children move on their own meanwhile.

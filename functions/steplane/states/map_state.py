@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -37,15 +37,6 @@ from steplane.states.fan_out import (
     parked_scope,
 )
 from steplane.states.lifecycle import ChildPolicy, MapRun, Reaction
-from steplane.states.map_items import (
-    ChildInputs,
-    MapRunName,
-    batched,
-    flattened,
-    map_run_name,
-    read_request,
-    write_request,
-)
 from steplane.states.map_run import (
     ItemBatcher,
     ItemReader,
@@ -56,6 +47,9 @@ from steplane.states.map_run import (
 )
 from steplane.states.nested import BranchMachine, ProcessorMachine
 from steplane.states.state_type import StateType
+
+if TYPE_CHECKING:
+    from steplane.states.map_items import ChildInputs, MapRunName
 
 # The guide: "Label ... can contain up to 40 characters".
 MAX_LABEL = 40
@@ -227,6 +221,8 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         """The Map Run of the visit ``parent`` is parked on, labelled with the state's
         ``Label``, else its name ("If you don't specify a label, Step Functions
         automatically generates a unique label")."""
+        from steplane.states.map_items import map_run_name  # noqa: PLC0415 - Map Runs only
+
         return map_run_name(settings, state.label_ or name, parent)
 
     def map_run(self, name: str, state: MapState, parent: Execution, settings: Settings) -> MapRun:
@@ -236,6 +232,8 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         Raises:
             AslError: the reader's or writer's parameters are not what S3 needs.
         """
+        from steplane.states.map_items import read_request, write_request  # noqa: PLC0415
+
         effective = effective_scope(state, parked_scope(parent, settings, name))
         language = state.query_language
         reader = writer = None
@@ -269,6 +267,8 @@ class MapLifecycle(FanOutLifecycle[MapState]):
                 selector.evaluate(item_scope(effective, index, value))
                 for index, value in enumerate(items)
             ]
+        from steplane.states.map_items import batched  # noqa: PLC0415 - Map Runs only
+
         return batched(state.item_batcher, items, effective, state.query_language)
 
     def on_items_read(
@@ -288,6 +288,8 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         writer = state.result_writer
         if writer is None or writer.writer_config is None:
             return outputs
+        from steplane.states.map_items import flattened  # noqa: PLC0415 - Map Runs only
+
         return flattened(writer.writer_config.transformation, outputs)
 
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, GetCoreSchemaHandler, GetPydanticSchema
+from pydantic_core import CoreSchema
 
 from steplane.asl.failures import AslError
 from steplane.asl.paths import describe
@@ -37,19 +38,28 @@ from steplane.states.fan_out import (
     parked_scope,
 )
 from steplane.states.lifecycle import ChildPolicy, MapRun, Reaction
-from steplane.states.map_run import (
-    ItemBatcher,
-    ItemReader,
-    ResultWriter,
-    check_batcher,
-    check_reader,
-    check_writer,
-)
 from steplane.states.nested import BranchMachine, ProcessorMachine
 from steplane.states.state_type import StateType
 
+
+def _map_run_model(name: str) -> GetPydanticSchema:
+    def build(_source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from steplane.states import map_run  # noqa: PLC0415 - on first schema build
+
+        return handler.generate_schema(getattr(map_run, name))
+
+    return GetPydanticSchema(build)
+
+
 if TYPE_CHECKING:
     from steplane.states.map_items import ChildInputs, MapRunName
+    from steplane.states.map_run import ItemBatcher, ItemReader, ResultWriter
+else:
+    # A Map Run's fields: their models (steplane.states.map_run) are imported when a
+    # definition's schema is first built, not at a handler's cold start.
+    ItemReader = Annotated[object, _map_run_model("ItemReader")]
+    ItemBatcher = Annotated[object, _map_run_model("ItemBatcher")]
+    ResultWriter = Annotated[object, _map_run_model("ResultWriter")]
 
 # The guide: "Label ... can contain up to 40 characters".
 MAX_LABEL = 40
@@ -340,6 +350,12 @@ def check(names: Collection[str], where: str, state: MapState) -> Iterator[Probl
 
 def _check_map_run(where: str, state: MapState) -> Iterator[Problem]:
     """A distributed Map's ItemReader, ItemBatcher and ResultWriter."""
+    from steplane.states.map_run import (  # noqa: PLC0415 - Map Runs only
+        check_batcher,
+        check_reader,
+        check_writer,
+    )
+
     language = state.query_language
     if state.item_reader is not None:
         yield from check_reader(f"{where}/ItemReader", state.item_reader, language)

@@ -9,6 +9,7 @@ outcome does to the parent.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -106,7 +107,9 @@ class FanOutShell:
             ended, launched = self._step_lane(parent, definition, lane, fan, now, message.ended)
             budget -= launched
             count = count or ended
-        if count:
+        # A step no child sent (the launch, a continuation, the sweeper's re-send) counts
+        # every lane: a wake-up lost to a crash is re-derived there.
+        if count or message.ended is None:
             self.check_fan_in(parent, message.visit, fan, now)
         return True
 
@@ -131,7 +134,7 @@ class FanOutShell:
             record: LaneRecord | None = LaneRecord(lane, ended)
         else:
             record = lanes.get(parent.execution_id, visit, lane)
-        expiry = self._store.child_expiry(parent)
+        expiry = self._expiry(parent)
         if record is None:
             if lane >= fan.total:
                 # A lane with no child (a visit of none): its record says it has ended.
@@ -183,12 +186,15 @@ class FanOutShell:
     ) -> None:
         """Count a lane's move that ended the lane or failed a child (the mover alone
         counts it; ``failed``: the items the failed child carried), and wake the parent
-        when this count is the one that makes the fan-in due (once, not at every later
-        failure)."""
+        when the counts say the fan-in is due: every lane ended, or the failures over
+        the tolerance. The first mover to see it due claims the visit's wake-up, so the
+        parent is woken once however many see it; a wake-up lost after its claim is
+        healed by the parent's sweep, whose lane steps count every lane."""
         ended = record.pos >= fan.total
         if not ended and not failed:
             return
         visit = parent.entered_version
+        expiry = self._expiry(parent)
         if fan.lanes <= QUERIED_LANES:
             # Few lanes: reading them all (one Query, a read unit or two) costs less than
             # updating a count (a write unit), and needs no count item.
@@ -196,16 +202,20 @@ class FanOutShell:
             lanes_ended = sum(1 for r in records if r.pos >= fan.total)
             items_failed = sum(r.items_failed for r in records)
         else:
-            expiry = self._store.child_expiry(parent)
             lanes_ended, items_failed = self._store.lanes.count(
                 parent.execution_id, visit, ended=int(ended), failed=failed, expiry=expiry
             )
-        over = fan.over_tolerance(items_failed)
-        crossed = over and not fan.over_tolerance(items_failed - failed)
-        # The last lane's end wakes the parent unless a failure already did.
-        completed = ended and lanes_ended == fan.lanes and not over
-        if completed or crossed:
+        due = lanes_ended >= fan.lanes or fan.over_tolerance(items_failed)
+        if due and self._store.lanes.claim_wake(parent.execution_id, visit, expiry):
             self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
+
+    def _expiry(self, parent: Execution) -> int:
+        """``expiresAt`` of an item written now for the visit ``parent`` is parked on: its
+        transition's items', or the head's floor if the sweeper has raised it since (a
+        lane's first move may come long after the parent parked)."""
+        floor = parent.children_expire_at
+        raised = math.ceil(floor.timestamp()) if floor is not None else 0
+        return max(self._store.child_expiry(parent), raised)
 
     def _launch(
         self, parent: Execution, definition: Definition, index: int, fan: FanOut, now: datetime

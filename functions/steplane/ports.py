@@ -125,6 +125,10 @@ class LaneStore(Protocol):
         """Add to the visit's count of ended lanes and failed items; the counts now."""
         ...
 
+    def claim_wake(self, parent_id: str, visit: int, expiry: int) -> bool:
+        """Claim the visit's fan-in wake-up: True for the first caller only."""
+        ...
+
     def attempt(self, parent_id: str, visit: int, kind: str, expiry: int) -> int:
         """Count one more attempt of ``kind`` (a Map Run's read, its export); the count."""
         ...

@@ -64,8 +64,13 @@ def children_counts(store: ExecutionStore, head: Execution) -> dict[str, Any] | 
     records = store.lanes.all(head.execution_id, visit)
     ended = sum((r.pos - r.lane) // fan.lanes for r in records)
     # A lane without a record has not moved yet: its first child runs, or is about to.
-    unmoved = 0 if fan.reading else min(fan.lanes, fan.total) - len(records)
-    running = sum(1 for r in records if r.pos < fan.total) + unmoved
+    moved = sum(1 for r in records if r.lane < fan.total)
+    unmoved = 0 if fan.reading else max(0, min(fan.lanes, fan.total) - moved)
+    # A lane stopped at a failure (none tolerated) runs nothing more.
+    stopped = not fan.tolerates_failures
+    running = unmoved + sum(
+        1 for r in records if r.pos < fan.total and not (stopped and r.failed > 0)
+    )
     failed = sum(r.failed for r in records)
     return {
         "state": head.state,

@@ -341,3 +341,133 @@ def test_few_lanes_are_read_to_count_many_keep_a_count(lanes: int, counted: bool
         )["Items"]
     assert result.output == list(range(lanes))
     assert bool(items) is counted
+
+
+def _failing_task(name: str) -> dict[str, Any]:
+    return {"StartAt": name, "States": {name: {"Type": "Task", "Resource": "double", "End": True}}}
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Parallel",
+                    "End": True,
+                    "Branches": [_failing_task("A"), _failing_task("B")],
+                }
+            },
+        },
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "MaxConcurrency": 3,
+                    "ToleratedFailureCount": 1,
+                    "ItemProcessor": _failing_task("T"),
+                    "End": True,
+                }
+            },
+        },
+    ],
+    ids=["parallel", "map-tolerating-one"],
+)
+def test_failures_counted_together_still_wake_the_parent(
+    monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any]
+) -> None:
+    # Every failing child's lane moves before any mover counts (they run at once): each
+    # count sees all the failures, and one of them must still wake the parent.
+    original = FanOutShell._count
+    held: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(FanOutShell, "_count", lambda *args, **kwargs: held.append((args, kwargs)))
+
+    def boom(data: Any, _context: Any) -> Any:
+        raise ValueError("boom")
+
+    with LocalRuntime() as rt:
+        rt.register("double", boom)
+        rt.start(definition, [1, 2, 3])
+        rt.run_all()
+        assert len(held) >= 2  # the movers, all moved before any counted
+        wakes: list[Any] = []
+        for args, kwargs in held:
+            shell = args[0]
+            shell._send = lambda head, commands, now: wakes.extend(commands)
+            original(*args, **kwargs)
+    assert [w.purpose for w in wakes] == [WakePurpose.FAN_IN]  # woken, and once
+
+
+def test_a_lost_wake_over_the_tolerance_is_found_by_the_sweep_before_the_lanes_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two failures go over a tolerance of one; the wake-up (claimed) is lost; the lanes
+    # go on with children that wait an hour. The parent's sweep re-sends its lanes'
+    # steps, and a step no child sent counts every lane: the Map fails at the sweep,
+    # not an hour later when the lanes end.
+    original = Engine._send
+    lost: list[WakeAt] = []
+
+    def send(self: Engine, head: Any, commands: Any, now: Any) -> None:
+        kept = []
+        for command in commands:
+            if isinstance(command, WakeAt) and command.purpose is WakePurpose.FAN_IN and not lost:
+                lost.append(command)
+            else:
+                kept.append(command)
+        original(self, head, tuple(kept), now)
+
+    monkeypatch.setattr(Engine, "_send", send)
+    child = {
+        "StartAt": "Which",
+        "States": {
+            "Which": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$", "NumericLessThan": 2, "Next": "Boom"}],
+                "Default": "Slow",
+            },
+            "Boom": {"Type": "Fail", "Error": "Boom"},
+            "Slow": {"Type": "Wait", "Seconds": 3600, "End": True},
+        },
+    }
+    state = {
+        "Type": "Map",
+        "MaxConcurrency": 2,
+        "ToleratedFailureCount": 1,
+        "ItemProcessor": child,
+        "End": True,
+    }
+    with LocalRuntime() as rt:
+        started = rt.clock.now()
+        result = rt.run_until_complete(
+            rt.start({"StartAt": "M", "States": {"M": state}}, [0, 1, 2, 3])
+        )
+    assert lost
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    assert (rt.clock.now() - started).total_seconds() < 3600
+
+
+def test_an_item_written_late_for_a_visit_expires_no_earlier_than_the_heads_floor() -> None:
+    # A lane's first move can come long after its parent parked (a slow first child);
+    # the sweeper has raised the partition's items and the head's floor since: the new
+    # record must not expire before them.
+    class Store:
+        def child_expiry(self, parent: Execution) -> int:
+            return 1_000  # the parked transition's
+
+    shell = FanOutShell(
+        Store(),  # type: ignore[arg-type]
+        send=lambda *args: None,
+        settings=DEFAULT_SETTINGS,
+        definition=lambda digest: load_definition(MAP),
+        with_input=lambda head, definition: head,
+        seed=lambda decision: decision,
+        objects=lambda: None,  # type: ignore[arg-type, return-value]
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    head = Execution("wf:x", "wf", "x", "h", "h", now, state="M", waiting=FanOut(3, 2))
+    assert shell._expiry(head) == 1_000
+    raised = replace(head, children_expire_at=datetime.fromtimestamp(5_000, UTC))
+    assert shell._expiry(raised) == 5_000

@@ -132,6 +132,12 @@ class DynamoDBLanes:
         counts = from_ddb(response.get("Attributes", {}))
         return int(counts.get("ended", 0)), int(counts.get("failed", 0))
 
+    def claim_wake(self, parent_id: str, visit: int, expiry: int) -> bool:
+        """Claim the visit's fan-in wake-up (``W#{visit}``, put only if absent): whether
+        this caller is the one to send it."""
+        item = {"pk": execution_pk(parent_id), "sk": f"W#{visit:012d}", "expiresAt": expiry}
+        return put_if_absent(self._client, self._table, item)
+
     def attempt(self, parent_id: str, visit: int, kind: str, expiry: int) -> int:
         """Count one more attempt of ``kind`` on the visit's counts item; the count now (a
         Map Run's read or export that keeps dying is given up after a number of them)."""

@@ -19,6 +19,7 @@ from steplane.execution import ExecutionStatus
 from steplane.local import LocalRuntime
 from steplane.local.result import ExecutionResult
 from steplane.names import child_execution_id
+from tests.fan_out_children import fail_or_wait
 
 BUCKET = "data"
 
@@ -465,19 +466,7 @@ def test_express_children_are_not_stopped_when_the_run_fails(
     # the execution"; a STANDARD child of a failed Map Run is aborted ("either the user
     # cancelled the execution, or Step Functions stopped the execution because the Map
     # Run failed").
-    processor = {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
-        "StartAt": "Which",
-        "States": {
-            "Which": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "Boom"}],
-                "Default": "Slow",
-            },
-            "Boom": {"Type": "Fail", "Error": "Boom"},
-            "Slow": {"Type": "Wait", "Seconds": 120, "End": True},
-        },
-    }
+    processor = fail_or_wait({"Variable": "$", "NumericEquals": 0}, 120, kind)
     result = _go(rt, _map(ItemsPath="$", ItemProcessor=processor), [1, 0])
     assert result.error == "States.ExceedToleratedFailureThreshold"
     rt.advance(200)  # the slow child's Wait is over

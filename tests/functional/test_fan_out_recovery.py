@@ -22,6 +22,7 @@ from steplane.messages import LanesMessage
 from steplane.names import child_execution_id
 from steplane.service import Engine
 from steplane.settings import DEFAULT_SETTINGS
+from tests.fan_out_children import fail_or_wait
 
 MAP = {
     "StartAt": "M",
@@ -420,18 +421,7 @@ def test_a_lost_wake_over_the_tolerance_is_found_by_the_sweep_before_the_lanes_e
         original(self, head, tuple(kept), now)
 
     monkeypatch.setattr(Engine, "_send", send)
-    child = {
-        "StartAt": "Which",
-        "States": {
-            "Which": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$", "NumericLessThan": 2, "Next": "Boom"}],
-                "Default": "Slow",
-            },
-            "Boom": {"Type": "Fail", "Error": "Boom"},
-            "Slow": {"Type": "Wait", "Seconds": 3600, "End": True},
-        },
-    }
+    child = fail_or_wait({"Variable": "$", "NumericLessThan": 2}, 3600)
     state = {
         "Type": "Map",
         "MaxConcurrency": 2,

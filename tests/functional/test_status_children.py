@@ -10,6 +10,7 @@ import pytest
 
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
+from tests.fan_out_children import fail_or_wait
 
 MAP = {
     "StartAt": "M",
@@ -71,19 +72,7 @@ def test_bad_requests_are_named(rt: LocalRuntime) -> None:
 def test_a_map_runs_counts_say_children_and_items(rt: LocalRuntime) -> None:
     # Batches of two items: the counts are of children (batches), with the items and the
     # failed items beside them (what the tolerated failures count).
-    processor = {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-        "StartAt": "Which",
-        "States": {
-            "Which": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.Items[0]", "NumericEquals": 1, "Next": "Boom"}],
-                "Default": "Slow",
-            },
-            "Boom": {"Type": "Fail", "Error": "Boom"},
-            "Slow": {"Type": "Wait", "Seconds": 60, "End": True},
-        },
-    }
+    processor = fail_or_wait({"Variable": "$.Items[0]", "NumericEquals": 1}, 60, "STANDARD")
     state = {
         "Type": "Map",
         "ItemProcessor": processor,

@@ -405,3 +405,26 @@ def test_run_shows_a_map_runs_progress_once_its_items_are_read(
     assert "M: [" in out
     assert "5/5" in out
     assert "0/0" not in out  # nothing shown while the items were being read
+
+
+def test_run_names_the_tasks_no_handler_does_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = tmp_path / "flow.json"
+    branch = {"StartAt": "Hop", "States": {"Hop": {"Type": "Task", "Resource": "hop", "End": True}}}
+    states = {
+        "Ask": {"Type": "Task", "Service": "Humans", "Action": "approve", "Next": "Both"},
+        "Both": {"Type": "Parallel", "Branches": [branch], "End": True},
+    }
+    definition.write_text(json.dumps({"StartAt": "Ask", "States": states}))
+    assert main(["run", str(definition)]) == 1  # the first task fails: no handler
+    err = capsys.readouterr().err
+    assert "no handler is registered for Humans approve, hop" in err
+    assert "Steplane.HandlerNotFound" in err
+
+
+def test_run_says_nothing_of_handlers_when_every_task_has_one(
+    onboarding_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(onboarding_path), "--input", '{"email": "a@example.com"}']) == 0
+    assert "no handler" not in capsys.readouterr().err

@@ -16,8 +16,10 @@ from steplane.cli.arguments import check_name, definition_file, loaded_definitio
 from steplane.cli.errors import FAILED, CommandError
 from steplane.cli.history import HistoryLines, cause_text
 from steplane.cli.workers import EXAMPLES, Registrar, load_registrar, register_workers
-from steplane.definition.loader import default_workflow_name
+from steplane.definition.loader import Definition, default_workflow_name
+from steplane.definition.model import all_states
 from steplane.settings import DEFAULT_SETTINGS, Settings
+from steplane.worker.client import HANDLER_NOT_FOUND
 
 if TYPE_CHECKING:
     from steplane.local import ExecutionResult
@@ -40,6 +42,7 @@ def run_command(args: argparse.Namespace) -> int:
         objects = [_s3_object(spec) for spec in args.s3 or []]
         result = _execute(
             definition,
+            loaded,
             execution_input,
             args.name,
             registrars,
@@ -54,6 +57,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _execute(
     definition: Path,
+    loaded: Definition,
     execution_input: Any,
     name: str | None,
     registrars: dict[str, Registrar],
@@ -66,6 +70,7 @@ def _execute(
     local = _local_runtime()
     with _runtime_errors(), local.LocalRuntime(settings=settings) as runtime:
         register_workers(registrars, runtime.worker)
+        _warn_unhandled(loaded, runtime.worker)
         s3.put_all(runtime.session.client("s3"))
         start = runtime.clock.now()
         execution_id = runtime.start(definition, execution_input, name=name)
@@ -128,6 +133,26 @@ def _s3_object(spec: str) -> tuple[str, str, Path]:
     if not path.is_file():
         raise CommandError(f"--s3 {spec!r}: no such file {file_name!r}")
     return bucket, key, path
+
+
+def _warn_unhandled(loaded: Definition, worker: Any) -> None:
+    """Say, before the run starts, which tasks no registered handler does: each would
+    fail with Steplane.HandlerNotFound (unless a Retry or Catch is meant for that)."""
+    missing = sorted(
+        {
+            route if route == action else f"{route} {action}"
+            for _, _, state in all_states(loaded.machine)
+            if (found := state.worker_route()) is not None
+            for route, action in [found]
+            if not worker.handles(route, action)
+        }
+    )
+    if missing:
+        print(
+            f"steplane run: no handler is registered for {', '.join(missing)}: these tasks "
+            f"will fail with {HANDLER_NOT_FOUND} (--workers registers handlers)",
+            file=sys.stderr,
+        )
 
 
 def _positive(value: int | None, option: str) -> int:

@@ -105,6 +105,10 @@ class StateSpec(Spec):
         """The machine the state's child ``index`` runs (a branch, the ItemProcessor)."""
         raise LookupError(f"a {self.type} state has no children")
 
+    def worker_route(self) -> tuple[str, str] | None:
+        """``(route, action)`` a worker handles this state by (a Task's), or None."""
+        return None
+
     def shares_variables(self) -> bool:
         """Whether the machines nested in the state read the variables of the scope around
         it ("Inner scopes can read variables from outer scopes")."""

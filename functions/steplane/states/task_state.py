@@ -92,6 +92,10 @@ class TaskState(DataFlow):
         """The action a worker registers for: the founding Action, else the Resource."""
         return self.action or self.resource or ""
 
+    def worker_route(self) -> tuple[str, str]:
+        """``(route, action)``: what a worker registers to do this task."""
+        return self.route, self.action_name
+
     def exits(self) -> Iterator[Exit]:
         """``Next``, and each Catcher's ``Next`` with the Catcher's ``Assign`` (a caught
         error does not apply the state's own)."""

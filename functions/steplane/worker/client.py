@@ -94,9 +94,14 @@ class WorkerClient:
 
     def handler_for(self, message: TaskMessage) -> TaskHandler | None:
         """The handler for a task: by service and action first, then by action alone."""
-        return self._handlers.get((message.route, message.action)) or self._handlers.get(
-            (None, message.action)
-        )
+        return self._handler(message.route, message.action)
+
+    def handles(self, route: str, action: str) -> bool:
+        """Whether a handler is registered for a task of ``route`` and ``action``."""
+        return self._handler(route, action) is not None
+
+    def _handler(self, route: str | None, action: str) -> TaskHandler | None:
+        return self._handlers.get((route, action)) or self._handlers.get((None, action))
 
     # -- reporting -------------------------------------------------------------
     def complete_task(self, task_id: str, output: Any = None) -> None:

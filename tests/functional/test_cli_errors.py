@@ -33,7 +33,9 @@ def test_ctrl_c_during_a_run_exits_130_with_one_line(
     workers = tmp_path / "interrupting.py"
     workers.write_text(
         "def handler(data, ctx):\n    raise KeyboardInterrupt\n\n"
-        "def register(worker):\n    worker.register('AuthService', 'createUser', handler)\n"
+        "from steplane.examples.onboarding import register_all\n\n"
+        "def register(worker):\n    register_all(worker)\n"
+        "    worker.register('AuthService', 'createUser', handler)\n"
     )
     args = ["run", str(onboarding_path), "--input", '{"email": "a@b.c"}', "--workers", str(workers)]
     try:
@@ -196,7 +198,9 @@ def test_a_real_sigint_during_a_run_exits_130_with_one_line(
         "def handler(data, ctx):\n"
         f"    pathlib.Path({str(started)!r}).touch()\n"
         "    time.sleep(60)\n\n"
-        "def register(worker):\n    worker.register('AuthService', 'createUser', handler)\n"
+        "from steplane.examples.onboarding import register_all\n\n"
+        "def register(worker):\n    register_all(worker)\n"
+        "    worker.register('AuthService', 'createUser', handler)\n"
     )
     command = [sys.executable, "-m", "steplane.cli", "run", str(onboarding_path)]
     running = subprocess.Popen(

@@ -577,3 +577,24 @@ def test_a_map_run_child_is_an_execution_of_its_own(rt: LocalRuntime) -> None:
     (child,) = result.output
     assert child["input"] == "a"
     assert child["name"] != result.execution_id.split(":", 1)[1]
+
+
+def test_an_items_source_is_in_the_context_object(rt: LocalRuntime) -> None:
+    # [guide, Context object] Map.Item.Source: "For state input, the value will be :
+    # STATE_DATA"; for an object read, "S3://bucket-name/object-key"; for a listing,
+    # "S3://bucket-name".
+    selector = {"source.$": "$$.Map.Item.Source"}
+    from_input = _go(rt, _map(ItemsPath="$", ItemSelector=selector), [1])
+    assert from_input.output == [{"source": "STATE_DATA"}]
+    inline = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    inline_map = _go(rt, _map(ItemProcessor=inline, ItemSelector=selector), [1])
+    assert inline_map.output == [{"source": "STATE_DATA"}]
+    _put(rt, "one.json", "[1]")
+    read = _go(rt, _map(ItemReader=_reader("one.json", "JSON"), ItemSelector=selector))
+    assert read.output == [{"source": f"S3://{BUCKET}/one.json"}]
+    listing = {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "Parameters": {"Bucket": BUCKET, "Prefix": "one"},
+    }
+    listed = _go(rt, _map(ItemReader=listing, ItemSelector=selector))
+    assert listed.output == [{"source": f"S3://{BUCKET}"}]

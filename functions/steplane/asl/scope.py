@@ -8,7 +8,7 @@ state machine and execution." Its shape::
      "State": {"EnteredTime", "Name", "RetryCount"},
      "StateMachine": {"Id", "Name"},
      "Task": {"Token"},                     (in a Task's Parameters only)
-     "Map": {"Item": {"Index", "Value"}}}   (in a Map's ItemSelector only)
+     "Map": {"Item": {"Index", "Value", "Source"}}}   (in a Map's ItemSelector only)
 
 Times are ISO 8601 in UTC with milliseconds, as Step Functions writes them
 (``2019-03-26T20:14:13.192Z``; ``2019-03-26T20:14:13Z`` on a whole second).
@@ -35,10 +35,13 @@ def iso_time(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class MapItem:
-    """The item a Map iteration processes: its index and value."""
+    """The item a Map iteration processes: its index and value, and where it came from
+    (``Source``: "STATE_DATA" for the state's input, ``S3://bucket/key`` for an object an
+    ItemReader read, ``S3://bucket`` for a listing)."""
 
     index: int
     value: Json
+    source: str = "STATE_DATA"
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,9 @@ class ContextObject:
         if fields.task_token is not None:
             document["Task"] = {"Token": fields.task_token}
         if fields.map_item is not None:
+            item = fields.map_item
             document["Map"] = {
-                "Item": {"Index": fields.map_item.index, "Value": fields.map_item.value}
+                "Item": {"Index": item.index, "Value": item.value, "Source": item.source}
             }
         return document
 

@@ -425,8 +425,8 @@ def effective_scope(state: FanningState, entered: Scope) -> Scope:
     return entered.with_data(select(entered, state.input_path))
 
 
-def item_scope(effective: Scope, index: int, value: Json) -> Scope:
+def item_scope(effective: Scope, index: int, value: Json, source: str = "STATE_DATA") -> Scope:
     """``effective`` with ``$$.Map.Item`` set (the guide: in ``ItemSelector`` "the Context
     Object ... Map.Item.Index ... Map.Item.Value")."""
     # Salted with the index: States.UUID() or $uuid() in ItemSelector differ per item.
-    return effective.with_map_item(MapItem(index, value)).salted(f"item:{index}")
+    return effective.with_map_item(MapItem(index, value, source)).salted(f"item:{index}")

@@ -64,6 +64,12 @@ class ReadRequest:
         """Where the items are, as errors name it."""
         return f"s3://{self.bucket}/{self.prefix if self.listing else self.key}"
 
+    @property
+    def item_source(self) -> str:
+        """``$$.Map.Item.Source`` of its items: the guide's "S3://bucket-name/object-key"
+        for an object, "S3://bucket-name" for a listing."""
+        return f"S3://{self.bucket}" if self.listing else f"S3://{self.bucket}/{self.key}"
+
 
 def read_request(reader: ItemReader, effective: Scope, language: str) -> ReadRequest:
     """What ``reader`` reads for a visit whose effective input is ``effective``.

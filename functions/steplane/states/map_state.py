@@ -273,8 +273,14 @@ class MapLifecycle(FanOutLifecycle[MapState]):
         items = items_read if items_read is not None else _items(state, effective)
         selector = state.item_selector or state.parameters
         if selector is not None:
+            source = "STATE_DATA"  # the guide: "For state input, the value will be: STATE_DATA"
+            if state.item_reader is not None:
+                from steplane.states.map_items import read_request  # noqa: PLC0415
+
+                reader = read_request(state.item_reader, effective, state.query_language)
+                source = reader.item_source
             items = [
-                selector.evaluate(item_scope(effective, index, value))
+                selector.evaluate(item_scope(effective, index, value, source))
                 for index, value in enumerate(items)
             ]
         from steplane.states.map_items import batched  # noqa: PLC0415 - Map Runs only

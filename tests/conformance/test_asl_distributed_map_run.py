@@ -598,3 +598,37 @@ def test_an_items_source_is_in_the_context_object(rt: LocalRuntime) -> None:
     }
     listed = _go(rt, _map(ItemReader=listing, ItemSelector=selector))
     assert listed.output == [{"source": f"S3://{BUCKET}"}]
+
+
+def test_a_jsonata_map_run_reads_writes_and_batches_by_expressions(rt: LocalRuntime) -> None:
+    # [guide] JSONata states give the ItemReader and ResultWriter "Arguments" (not
+    # Parameters), and numbers as {% %} expressions (MaxItems, MaxItemsPerBatch).
+    _put(rt, "nums.jsonl", "".join(f"{n}\n" for n in range(6)))
+    state = {
+        "Type": "Map",
+        "QueryLanguage": "JSONata",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "nums.jsonl"},
+            "ReaderConfig": {"InputType": "JSONL", "MaxItems": "{% $states.input.max %}"},
+        },
+        "ItemBatcher": {"MaxItemsPerBatch": "{% 2 %}", "BatchInput": {"tag": "{% 'b' %}"}},
+        "ItemProcessor": {**_processor(), "StartAt": "Work"},
+        "ResultWriter": {
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Arguments": {"Bucket": BUCKET, "Prefix": "{% 'j' %}"},
+            "WriterConfig": {"Transformation": "COMPACT"},
+        },
+        "End": True,
+    }
+    result = _go(rt, {"StartAt": "M", "States": {"M": state}}, {"bucket": BUCKET, "max": 5})
+    assert result.status == ExecutionStatus.SUCCEEDED, result
+    manifest = _get(rt, result.output["ResultWriterDetails"]["Key"])
+    assert manifest["DestinationBucket"] == BUCKET
+    (succeeded,) = manifest["ResultFiles"]["SUCCEEDED"]
+    batches = _get(rt, succeeded["Key"])
+    assert batches == [
+        {"Items": [0, 1], "BatchInput": {"tag": "b"}},
+        {"Items": [2, 3], "BatchInput": {"tag": "b"}},
+        {"Items": [4], "BatchInput": {"tag": "b"}},
+    ]

@@ -20,7 +20,6 @@ from steplane.errors import StatesError
 from steplane.execution import ChildOf, Execution, ExecutionStatus, FanOut
 from steplane.interpreter.decisions import Command, HistoryEvent, StepLanes, Transition, WakeAt
 from steplane.interpreter.engine import decide
-from steplane.interpreter.pending import pending_commands
 from steplane.interpreter.signals import Abort, Begin, ChildEnded, FanIn, WakePurpose
 from steplane.jsontypes import Json
 from steplane.map_runs import MapRunShell, read_decision
@@ -53,6 +52,7 @@ class FanOutShell:
         with_input: Callable[[Execution, Definition], Execution],
         seed: Callable[[str], str],
         objects: Callable[[], ObjectStore],
+        resend: Callable[[Execution, Definition, datetime], None],
     ) -> None:
         self._store = store
         # The engine's: a head's commands to their queues (steplane.routing).
@@ -61,6 +61,8 @@ class FanOutShell:
         self._definition = definition
         self._with_input = with_input
         self._seed = seed
+        # The engine's: send again what a head implies is in flight.
+        self._resend = resend
         self._map_runs = MapRunShell(
             store,
             objects=objects,
@@ -84,7 +86,7 @@ class FanOutShell:
             # This read moved the parent (on to its lanes, or out of a failed Map) and may
             # have died before it sent what that implies: send it again (receivers
             # ignore duplicates).
-            self._resend(parent, now)
+            self._resend(parent, self._definition(parent.definition_hash), now)
             return True
         fan = _waiting_on(parent, message.visit)
         if parent is None or fan is None:
@@ -172,7 +174,8 @@ class FanOutShell:
                 expiry=expiry,
             )
             if record.moved:
-                self._count(parent, fan, record, failed=weight if failed else 0, now=now)
+                failed_items = weight if failed else 0
+                self._count(parent, fan, record, failed=failed_items, expiry=expiry, now=now)
             elif record.pos >= fan.total or (stops and record.failed > 0):
                 return True, launched  # another mover ended it (and counted)
             if stops and record.failed > 0:
@@ -182,7 +185,14 @@ class FanOutShell:
         return False, launched
 
     def _count(
-        self, parent: Execution, fan: FanOut, record: LaneRecord, *, failed: int, now: datetime
+        self,
+        parent: Execution,
+        fan: FanOut,
+        record: LaneRecord,
+        *,
+        failed: int,
+        expiry: int,
+        now: datetime,
     ) -> None:
         """Count a lane's move that ended the lane or failed a child (the mover alone
         counts it; ``failed``: the items the failed child carried), and wake the parent
@@ -194,13 +204,12 @@ class FanOutShell:
         if not ended and not failed:
             return
         visit = parent.entered_version
-        expiry = self._expiry(parent)
         if fan.lanes <= QUERIED_LANES:
             # Few lanes: reading them all (one Query, a read unit or two) costs less than
             # updating a count (a write unit), and needs no count item.
-            records = self._store.lanes.all(parent.execution_id, visit)
-            lanes_ended = sum(1 for r in records if r.pos >= fan.total)
-            items_failed = sum(r.items_failed for r in records)
+            lanes_ended, items_failed = _counts(
+                self._store.lanes.all(parent.execution_id, visit), fan
+            )
         else:
             lanes_ended, items_failed = self._store.lanes.count(
                 parent.execution_id, visit, ended=int(ended), failed=failed, expiry=expiry
@@ -293,12 +302,6 @@ class FanOutShell:
         except KeyError as missing:
             raise AslError(str(missing.args[0])) from None
 
-    def _resend(self, parent: Execution, now: datetime) -> None:
-        """Send again what ``parent``'s head implies is in flight."""
-        definition = self._definition(parent.definition_hash)
-        loaded = self._with_input(parent, definition)
-        self._send(loaded, pending_commands(definition, loaded, now, self._settings), now)
-
     # -- stopping -----------------------------------------------------------------------
     def abort(self, message: AbortMessage, now: datetime) -> bool:
         """Abort the running child of each lane of the message (the parent has left the
@@ -340,9 +343,8 @@ class FanOutShell:
         are over the tolerance (a hint: the parent's decision counts again before it
         moves). For lane steps that find a lane ended: its mover's count or wake-up may
         have been lost to a crash."""
-        records = self._store.lanes.all(parent.execution_id, visit)
-        ended = len(records) == fan.lanes and all(r.pos >= fan.total for r in records)
-        if ended or fan.over_tolerance(sum(r.items_failed for r in records)):
+        lanes_ended, items_failed = _counts(self._store.lanes.all(parent.execution_id, visit), fan)
+        if lanes_ended >= fan.lanes or fan.over_tolerance(items_failed):
             self._send(parent, (WakeAt(now, WakePurpose.FAN_IN, parent.version),), now)
 
     def fan_in(self, parent: Execution) -> FanIn | None:
@@ -355,12 +357,12 @@ class FanOutShell:
             return None
         visit = parent.entered_version
         records = self._store.lanes.all(parent.execution_id, visit)
-        failed = sum(r.items_failed for r in records)
+        lanes_ended, failed = _counts(records, fan)
         if fan.over_tolerance(failed):
             first = min(r.first_failed for r in records if r.first_failed is not None)
             fan_in = FanIn(visit, failures=(self._outcome(parent, visit, first),), failed=failed)
             return self._map_runs.exported(parent, fan, fan_in, None) if fan.stored else fan_in
-        if len(records) < fan.lanes or any(r.pos < fan.total for r in records):
+        if lanes_ended < fan.lanes:
             return None
         ids = [child_execution_id(parent.execution_id, visit, i) for i in range(fan.total)]
         heads = self._store.get_heads(ids)
@@ -373,6 +375,13 @@ class FanOutShell:
     def _outcome(self, parent: Execution, visit: int, index: int) -> ChildEnded:
         child_id = child_execution_id(parent.execution_id, visit, index)
         return _ended(index, child_id, self._store.get_head(child_id))
+
+
+def _counts(records: list[LaneRecord], fan: FanOut) -> tuple[int, int]:
+    """``(lanes ended, items failed)`` of a visit's lane records (a lane without a record
+    has not moved, so has not ended)."""
+    lanes_ended = sum(1 for r in records if r.pos >= fan.total)
+    return lanes_ended, sum(r.items_failed for r in records)
 
 
 def _ended(index: int, child_id: str, child: Execution | None) -> ChildEnded:

@@ -278,6 +278,7 @@ class Engine:
             with_input=self._with_input,
             seed=self._seed,
             objects=self._objects,
+            resend=self._resend,
         )
 
     def wake(self, message: WakeMessage, delivery: Delivery) -> Outcome:

@@ -455,6 +455,7 @@ def test_an_item_written_late_for_a_visit_expires_no_earlier_than_the_heads_floo
         with_input=lambda head, definition: head,
         seed=lambda decision: decision,
         objects=lambda: None,  # type: ignore[arg-type, return-value]
+        resend=lambda *args: None,
     )
     now = datetime(2026, 1, 1, tzinfo=UTC)
     head = Execution("wf:x", "wf", "x", "h", "h", now, state="M", waiting=FanOut(3, 2))

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from steplane.execution import Execution, ExecutionStatus, FanOut
-from steplane.jsontypes import Json
+from steplane.jsontypes import Json, compact_json
 from steplane.names import child_execution_id
 from steplane.ports import ExecutionStore, ObjectStore
 from steplane.states.lifecycle import MapRun
@@ -61,7 +61,7 @@ def export(  # noqa: PLR0917 - the Map Run's whole context
         "ResultFiles": {status: files[status] for status in ("FAILED", "PENDING", "SUCCEEDED")},
     }
     manifest_key = f"{folder}/manifest.json"
-    objects.put(writer.bucket, manifest_key, _text(manifest).encode())
+    objects.put(writer.bucket, manifest_key, compact_json(manifest).encode())
     return {"Bucket": writer.bucket, "Key": manifest_key}
 
 
@@ -73,7 +73,7 @@ def _record(name: MapRunName, child_input: Json, head: Execution | None) -> Json
     """One child as the guide's ``Transformation: NONE`` example shows it (Input and
     Output as JSON text)."""
     record: dict[str, Json] = {
-        "Input": _text(child_input),
+        "Input": compact_json(child_input),
         "InputDetails": {"Included": True},
     }
     if head is None:
@@ -93,7 +93,7 @@ def _record(name: MapRunName, child_input: Json, head: Execution | None) -> Json
     if head.stop_date is not None:
         record["StopDate"] = head.stop_date.isoformat()
     if _succeeded(head):
-        record["Output"] = _text(head.data)
+        record["Output"] = compact_json(head.data)
         record["OutputDetails"] = {"Included": True}
     else:
         record["Error"] = head.error
@@ -122,9 +122,5 @@ def _body(writer: WriteRequest, records: list[Any]) -> bytes:
     """The guide: "JSON - formats the results as a JSON array. JSONL - formats the results
     as JSON Lines"."""
     if writer.output_type == "JSONL":
-        return "".join(_text(record) + "\n" for record in records).encode()
-    return _text(records).encode()
-
-
-def _text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return "".join(compact_json(record) + "\n" for record in records).encode()
+    return compact_json(records).encode()

@@ -25,7 +25,7 @@ from steplane.adapters.dynamodb_items import (
     to_ddb,
     unpack_text,
 )
-from steplane.jsontypes import Json
+from steplane.jsontypes import Json, compact_json
 from steplane.ports import InputsChangedError
 
 # Inputs stored one after another below this many; above, on PUT_THREADS threads (one at
@@ -60,8 +60,8 @@ class DynamoDBChildInputs:
             InputsChangedError: an earlier read of the visit stored other inputs.
         """
         pk = execution_pk(parent_id)
-        texts = [_text(value) for value in inputs]
-        digest = hashlib.sha256(_text([texts, weights]).encode()).hexdigest()
+        texts = [compact_json(value) for value in inputs]
+        digest = hashlib.sha256(compact_json([texts, weights]).encode()).hexdigest()
         if not put_if_absent(
             self._client,
             self._table,
@@ -131,7 +131,3 @@ class DynamoDBChildInputs:
         )
         item = response.get("Item")
         return from_ddb(item) if item else None
-
-
-def _text(value: Json) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

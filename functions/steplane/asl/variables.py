@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from steplane.asl.failures import AslError
@@ -25,7 +24,7 @@ from steplane.asl.scope import Scope
 from steplane.asl.templates import Template
 from steplane.asl.variable_names import name_problem
 from steplane.errors import StatesError
-from steplane.jsontypes import Json
+from steplane.jsontypes import Json, compact_json
 
 MAX_VARIABLE_BYTES = 256 * 1024
 MAX_ASSIGN_BYTES = 256 * 1024
@@ -43,7 +42,7 @@ class VariableLimitError(AslError):
 
 
 def _size(value: Json) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    return len(compact_json(value).encode())
 
 
 def assign(template: Template, scope: Scope) -> dict[str, Json]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from steplane.errors import StatesError
 from steplane.interpreter.steps import Fail
 from steplane.json_input import json_problem
-from steplane.jsontypes import Json
+from steplane.jsontypes import Json, compact_json
 from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 
 
@@ -22,7 +20,7 @@ def check_state_output(output: Json) -> Fail | None:
     problem = json_problem(output)
     if problem is not None:
         return Fail(StatesError.DATA_LIMIT_EXCEEDED, f"the state output is refused: {problem}")
-    size = utf8_size(json.dumps(output, separators=(",", ":"), ensure_ascii=False))
+    size = utf8_size(compact_json(output))
     if size <= MAX_PAYLOAD_BYTES:
         return None
     return Fail(

@@ -8,7 +8,6 @@ ItemSelector ... 4. ItemBatcher ... 5. ResultWriter".
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -21,7 +20,7 @@ from steplane.asl.templates import Template, TemplateError
 from steplane.errors import StatesError
 from steplane.execution import Execution
 from steplane.interpreter.field_numbers import POSITIVE, NumberRule, field_number
-from steplane.jsontypes import Json
+from steplane.jsontypes import Json, compact_json
 from steplane.limits import MAX_PAYLOAD_BYTES, utf8_size
 from steplane.settings import Settings
 from steplane.states.map_run import (
@@ -151,7 +150,7 @@ def batched(
     """
     if batcher is None:
         for index, item in enumerate(selected):
-            _check_size(index, utf8_size(_json(item)))
+            _check_size(index, utf8_size(compact_json(item)))
         return ChildInputs(selected, [1] * len(selected))
     max_items = _limit(
         "MaxItemsPerBatch",
@@ -179,13 +178,13 @@ def _batches(
     shell: dict[str, Json] = {"Items": []}
     if batch_input is not None:
         shell["BatchInput"] = batch_input
-    base = utf8_size(_json(shell))  # the batch's own bytes, before its items
+    base = utf8_size(compact_json(shell))  # the batch's own bytes, before its items
     inputs: list[Json] = []
     weights: list[int] = []
     items: list[Json] = []
     size = base
     for index, item in enumerate(selected):
-        item_size = utf8_size(_json(item))
+        item_size = utf8_size(compact_json(item))
         comma = 1 if items else 0
         full = bool(max_items) and len(items) >= max_items
         if items and (full or size + comma + item_size > max_bytes):
@@ -320,7 +319,3 @@ def _text(params: dict[str, Json], field: str, owner: str, default: str | None =
     if not isinstance(value, str) or (default is None and not value):
         raise AslError(f"{owner}'s {field} is {describe(value)}, not a non-empty string")
     return value
-
-
-def _json(value: Json) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

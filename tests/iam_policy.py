@@ -58,8 +58,9 @@ def role_statements(role: dict[str, Any], resolve: Callable[[Any], Any]) -> list
         assert name in MANAGED_POLICIES, f"unknown managed policy {name}: model it first"
         statements.extend(MANAGED_POLICIES[name])
     for policy in props.get("Policies", []):
-        for raw in _as_list(policy["PolicyDocument"]["Statement"]):
-            statements.append(_statement(resolve(raw)))
+        # Resolved whole: a statement under a false Fn::If (AWS::NoValue) is left out.
+        for resolved in _as_list(resolve(policy["PolicyDocument"]["Statement"])):
+            statements.append(_statement(resolved))
     return statements
 
 
@@ -114,6 +115,10 @@ def call_of(
         if operation == "GetObject" and "VersionId" in params:
             action = "s3:GetObjectVersion"
         return action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
+    if service == "sns":
+        return action, params.get("TopicArn") or params["TargetArn"]
+    if service == "lambda" and operation == "Invoke":
+        return "lambda:InvokeFunction", params["FunctionName"]
     raise AssertionError(f"no IAM resource model for {service}:{operation}")
 
 
@@ -145,6 +150,18 @@ def calls_of(
         return [
             call_of(service, operation, {"TableName": table}, region, account)
             for table in params["RequestItems"]
+        ]
+    if service == "events" and operation == "PutEvents":
+        # Authorised on each entry's event bus (by name or ARN; none: the default bus).
+        buses = {entry.get("EventBusName", "default") for entry in params["Entries"]}
+        return [
+            (
+                "events:PutEvents",
+                bus
+                if bus.startswith("arn:")
+                else f"arn:aws:events:{region}:{account}:event-bus/{bus}",
+            )
+            for bus in sorted(buses)
         ]
     return [call_of(service, operation, params, region, account)]
 

@@ -48,6 +48,8 @@ class TaskAttempt:
         heartbeat_seconds: the attempt's HeartbeatSeconds, if it has one.
         heartbeat_at: when it times out unless a heartbeat comes first (each heartbeat
             moves it on by ``heartbeat_seconds``).
+        submitted: a ``.waitForTaskToken`` integration made its call for this attempt;
+            the attempt now waits for its token only (a re-sent dispatch calls no more).
     """
 
     number: int
@@ -57,6 +59,7 @@ class TaskAttempt:
     timeout_at: datetime | None = None
     heartbeat_seconds: int | None = None
     heartbeat_at: datetime | None = None
+    submitted: bool = False
 
     def has_timed_out(self, now: datetime) -> bool:
         """Whether the attempt's TimeoutSeconds, or its heartbeat, has lapsed at ``now``."""
@@ -170,6 +173,15 @@ class ChildOf:
         return self.index % self.lanes
 
 
+@dataclass(frozen=True)
+class Caller:
+    """The task a nested execution reports its end to: a parent's
+    ``states:startExecution.sync`` (or ``.sync:2``) attempt, by its token."""
+
+    task_token: str
+    pattern: str
+
+
 # What a running head waits for: a task attempt, a moment, its children, or nothing (a
 # long Pass/Choice chain that yielded, or an execution that has ended).
 Waiting = TaskAttempt | WaitUntil | FanOut | None
@@ -205,6 +217,8 @@ class Execution:
     deadline: datetime | None = None
     # A child execution's place (a Parallel's branch, a Map's item); None for the others.
     parent: ChildOf | None = None
+    # A nested execution's waiting parent task (states:startExecution.sync), if any.
+    caller: Caller | None = None
     event_count: int = 0
     stop_date: datetime | None = None
     error: str | None = None

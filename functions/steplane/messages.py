@@ -149,6 +149,28 @@ class TaskMessage(Wire):
     role_arn: str | None = None
 
 
+class CallerMessage(Wire):
+    """IntegrationQueue: the nested execution ``execution_id`` ended; report how to the
+    parent task waiting on it (``task_token``, a ``startExecution.sync`` attempt)."""
+
+    kind: Literal["ended"] = "ended"
+    task_token: str
+    execution_id: str
+    pattern: str
+
+    @field_validator("execution_id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return require_execution_id(value)
+
+
+def integration_message(body: Any) -> TaskMessage | CallerMessage:
+    """An IntegrationQueue message, by its ``kind``."""
+    if isinstance(body, dict) and body.get("kind") == "ended":
+        return CallerMessage.model_validate(body)
+    return TaskMessage.model_validate(body)
+
+
 class TaskResultMessage(Wire):
     """TaskResultQueue: a worker's outcome for the attempt named by ``task_token``, or a
     heartbeat (``HEARTBEAT``: the attempt is alive; SendTaskHeartbeat's counterpart)."""

@@ -219,6 +219,10 @@ class ExecutionStore(Protocol):
         that ``head`` is current; False when it is not (the attempt has closed)."""
         ...
 
+    def record_submitted(self, head: Execution) -> bool:
+        """Mark the pending attempt's callback call as made (False: the head moved on)."""
+        ...
+
     def commit(
         self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]
     ) -> CommitOutcome:

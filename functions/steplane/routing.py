@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from steplane.integrations.resources import is_integration
 from steplane.interpreter.decisions import (
     AbortChildren,
     Command,
     DispatchTask,
+    NotifyCaller,
     StepLanes,
     WakeAt,
     lane_batches,
@@ -20,6 +22,7 @@ from steplane.interpreter.decisions import (
 from steplane.limits import MAX_QUEUE_DELAY_SECONDS
 from steplane.messages import (
     AbortMessage,
+    CallerMessage,
     LanesMessage,
     OutboundMessage,
     TaskMessage,
@@ -36,6 +39,8 @@ class Routes:
     task_queue_urls: Mapping[str, str] = field(default_factory=dict)
     task_result_queue_url: str = ""
     start_queue_url: str = ""
+    # Tasks the IntegrationFunction performs (Lambda, AWS services, nested executions).
+    integration_queue_url: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Routes:
@@ -46,10 +51,14 @@ class Routes:
             task_queue_urls=json.loads(environ.get("TASK_QUEUE_URLS") or "{}"),
             task_result_queue_url=environ.get("TASK_RESULT_QUEUE_URL", ""),
             start_queue_url=environ.get("START_QUEUE_URL", ""),
+            integration_queue_url=environ.get("INTEGRATION_QUEUE_URL", ""),
         )
 
-    def task_queue(self, route: str) -> str:
-        """The queue for a task route; unknown routes go to the default task queue."""
+    def task_queue(self, route: str, resource: str | None = None) -> str:
+        """The queue for a task: the IntegrationQueue for a Resource that calls Lambda or
+        a service, else its route's queue; unknown routes go to the default task queue."""
+        if self.integration_queue_url and is_integration(resource):
+            return self.integration_queue_url
         return self.task_queue_urls.get(route, self.default_task_queue_url)
 
     def to_messages(
@@ -94,10 +103,15 @@ class Routes:
                 role_arn=command.role_arn,
             )
             return OutboundMessage(
-                queue_url=self.task_queue(command.route),
+                queue_url=self.task_queue(command.route, command.resource),
                 body=body.to_json(),
                 delay_seconds=min(command.delay_seconds, MAX_QUEUE_DELAY_SECONDS),
             )
+        if isinstance(command, NotifyCaller):
+            ended = CallerMessage(
+                task_token=command.task_token, execution_id=execution_id, pattern=command.pattern
+            )
+            return OutboundMessage(queue_url=self.integration_queue_url, body=ended.to_json())
         if isinstance(command, StepLanes):
             lanes = LanesMessage(
                 parent=command.parent,

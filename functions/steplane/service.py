@@ -28,7 +28,7 @@ from steplane.errors import (
     TaskClosedError,
     WorkflowNotFoundError,
 )
-from steplane.execution import Execution
+from steplane.execution import Caller, Execution
 from steplane.interpreter.decisions import Command, Ignore, Rearm, Transition
 from steplane.interpreter.engine import decide
 from steplane.interpreter.pending import pending_commands
@@ -134,8 +134,11 @@ class Engine:
         self._objects = objects or _no_objects
         self._definitions: dict[str, Definition] = {}
 
-    def start(self, request: StartRequest) -> tuple[Execution, bool]:
+    def start(self, request: StartRequest, caller: Caller | None = None) -> tuple[Execution, bool]:
         """Start an execution, idempotently by name. Returns (head, created).
+
+        ``caller``: the parent task a nested execution reports its end to
+        (``states:startExecution.sync``); an existing execution keeps its own.
 
         Same name and same input returns the existing execution; same name and a
         different input raises ExecutionAlreadyExistsError (HTTP 409).
@@ -167,6 +170,7 @@ class Engine:
             input_hash=input_hash(request.input),
             start_date=self._clock.now(),
             input=request.input,
+            caller=caller,
         )
         # The input is part of the begin decision's id: two starts of one name with
         # different inputs are different decisions, so the second can never take over the

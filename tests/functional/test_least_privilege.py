@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -34,16 +34,23 @@ from tests.sam import translate
 
 # Incompressible, so far over the head's inline size for variables.
 BALLAST = base64.b64encode(random.Random(3).randbytes(600)).decode()
-ENGINE_QUEUE_CONSUMERS = frozenset({"StartFunction", "AdvanceFunction", "TaskCompleteFunction"})
-HOP = "arn:aws:lambda:us-east-1:123456789012:function:Hop"
+ENGINE_QUEUE_CONSUMERS = frozenset(
+    {"StartFunction", "AdvanceFunction", "TaskCompleteFunction", "IntegrationFunction"}
+)
+ACCOUNT, REGION = "123456789012", "us-east-1"
+DATA_BUCKET = "steplane-data-test"  # matches the template's MapRunBuckets default
+# A Lambda function (invoked by IntegrationFunction), and a worker route (DefaultTaskQueue).
+HOP = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Hop"
+WORKER_HOP = "Hop"
 SERVICE_STOPS = {
     "auth": "AuthService",
     "provisioning": "ProvisioningService",
     "notification": "NotificationService",
 }
 # An itinerary ``{"to": stop, "then": {...}}`` routes an execution through Waits (``wait``)
-# and Tasks on each task queue (``default`` is an ASL Resource, the rest services), so each
-# function can be made to send to each queue: whoever handles one stop sends the next.
+# and Tasks on each task queue (``default`` is a worker Resource, ``lambda`` a function the
+# IntegrationFunction invokes, the rest services), so each function can be made to send to
+# each queue: whoever handles one stop sends the next.
 # Every itinerary first assigns a variable too large for the head (``ballast``): each
 # function that reads a head then reads its variables' payload items (BatchGetItem).
 ITINERARY = {
@@ -55,6 +62,7 @@ ITINERARY = {
             "Choices": [
                 {"Variable": "$.to", "StringEquals": "wait", "Next": "Nap"},
                 {"Variable": "$.to", "StringEquals": "default", "Next": "DefaultTask"},
+                {"Variable": "$.to", "StringEquals": "lambda", "Next": "LambdaTask"},
                 *(
                     {"Variable": "$.to", "StringEquals": stop, "Next": f"{service}Task"}
                     for stop, service in SERVICE_STOPS.items()
@@ -63,7 +71,8 @@ ITINERARY = {
             "Default": "Done",
         },
         "Nap": {"Type": "Wait", "Seconds": 10, "OutputPath": "$.then", "Next": "Route"},
-        "DefaultTask": {"Type": "Task", "Resource": HOP, "Next": "Route"},
+        "DefaultTask": {"Type": "Task", "Resource": WORKER_HOP, "Next": "Route"},
+        "LambdaTask": {"Type": "Task", "Resource": HOP, "Next": "Route"},
         **{
             f"{service}Task": {"Type": "Task", "Service": service, "Action": "hop", "Next": "Route"}
             for service in SERVICE_STOPS.values()
@@ -71,15 +80,99 @@ ITINERARY = {
         "Done": {"Type": "Succeed"},
     },
 }
-# Start, Advance (after a Wait) and TaskComplete (after a Task) each send to AdvanceQueue
-# and to every task queue along these.
+# Start, Advance (after a Wait), TaskComplete (after a worker's Task) and Integration
+# (after a Lambda function) each send to AdvanceQueue and to every task queue along these.
 ITINERARIES = (
     ("wait", "wait", "default", "auth", "provisioning", "notification", "wait"),
     ("default", "wait", "auth"),
     ("auth", "wait", "provisioning"),
     ("provisioning", "wait", "notification"),
     ("notification", "default"),
+    ("lambda", "lambda", "wait", "lambda", "default", "lambda", "auth", "lambda"),
+    ("provisioning", "lambda", "provisioning", "lambda", "notification", "lambda"),
 )
+# The service integrations, on the test's own queue, topic, event bus, table and bucket
+# (the stack's Integration* parameters name them), and a nested execution.
+USER_QUEUE, USER_TOPIC, USER_TABLE = "user-orders", "user-announcements", "UserOrders"
+NESTED = {"StartAt": "N", "States": {"N": {"Type": "Pass", "End": True}}}
+SERVICE_CALLS = {
+    "StartAt": "Send",
+    "States": {
+        "Send": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": "hello"},
+            "ResultPath": None,
+            "Next": "Publish",
+        },
+        "Publish": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn.$": "$.topic", "Message": "hello"},
+            "ResultPath": None,
+            "Next": "Put events",
+        },
+        "Put events": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::events:putEvents",
+            "Parameters": {
+                "Entries": [{"Source": "steplane.test", "DetailType": "t", "Detail": {}}]
+            },
+            "ResultPath": None,
+            "Next": "Put item",
+        },
+        **{
+            f"{verb.title()} item": {
+                "Type": "Task",
+                "Resource": f"arn:aws:states:::dynamodb:{verb}Item",
+                "Parameters": {"TableName": USER_TABLE, "Key": {"id": {"S": "1"}}, **extra},
+                "ResultPath": None,
+                "Next": after,
+            }
+            for verb, extra, after in (
+                ("get", {}, "Update item"),
+                (
+                    "update",
+                    {
+                        "UpdateExpression": "SET n = :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    },
+                    "Delete item",
+                ),
+                ("delete", {}, "Read object"),
+            )
+        },
+        "Put item": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {"TableName": USER_TABLE, "Item": {"id": {"S": "1"}}},
+            "ResultPath": None,
+            "Next": "Get item",
+        },
+        "Read object": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+            "Parameters": {"Bucket": DATA_BUCKET, "Key": "items.json"},
+            "ResultPath": None,
+            "Next": "Nested",
+        },
+        "Nested": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {
+                "StateMachineArn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Nested"
+            },
+            "ResultPath": None,
+            "Next": "Ask",
+        },
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl.$": "$.queue", "MessageBody.$": "$$.Task.Token"},
+            "End": True,
+        },
+    },
+}
 CALLBACK = {
     "StartAt": "Approve",
     "States": {
@@ -94,7 +187,6 @@ CALLBACK = {
 }
 # Fan-outs: a Parallel of Task branches and an inline Map (lanes moved and counted), and a
 # distributed Map reading its items from S3 and exporting its results there.
-DATA_BUCKET = "steplane-data-test"  # matches the template's MapRunBuckets default
 FAN_OUTS = {
     "StartAt": "Both",
     "States": {
@@ -176,10 +268,12 @@ def run() -> Run:
         recorder.attach(rt, monkeypatch)
         register_all(rt.worker)
         rt.register(HOP, hop)
+        rt.register(WORKER_HOP, hop)
         for service in SERVICE_STOPS.values():
             rt.register(service, "hop", hop)
         setup = rt.session.client("sqs")  # the test's own calls: recorded for nobody
         finished = _onboarding(rt, setup) + _itineraries(rt) + _fan_outs(rt)
+        granting = _service_calls(rt, setup)
         _callbacks(rt, setup)
         _status_reads(rt, finished[0])
         _status_reads(rt, finished[-2])  # an itinerary: its variables are payload items
@@ -187,7 +281,8 @@ def run() -> Run:
         _sweeps_of_lost_messages(rt, setup)
         _sweep_of_a_long_runner(rt)
         _dead_letter_api(rt, setup)
-        return Run(dict(recorder.calls), set(recorder.crashed), rt.template, rt.resources)
+        resources = replace(rt.resources, parameters={**rt.resources.parameters, **granting})
+        return Run(dict(recorder.calls), set(recorder.crashed), rt.template, resources)
 
 
 def _succeeded(rt: LocalRuntime, execution_ids: list[str]) -> list[str]:
@@ -227,6 +322,35 @@ def _fan_outs(rt: LocalRuntime) -> list[str]:
     return _succeeded(rt, [execution_id])
 
 
+def _service_calls(rt: LocalRuntime, setup: Any) -> dict[str, list[str]]:
+    """Every integration, on the test's own resources; returns the parameters that grant
+    them (as a stack's deployer would set them)."""
+    queue = setup.create_queue(QueueName=USER_QUEUE)["QueueUrl"]
+    topic = rt.session.client("sns").create_topic(Name=USER_TOPIC)["TopicArn"]
+    rt.session.client("dynamodb").create_table(
+        TableName=USER_TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    rt.publish(NESTED, "Nested")
+    execution_id = rt.start(SERVICE_CALLS, {"queue": queue, "topic": topic})
+    rt.run_all()
+    messages = setup.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    token = next(m["Body"] for m in messages if m["Body"] != "hello")
+    assert rt.http("POST", f"/tasks/{token}/success", {})[0] == 202
+    assert rt.run_until_complete(execution_id).status == "SUCCEEDED"
+    return {
+        "IntegrationLambdaFunctions": [HOP],
+        "IntegrationQueues": [f"arn:aws:sqs:{REGION}:{ACCOUNT}:{USER_QUEUE}"],
+        "IntegrationTopics": [topic],
+        "IntegrationEventBuses": [f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"],
+        "IntegrationTables": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{USER_TABLE}"],
+        "IntegrationSdkActions": ["s3:GetObject"],
+        "IntegrationSdkResources": [f"arn:aws:s3:::{DATA_BUCKET}/*"],
+    }
+
+
 def _callbacks(rt: LocalRuntime, setup: Any) -> None:
     """A task kept alive, then completed, and one failed, through ``POST /tasks/{token}/...``."""
     queue = rt.resources.ref("DefaultTaskQueue")
@@ -248,10 +372,12 @@ def _status_reads(rt: LocalRuntime, execution_id: str) -> None:
 
 def _sweeps_of_lost_messages(rt: LocalRuntime, setup: Any) -> None:
     """Each execution's first message is lost (its queue purged): the sweeper re-sends it."""
-    ids = [rt.start(ITINERARY, itinerary(stop)) for stop in ("wait", "default", *SERVICE_STOPS)]
+    stops = ("wait", "default", "lambda", *SERVICE_STOPS)
+    ids = [rt.start(ITINERARY, itinerary(stop)) for stop in stops]
     queues = (
         "AdvanceQueue",
         "DefaultTaskQueue",
+        "IntegrationQueue",
         *(f"{s}TaskQueue" for s in SERVICE_STOPS.values()),
     )
     for queue in queues:
@@ -287,7 +413,7 @@ def _dead_letter_api(rt: LocalRuntime, setup: Any) -> None:
             setup.send_message(QueueUrl=dlq, MessageBody="{}")
     status, listing = rt.http("GET", "/dead-letters")
     assert status == 200
-    assert [q["messages"] for q in listing["queues"]] == [1] * 7
+    assert [q["messages"] for q in listing["queues"]] == [1] * 8
     for queue in listing["queues"]:
         moved = rt.http("POST", f"/dead-letters/{queue['queue']}/redrive")
         assert moved == (200, {"queue": queue["queue"], "moved": 1, "more": False})

@@ -196,7 +196,7 @@ def test_a_lost_dispatch_of_a_task_with_a_long_timeout_runs_before_that_timeout(
         rt.register(resource, lambda task_input, context: ran.append(1) or {"shipped": True})
         started = rt.clock.now()
         execution_id = rt.start(definition, {})
-        url = rt.resources.ref("DefaultTaskQueue")
+        url = rt.resources.ref("IntegrationQueue")  # a function ARN is invoked
         lost = rt.sqs.receive_message(QueueUrl=url)["Messages"]
         rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=lost[0]["ReceiptHandle"])
         result = rt.run_until_complete(execution_id)

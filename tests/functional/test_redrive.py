@@ -74,7 +74,7 @@ def test_the_api_lists_dead_letter_depths_and_redrives_one_queue():
         unknown = rt.http("POST", "/dead-letters/nope/redrive")
     assert status == 200
     assert depth["steplane-AdvanceQueue"] == 1
-    assert len(depth) == 7  # every queue of the stack has its dead-letter queue
+    assert len(depth) == 8  # every queue of the stack has its dead-letter queue
     assert moved == (200, {"queue": "steplane-AdvanceQueue", "moved": 1, "more": False})
     assert (unknown[0], unknown[1]["error"]) == (404, "QueueDoesNotExist")
 

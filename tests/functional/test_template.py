@@ -85,7 +85,7 @@ def test_provision_creates_executions_table_keyed_by_pk_and_sk(stack: Stack) -> 
 def test_provision_creates_every_declared_queue_and_nothing_else(stack: Stack) -> None:
     declared = {stack.resources.ref(q.logical_id) for q in stack.template.queues()}
 
-    assert len(declared) == 14
+    assert len(declared) == 16
     assert stack.queue_urls() == declared
 
 
@@ -95,7 +95,7 @@ def test_every_source_queue_redrives_to_its_dead_letter_queue_after_its_receive_
     dead_letter_ids = stack.template.dead_letter_queue_ids()
     sources = [q.logical_id for q in stack.template.queues() if q.logical_id not in dead_letter_ids]
 
-    assert len(sources) == 7
+    assert len(sources) == 8
     for logical_id in sources:
         policy = json.loads(stack.queue_attributes(logical_id)["RedrivePolicy"])
         dlq_id = logical_id.removesuffix("Queue") + "DeadLetterQueue"
@@ -139,7 +139,8 @@ def test_every_function_environment_names_the_created_table_and_queues(stack: St
     queue_urls = stack.queue_urls()
 
     functions = stack.template.functions()
-    assert len(functions) == 9  # four engine functions, sweeper, redrive, three example workers
+    # Five engine functions (integrations too), the sweeper, redrive, three example workers.
+    assert len(functions) == 10
     for function in functions:
         env = function_environment(stack.template, function.logical_id, stack.resources)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +113,14 @@ def test_join_and_select_are_evaluated() -> None:
 
 
 def test_unsupported_intrinsic_names_itself_and_what_is_supported() -> None:
-    value = load_yaml("v: !If [IsProd, a, b]")["v"]
+    value = load_yaml("v: !FindInMap [Map, a, b]")["v"]
 
     with pytest.raises(UnsupportedIntrinsicError) as raised:
         RESOURCES.resolve(value)
 
-    assert raised.value.intrinsic == "Fn::If"
+    assert raised.value.intrinsic == "Fn::FindInMap"
     message = str(raised.value)
-    assert "'Fn::If' is not supported by the local runtime" in message
+    assert "'Fn::FindInMap' is not supported by the local runtime" in message
     assert "Fn::Sub" in message
     assert "Ref" in message
 
@@ -326,3 +327,30 @@ def test_a_template_without_resources_is_a_template_error_naming_the_file(tmp_pa
 
 def test_the_repository_template_declares_every_engine_function() -> None:
     template_module.check_engine_functions(template_module.load_template(find_template()))
+
+
+def test_conditions_choose_a_branch_and_no_value_leaves_it_out() -> None:
+    # The IntegrationFunction's grants: a statement under a false condition is absent.
+    template = load_yaml(
+        """
+Conditions:
+  HasQueues: !Not [!Equals [!Join ['', !Ref Queues], '']]
+  Both: !And [{Condition: HasQueues}, !Equals [a, a]]
+v:
+  - !If [HasQueues, granted, !Ref AWS::NoValue]
+  - !If [Both, both, neither]
+  - kept
+"""
+    )
+    granting = replace(
+        RESOURCES, parameters={"Queues": ["arn:q"]}, conditions=template["Conditions"]
+    )
+    empty = replace(RESOURCES, parameters={"Queues": [""]}, conditions=template["Conditions"])
+    assert granting.resolve(template["v"]) == ["granted", "both", "kept"]
+    assert empty.resolve(template["v"]) == ["neither", "kept"]
+
+
+def test_an_unknown_condition_is_named() -> None:
+    value = load_yaml("v: !If [Nowhere, a, b]")["v"]
+    with pytest.raises(TemplateError, match="Nowhere"):
+        RESOURCES.resolve(value)

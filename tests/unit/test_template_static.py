@@ -29,6 +29,8 @@ RECEIVES = {
     for queue in (
         *ENGINE_QUEUES,
         "DefaultTaskQueue",
+        # Integration tasks call the user's services, as a worker's task runs their code.
+        "IntegrationQueue",
         "AuthServiceTaskQueue",
         "ProvisioningServiceTaskQueue",
         "NotificationServiceTaskQueue",
@@ -69,7 +71,7 @@ def test_every_source_queue_has_a_redrive_policy_to_its_named_dlq(data: dict[str
     dlqs = dead_letter_queue_ids(data)
     sources = {k: v for k, v in resources_of(data, "AWS::SQS::Queue").items() if k not in dlqs}
 
-    assert len(sources) == 7
+    assert len(sources) == 8
     for logical_id, queue in sources.items():
         redrive = queue["Properties"]["RedrivePolicy"]
         expected_dlq = logical_id.removesuffix("Queue") + "DeadLetterQueue"
@@ -94,7 +96,7 @@ def test_every_queue_is_encrypted_at_rest_with_sse_sqs(data: dict[str, Any]) -> 
     # KmsMasterKeyId, so it cannot see SSE-SQS itself.
     queues = resources_of(data, "AWS::SQS::Queue")
 
-    assert len(queues) == 14
+    assert len(queues) == 16
     for logical_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id
 
@@ -115,11 +117,14 @@ def test_every_checkov_suppression_names_a_check_and_says_why(data: dict[str, An
 def test_every_sqs_event_reports_batch_item_failures(data: dict[str, Any]) -> None:
     events = sqs_events(data)
 
-    assert len(events) == 6  # every function but StatusFunction
+    assert len(events) == 7  # every function but StatusFunction
     for function_id, _, props in events:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function_id
-        # Starts one at a time (a lost start has no head to heal); the rest in tens.
-        assert props["BatchSize"] == (1 if function_id == "StartFunction" else 10)
+        # Starts one at a time (a lost start has no head to heal), integrations too (a
+        # synchronous Lambda invoke may take 900 s: ten in a row would not fit); the rest
+        # in tens.
+        one_at_a_time = function_id in ("StartFunction", "IntegrationFunction")
+        assert props["BatchSize"] == (1 if one_at_a_time else 10)
 
 
 def test_consumed_queues_hide_messages_six_times_the_function_timeout(
@@ -141,7 +146,7 @@ def test_consumed_queues_hide_messages_six_times_the_function_timeout(
 def test_every_handler_is_a_dotted_path_under_steplane(data: dict[str, Any]) -> None:
     functions = resources_of(data, "AWS::Serverless::Function")
 
-    assert len(functions) == 9
+    assert len(functions) == 10
     for logical_id, function in functions.items():
         assert HANDLER_PATH.match(function["Properties"]["Handler"]), logical_id
 
@@ -152,10 +157,10 @@ def test_sam_transform_translates_template_offline() -> None:
     resources = cfn["Resources"]
     types = [r["Type"] for r in resources.values()]
     assert not [t for t in types if t.startswith("AWS::Serverless::")]
-    assert types.count("AWS::Lambda::Function") == 9
+    assert types.count("AWS::Lambda::Function") == 10
     assert types.count("AWS::Scheduler::Schedule") == 1  # the sweeper's one-minute tick
     mappings = [r["Properties"] for r in resources.values() if r["Type"].endswith("SourceMapping")]
-    assert len(mappings) == 6
+    assert len(mappings) == 7
     assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
     for function in (r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"):
         assert function["Properties"]["Architectures"] == ["arm64"]

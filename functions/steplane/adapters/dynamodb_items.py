@@ -22,6 +22,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from steplane.execution import (
+    Caller,
     ChildOf,
     Execution,
     ExecutionStatus,
@@ -35,6 +36,8 @@ from steplane.interpreter.decisions import HistoryEvent
 HEAD_SK = "HEAD"
 # The head attribute a heartbeat moves on (the only head write that is not a commit).
 HEARTBEAT_ATTRIBUTE = "hbt"
+# A .waitForTaskToken integration's call was made for the pending attempt.
+SUBMITTED_ATTRIBUTE = "sub"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -138,6 +141,9 @@ def head_to_item(
         "ea": _stamp(execution.entered_at),
         **_waiting_attributes(execution.waiting),
         **_parent_attribute(execution.parent),
+        "cal": [execution.caller.task_token, execution.caller.pattern]
+        if execution.caller
+        else None,
         "dl": _stamp(execution.deadline),
         "ec": execution.event_count,
         "end": _stamp(execution.stop_date),
@@ -176,6 +182,7 @@ def item_to_head(item: dict[str, Any], data: Any, variables: Any = None) -> Exec
         waiting=_waiting_of(item),
         deadline=_parse(item.get("dl")),
         parent=_parent_of(item),
+        caller=Caller(str(item["cal"][0]), str(item["cal"][1])) if "cal" in item else None,
         event_count=int(item.get("ec", 0)),
         stop_date=_parse(item.get("end")),
         error=item.get("err"),
@@ -234,6 +241,7 @@ def _waiting_attributes(waiting: Waiting) -> dict[str, Any]:
             "tmo": _stamp(waiting.timeout_at),
             "hbs": waiting.heartbeat_seconds,
             HEARTBEAT_ATTRIBUTE: _stamp(waiting.heartbeat_at),
+            SUBMITTED_ATTRIBUTE: 1 if waiting.submitted else None,
         }
     if isinstance(waiting, WaitUntil):
         return {"due": _stamp(waiting.due_at)}
@@ -269,6 +277,7 @@ def _waiting_of(item: dict[str, Any]) -> Waiting:
             timeout_at=_parse(item.get("tmo")),
             heartbeat_seconds=int(item["hbs"]) if "hbs" in item else None,
             heartbeat_at=_parse(item.get(HEARTBEAT_ATTRIBUTE)),
+            submitted=bool(item.get(SUBMITTED_ATTRIBUTE)),
         )
     due = _parse(item.get("due"))
     if "fan" in item:

@@ -28,6 +28,7 @@ from steplane.adapters.dynamodb_inputs import DynamoDBChildInputs
 from steplane.adapters.dynamodb_items import (
     HEAD_SK,
     HEARTBEAT_ATTRIBUTE,
+    SUBMITTED_ATTRIBUTE,
     epoch_seconds,
     execution_pk,
     from_ddb,
@@ -139,17 +140,28 @@ class DynamoDBExecutionStore:
         Not a transition: no version, no history (SendTaskHeartbeat "does not in itself
         create an event in the execution history").
         """
+        return self._set_on_attempt(head, HEARTBEAT_ATTRIBUTE, heartbeat_at.isoformat())
+
+    def record_submitted(self, head: Execution) -> bool:
+        """Mark the pending attempt's ``.waitForTaskToken`` call as made, if ``head`` is
+        still current and waits for that attempt (False: it has moved on). Not a
+        transition: the token the call carried names this version, and must stay valid."""
+        return self._set_on_attempt(head, SUBMITTED_ATTRIBUTE, 1)
+
+    def _set_on_attempt(self, head: Execution, attribute: str, value: object) -> bool:
+        """Set ``attribute`` of the head on condition that it is still ``head``'s version
+        and waits for the same attempt (False otherwise: the attempt has closed)."""
         attempt = head.task_attempt
-        assert attempt is not None, "a heartbeat is for a pending task attempt"
+        assert attempt is not None, "only a pending task attempt is written to"
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=to_ddb({"pk": execution_pk(head.execution_id), "sk": HEAD_SK}),
-                UpdateExpression="SET #hb = :hb",
+                UpdateExpression="SET #attribute = :value",
                 ConditionExpression="v = :v AND nonce = :n",
-                ExpressionAttributeNames={"#hb": HEARTBEAT_ATTRIBUTE},
+                ExpressionAttributeNames={"#attribute": attribute},
                 ExpressionAttributeValues=to_ddb(
-                    {":hb": heartbeat_at.isoformat(), ":v": head.version, ":n": attempt.nonce}
+                    {":value": value, ":v": head.version, ":n": attempt.nonce}
                 ),
             )
         except ClientError as error:

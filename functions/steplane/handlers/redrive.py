@@ -62,6 +62,7 @@ def _source_queues(routes: Routes) -> dict[str, str]:
         routes.advance_queue_url,
         routes.task_result_queue_url,
         routes.default_task_queue_url,
+        routes.integration_queue_url,
         *routes.task_queue_urls.values(),
     ]
     return {url.rstrip("/").rsplit("/", 1)[-1]: url for url in urls if url}

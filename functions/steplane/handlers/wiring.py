@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -23,6 +23,9 @@ from steplane.ports import Clock, ObjectStore, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
 from steplane.settings import Settings
+
+if TYPE_CHECKING:
+    from steplane.integrations.shell import IntegrationShell
 
 R = TypeVar("R")
 Handle = Callable[[dict[str, Any], Any, "Dependencies"], dict[str, Any]]
@@ -39,6 +42,12 @@ class Dependencies:
     inbox: SqsInbox
     routes: Routes
     sqs: Any
+    session: Any = None
+    settings: Settings = field(default_factory=Settings)
+    # Lambda's Invoke for the integrations; None: boto3's (the local runtime: the Python
+    # functions registered with it).
+    lambdas: Any = None
+    _integrations: Any = None
     # The API resolvers of this container, built once each (their routes and request
     # models are the same for every invocation).
     _resolvers: dict[Callable[..., Any], Any] = field(default_factory=dict)
@@ -49,6 +58,29 @@ class Dependencies:
             self._resolvers[build] = build(self)
         built: R = self._resolvers[build]
         return built
+
+    def integrations(self) -> IntegrationShell:
+        """The integrations' shell, built (and its modules imported) on first use: only
+        the IntegrationFunction needs it."""
+        if self._integrations is None:
+            from steplane.adapters.aws_clients import ClientCache  # noqa: PLC0415
+            from steplane.integrations.calls import Ports  # noqa: PLC0415
+            from steplane.integrations.shell import (  # noqa: PLC0415
+                EngineExecutions,
+                IntegrationShell,
+            )
+
+            clients = ClientCache(self.session or boto3.session.Session())
+            ports = Ports(
+                client=clients.get,
+                lambdas=self.lambdas or clients.get("lambda"),
+                executions=EngineExecutions(self.engine, self.store, self.settings),
+                settings=self.settings,
+                now=self.clock.now,
+            )
+            self._integrations = IntegrationShell(self.engine, self.store, ports)
+        shell: IntegrationShell = self._integrations
+        return shell
 
     def settle(self, record: QueueRecord) -> None:
         """Acknowledge one record before its batch ends: send what it produced, delete it."""
@@ -76,7 +108,9 @@ def build_dependencies(
     engine = Engine(
         store, bus, routes, clock, new_id, settings=settings, objects=_s3_objects(session)
     )
-    return Dependencies(engine, store, bus, clock, SqsInbox(sqs), routes, sqs)
+    return Dependencies(
+        engine, store, bus, clock, SqsInbox(sqs), routes, sqs, session=session, settings=settings
+    )
 
 
 def _s3_objects(session: Any) -> Callable[[], ObjectStore]:

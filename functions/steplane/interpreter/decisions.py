@@ -89,7 +89,16 @@ class AbortChildren:
     lanes: int
 
 
-Command = DispatchTask | WakeAt | StepLanes | AbortChildren
+@dataclass(frozen=True)
+class NotifyCaller:
+    """A nested execution ended: tell the parent task waiting on it (``caller``, a
+    ``states:startExecution.sync`` attempt's token), which reads how it ended."""
+
+    task_token: str
+    pattern: str
+
+
+Command = DispatchTask | WakeAt | StepLanes | AbortChildren | NotifyCaller
 
 
 @dataclass(frozen=True)

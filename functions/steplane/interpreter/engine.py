@@ -21,6 +21,7 @@ from steplane.interpreter.decisions import (
     AbortChildren,
     Decision,
     Ignore,
+    NotifyCaller,
     Rearm,
     StepLanes,
     Transition,
@@ -355,4 +356,9 @@ def _commit(run: Run, execution: Execution) -> Transition:
             parent.execution_id, parent.visit, parent.lane, parent.lane, ended=parent.index
         )
         commands = (*commands, lane)
+    caller = committed.caller
+    if caller is not None and committed.status.is_terminal:
+        # A nested execution that ended tells its waiting parent task (a hint: the
+        # parent's task lease re-sends its call, which finds this end).
+        commands = (*commands, NotifyCaller(caller.task_token, caller.pattern))
     return Transition(committed, tuple(run.events), commands)

@@ -3,8 +3,9 @@
 Two pure pieces: :func:`load_yaml` turns a template (YAML or JSON) into plain data, rewriting
 the short-form tags (``!Ref X``) into their long form (``{"Ref": "X"}``); :func:`resolve`
 evaluates ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, ``Fn::Join`` and ``Fn::Select`` against lookup
-callbacks. Conditions (``Fn::If`` and friends) and the rest are refused with
-:class:`UnsupportedIntrinsicError` rather than guessed.
+callbacks, and the condition functions (``Fn::If``, ``Fn::Equals``, ``Fn::Not``, ``Fn::And``,
+``Fn::Or``; ``AWS::NoValue`` drops what it stands for) against the template's Conditions.
+The rest are refused with :class:`UnsupportedIntrinsicError` rather than guessed.
 """
 
 from __future__ import annotations
@@ -22,12 +23,34 @@ _FN_TAGS = (
     "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "GetAtt", "If", "ImportValue",
     "Join", "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
 )  # fmt: skip
-SUPPORTED_INTRINSICS = frozenset({"Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select"})
+SUPPORTED_INTRINSICS = frozenset(
+    {
+        "Ref",
+        "Fn::GetAtt",
+        "Fn::Sub",
+        "Fn::Join",
+        "Fn::Select",
+        "Fn::If",
+        "Fn::Equals",
+        "Fn::Not",
+        "Fn::And",
+        "Fn::Or",
+    }
+)
+_CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or")
+
+
+class _NoValue:
+    """``Ref: AWS::NoValue``: the property or list item it stands for is left out."""
+
+
+NO_VALUE = _NoValue()
 
 # "${Name}" or "${Name.Attr}"; "${!Literal}" is an escape that renders as "${Literal}".
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
-RefLookup = Callable[[str], str]
+RefLookup = Callable[[str], Any]
+ConditionLookup = Callable[[str], Any]
 GetAttLookup = Callable[[str, str], str]
 
 
@@ -120,13 +143,19 @@ def intrinsic_name(value: object) -> str | None:
     return None
 
 
-def resolve(value: Any, ref: RefLookup, get_att: GetAttLookup) -> Any:
+def resolve(
+    value: Any,
+    ref: RefLookup,
+    get_att: GetAttLookup,
+    condition: ConditionLookup | None = None,
+) -> Any:
     """Evaluate the intrinsic functions inside ``value``, recursively.
 
     Args:
         value: any template fragment (scalars, lists and dicts are walked).
         ref: returns what ``Ref`` of a name gives (pseudo parameters included).
         get_att: returns what ``Fn::GetAtt`` of (logical id, attribute) gives.
+        condition: returns the (unresolved) definition of a named condition.
 
     Returns:
         The fragment with every intrinsic replaced by its value.
@@ -135,16 +164,22 @@ def resolve(value: Any, ref: RefLookup, get_att: GetAttLookup) -> Any:
         UnsupportedIntrinsicError: an intrinsic outside :data:`SUPPORTED_INTRINSICS`.
         TemplateError: a supported intrinsic with a malformed argument.
     """
+
+    def again(inner: Any) -> Any:
+        return resolve(inner, ref, get_att, condition)
+
     name = intrinsic_name(value)
     if name is None:
         if isinstance(value, dict):
-            return {k: resolve(v, ref, get_att) for k, v in value.items()}
+            resolved = {k: again(v) for k, v in value.items()}
+            return {k: v for k, v in resolved.items() if v is not NO_VALUE}
         if isinstance(value, list):
-            return [resolve(v, ref, get_att) for v in value]
+            return [item for item in (again(v) for v in value) if item is not NO_VALUE]
         return value
     argument = value[name]
     if name == "Ref":
-        return ref(_expect_str(name, argument))
+        target = _expect_str(name, argument)
+        return NO_VALUE if target == "AWS::NoValue" else ref(target)
     if name == "Fn::GetAtt":
         logical_id, attribute = _get_att_target(argument)
         return get_att(logical_id, attribute)
@@ -152,15 +187,52 @@ def resolve(value: Any, ref: RefLookup, get_att: GetAttLookup) -> Any:
         return _substitute(argument, ref, get_att)
     if name == "Fn::Join":
         delimiter, items = _expect_pair(name, argument)
-        parts = resolve(items, ref, get_att)
+        parts = again(items)
         if not isinstance(parts, list):
             raise TemplateError(f"Fn::Join needs a list of values, got {parts!r}")
         return str(delimiter).join(to_str(p) for p in parts)
     if name == "Fn::Select":
         index, items = _expect_pair(name, argument)
-        choices = resolve(items, ref, get_att)
-        return choices[int(resolve(index, ref, get_att))]
+        choices = again(items)
+        return choices[int(again(index))]
+    if name == "Fn::If":
+        if not (isinstance(argument, list) and len(argument) == 3):
+            raise TemplateError(f"Fn::If needs [Condition, IfTrue, IfFalse], got {argument!r}")
+        holds = _holds(_expect_str(name, argument[0]), again, condition)
+        return again(argument[1] if holds else argument[2])
+    if name in _CONDITION_FUNCTIONS:
+        return _evaluate(name, argument, again, condition)
     raise UnsupportedIntrinsicError(name)
+
+
+def _holds(name: str, again: Callable[[Any], Any], condition: ConditionLookup | None) -> bool:
+    if condition is None:
+        raise TemplateError(f"condition {name!r} cannot be evaluated here (no Conditions)")
+    return bool(again(condition(name)))
+
+
+def _evaluate(
+    name: str, argument: Any, again: Callable[[Any], Any], condition: ConditionLookup | None
+) -> bool:
+    """Fn::Equals, Fn::Not, Fn::And, Fn::Or; ``{"Condition": name}`` names another."""
+    if not isinstance(argument, list):
+        raise TemplateError(f"{name} needs a list, got {argument!r}")
+
+    def truth(item: Any) -> bool:
+        if isinstance(item, dict) and set(item) == {"Condition"}:
+            return _holds(_expect_str("Condition", item["Condition"]), again, condition)
+        return bool(again(item))
+
+    if name == "Fn::Equals":
+        if len(argument) != 2:
+            raise TemplateError(f"Fn::Equals needs two values, got {argument!r}")
+        left, right = (again(item) for item in argument)
+        return bool(left == right)
+    if name == "Fn::Not":
+        return not truth(argument[0])
+    if name == "Fn::And":
+        return all(truth(item) for item in argument)
+    return any(truth(item) for item in argument)
 
 
 def get_att_target(value: object) -> tuple[str, str] | None:

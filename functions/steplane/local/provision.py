@@ -40,8 +40,10 @@ class Resources:
     physical_ids: Mapping[str, str] = field(default_factory=dict)
     attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    # The template's Conditions (unresolved), for Fn::If.
+    conditions: Mapping[str, Any] = field(default_factory=dict)
 
-    def ref(self, logical_id: str) -> str:
+    def ref(self, logical_id: str) -> Any:
         """What CloudFormation's ``Ref`` gives: a table's name, a queue's URL, a pseudo param."""
         pseudo = {
             "AWS::Region": self.region,
@@ -55,7 +57,9 @@ class Resources:
         if logical_id in self.physical_ids:
             return self.physical_ids[logical_id]
         if logical_id in self.parameters:
-            return to_str(self.parameters[logical_id])
+            value = self.parameters[logical_id]
+            # A CommaDelimitedList is a list; any other parameter a string.
+            return list(value) if isinstance(value, list | tuple) else to_str(value)
         raise UnresolvedReferenceError(logical_id)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -67,7 +71,12 @@ class Resources:
 
     def resolve(self, value: Any) -> Any:
         """Evaluate ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``... inside ``value``, recursively."""
-        return resolve(value, self.ref, self.get_att)
+        return resolve(value, self.ref, self.get_att, self._condition)
+
+    def _condition(self, name: str) -> Any:
+        if name not in self.conditions:
+            raise TemplateError(f"the template has no condition {name!r} (Conditions)")
+        return self.conditions[name]
 
     def with_resource(
         self, logical_id: str, physical_id: str, attributes: Mapping[str, str]
@@ -79,6 +88,7 @@ class Resources:
             physical_ids={**self.physical_ids, logical_id: physical_id},
             attributes={**self.attributes, logical_id: dict(attributes)},
             parameters=self.parameters,
+            conditions=self.conditions,
         )
 
 
@@ -111,6 +121,7 @@ def provision(
         region=sqs_client.meta.region_name,
         account_id=account_id,
         parameters=template.parameter_defaults(),
+        conditions=template.data.get("Conditions") or {},
     )
     for table in template.tables():
         resources = _create_table(table, dynamodb_client, resources)

@@ -32,6 +32,7 @@ from steplane.handlers.wiring import Dependencies, build_dependencies
 from steplane.local.clock import VirtualClock
 from steplane.local.delivery import Subscription, deliver_round, queue_name
 from steplane.local.http import api_event, parse_response
+from steplane.local.lambdas import LocalLambdas
 from steplane.local.moto_patches import next_message_due, patched_moto, receivable_queues
 from steplane.local.result import (
     ExecutionResult,
@@ -143,6 +144,8 @@ class LocalRuntime:
             env = function_environment(self.template, spec.logical_id, self.resources)
             env.update(self._overrides)
             deps = build_dependencies(env, self.clock, self.session, self._new_id)
+            # Lambda functions are the callables registered with the runtime.
+            deps.lambdas = LocalLambdas(self.worker, deps.settings)
             self._deps[spec.logical_id] = deps
             module = importlib.import_module(spec.handler.rsplit(".", 1)[0])
             handler = self._around(_bind(module.handle, deps))

@@ -96,7 +96,9 @@ class Template:
     def parameter_defaults(self) -> dict[str, Any]:
         """Return the Default of every template parameter that has one."""
         parameters = self.data.get("Parameters") or {}
-        return {k: v["Default"] for k, v in parameters.items() if "Default" in (v or {})}
+        return {
+            name: _default(spec) for name, spec in parameters.items() if "Default" in (spec or {})
+        }
 
     def tables(self) -> list[TableSpec]:
         """Every ``AWS::DynamoDB::Table``, in template order."""
@@ -124,6 +126,14 @@ class Template:
             if spec.logical_id == logical_id:
                 return spec
         raise TemplateError(f"template has no {FUNCTION} {logical_id!r}")
+
+
+def _default(spec: dict[str, Any]) -> Any:
+    """A parameter's Default, as Ref gives it: a CommaDelimitedList as its list."""
+    default = spec["Default"]
+    if spec.get("Type") == "CommaDelimitedList":
+        return [part.strip() for part in str(default).split(",")]
+    return default
 
 
 def load_template(path: str | Path) -> Template:

@@ -37,6 +37,7 @@ from steplane.definition.templated import (
 )
 from steplane.errors import Problem, StatesError
 from steplane.execution import Execution, TaskAttempt
+from steplane.integrations.resources import check_resource
 from steplane.interpreter.catching import catch_error
 from steplane.interpreter.context import context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
@@ -476,6 +477,7 @@ def _is_purpose(command: Command, purpose: WakePurpose) -> bool:
 def check(names: Collection[str], where: str, task: TaskState) -> Iterator[Problem]:
     """Its route, its Retry and Catch lists, and HeartbeatSeconds below TimeoutSeconds."""
     yield from check_route(where, task.resource, task.service, task.action)
+    yield from check_resource(where, task.resource)
     yield from check_error_lists(f"{where}/Retry", task.retry)
     yield from check_error_lists(f"{where}/Catch", task.catch)
     for index, retrier in enumerate(task.retry):

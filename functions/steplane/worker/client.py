@@ -100,6 +100,10 @@ class WorkerClient:
         """Whether a handler is registered for a task of ``route`` and ``action``."""
         return self._handler(route, action) is not None
 
+    def resources(self) -> list[str]:
+        """The Resources handlers are registered for (not Service + Action)."""
+        return [action for service, action in self._handlers if service is None]
+
     def _handler(self, route: str | None, action: str) -> TaskHandler | None:
         return self._handlers.get((route, action)) or self._handlers.get((None, action))
 
@@ -129,8 +133,14 @@ class WorkerClient:
         self.send_results([result])
 
     # -- running ---------------------------------------------------------------
-    def run_task(self, message: TaskMessage) -> TaskResultMessage:
-        """Run the handler for one task message and return its result (not yet sent)."""
+    def run_task(
+        self,
+        message: TaskMessage,
+        context: Callable[[TaskMessage], TaskContext] = TaskContext,
+    ) -> TaskResultMessage:
+        """Run the handler for one task message and return its result (not yet sent).
+        ``context`` makes what the handler gets (the local runtime's Lambda functions get
+        a context with Lambda's attributes too)."""
         started = self.clock.now()
         handler = self.handler_for(message)
         if handler is None:
@@ -142,7 +152,7 @@ class WorkerClient:
                 started_at=started,
             )
         began = time.monotonic()
-        result = _invoke(handler, message)
+        result = _invoke(handler, message, context)
         finished = started + timedelta(seconds=time.monotonic() - began)
         if message.deadline is not None and finished > message.deadline and self.on_overrun:
             # The handler ran past the attempt's TimeoutSeconds: that time really passed.
@@ -180,12 +190,14 @@ class WorkerClient:
         return self._bus, queue_url
 
 
-def _invoke(handler: TaskHandler, message: TaskMessage) -> TaskResultMessage:
+def _invoke(
+    handler: TaskHandler, message: TaskMessage, context: Callable[[TaskMessage], TaskContext]
+) -> TaskResultMessage:
     """Call ``handler``; what it reports, returns or raises becomes the attempt's result."""
     attempt = _Attempt()
     reset = _CURRENT_ATTEMPT.set(attempt)
     try:
-        returned = handler(TaskContext(message))
+        returned = handler(context(message))
         return attempt.reported.get(message.task_token) or TaskResultMessage(
             task_token=message.task_token, status="SUCCEEDED", output=returned
         )

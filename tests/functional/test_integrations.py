@@ -1,0 +1,304 @@
+"""Issue 8's acceptance: a definition as Step Functions exports it, calling Lambda, SQS,
+SNS, DynamoDB and a nested execution, runs unchanged on LocalRuntime; every side effect
+is read back from moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from steplane.local import LocalRuntime
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+ENRICH = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Enrich"
+CHILD = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Fulfil"
+
+# As the Step Functions console exports a JSONPath definition (Parameters, ".$" keys).
+ORDER_FLOW = {
+    "Comment": "Order flow, exported from Step Functions",
+    "StartAt": "Enrich",
+    "States": {
+        "Enrich": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": ENRICH, "Payload.$": "$"},
+            "ResultSelector": {"order.$": "$.Payload"},
+            "Retry": [
+                {
+                    "ErrorEquals": [
+                        "Lambda.ServiceException",
+                        "Lambda.AWSLambdaException",
+                        "Lambda.SdkClientException",
+                        "Lambda.TooManyRequestsException",
+                    ],
+                    "IntervalSeconds": 1,
+                    "MaxAttempts": 3,
+                    "BackoffRate": 2,
+                }
+            ],
+            "Next": "Record",
+        },
+        "Record": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {
+                "TableName": "Orders",
+                "Item": {
+                    "id": {"S.$": "$.order.id"},
+                    "total": {"N.$": "States.Format('{}', $.order.total)"},
+                },
+            },
+            "ResultPath": "$.record",
+            "Next": "Queue",
+        },
+        "Queue": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Parameters": {"QueueUrl": "${QueueUrl}", "MessageBody.$": "$.order"},
+            "ResultPath": "$.queued",
+            "Next": "Announce",
+        },
+        "Announce": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn": "${TopicArn}", "Message.$": "$.order", "Subject": "order"},
+            "ResultPath": "$.announced",
+            "Next": "Fulfil",
+        },
+        "Fulfil": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {
+                "StateMachineArn": CHILD,
+                "Input": {
+                    "order.$": "$.order",
+                    "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
+                },
+            },
+            "ResultSelector": {"status.$": "$.Status", "shipped.$": "$.Output.shipped"},
+            "ResultPath": "$.fulfilment",
+            "End": True,
+        },
+    },
+}
+FULFIL = {
+    "StartAt": "Ship",
+    "States": {"Ship": {"Type": "Pass", "Parameters": {"shipped.$": "$.order.id"}, "End": True}},
+}
+
+
+def _resources(rt: LocalRuntime) -> dict[str, str]:
+    sqs, sns, dynamodb = (rt.session.client(s) for s in ("sqs", "sns", "dynamodb"))
+    queue = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    topic = sns.create_topic(Name="orders")["TopicArn"]
+    inbox = sqs.create_queue(QueueName="announcements")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=inbox_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    dynamodb.create_table(
+        TableName="Orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return {"QueueUrl": queue, "TopicArn": topic, "inbox": inbox}
+
+
+def _definition(values: dict[str, str]) -> dict[str, Any]:
+    text = json.dumps(ORDER_FLOW)
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _enrich(event: Any, context: Any) -> Any:
+    return {"id": event["orderId"], "total": 42, "requestedBy": context.function_name}
+
+
+def test_an_exported_definition_runs_unchanged_and_its_side_effects_are_in_moto() -> None:
+    with LocalRuntime() as rt:
+        values = _resources(rt)
+        rt.register(ENRICH, _enrich)
+        rt.publish(FULFIL, "Fulfil")
+        result = rt.run_until_complete(rt.start(_definition(values), {"orderId": "o-1"}))
+        assert result.status == "SUCCEEDED", result.error
+        output = result.output
+        # Lambda: the Payload is the function's output, parsed.
+        assert output["order"] == {"id": "o-1", "total": 42, "requestedBy": "Enrich"}
+        # DynamoDB: the item is in the table; the output is the response with its metadata.
+        item = rt.session.client("dynamodb").get_item(TableName="Orders", Key={"id": {"S": "o-1"}})
+        assert item["Item"] == {"id": {"S": "o-1"}, "total": {"N": "42"}}
+        assert output["record"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
+        assert output["record"]["SdkResponseMetadata"]["RequestId"]
+        # SQS: the body is the order's JSON text; the output names the message moto holds.
+        sqs = rt.session.client("sqs")
+        sent = sqs.receive_message(QueueUrl=values["QueueUrl"])["Messages"][0]
+        assert json.loads(sent["Body"]) == output["order"]
+        assert output["queued"]["MessageId"] == sent["MessageId"]
+        assert output["queued"]["MD5OfMessageBody"] == sent["MD5OfBody"]
+        # SNS: the subscribed queue got the message.
+        announced = sqs.receive_message(QueueUrl=values["inbox"])["Messages"][0]
+        assert json.loads(announced["Body"]) == output["order"]
+        assert output["announced"]["MessageId"]
+        assert output["announced"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
+        # The nested execution ran, and .sync:2 gave its Output as JSON.
+        assert output["fulfilment"] == {"status": "SUCCEEDED", "shipped": "o-1"}
+
+
+def test_a_lambda_invoke_output_is_what_step_functions_documents() -> None:
+    # [LAM] "the function output is nested inside a dictionary of metadata":
+    # {ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode}.
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "Enrich", "Payload": {"orderId": "o-2"}},
+                "End": True,
+            }
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.register(ENRICH, _enrich)
+        result = rt.run_until_complete(rt.start(definition))
+    assert result.status == "SUCCEEDED"
+    assert set(result.output) == {
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    }
+    assert result.output["ExecutedVersion"] == "$LATEST"
+    assert result.output["StatusCode"] == 200
+    assert result.output["Payload"]["id"] == "o-2"
+    assert result.output["SdkHttpMetadata"]["HttpStatusCode"] == 200
+
+
+@pytest.mark.parametrize("pattern", ["sync", "sync:2"])
+def test_a_nested_execution_that_fails_fails_the_task_with_its_description(pattern: str) -> None:
+    # [ERR] "If a nested state machine throws a States.Timeout, the parent will receive a
+    # States.TaskedFailed error": a child that does not succeed fails the task.
+    child = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Out", "Cause": "none"}}}
+    parent = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": f"arn:aws:states:::states:startExecution.{pattern}",
+                "Parameters": {"StateMachineArn": CHILD.replace("Fulfil", "Refuse")},
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.publish(child, "Refuse")
+        result = rt.run_until_complete(rt.start(parent))
+    assert result.status == "SUCCEEDED"
+    assert result.output["Error"] == "States.TaskFailed"
+    described = json.loads(result.output["Cause"])
+    assert described["Status"] == "FAILED"
+    assert (described["Error"], described["Cause"]) == ("Out", "none")
+    assert described["StateMachineArn"].endswith(":stateMachine:Refuse")
+
+
+def _callback_definition(queue_url: str, **timing: int) -> dict[str, Any]:
+    # [CTR] "the task token can be accessed in the "Parameters" field of your state
+    # definition with a special path designation ($$.Task.Token)".
+    return {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": queue_url,
+                    "MessageBody": {"question.$": "$.question", "token.$": "$$.Task.Token"},
+                },
+                **timing,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Gave up"}],
+                "End": True,
+            },
+            "Gave up": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def _token_from(rt: LocalRuntime, queue_url: str) -> str:
+    messages = rt.session.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
+    assert len(messages) == 1  # sent once, however often the dispatch is re-sent
+    return str(json.loads(messages[0]["Body"])["token"])
+
+
+def test_wait_for_task_token_with_sqs_resumes_on_the_callback() -> None:
+    with LocalRuntime() as rt:
+        queue = rt.session.client("sqs").create_queue(QueueName="questions")["QueueUrl"]
+        execution = rt.start(_callback_definition(queue), {"question": "ship?"})
+        # Past the task lease (900 s): the sweeper re-sends the dispatch, which finds the
+        # call made and makes no other.
+        rt.advance(2000)
+        token = _token_from(rt, queue)
+        # Still waiting: the SendMessage response was not the task's result.
+        assert rt.store.get_head(execution).state == "Ask"
+        status, _ = rt.http("POST", f"/tasks/{token}/success", {"answer": "yes"})
+        assert status == 202
+        result = rt.run_until_complete(execution)
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"answer": "yes"}
+
+
+def test_wait_for_task_token_failure_carries_error_and_cause_verbatim() -> None:
+    with LocalRuntime() as rt:
+        queue = rt.session.client("sqs").create_queue(QueueName="questions")["QueueUrl"]
+        execution = rt.start(_callback_definition(queue), {"question": "ship?"})
+        rt.advance(1)
+        token = _token_from(rt, queue)
+        body = {"error": "Refused", "cause": "out of stock"}
+        assert rt.http("POST", f"/tasks/{token}/failure", body)[0] == 202
+        result = rt.run_until_complete(execution)
+    assert result.output == {"Error": "Refused", "Cause": "out of stock"}
+
+
+def test_heartbeats_keep_a_callback_task_alive_and_their_absence_times_it_out() -> None:
+    # [TASK] "If more time than the specified seconds elapses between heartbeats from the
+    # task, the Task state fails"; [ERR] States.HeartbeatTimeout.
+    with LocalRuntime() as rt:
+        queue = rt.session.client("sqs").create_queue(QueueName="questions")["QueueUrl"]
+        definition = _callback_definition(queue, HeartbeatSeconds=60, TimeoutSeconds=3600)
+        execution = rt.start(definition, {"question": "ship?"})
+        rt.advance(1)
+        token = _token_from(rt, queue)
+        for _ in range(5):  # 250 s in all, never 60 s without a heartbeat
+            rt.advance(50)
+            assert rt.http("POST", f"/tasks/{token}/heartbeat")[0] == 200
+        assert rt.store.get_head(execution).state == "Ask"
+        rt.advance(61)  # then silence
+        result = rt.run_until_complete(execution)
+    assert result.status == "SUCCEEDED"
+    assert result.output["Error"] == "States.HeartbeatTimeout"
+
+
+def test_a_callback_task_that_is_never_answered_times_out() -> None:
+    # [TASK] TimeoutSeconds: "the maximum time an activity or a task can run before it
+    # times out with the States.Timeout error".
+    with LocalRuntime() as rt:
+        queue = rt.session.client("sqs").create_queue(QueueName="questions")["QueueUrl"]
+        execution = rt.start(_callback_definition(queue, TimeoutSeconds=300), {"question": "?"})
+        rt.advance(1)
+        token = _token_from(rt, queue)
+        rt.advance(300)
+        result = rt.run_until_complete(execution)
+        late = rt.http("POST", f"/tasks/{token}/success", {"answer": "too late"})
+    assert result.output["Error"] == "States.Timeout"
+    assert late[0] == 409
+    assert "TaskTimedOut" in json.dumps(late[1])

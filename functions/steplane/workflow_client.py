@@ -24,6 +24,11 @@ def register_task_handler(action: str, fn: TaskHandler) -> None:
     default_client.register_task_handler(action, fn)
 
 
+def register_activity(activity: str, fn: TaskHandler) -> None:
+    """Run ``fn(task_context)`` for the tasks of an activity (its name or ARN)."""
+    default_client.register_activity(activity, fn)
+
+
 def complete_task(task_id: str, output: Any = None) -> None:
     """Report that task ``task_id`` succeeded with ``output``."""
     default_client.complete_task(task_id, output)

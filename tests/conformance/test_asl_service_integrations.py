@@ -489,3 +489,53 @@ def test_a_retried_start_execution_starts_a_new_child() -> None:
         rt.publish(flaky, "Child")
         output = _run(rt, definition)
     assert output == {"output": {"try": 1}}
+
+
+def test_a_failed_entry_fails_put_events_with_the_response_as_cause() -> None:
+    # [EB] "If the response from PutEvents contains a non-zero FailedEntryCount then the
+    # Task state fails with the error EventBridge.FailedEntry."
+    entries = [{"DetailType": "NoSource", "Detail": {}}]
+    with LocalRuntime() as rt:
+        output = _run(
+            rt, _caught("arn:aws:states:::events:putEvents", Parameters={"Entries": entries})
+        )
+    assert output["Error"] == "EventBridge.FailedEntry"
+    cause = json.loads(output["Cause"])
+    assert cause["FailedEntryCount"] == 1
+    assert cause["Entries"][0]["ErrorCode"] == "InvalidArgument"
+
+
+def test_a_connector_output_over_256_kib_is_states_data_limit_exceeded() -> None:
+    # [ERR] "States.DataLimitExceeded ... Output of a connector is larger than payload size
+    # quota" (the connector's output itself, before ResultSelector trims it).
+    definition = _task(
+        "arn:aws:states:::aws-sdk:s3:getObject",
+        Parameters={"Bucket": "docs", "Key": "big.txt"},
+        ResultSelector={"type.$": "$.ContentType"},
+    )
+    definition["States"]["Call"]["Catch"] = [
+        {"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Caught"}
+    ]
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
+    with LocalRuntime() as rt:
+        s3 = rt.session.client("s3")
+        s3.create_bucket(Bucket="docs")
+        s3.put_object(Bucket="docs", Key="big.txt", Body=b"x" * 300_000)
+        output = _run(rt, definition)
+    assert output["Error"] == "States.DataLimitExceeded"
+    assert "the limit is 262144 bytes" in output["Cause"]
+
+
+def test_a_sync_start_of_a_name_another_start_took_is_execution_already_exists() -> None:
+    # A .sync task waits for the child it started: a name taken by an execution started
+    # otherwise (same name and input: StartExecution would succeed) cannot report to it.
+    definition = _caught(
+        "arn:aws:states:::states:startExecution.sync",
+        Parameters={"StateMachineArn": CHILD_ARN, "Name": "taken", "Input": {}},
+    )
+    with LocalRuntime() as rt:
+        rt.publish(CHILD, "Child")
+        status, _ = rt.http("POST", "/executions", {"workflow": "Child", "name": "taken"})
+        assert status in (200, 201)
+        output = _run(rt, definition)
+    assert output["Error"] == "StepFunctions.ExecutionAlreadyExistsException"

@@ -428,3 +428,35 @@ def test_run_says_nothing_of_handlers_when_every_task_has_one(
 ) -> None:
     assert main(["run", str(onboarding_path), "--input", '{"email": "a@example.com"}']) == 0
     assert "no handler" not in capsys.readouterr().err
+
+
+def test_run_names_the_lambda_functions_nobody_registered_before_it_starts(
+    tmp_path: Path, capsys
+) -> None:
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "Unregistered", "Payload": {}},
+                "Next": "Send",
+            },
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/q",
+                    "MessageBody": "x",
+                },
+                "End": True,
+            },
+        },
+    }
+    path = tmp_path / "calls.json"
+    path.write_text(json.dumps(definition))
+    main(["run", str(path), "--json"])
+    first_line = capsys.readouterr().err.splitlines()[0]
+    assert first_line.startswith("steplane run: no handler is registered for Unregistered:")
+    assert "Lambda.ResourceNotFoundException" in first_line
+    assert "sqs" not in first_line  # a service integration needs no handler

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from moto.sts.models import sts_backends
 
 from steplane.local import LocalRuntime
 
@@ -235,7 +236,8 @@ def _callback_definition(queue_url: str, **timing: int) -> dict[str, Any]:
 
 
 def _token_from(rt: LocalRuntime, queue_url: str) -> str:
-    messages = rt.session.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
+    sqs = rt.session.client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 1  # sent once, however often the dispatch is re-sent
     return str(json.loads(messages[0]["Body"])["token"])
 
@@ -302,3 +304,123 @@ def test_a_callback_task_that_is_never_answered_times_out() -> None:
     assert result.output["Error"] == "States.Timeout"
     assert late[0] == 409
     assert "TaskTimedOut" in json.dumps(late[1])
+
+
+def test_an_integration_with_credentials_calls_with_the_assumed_role() -> None:
+    # [TASK] Credentials: "Specifies a target role the state machine's execution role must
+    # assume before invoking the specified Resource."
+    role = f"arn:aws:iam::{ACCOUNT}:role/cross-account-sender"
+    with LocalRuntime() as rt:
+        queue = rt.session.client("sqs").create_queue(QueueName="remote")["QueueUrl"]
+        definition = {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Credentials": {"RoleArn": role},
+                    "Parameters": {"QueueUrl": queue, "MessageBody": "hi"},
+                    "End": True,
+                }
+            },
+        }
+        result = rt.run_until_complete(rt.start(definition))
+        assumed = [a.role_arn for a in sts_backends[ACCOUNT]["global"].assumed_roles]
+        (message,) = rt.session.client("sqs").receive_message(QueueUrl=queue)["Messages"]
+    assert result.status == "SUCCEEDED"
+    assert message["Body"] == "hi"
+    assert assumed == [role]
+
+
+def test_an_activity_worker_registered_by_name_does_the_activity() -> None:
+    # [ACT] "An activity worker polls Step Functions by using GetActivityTask, and sending
+    # the ARN for the related activity"; it reports with SendTaskSuccess.
+    activity = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:Review"
+    definition = {
+        "StartAt": "Review",
+        "States": {"Review": {"Type": "Task", "Resource": activity, "End": True}},
+    }
+
+    def review(task: Any) -> None:
+        rt.worker.complete_task(task["task_id"], {"reviewed": task["input_data"]["doc"]})
+
+    with LocalRuntime() as rt:
+        rt.worker.register_activity("Review", review)
+        result = rt.run_until_complete(rt.start(definition, {"doc": "d-1"}))
+    assert result.output == {"reviewed": "d-1"}
+
+
+def test_a_redelivered_integration_task_makes_its_call_once() -> None:
+    # Every message delivered twice: the copy finds the attempt closed (or the call of a
+    # callback made) and calls nothing.
+    with LocalRuntime(deliver_twice=True) as rt:
+        values = _resources(rt)
+        calls: list[Any] = []
+        rt.register(ENRICH, lambda event, context: calls.append(event) or _enrich(event, context))
+        rt.publish(FULFIL, "Fulfil")
+        result = rt.run_until_complete(rt.start(_definition(values), {"orderId": "o-9"}))
+        sqs = rt.session.client("sqs")
+        queued = sqs.receive_message(QueueUrl=values["QueueUrl"], MaxNumberOfMessages=10)
+        announced = sqs.receive_message(QueueUrl=values["inbox"], MaxNumberOfMessages=10)
+    assert result.status == "SUCCEEDED"
+    assert len(calls) == 1
+    assert len(queued["Messages"]) == 1
+    assert len(announced["Messages"]) == 1
+
+
+def test_a_late_call_mark_never_lands_on_the_next_attempt() -> None:
+    # The mark is written on condition of the version and the attempt's nonce: a call made
+    # for attempt 1 whose mark comes after attempt 1 failed must not make attempt 2 skip
+    # its own call.
+    with LocalRuntime() as rt:
+        queue = rt.session.client("sqs").create_queue(QueueName="questions")["QueueUrl"]
+        definition = _callback_definition(queue)
+        definition["States"]["Ask"]["Retry"] = [{"ErrorEquals": ["Again"], "IntervalSeconds": 5}]
+        execution = rt.start(definition, {"question": "?"})
+        rt.advance(1)
+        first = rt.store.get_head(execution)
+        token = _token_from(rt, queue)
+        assert rt.http("POST", f"/tasks/{token}/failure", {"error": "Again"})[0] == 202
+        rt.advance(1)
+        retrying = rt.store.get_head(execution)
+        assert retrying.task_attempt.number == 2
+        assert rt.store.record_submitted(first) is False
+        assert rt.store.get_head(execution) == retrying
+        rt.advance(10)  # attempt 2 makes its own call
+        assert _token_from(rt, queue) != token
+
+
+def test_an_end_reported_for_another_execution_is_ignored() -> None:
+    # An ``ended`` message whose child does not name the waiting task as its caller (a
+    # stray or forged message) does not answer that task.
+    napping = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    quick = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    parent = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync",
+                "Parameters": {"StateMachineArn": CHILD.replace("Fulfil", "Napper"), "Name": "n"},
+                "End": True,
+            }
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.publish(napping, "Napper")
+        rt.publish(quick, "Quick")
+        execution = rt.start(parent)
+        rt.advance(5)
+        token = rt.store.get_head("Napper:n").caller.task_token
+        other = rt.start(quick, name="other")
+        rt.run_until_complete(other)
+        stray = {"kind": "ended", "taskToken": token, "executionId": other, "pattern": ".sync"}
+        rt.sqs.send_message(
+            QueueUrl=rt.resources.ref("IntegrationQueue"), MessageBody=json.dumps(stray)
+        )
+        rt.advance(5)
+        assert rt.store.get_head(execution).state == "Run"
+        result = rt.run_until_complete(execution)
+    assert result.status == "SUCCEEDED"
+    assert json.loads(result.output["Input"]) == {}
+    assert result.output["Name"] == "n"

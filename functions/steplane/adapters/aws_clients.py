@@ -29,3 +29,17 @@ class ClientCache:
             client = self._session.client(service, config=config)
             self._clients[service] = client
         return client
+
+
+def assumed(session: Any, role_arn: str, session_name: str) -> Any:
+    """A session with ``role_arn``'s temporary credentials (STS AssumeRole)."""
+    import boto3  # noqa: PLC0415 - loaded with the session already
+
+    sts = session.client("sts", config=SERVICE_CONFIG)
+    keys = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+        region_name=session.region_name,
+    )

@@ -150,7 +150,8 @@ def _warn_unhandled(loaded: Definition, worker: Any) -> None:
     if missing:
         print(
             f"steplane run: no handler is registered for {', '.join(missing)}: these tasks "
-            f"will fail with {HANDLER_NOT_FOUND} (--workers registers handlers)",
+            f"will fail with {HANDLER_NOT_FOUND} (a Lambda function: "
+            "Lambda.ResourceNotFoundException; --workers registers handlers)",
             file=sys.stderr,
         )
 

@@ -63,20 +63,21 @@ class Dependencies:
         """The integrations' shell, built (and its modules imported) on first use: only
         the IntegrationFunction needs it."""
         if self._integrations is None:
-            from steplane.adapters.aws_clients import ClientCache  # noqa: PLC0415
+            from steplane.adapters.aws_clients import ClientCache, assumed  # noqa: PLC0415
             from steplane.integrations.calls import Ports  # noqa: PLC0415
             from steplane.integrations.shell import (  # noqa: PLC0415
                 EngineExecutions,
                 IntegrationShell,
             )
 
-            clients = ClientCache(self.session or boto3.session.Session())
+            session = self.session or boto3.session.Session()
             ports = Ports(
-                client=clients.get,
-                lambdas=self.lambdas or clients.get("lambda"),
+                client=ClientCache(session).get,
+                lambdas=self.lambdas,
                 executions=EngineExecutions(self.engine, self.store, self.settings),
                 settings=self.settings,
                 now=self.clock.now,
+                assume=lambda role, name: ClientCache(assumed(session, role, name)).get,
             )
             self._integrations = IntegrationShell(self.engine, self.store, ports)
         shell: IntegrationShell = self._integrations

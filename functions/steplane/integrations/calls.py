@@ -4,7 +4,7 @@ integration modules and the IntegrationFunction's shell."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -73,13 +73,35 @@ class NestedExecutions(Protocol):
 
 @dataclass(frozen=True)
 class Ports:
-    """What the integrations call through (boto3 clients in Lambda, moto locally)."""
+    """What the integrations call through (boto3 clients in Lambda, moto locally).
+
+    ``lambdas``: Lambda's Invoke when it is not ``client("lambda")`` (the local runtime's
+    registered functions). ``assume``: clients with a role's credentials, for a state's
+    ``Credentials`` (role ARN, session name).
+    """
 
     client: Callable[[str], Any]  # a boto3 client by botocore service name
-    lambdas: LambdaInvoker
+    lambdas: LambdaInvoker | None
     executions: NestedExecutions
     settings: Settings
     now: Callable[[], datetime]
+    assume: Callable[[str, str], Callable[[str], Any]] | None = None
+
+    def invoker(self) -> LambdaInvoker:
+        """Lambda's Invoke."""
+        invoker: LambdaInvoker = self.lambdas or self.client("lambda")
+        return invoker
+
+    def as_role(self, role_arn: str, session_name: str) -> Ports:
+        """The same ports with the role's credentials ("Specifies a target role the state
+        machine's execution role must assume before invoking the specified Resource").
+
+        Raises:
+            Exception: the role cannot be assumed (STS refused).
+        """
+        if self.assume is None:
+            return self
+        return replace(self, client=self.assume(role_arn, session_name))
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def perform(call: Call, ports: Ports) -> Outcome:
     if isinstance(request, Failed):
         return request
     try:
-        response = ports.lambdas.invoke(**request)
+        response = ports.invoker().invoke(**request)
     except Exception as error:  # a refused or failed call is the task's error, for Retry
         return optimised_failure("lambda", ports.client("lambda"), error)
     payload = response.get("Payload", b"")

@@ -12,6 +12,7 @@ dispatch does not call again.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -71,13 +72,27 @@ class IntegrationShell:
         if attempt is not None and attempt.submitted:
             return "submitted-before"  # the callback's call was made; it waits for its token
         started = self._ports.now()
-        outcome = perform_call(message, self._ports)
+        outcome = self._call(message)
         if isinstance(outcome, Submitted):
             self._store.record_submitted(head)
             return "submitted"
         if isinstance(outcome, Running):
             return "running"
         return self._record(message.task_token, outcome, delivery, started)
+
+    def _call(self, message: TaskMessage) -> Outcome:
+        """Make the call, with the role the state's Credentials name if it has one."""
+        ports = self._ports
+        if message.role_arn is not None:
+            digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:16]
+            try:
+                ports = ports.as_role(message.role_arn, f"steplane-{digest}-{message.attempt}")
+            except Exception as error:  # STS refused: the task's error, not a retry loop
+                return Failed(
+                    StatesError.PERMISSIONS.value,
+                    f"could not assume the role {message.role_arn} (Credentials): {error}",
+                )
+        return perform_call(message, ports)
 
     def report_child(self, message: CallerMessage, delivery: Delivery) -> str:
         """A nested execution ended: report how to the parent task waiting on it."""

@@ -70,26 +70,10 @@ class LocalLambdas:
         self._worker = worker
         self._settings = settings
 
-    def function_arn(self, reference: str) -> str | None:
-        """The registered key for a FunctionName (a name, partial or full ARN, with a
-        qualifier or not), or None when no function by that name is registered."""
-        wanted = _FUNCTION.fullmatch(reference)
-        if wanted is None:
-            return None
-        registered = self._worker.resources()
-        if reference in registered:
-            return reference
-        for key in registered:
-            found = _FUNCTION.fullmatch(key)
-            named = found is not None and found.group("region") is not None
-            if named and found is not None and found.group("name") == wanted.group("name"):
-                return key
-        return None
-
     def invoke(self, **request: Any) -> dict[str, Any]:
         """Lambda's Invoke: the function's payload, or its error (``FunctionError``)."""
         reference = str(request.get("FunctionName", ""))
-        key = self.function_arn(reference)
+        key = self._worker.function_key(reference)
         if key is None:
             raise _not_found(self._full_arn(reference))
         payload = request.get("Payload") or b""

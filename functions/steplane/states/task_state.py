@@ -37,7 +37,7 @@ from steplane.definition.templated import (
 )
 from steplane.errors import Problem, StatesError
 from steplane.execution import Execution, TaskAttempt
-from steplane.integrations.resources import check_resource
+from steplane.integrations.resources import ResourceError, ServiceCall, check_resource, classify
 from steplane.interpreter.catching import catch_error
 from steplane.interpreter.context import context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
@@ -93,9 +93,26 @@ class TaskState(DataFlow):
         """The action a worker registers for: the founding Action, else the Resource."""
         return self.action or self.resource or ""
 
-    def worker_route(self) -> tuple[str, str]:
-        """``(route, action)``: what a worker registers to do this task."""
+    def worker_route(self) -> tuple[str, str] | None:
+        """``(route, action)``: what a worker (locally: a registered function) must handle
+        for this task; None when none does (a service integration, or a Lambda function
+        named only at run time)."""
+        try:
+            target = classify(self.resource)
+        except ResourceError:
+            return None
+        if isinstance(target, ServiceCall):
+            function = self._function_name() if target.service == "lambda" else None
+            return (function, function) if function else None
         return self.route, self.action_name
+
+    def _function_name(self) -> str | None:
+        """A ``lambda:invoke``'s FunctionName when the definition gives it as a constant."""
+        template = self.arguments if self.jsonata else self.parameters
+        source = template.source if template is not None else None
+        name = source.get("FunctionName") if isinstance(source, dict) else None
+        constant = isinstance(name, str) and not name.startswith("{%")
+        return name if constant else None
 
     def exits(self) -> Iterator[Exit]:
         """``Next``, and each Catcher's ``Next`` with the Catcher's ``Assign`` (a caught

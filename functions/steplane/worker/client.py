@@ -13,6 +13,7 @@ as the cause (:mod:`steplane.worker.lambda_error`).
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -72,6 +73,12 @@ class WorkerClient:
         """Register the founding shape ``fn(task_context)`` for ``action`` (of any service)."""
         self._handlers[(service, action)] = fn
 
+    def register_activity(self, activity: str, fn: Callable[[TaskContext], Any]) -> None:
+        """Run ``fn(task_context)`` for the tasks of an activity, named by its name or its
+        ARN (``arn:aws:states:REGION:ACCOUNT:activity:NAME``), as an activity worker polls
+        GetActivityTask by the activity's ARN."""
+        self._handlers[(None, _activity_key(activity))] = fn
+
     def register(
         self,
         route: str,
@@ -97,15 +104,36 @@ class WorkerClient:
         return self._handler(message.route, message.action)
 
     def handles(self, route: str, action: str) -> bool:
-        """Whether a handler is registered for a task of ``route`` and ``action``."""
-        return self._handler(route, action) is not None
+        """Whether a handler is registered for a task of ``route`` and ``action`` (for a
+        Lambda function, ``route`` and ``action`` are its name or ARN)."""
+        if self._handler(route, action) is not None:
+            return True
+        return route == action and self.function_key(action) is not None
+
+    def function_key(self, reference: str) -> str | None:
+        """The registered Resource that is the Lambda function ``reference`` names (a name,
+        a partial or a full ARN, with a qualifier or not), or None."""
+        wanted = _FUNCTION.fullmatch(reference)
+        if wanted is None:
+            return None
+        registered = self.resources()
+        if reference in registered:
+            return reference
+        for key in registered:
+            found = _FUNCTION.fullmatch(key)
+            if found is not None and found["region"] and found["name"] == wanted["name"]:
+                return key
+        return None
 
     def resources(self) -> list[str]:
         """The Resources handlers are registered for (not Service + Action)."""
         return [action for service, action in self._handlers if service is None]
 
     def _handler(self, route: str | None, action: str) -> TaskHandler | None:
-        return self._handlers.get((route, action)) or self._handlers.get((None, action))
+        found = self._handlers.get((route, action)) or self._handlers.get((None, action))
+        if found is None and ":activity:" in action:
+            found = self._handlers.get((None, _activity_key(action)))
+        return found
 
     # -- reporting -------------------------------------------------------------
     def complete_task(self, task_id: str, output: Any = None) -> None:
@@ -246,6 +274,18 @@ def _failure(result: TaskResultMessage, error: str, cause: str) -> TaskResultMes
         cause=cause,
         started_at=result.started_at,
     )
+
+
+def _activity_key(activity: str) -> str:
+    """How an activity's handler is registered: by its name (an ARN's last part)."""
+    return "activity:" + activity.rsplit(":activity:", 1)[-1]
+
+
+# A Lambda function reference: a name, ACCOUNT:function:NAME, or the function's ARN.
+_FUNCTION = re.compile(
+    r"(?:arn:[\w-]+:lambda:(?P<region>[\w-]+):(?P<account>\d{12}):function:|"
+    r"(?P<short>\d{12}):function:)?(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[\w$-]+))?"
+)
 
 
 def _task_name(message: TaskMessage) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 import steplane
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
-from steplane.cli import main
+from steplane.cli import main, publish
 from steplane.definition.loader import load_definition
 from steplane.names import NAME_RULE, name_problem
 
@@ -460,3 +460,97 @@ def test_run_names_the_lambda_functions_nobody_registered_before_it_starts(
     assert first_line.startswith("steplane run: no handler is registered for Unregistered:")
     assert "Lambda.ResourceNotFoundException" in first_line
     assert "sqs" not in first_line  # a service integration needs no handler
+
+
+class _CloudFormation:
+    """DescribeStacks of one stack (moto's CloudFormation needs extras the suite does not
+    install; only this call is read)."""
+
+    def __init__(self, name: str, parameters: dict[str, str]) -> None:
+        self.name, self.parameters = name, parameters
+
+    def describe_stacks(self, StackName: str) -> dict:  # noqa: N803 - boto3's spelling
+        assert StackName == self.name
+        stack_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{self.name}/1"
+        parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()]
+        return {"Stacks": [{"StackId": stack_id, "Parameters": parameters}]}
+
+
+def _stack(monkeypatch: pytest.MonkeyPatch, parameters: dict[str, str]) -> str:
+    """A stack named ``orders-stack`` with the Integration* parameters set as given."""
+    real = publish.aws_client
+    fake = _CloudFormation("orders-stack", parameters)
+
+    def client(service: str, *args: object) -> object:
+        return fake if service == "cloudformation" else real(service, *args)
+
+    monkeypatch.setattr(publish, "aws_client", client)
+    return fake.name
+
+
+def _calling(tmp_path: Path) -> Path:
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {
+                    "QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/orders",
+                    "MessageBody": "x",
+                },
+                "Next": "Record",
+            },
+            "Record": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "Orders", "Item": {}},
+                "End": True,
+            },
+        },
+    }
+    path = tmp_path / "calls.json"
+    path.write_text(json.dumps(definition))
+    return path
+
+
+def test_publish_warns_about_each_call_the_stack_does_not_grant(
+    tmp_path: Path, executions_table, monkeypatch, capsys
+) -> None:
+    stack = _stack(
+        monkeypatch,
+        {
+            "IntegrationQueues": "arn:aws:sqs:us-east-1:123456789012:orders",
+            "IntegrationTables": "arn:aws:dynamodb:us-east-1:123456789012:table/Refunds",
+        },
+    )
+    args = ["publish", str(_calling(tmp_path)), "--table", "executions", "--stack", stack]
+    assert main(args) == 0  # published all the same: the grant may come with the next deploy
+    captured = capsys.readouterr()
+    assert captured.out.startswith("published calls -> ")
+    assert captured.err.splitlines() == [
+        "steplane publish: warning: /States/Record: the DynamoDB table "
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Orders is not granted: add it to the "
+        "stack's IntegrationTables parameter"
+    ]
+
+
+def test_publish_finds_the_stack_by_the_tables_tag(
+    tmp_path: Path, executions_table, monkeypatch, capsys
+) -> None:
+    stack = _stack(monkeypatch, {"IntegrationQueues": "", "IntegrationTables": "*"})
+    arn = executions_table.describe_table(TableName="executions")["Table"]["TableArn"]
+    executions_table.tag_resource(
+        ResourceArn=arn, Tags=[{"Key": "aws:cloudformation:stack-name", "Value": stack}]
+    )
+    assert main(["publish", str(_calling(tmp_path)), "--table", "executions"]) == 0
+    (warning,) = capsys.readouterr().err.splitlines()
+    assert "the SQS queue arn:aws:sqs:us-east-1:123456789012:orders is not granted" in warning
+
+
+def test_publish_without_a_stack_to_read_says_the_grants_were_not_checked(
+    tmp_path: Path, executions_table, capsys
+) -> None:
+    assert main(["publish", str(_calling(tmp_path)), "--table", "executions"]) == 0
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith("steplane publish: the table executions names no stack")

@@ -104,6 +104,12 @@ def _add_publish(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--region", help="the stack's AWS region (default: $AWS_REGION, else the profile's)"
     )
     publish.add_argument("--profile", help="AWS credentials profile (default: $AWS_PROFILE)")
+    publish.add_argument(
+        "--stack",
+        help="the stack whose Integration* parameters grant the definition's service calls "
+        "(default: the stack the table belongs to); publish warns about each call they do "
+        "not grant",
+    )
     publish.set_defaults(command_handler=publish_command)
 
 

@@ -117,6 +117,8 @@ def call_of(
         return action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
     if service == "sns":
         return action, params.get("TopicArn") or params["TargetArn"]
+    if service == "sts" and operation == "AssumeRole":
+        return "sts:AssumeRole", params["RoleArn"]
     if service == "lambda" and operation == "Invoke":
         return "lambda:InvokeFunction", params["FunctionName"]
     raise AssertionError(f"no IAM resource model for {service}:{operation}")

@@ -58,7 +58,7 @@ from tests.unit.interpreter.harness import T0
 IMPORT_BUDGET_MS = 300.0
 CPU_BUDGET_MS = 0.2
 HEAD_BUDGET_BYTES = 2048
-HANDLERS = ("start", "advance", "task_complete", "status", "sweep", "redrive")
+HANDLERS = ("start", "advance", "task_complete", "status", "sweep", "redrive", "integrate")
 LAMBDA_ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "steplane-budget",
     "AWS_REGION": "us-east-1",

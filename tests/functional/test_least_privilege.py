@@ -94,6 +94,7 @@ ITINERARIES = (
 # The service integrations, on the test's own queue, topic, event bus, table and bucket
 # (the stack's Integration* parameters name them), and a nested execution.
 USER_QUEUE, USER_TOPIC, USER_TABLE = "user-orders", "user-announcements", "UserOrders"
+SENDER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sender"
 NESTED = {"StartAt": "N", "States": {"N": {"Type": "Pass", "End": True}}}
 SERVICE_CALLS = {
     "StartAt": "Send",
@@ -162,6 +163,14 @@ SERVICE_CALLS = {
             "Parameters": {
                 "StateMachineArn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Nested"
             },
+            "ResultPath": None,
+            "Next": "As another role",
+        },
+        "As another role": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Credentials": {"RoleArn": SENDER_ROLE},
+            "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": "hello"},
             "ResultPath": None,
             "Next": "Ask",
         },
@@ -338,6 +347,7 @@ def _service_calls(rt: LocalRuntime, setup: Any) -> dict[str, list[str]]:
     rt.run_all()
     messages = setup.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     token = next(m["Body"] for m in messages if m["Body"] != "hello")
+    assert len(messages) == 3  # hello, hello as another role, the token
     assert rt.http("POST", f"/tasks/{token}/success", {})[0] == 202
     assert rt.run_until_complete(execution_id).status == "SUCCEEDED"
     return {
@@ -348,6 +358,7 @@ def _service_calls(rt: LocalRuntime, setup: Any) -> dict[str, list[str]]:
         "IntegrationTables": [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{USER_TABLE}"],
         "IntegrationSdkActions": ["s3:GetObject"],
         "IntegrationSdkResources": [f"arn:aws:s3:::{DATA_BUCKET}/*"],
+        "IntegrationAssumableRoles": [SENDER_ROLE],
     }
 
 

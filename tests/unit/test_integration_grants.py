@@ -81,3 +81,21 @@ def test_tasks_inside_parallel_branches_and_map_processors_are_checked() -> None
     }
     locations = [need.location for need in needs(definition, PLACE)]
     assert locations == ["/States/P/Branches/0/States/T0", "/States/M/ItemProcessor/States/T0"]
+
+
+def test_a_role_named_by_credentials_must_be_assumable() -> None:
+    role = "arn:aws:iam::444455556666:role/remote"
+    definition = _definition(
+        {
+            "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Credentials": {"RoleArn": role},
+            "Parameters": {"QueueUrl": QUEUE_URL},
+        }
+    )
+    granted = {**EVERYTHING, "IntegrationAssumableRoles": [role]}
+    assert ungranted(needs(definition, PLACE), granted) == []
+    (warning,) = ungranted(needs(definition, PLACE), EVERYTHING)
+    assert warning == (
+        f"/States/T0: the role (Credentials) {role} is not granted: add it to the stack's "
+        "IntegrationAssumableRoles parameter"
+    )

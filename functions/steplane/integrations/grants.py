@@ -99,6 +99,10 @@ def _needs_of(where: str, task: Mapping[str, Any], place: Place) -> Iterator[Nee
         target = classify(resource if isinstance(resource, str) else None)
     except ValueError:
         return  # refused at load: the loader says so
+    credentials = task.get("Credentials")
+    if isinstance(target, ServiceCall | LambdaFunction) and isinstance(credentials, Mapping):
+        role = _static(credentials, "RoleArn")
+        yield Need(where, "IntegrationAssumableRoles", "the role (Credentials)", role)
     if isinstance(target, LambdaFunction):
         yield Need(where, "IntegrationLambdaFunctions", "the Lambda function", target.arn)
         return

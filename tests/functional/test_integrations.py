@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 from moto.sts.models import sts_backends
 
 from steplane.local import LocalRuntime
@@ -424,3 +425,53 @@ def test_an_end_reported_for_another_execution_is_ignored() -> None:
     assert result.status == "SUCCEEDED"
     assert json.loads(result.output["Input"]) == {}
     assert result.output["Name"] == "n"
+
+
+class _DieAfterFirst(BaseException):
+    """Kills the invocation that made the call (after the call took effect)."""
+
+
+def test_an_sdk_call_repeated_after_a_crash_is_the_same_request_to_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The IntegrationFunction dies right after CreateSecret succeeded: SQS redelivers the
+    # task and the call is made again, with the same ClientRequestToken (derived from the
+    # task's idempotency key), which Secrets Manager answers as the first call.
+    original = BaseClient._make_api_call
+    calls: list[dict[str, Any]] = []
+
+    def dying(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        result = original(client, operation, params)
+        if operation == "CreateSecret":
+            calls.append(params)
+            if len(calls) == 1:
+                raise _DieAfterFirst
+        return result
+
+    def around(handler: Any) -> Any:
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            try:
+                return handler(event, context)
+            except _DieAfterFirst:
+                raise RuntimeError("the invocation died") from None
+
+        return invoke
+
+    definition = {
+        "StartAt": "Create",
+        "States": {
+            "Create": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:secretsmanager:createSecret",
+                "Parameters": {"Name": "api-key", "SecretString": "s3cr3t"},
+                "End": True,
+            }
+        },
+    }
+    monkeypatch.setattr(BaseClient, "_make_api_call", dying)
+    with LocalRuntime(around_invocation=around) as rt:
+        result = rt.run_until_complete(rt.start(definition))
+    assert result.status == "SUCCEEDED", result.cause
+    assert len(calls) == 2
+    assert calls[0]["ClientRequestToken"] == calls[1]["ClientRequestToken"]
+    assert result.output["VersionId"] == calls[0]["ClientRequestToken"]

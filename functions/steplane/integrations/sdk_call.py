@@ -11,14 +11,16 @@
   ``DynamoDb.ConditionalCheckFailedException``; an error the service does not model is
   ``{Prefix}.{Prefix}Exception`` (``S3.S3Exception``).
 
-Repeat-safety: the API's own. A call the IntegrationFunction makes again after dying
-before it recorded the result is made twice; pass the API's idempotency token (many take
-``ClientToken`` or ``ClientRequestToken``) from ``$$.Execution.Id`` and ``$$.State.Name``
-where a repeat matters.
+Repeat-safety: an API with an idempotency token (a member the API models as one:
+``ClientToken``, ``ClientRequestToken``) gets one derived from the task's idempotency key
+and attempt when the definition gives none, so a call the IntegrationFunction makes again
+after dying before it recorded the result is the same request to the service (the SDK
+would otherwise draw a new random token each time). Other APIs repeat as they do.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from steplane.integrations.calls import Call, Failed, Outcome, Ports, Submitted, Succeeded
@@ -60,6 +62,7 @@ def perform(call: Call, ports: Ports) -> Outcome:
     request = to_boto(call.parameters if call.parameters is not None else {}, shape.input_shape)
     if not isinstance(request, dict):
         return Failed("States.Runtime", f"aws-sdk:{target.service}:{target.action} takes an object")
+    request = {**idempotency_tokens(call, shape.input_shape), **request}
     from botocore import xform_name  # noqa: PLC0415 - loaded with the client already
 
     try:
@@ -70,6 +73,21 @@ def perform(call: Call, ports: Ports) -> Outcome:
         return Submitted()
     body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
     return Succeeded(from_boto(body, shape.output_shape))
+
+
+def idempotency_tokens(call: Call, shape: Any) -> dict[str, str]:
+    """A token for each idempotency-token member of the request: the same for every
+    repeat of one attempt, another for a Retry."""
+    members = getattr(shape, "members", {}) if shape is not None else {}
+    key = f"{call.message.idempotency_key}#{call.message.attempt}"
+    return {
+        name: str(uuid.uuid5(_TOKENS, f"{key}#{name}"))
+        for name, member in members.items()
+        if member.metadata.get("idempotencyToken")
+    }
+
+
+_TOKENS = uuid.UUID("0b3f7f9e-5c1d-4a8e-9d62-2c4f6a1e8b70")
 
 
 def to_boto(value: Any, shape: Any) -> Any:

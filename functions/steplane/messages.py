@@ -119,13 +119,29 @@ class AbortMessage(_LaneRange):
     kind: Literal["abort"] = "abort"
 
 
-def advance_message(body: Any) -> WakeMessage | LanesMessage | AbortMessage:
+class StopMessage(Wire):
+    """AdvanceQueue: stop the execution ``execution_id`` (a nested execution its parent
+    no longer waits for): it ends ABORTED with ``cause``, if it is still running."""
+
+    kind: Literal["stop"] = "stop"
+    execution_id: str
+    cause: str
+
+    @field_validator("execution_id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return require_execution_id(value)
+
+
+def advance_message(body: Any) -> WakeMessage | LanesMessage | AbortMessage | StopMessage:
     """An AdvanceQueue message, by its ``kind``."""
     kind = body.get("kind") if isinstance(body, dict) else None
     if kind == "lanes":
         return LanesMessage.model_validate(body)
     if kind == "abort":
         return AbortMessage.model_validate(body)
+    if kind == "stop":
+        return StopMessage.model_validate(body)
     return WakeMessage.model_validate(body)
 
 

@@ -16,6 +16,7 @@ from steplane.interpreter.decisions import (
     DispatchTask,
     NotifyCaller,
     StepLanes,
+    StopExecution,
     WakeAt,
     lane_batches,
 )
@@ -25,6 +26,7 @@ from steplane.messages import (
     CallerMessage,
     LanesMessage,
     OutboundMessage,
+    StopMessage,
     TaskMessage,
     WakeMessage,
 )
@@ -107,6 +109,9 @@ class Routes:
                 body=body.to_json(),
                 delay_seconds=min(command.delay_seconds, MAX_QUEUE_DELAY_SECONDS),
             )
+        if isinstance(command, StopExecution):
+            stop = StopMessage(execution_id=command.execution_id, cause=command.cause)
+            return OutboundMessage(queue_url=self.advance_queue_url, body=stop.to_json())
         if isinstance(command, NotifyCaller):
             ended = CallerMessage(
                 task_token=command.task_token, execution_id=execution_id, pattern=command.pattern

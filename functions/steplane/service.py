@@ -41,6 +41,7 @@ from steplane.messages import (
     LanesMessage,
     OutboundMessage,
     StartRequest,
+    StopMessage,
     TaskResultMessage,
     WakeMessage,
 )
@@ -306,6 +307,13 @@ class Engine:
         aborted = self._fan_out.abort(message, self._clock.now())
         return Outcome.COMMITTED if aborted else Outcome.IGNORED
 
+    def stop(self, message: StopMessage, delivery: Delivery) -> Outcome:
+        """Stop a running execution (a nested one its parent left): it ends ABORTED."""
+        head = self._store.get_head(message.execution_id)
+        if head is None or head.status.is_terminal:
+            return Outcome.IGNORED  # never started (its start was not made), or ended
+        return self._apply(head, Abort(cause=message.cause), delivery)
+
     def step_lanes(self, message: LanesMessage) -> Outcome:
         """Move a fan-out's lanes on: launch the children due, count the ended ones."""
         moved = self._fan_out.step_lanes(message, self._clock.now())
@@ -353,10 +361,10 @@ class Engine:
                 self._resend(head, definition, now)
                 return Outcome.RESENT
             return Outcome.DUPLICATE
-        if self._orphaned(head, definition):
-            # Its parent has left the visit it belongs to (the abort sent then may have
-            # been lost): whatever arrived, the child stops here.
-            signal = Abort()
+        if not isinstance(signal, Abort) and self._orphaned(head, definition):
+            # Its parent has left the visit (or the task) it belongs to (the abort sent
+            # then may have been lost): whatever arrived, the child stops here.
+            signal = Abort(cause=_ORPHANED) if head.caller is not None else Abort()
         decision = decide(
             definition,
             head,
@@ -383,7 +391,10 @@ class Engine:
     def _orphaned(self, head: Execution, definition: Definition) -> bool:
         """Whether ``head`` is a running child whose parent no longer waits on it (one
         strongly consistent read, for children that can be stopped only: an EXPRESS
-        child of a Map Run runs to its end)."""
+        child of a Map Run runs to its end), or a nested execution whose parent's
+        ``startExecution.sync`` attempt has closed (its stop may have been lost)."""
+        if head.caller is not None and not head.status.is_terminal:
+            return not self._caller_waits(head.caller)
         place = head.parent
         if place is None or head.status.is_terminal:
             return False
@@ -393,6 +404,15 @@ class Engine:
         if parent is None or parent.status.is_terminal or parent.fan_out is None:
             return True
         return parent.entered_version != place.visit
+
+    def _caller_waits(self, caller: Caller) -> bool:
+        """Whether the parent task ``caller`` names still waits (its attempt is open)."""
+        claim = decode_task_token(caller.task_token)
+        parent = self._store.get_head(claim.execution_id)
+        pending = parent.task_attempt if parent is not None else None
+        if parent is None or pending is None or parent.status.is_terminal:
+            return False
+        return (parent.version, pending.nonce) == (claim.version, claim.nonce)
 
     def sweep(self, limit: int = 1000, time_left: Callable[[], float] | None = None) -> SweepReport:
         """Re-send what overdue executions imply; keep their items' retention.
@@ -468,6 +488,9 @@ class Engine:
         if head is None:
             raise ExecutionNotFoundError(execution_id)
         return head
+
+
+_ORPHANED = "its parent no longer waits for it (the task that started it was left)"
 
 
 def _no_objects() -> ObjectStore:

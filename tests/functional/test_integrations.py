@@ -5,6 +5,7 @@ is read back from moto."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -475,3 +476,171 @@ def test_an_sdk_call_repeated_after_a_crash_is_the_same_request_to_the_service(
     assert len(calls) == 2
     assert calls[0]["ClientRequestToken"] == calls[1]["ClientRequestToken"]
     assert result.output["VersionId"] == calls[0]["ClientRequestToken"]
+
+
+NAPPER = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+NAPPER_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Napper"
+
+
+def _waiting_on_napper(**fields: Any) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": NAPPER_ARN, "Name": "nap"},
+        **fields,
+    }
+
+
+def test_a_sync_child_is_stopped_when_a_sibling_branch_fails() -> None:
+    # [CTR] "if a Step Functions states:startExecution.sync task is aborted, it will call
+    # the Step Functions StopExecution API action"; aborted when "A different branch of a
+    # Parallel state fails with an uncaught error".
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Wait on it",
+                        "States": {"Wait on it": _waiting_on_napper(End=True)},
+                    },
+                    {
+                        "StartAt": "Later",
+                        "States": {
+                            "Later": {"Type": "Wait", "Seconds": 60, "Next": "Fail"},
+                            "Fail": {"Type": "Fail", "Error": "Broken"},
+                        },
+                    },
+                ],
+                "End": True,
+            }
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.publish(NAPPER, "Napper")
+        result = rt.run_until_complete(rt.start(definition))
+        rt.run_all()
+        child = rt.store.get_head("Napper:nap")
+    assert result.error == "Broken"
+    assert child.status == "ABORTED"
+    assert "left the state 'Wait on it'" in child.cause
+    assert rt.clock.now() - child.start_date < timedelta(seconds=3600)
+
+
+def test_a_sync_child_is_stopped_when_its_task_times_out() -> None:
+    definition = {
+        "StartAt": "Run",
+        "States": {"Run": _waiting_on_napper(TimeoutSeconds=60, End=True)},
+    }
+    with LocalRuntime() as rt:
+        rt.publish(NAPPER, "Napper")
+        result = rt.run_until_complete(rt.start(definition))
+        rt.run_all()
+        child = rt.store.get_head("Napper:nap")
+    assert result.error == "States.Timeout"
+    assert child.status == "ABORTED"
+    assert child.stop_date - child.start_date < timedelta(seconds=120)
+
+
+def test_a_sync_child_whose_stop_was_lost_stops_at_its_next_step() -> None:
+    # The stop is a hint: a child whose parent's attempt has closed aborts at whatever it
+    # does next (here, its Wait's end), rather than run on for nobody.
+    definition = {
+        "StartAt": "Run",
+        "States": {"Run": _waiting_on_napper(TimeoutSeconds=60, End=True)},
+    }
+    lost: list[str] = []
+
+    def losing_stops(handler: Any) -> Any:
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            if "Records" not in event:
+                return handler(event, context)  # an API request
+            records = event["Records"]
+            kept = [r for r in records if '"kind":"stop"' not in r["body"]]
+            lost.extend(r["body"] for r in records if r not in kept)
+            return handler({**event, "Records": kept}, context)
+
+        return invoke
+
+    with LocalRuntime(around_invocation=losing_stops) as rt:
+        rt.publish(NAPPER, "Napper")
+        execution = rt.start(definition)
+        rt.advance(61)
+        assert rt.store.get_head(execution).status == "FAILED"
+        rt.run_all()
+        child = rt.store.get_head("Napper:nap")
+    assert len(lost) == 1
+    assert child.status == "ABORTED"
+    assert child.cause == "its parent no longer waits for it (the task that started it was left)"
+    # Its Wait's first wake-up (SQS delays at most 900 s; the wake is re-armed then).
+    assert child.stop_date - child.start_date == timedelta(seconds=900)
+
+
+def test_a_retried_sync_task_stops_the_child_of_the_attempt_it_left() -> None:
+    # The parent still runs (its retry waits for a second child): the first child, whose
+    # stop was lost, finds that its own attempt closed and aborts at its next step; the
+    # second runs to its end.
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Arguments": {
+                    "StateMachineArn": NAPPER_ARN,
+                    "Name": "{% 'try-' & $string($states.context.State.RetryCount) %}",
+                },
+                "TimeoutSeconds": "{% $states.context.State.RetryCount = 0 ? 60 : 5000 %}",
+                "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1}],
+                "End": True,
+            }
+        },
+    }
+
+    def losing_stops(handler: Any) -> Any:
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            if "Records" in event:
+                kept = [r for r in event["Records"] if '"kind":"stop"' not in r["body"]]
+                event = {**event, "Records": kept}
+            return handler(event, context)
+
+        return invoke
+
+    with LocalRuntime(around_invocation=losing_stops) as rt:
+        rt.publish(NAPPER, "Napper")
+        result = rt.run_until_complete(rt.start(definition))
+        first, second = (rt.store.get_head(f"Napper:try-{n}") for n in (0, 1))
+    assert result.status == "SUCCEEDED"
+    assert result.output["Name"] == "try-1"
+    assert first.status == "ABORTED"
+    assert second.status == "SUCCEEDED"
+
+
+def test_a_callback_child_is_not_stopped_when_its_task_times_out() -> None:
+    # [CTR] only a .sync task's job is cancelled; a .waitForTaskToken child was handed a
+    # token and runs on.
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+                "Parameters": {
+                    "StateMachineArn": NAPPER_ARN,
+                    "Name": "nap",
+                    "Input": {"token.$": "$$.Task.Token"},
+                },
+                "TimeoutSeconds": 60,
+                "End": True,
+            }
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.publish(NAPPER, "Napper")
+        result = rt.run_until_complete(rt.start(definition))
+        rt.run_all()
+        child = rt.store.get_head("Napper:nap")
+    assert result.error == "States.Timeout"
+    assert child.status == "SUCCEEDED"

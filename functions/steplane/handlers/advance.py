@@ -9,7 +9,7 @@ from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import QueueRecord, delivery_of, process_batch
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.json_input import parse_json
-from steplane.messages import AbortMessage, LanesMessage, advance_message
+from steplane.messages import AbortMessage, LanesMessage, StopMessage, advance_message
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
@@ -23,6 +23,9 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
         if isinstance(message, AbortMessage):
             logger.set_correlation_id(message.parent)
             return deps.engine.abort_children(message).value
+        if isinstance(message, StopMessage):
+            logger.set_correlation_id(message.execution_id)
+            return deps.engine.stop(message, delivery_of(record)).value
         logger.set_correlation_id(message.execution_id)
         return deps.engine.wake(message, delivery_of(record)).value
 

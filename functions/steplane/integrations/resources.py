@@ -98,6 +98,17 @@ class ServiceCall:
         return SDK if self.sdk else OPTIMISED[(self.service, self.action)]
 
     @property
+    def waits_for_execution(self) -> bool:
+        """Whether it is ``states:startExecution.sync`` (or ``.sync:2``): the task waits
+        for a nested execution it started."""
+        synchronous = self.pattern in (Pattern.SYNC, Pattern.SYNC_2)
+        return (
+            not self.sdk
+            and (self.service, self.action) == ("states", "startExecution")
+            and synchronous
+        )
+
+    @property
     def name(self) -> str:
         """How messages name it: ``sqs:sendMessage.waitForTaskToken``."""
         prefix = "aws-sdk:" if self.sdk else ""

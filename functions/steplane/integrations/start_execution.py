@@ -39,10 +39,10 @@ from steplane.integrations.calls import (
     Submitted,
     Succeeded,
 )
+from steplane.integrations.nested import child_name, workflow_of
 from steplane.integrations.resources import Pattern
 from steplane.jsontypes import Json
 
-_NAMESPACE = uuid.UUID("6f1c5a8e-3b0e-4d4b-9a57-0d1b7f3c2e91")
 _SERVICE = (
     "(Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; Request ID: {rid}; "
     "Proxy: null)"
@@ -52,16 +52,13 @@ _SERVICE = (
 def perform(call: Call, ports: Ports) -> Outcome:
     """Start (or find) the child; answer at once, or when it ends."""
     parameters = call.object_parameters()
-    workflow = _workflow(parameters.get("StateMachineArn"))
-    if isinstance(workflow, Failed):
-        return workflow
+    workflow = workflow_of(parameters.get("StateMachineArn"))
+    if workflow is None:
+        return _invalid_arn(parameters.get("StateMachineArn"))
     child_input = _input(parameters.get("Input", {}))
     if isinstance(child_input, Failed):
         return child_input
-    name = parameters.get("Name")
-    if name is None:
-        key = f"{call.message.idempotency_key}#{call.message.attempt}"
-        name = str(uuid.uuid5(_NAMESPACE, key))
+    name = child_name(parameters, call.message.idempotency_key, call.message.attempt)
     if not isinstance(name, str):
         return _refused("InvalidName", f"Name must be a string, got {json.dumps(name)}")
     sync = call.pattern in (Pattern.SYNC, Pattern.SYNC_2)
@@ -133,10 +130,8 @@ def _started(child: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _workflow(arn: Any) -> str | Failed:
+def _invalid_arn(arn: Any) -> Failed:
     parts = arn.split(":") if isinstance(arn, str) else []
-    if len(parts) == 7 and parts[0] == "arn" and parts[5] == "stateMachine" and parts[6]:
-        return parts[6]
     if len(parts) == 8 and parts[5] == "stateMachine":
         return _refused(
             "InvalidArn", f"{arn}: versions and aliases of a state machine are not supported yet"

@@ -98,7 +98,17 @@ class NotifyCaller:
     pattern: str
 
 
-Command = DispatchTask | WakeAt | StepLanes | AbortChildren | NotifyCaller
+@dataclass(frozen=True)
+class StopExecution:
+    """Stop the execution ``execution_id``: a nested execution its parent's
+    ``startExecution.sync`` task no longer waits for ("if a states:startExecution.sync
+    task is aborted, it will call the Step Functions StopExecution API action")."""
+
+    execution_id: str
+    cause: str
+
+
+Command = DispatchTask | WakeAt | StepLanes | AbortChildren | NotifyCaller | StopExecution
 
 
 @dataclass(frozen=True)

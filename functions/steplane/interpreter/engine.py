@@ -50,7 +50,7 @@ from steplane.interpreter.steps import (
 from steplane.interpreter.sweep import sweep_due
 from steplane.jsontypes import Json
 from steplane.settings import DEFAULT_SETTINGS, Settings
-from steplane.states import FANNING, lifecycle_of, parked_in
+from steplane.states import ABANDONING, FANNING, lifecycle_of, parked_in
 from steplane.states.lifecycle import (
     NO_PENDING_TASK,
     Carry,
@@ -281,11 +281,19 @@ def _settle(run: Run, name: str, raw_input: Json, step: Step) -> Execution:
 
 def _stop_children(run: Run) -> None:
     """An execution that ends while parked on children stops them (its own timeout, an
-    abort of a child that fanned out in turn)."""
-    fan = run.execution.fan_out
+    abort of a child that fanned out in turn), and what its state leaves running (a
+    nested execution a Task waits for)."""
+    execution = run.execution
+    fan = execution.fan_out
     if fan is not None:
-        visit = run.execution.entered_version
-        run.once.append(AbortChildren(run.execution.execution_id, visit, fan.lanes))
+        visit = execution.entered_version
+        run.once.append(AbortChildren(execution.execution_id, visit, fan.lanes))
+    if execution.waiting is None or execution.state is None:
+        return
+    state = run.definition.state(execution.state)
+    leaving = ABANDONING.get(state.type)
+    if leaving is not None:
+        run.once.extend(leaving.abandoned(execution.state, state, execution, run.settings))
 
 
 def _end_timed_out(run: Run, deadline: datetime) -> Execution:

@@ -23,7 +23,12 @@ from steplane.states import (
     wait_state,
 )
 from steplane.states.continuation import CONTINUATION
-from steplane.states.lifecycle import FanningLifecycle, ParkingLifecycle, StateLifecycle
+from steplane.states.lifecycle import (
+    Abandoning,
+    FanningLifecycle,
+    ParkingLifecycle,
+    StateLifecycle,
+)
 from steplane.states.state_type import StateType
 
 # In the order messages list them ("expected one of Task, Pass, ...").
@@ -69,6 +74,11 @@ class ItemProcessor(Branch):
 
     processor_config: map_state.ProcessorConfig | None = Field(None, alias="ProcessorConfig")
 
+
+# The state types that leave work running when the execution leaves them early.
+ABANDONING: dict[str, Abandoning[Any]] = {
+    kind.name: kind.lifecycle for kind in REGISTERED if isinstance(kind.lifecycle, Abandoning)
+}
 
 # The state types that park on child executions.
 FANNING: dict[str, FanningLifecycle[Any]] = {

@@ -93,6 +93,18 @@ class ParkingLifecycle(StateLifecycle[S_contra], Protocol[S_contra]):
 
 
 @runtime_checkable
+class Abandoning(Protocol[S_contra]):
+    """A parking state type that leaves work running elsewhere when the execution leaves
+    it early (aborted, timed out): what stops that work."""
+
+    def abandoned(
+        self, name: str, state: S_contra, execution: Execution, settings: Settings
+    ) -> tuple[Command, ...]:
+        """The commands that stop what ``execution``, parked here, leaves running."""
+        ...
+
+
+@runtime_checkable
 class FanningLifecycle(ParkingLifecycle[S_contra], Protocol[S_contra]):
     """A state type that parks on child executions (Parallel, Map): what each child's
     input is, and what their outcome does to it."""

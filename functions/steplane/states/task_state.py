@@ -37,11 +37,12 @@ from steplane.definition.templated import (
 )
 from steplane.errors import Problem, StatesError
 from steplane.execution import Execution, TaskAttempt
+from steplane.integrations.nested import child_id
 from steplane.integrations.resources import ResourceError, ServiceCall, check_resource, classify
 from steplane.interpreter.catching import catch_error
 from steplane.interpreter.context import context_object, output_of, scope
 from steplane.interpreter.data_limits import check_state_output
-from steplane.interpreter.decisions import Command, DispatchTask, Rearm, WakeAt
+from steplane.interpreter.decisions import Command, DispatchTask, Rearm, StopExecution, WakeAt
 from steplane.interpreter.results import shaped_result
 from steplane.interpreter.retry import plan_retry
 from steplane.interpreter.run import Run
@@ -446,10 +447,32 @@ class TaskLifecycle:
         """Doubling from the task lease: a task may legitimately run that long."""
         return doubling_gap(settings.task_lease_seconds, resent, settings)
 
+    def abandoned(
+        self, name: str, state: TaskState, execution: Execution, settings: Settings
+    ) -> tuple[Command, ...]:
+        """A ``startExecution.sync`` attempt left without its child's end stops the child
+        ("if a states:startExecution.sync task is aborted, it will call the Step
+        Functions StopExecution API action"); other tasks leave nothing to stop."""
+        pending = execution.task_attempt
+        target = classify(state.resource)
+        nested = isinstance(target, ServiceCall) and target.waits_for_execution
+        if pending is None or not nested:
+            return ()
+        try:
+            parameters = task_input(state, execution, settings)
+        except AslError:
+            return ()  # its input cannot be built: no child was started
+        child = child_id(parameters, idempotency_key(execution), pending.number)
+        if child is None:
+            return ()
+        cause = f"its parent {execution.execution_id} left the state {name!r} waiting for it"
+        return (StopExecution(child, cause),)
+
     def _time_out(self, name: str, state: TaskState, run: Run) -> Carry:
         """The attempt ran past its TimeoutSeconds (States.Timeout) or went longer than
         HeartbeatSeconds without a heartbeat (States.HeartbeatTimeout); then Retry/Catch."""
         attempt = _attempt(run.execution)
+        run.once.extend(self.abandoned(name, state, run.execution, run.settings))
         if attempt.lapsed(run.now) == "heartbeat":
             error = StatesError.HEARTBEAT_TIMEOUT.value
             cause = f"no heartbeat for {attempt.heartbeat_seconds} s (HeartbeatSeconds)"
@@ -472,12 +495,17 @@ def dispatch_command(
         token=_token(execution),
         input=task_input(state, execution, settings),
         attempt=pending.number,
-        # Stable across redeliveries and retries of this state visit.
-        idempotency_key=f"{execution.execution_id}/{execution.state}/{execution.entered_version}",
+        idempotency_key=idempotency_key(execution),
         delay_seconds=delay_seconds,
         deadline=pending.timeout_at,
         role_arn=role_arn(state, execution, settings),
     )
+
+
+def idempotency_key(execution: Execution) -> str:
+    """The task's idempotency key: stable across redeliveries and retries of this state
+    visit."""
+    return f"{execution.execution_id}/{execution.state}/{execution.entered_version}"
 
 
 def _attempt(execution: Execution) -> TaskAttempt:

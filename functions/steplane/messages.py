@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from steplane.interpreter.signals import WakePurpose
 from steplane.names import require_execution_id
+
+# An execution id a message names, checked as every key built from it is (steplane.names).
+ExecutionId = Annotated[str, AfterValidator(require_execution_id)]
 
 
 def _camel(name: str) -> str:
@@ -59,15 +62,10 @@ class WakeMessage(Wire):
     """AdvanceQueue: come back to ``execution_id`` at ``version`` (a timer fired)."""
 
     kind: Literal["wake"] = "wake"
-    execution_id: str
+    execution_id: ExecutionId
     version: int
     purpose: WakePurpose
     due_at: datetime
-
-    @field_validator("execution_id")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return require_execution_id(value)
 
 
 # The most lanes one message may name (the engine sends 25).
@@ -77,15 +75,10 @@ MAX_LANES_PER_MESSAGE = 100
 class _LaneRange(Wire):
     """Lanes ``first``..``last`` of the fan-out ``parent`` made at its visit ``visit``."""
 
-    parent: str
+    parent: ExecutionId
     visit: int = Field(ge=0)
     first: int = Field(ge=0)
     last: int = Field(ge=0)
-
-    @field_validator("parent")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return require_execution_id(value)
 
     @model_validator(mode="after")
     def _lane_range(self) -> Self:
@@ -124,13 +117,8 @@ class StopMessage(Wire):
     no longer waits for): it ends ABORTED with ``cause``, if it is still running."""
 
     kind: Literal["stop"] = "stop"
-    execution_id: str
+    execution_id: ExecutionId
     cause: str
-
-    @field_validator("execution_id")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return require_execution_id(value)
 
 
 def advance_message(body: Any) -> WakeMessage | LanesMessage | AbortMessage | StopMessage:
@@ -150,7 +138,7 @@ class TaskMessage(Wire):
 
     kind: Literal["task"] = "task"
     task_token: str
-    execution_id: str
+    execution_id: ExecutionId
     state: str
     route: str
     action: str
@@ -171,13 +159,8 @@ class CallerMessage(Wire):
 
     kind: Literal["ended"] = "ended"
     task_token: str
-    execution_id: str
+    execution_id: ExecutionId
     pattern: str
-
-    @field_validator("execution_id")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return require_execution_id(value)
 
 
 def integration_message(body: Any) -> TaskMessage | CallerMessage:

@@ -543,16 +543,11 @@ def test_a_sync_child_is_stopped_when_its_task_times_out() -> None:
     assert child.stop_date - child.start_date < timedelta(seconds=120)
 
 
-def test_a_sync_child_whose_stop_was_lost_stops_at_its_next_step() -> None:
-    # The stop is a hint: a child whose parent's attempt has closed aborts at whatever it
-    # does next (here, its Wait's end), rather than run on for nobody.
-    definition = {
-        "StartAt": "Run",
-        "States": {"Run": _waiting_on_napper(TimeoutSeconds=60, End=True)},
-    }
-    lost: list[str] = []
+def _losing_stops(lost: list[str]) -> Any:
+    """Wraps each invocation so that it never sees a ``stop`` message (each is lost, and
+    kept in ``lost``)."""
 
-    def losing_stops(handler: Any) -> Any:
+    def around(handler: Any) -> Any:
         def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
             if "Records" not in event:
                 return handler(event, context)  # an API request
@@ -563,7 +558,18 @@ def test_a_sync_child_whose_stop_was_lost_stops_at_its_next_step() -> None:
 
         return invoke
 
-    with LocalRuntime(around_invocation=losing_stops) as rt:
+    return around
+
+
+def test_a_sync_child_whose_stop_was_lost_stops_at_its_next_step() -> None:
+    # The stop is a hint: a child whose parent's attempt has closed aborts at whatever it
+    # does next (here, its Wait's end), rather than run on for nobody.
+    definition = {
+        "StartAt": "Run",
+        "States": {"Run": _waiting_on_napper(TimeoutSeconds=60, End=True)},
+    }
+    lost: list[str] = []
+    with LocalRuntime(around_invocation=_losing_stops(lost)) as rt:
         rt.publish(NAPPER, "Napper")
         execution = rt.start(definition)
         rt.advance(61)
@@ -599,16 +605,7 @@ def test_a_retried_sync_task_stops_the_child_of_the_attempt_it_left() -> None:
         },
     }
 
-    def losing_stops(handler: Any) -> Any:
-        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            if "Records" in event:
-                kept = [r for r in event["Records"] if '"kind":"stop"' not in r["body"]]
-                event = {**event, "Records": kept}
-            return handler(event, context)
-
-        return invoke
-
-    with LocalRuntime(around_invocation=losing_stops) as rt:
+    with LocalRuntime(around_invocation=_losing_stops([])) as rt:
         rt.publish(NAPPER, "Napper")
         result = rt.run_until_complete(rt.start(definition))
         first, second = (rt.store.get_head(f"Napper:try-{n}") for n in (0, 1))

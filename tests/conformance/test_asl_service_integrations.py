@@ -523,7 +523,7 @@ def test_a_connector_output_over_256_kib_is_states_data_limit_exceeded() -> None
         s3.put_object(Bucket="docs", Key="big.txt", Body=b"x" * 300_000)
         output = _run(rt, definition)
     assert output["Error"] == "States.DataLimitExceeded"
-    assert "the limit is 262144 bytes" in output["Cause"]
+    assert "over 262144 bytes" in output["Cause"]
 
 
 def test_a_sync_start_of_a_name_another_start_took_is_execution_already_exists() -> None:
@@ -539,3 +539,51 @@ def test_a_sync_start_of_a_name_another_start_took_is_execution_already_exists()
         assert status in (200, 201)
         output = _run(rt, definition)
     assert output["Error"] == "StepFunctions.ExecutionAlreadyExistsException"
+
+
+@pytest.mark.parametrize("value", ["hello", "123", 7, [1, "a"]])
+def test_the_function_gets_the_json_value_it_was_given(value: Any) -> None:
+    # [LAM] "the state input is passed to Lambda as the payload": the JSON value, so a
+    # string arrives as a string (not parsed as JSON text).
+    seen: list[Any] = []
+    with LocalRuntime() as rt:
+        rt.register(FUNCTION, lambda event, context: seen.append(event))
+        _run(rt, _task(FUNCTION), value)
+        _run(
+            rt,
+            _task(
+                "arn:aws:states:::lambda:invoke",
+                Parameters={"FunctionName": FUNCTION, "Payload": value},
+            ),
+        )
+    assert seen == [value, value]
+
+
+def test_dynamodb_binary_values_travel_in_base64() -> None:
+    # [DDB] parameters and results in the DynamoDB API's form: a B value is base64 text.
+    put = {"TableName": "Items", "Item": {"id": {"S": "b"}, "blob": {"B": "aGVsbG8="}}}
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": put,
+                "ResultPath": None,
+                "Next": "Get",
+            },
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "Items", "Key": {"id": {"S": "b"}}},
+                "OutputPath": "$.Item.blob",
+                "End": True,
+            },
+        },
+    }
+    with LocalRuntime() as rt:
+        _table(rt)
+        output = _run(rt, definition)
+        stored = rt.session.client("dynamodb").get_item(TableName="Items", Key={"id": {"S": "b"}})
+    assert stored["Item"]["blob"] == {"B": b"hello"}
+    assert output == {"B": "aGVsbG8="}

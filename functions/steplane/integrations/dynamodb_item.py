@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from steplane.integrations.calls import Call, Failed, Outcome, Ports
 from steplane.integrations.resources import ServiceCall
+from steplane.integrations.responses import binary_values
 from steplane.integrations.service_errors import optimised_call
 
 _METHODS = {
@@ -35,4 +36,5 @@ def perform(call: Call, ports: Ports) -> Outcome:
         return Failed("States.Runtime", f"dynamodb:{call.target.action} needs TableName")
     client = ports.client("dynamodb")
     method = getattr(client, _METHODS[call.target.action])
-    return optimised_call(call, "dynamodb", client, lambda: method(**parameters))
+    request = binary_values(parameters)
+    return optimised_call(call, "dynamodb", client, lambda: method(**request))

@@ -28,7 +28,7 @@ from typing import Any
 
 from steplane.integrations.calls import Call, Failed, Outcome, Ports, Submitted, Succeeded
 from steplane.integrations.resources import LambdaFunction, Pattern
-from steplane.integrations.responses import as_text, with_metadata
+from steplane.integrations.responses import with_metadata
 from steplane.integrations.service_errors import optimised_failure
 
 # Invoke's request fields the optimised integration passes on ("LogType" is outside the
@@ -77,10 +77,9 @@ def _request(call: Call) -> dict[str, Any] | Failed:
     if message.deadline is not None:
         key["steplaneDeadline"] = message.deadline.isoformat()
     if isinstance(call.target, LambdaFunction):
-        payload = as_text(call.parameters)
         return {
             "FunctionName": call.target.arn,
-            "Payload": payload.encode(),
+            "Payload": _payload(call.parameters),
             "ClientContext": _client_context(None, key),
         }
     parameters = call.parameters
@@ -96,9 +95,14 @@ def _request(call: Call) -> dict[str, Any] | Failed:
         )
     request = {k: v for k, v in parameters.items() if k != "Payload"}
     if "Payload" in parameters:
-        request["Payload"] = as_text(parameters["Payload"]).encode()
+        request["Payload"] = _payload(parameters["Payload"])
     request["ClientContext"] = _client_context(parameters.get("ClientContext"), key)
     return request
+
+
+def _payload(value: Any) -> bytes:
+    """The event the function gets: the JSON value (a string stays a string)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _client_context(given: Any, task: dict[str, Any]) -> str:

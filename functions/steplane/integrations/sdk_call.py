@@ -20,12 +20,14 @@ would otherwise draw a new random token each time). Other APIs repeat as they do
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
+from steplane.errors import StatesError
 from steplane.integrations.calls import Call, Failed, Outcome, Ports, Submitted, Succeeded
 from steplane.integrations.resources import Pattern, ServiceCall
-from steplane.integrations.responses import to_json
+from steplane.integrations.responses import BodyTooLargeError, to_json
 from steplane.integrations.service_errors import sdk_failure
 
 # The Resource's service name where boto3 names the client otherwise.
@@ -72,7 +74,10 @@ def perform(call: Call, ports: Ports) -> Outcome:
     if call.pattern is Pattern.CALLBACK:
         return Submitted()
     body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    return Succeeded(from_boto(body, shape.output_shape))
+    try:
+        return Succeeded(from_boto(body, shape.output_shape))
+    except BodyTooLargeError as error:
+        return Failed(StatesError.DATA_LIMIT_EXCEEDED.value, str(error))
 
 
 def idempotency_tokens(call: Call, shape: Any) -> dict[str, str]:
@@ -112,7 +117,12 @@ def to_boto(value: Any, shape: Any) -> Any:
     if kind == "map" and isinstance(value, dict):
         return {key: to_boto(item, shape.value) for key, item in value.items()}
     if kind == "blob" and isinstance(value, str):
-        return value.encode()
+        if shape.serialization.get("streaming"):
+            return value.encode()  # a body (S3 PutObject's): its text
+        try:
+            return base64.b64decode(value, validate=True)  # as the service's JSON carries it
+        except ValueError:
+            return value.encode()
     return value
 
 

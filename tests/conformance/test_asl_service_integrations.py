@@ -587,3 +587,72 @@ def test_dynamodb_binary_values_travel_in_base64() -> None:
         stored = rt.session.client("dynamodb").get_item(TableName="Items", Key={"id": {"S": "b"}})
     assert stored["Item"]["blob"] == {"B": b"hello"}
     assert output == {"B": "aGVsbG8="}
+
+
+@pytest.mark.parametrize(
+    ("resource", "says"),
+    [
+        ("arn:aws:states:::aws-sdk:nosuchservice:doIt", "not an AWS service"),
+        ("arn:aws:states:::aws-sdk:s3:getObjekt", "did you mean 'getObject'?"),
+        # [SDK] "Unsupported operations: SelectObjectContent" (S3), AssumeRole (STS).
+        ("arn:aws:states:::aws-sdk:s3:selectObjectContent", "does not support"),
+        ("arn:aws:states:::aws-sdk:sts:assumeRole", "does not support"),
+    ],
+)
+def test_an_aws_sdk_call_the_sdk_does_not_have_is_refused_at_load(resource: str, says: str) -> None:
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(_task(resource))
+    assert says in str(refused.value)
+
+
+def test_parameters_the_sdk_cannot_even_send_are_the_services_validation_error() -> None:
+    # Not a transient client error (SdkClientException, which a Retry may be set to
+    # retry): the request can never be made from these parameters; catchable, as the
+    # service's own refusal of them would be.
+    definition = _caught(
+        "arn:aws:states:::aws-sdk:s3:getObject", Parameters={"Bucket": 5, "Key": "k"}
+    )
+    with LocalRuntime() as rt:
+        output = _run(rt, definition)
+    assert output["Error"] == "S3.S3Exception"
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "error"),
+    [
+        ("arn:aws:states:::lambda:invoke", {"Payload": {}}, "Lambda.AWSLambdaException"),
+        (
+            "arn:aws:states:::lambda:invoke",
+            {"FunctionName": FUNCTION, "Nope": 1},
+            "Lambda.AWSLambdaException",
+        ),
+        ("arn:aws:states:::sqs:sendMessage", {"MessageBody": "x"}, "SQS.AmazonSQSException"),
+        (
+            "arn:aws:states:::sns:publish",
+            {"TopicArn": "arn:aws:sns:us-east-1:1:t"},
+            "SNS.AmazonSNSException",
+        ),
+        (
+            "arn:aws:states:::events:putEvents",
+            {"Entries": "x"},
+            "EventBridge.AmazonEventBridgeException",
+        ),
+        ("arn:aws:states:::dynamodb:getItem", {"Key": {}}, "DynamoDB.AmazonDynamoDBException"),
+        (
+            "arn:aws:states:::states:startExecution",
+            {"Input": {}},
+            "StepFunctions.InvalidArnException",
+        ),
+    ],
+)
+def test_missing_or_unknown_parameters_are_the_services_validation_error(
+    resource: str, parameters: dict[str, Any], error: str
+) -> None:
+    # The LocalStack recording of Step Functions: a missing MessageBody is
+    # SQS.AmazonSQSException "The request must contain the parameter MessageBody": the
+    # service's refusal, which a Catch can handle (never a retry loop).
+    with LocalRuntime() as rt:
+        rt.register(FUNCTION, lambda event, context: event)
+        output = _run(rt, _caught(resource, Parameters=parameters))
+    assert output["Error"] == error
+    assert "Status Code: 400" in output["Cause"]

@@ -15,10 +15,10 @@ guard it with a ConditionExpression when that matters.
 
 from __future__ import annotations
 
-from steplane.integrations.calls import Call, Failed, Outcome, Ports
+from steplane.integrations.calls import Call, Outcome, Ports
 from steplane.integrations.resources import ServiceCall
 from steplane.integrations.responses import binary_values
-from steplane.integrations.service_errors import optimised_call
+from steplane.integrations.service_errors import invalid_request, optimised_call
 
 _METHODS = {
     "getItem": "get_item",
@@ -33,7 +33,7 @@ def perform(call: Call, ports: Ports) -> Outcome:
     assert isinstance(call.target, ServiceCall)
     parameters = call.object_parameters()
     if not isinstance(parameters.get("TableName"), str):
-        return Failed("States.Runtime", f"dynamodb:{call.target.action} needs TableName")
+        return invalid_request("dynamodb", f"dynamodb:{call.target.action} needs TableName")
     client = ports.client("dynamodb")
     method = getattr(client, _METHODS[call.target.action])
     request = binary_values(parameters)

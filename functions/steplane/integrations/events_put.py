@@ -19,14 +19,14 @@ from typing import Any
 from steplane.integrations.calls import Call, Failed, Outcome, Ports, Submitted, Succeeded
 from steplane.integrations.resources import Pattern
 from steplane.integrations.responses import as_text, without_metadata
-from steplane.integrations.service_errors import optimised_failure
+from steplane.integrations.service_errors import invalid_request, optimised_failure
 
 
 def perform(call: Call, ports: Ports) -> Outcome:
     """Put the events."""
     entries = call.object_parameters().get("Entries")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        return Failed("States.Runtime", "events:putEvents needs Entries, a list of objects")
+        return invalid_request("events", "events:putEvents needs Entries, a list of objects")
     message, settings = call.message, ports.settings
     workflow = message.execution_id.split(":", 1)[0]
     name = message.execution_id.split(":", 1)[1].split("/", 1)[0]

@@ -29,7 +29,7 @@ from typing import Any
 from steplane.integrations.calls import Call, Failed, Outcome, Ports, Submitted, Succeeded
 from steplane.integrations.resources import LambdaFunction, Pattern
 from steplane.integrations.responses import with_metadata
-from steplane.integrations.service_errors import optimised_failure
+from steplane.integrations.service_errors import invalid_request, optimised_failure
 
 # Invoke's request fields the optimised integration passes on ("LogType" is outside the
 # documented list and accepted by Step Functions).
@@ -84,13 +84,13 @@ def _request(call: Call) -> dict[str, Any] | Failed:
         }
     parameters = call.parameters
     if not isinstance(parameters, dict) or not isinstance(parameters.get("FunctionName"), str):
-        return Failed(
-            "States.Runtime", "lambda:invoke needs Parameters (or Arguments) with FunctionName"
+        return invalid_request(
+            "lambda", "lambda:invoke needs Parameters (or Arguments) with FunctionName"
         )
     unknown = sorted(set(parameters) - set(FIELDS))
     if unknown:
-        return Failed(
-            "States.Runtime",
+        return invalid_request(
+            "lambda",
             f"lambda:invoke does not take {', '.join(unknown)} (it takes {', '.join(FIELDS)})",
         )
     request = {k: v for k, v in parameters.items() if k != "Payload"}

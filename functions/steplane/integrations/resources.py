@@ -221,9 +221,16 @@ def _not_offered(service: str, action: str) -> str:
 def check_resource(where: str, resource: str | None) -> Iterator[Problem]:
     """A Resource in the integrations' namespace must be one steplane offers."""
     try:
-        classify(resource)
+        target = classify(resource)
     except ResourceError as error:
         yield Problem(f"{where}/Resource", str(error))
+        return
+    if isinstance(target, ServiceCall) and target.sdk:
+        from steplane.integrations.sdk_names import sdk_problem  # noqa: PLC0415 - botocore
+
+        problem = sdk_problem(target.service, target.action)
+        if problem is not None:
+            yield Problem(f"{where}/Resource", problem)
 
 
 def is_integration(resource: str | None) -> bool:

@@ -28,24 +28,8 @@ from steplane.errors import StatesError
 from steplane.integrations.calls import Call, Failed, Outcome, Ports, Submitted, Succeeded
 from steplane.integrations.resources import Pattern, ServiceCall
 from steplane.integrations.responses import BodyTooLargeError, to_json
+from steplane.integrations.sdk_names import boto3_name, operation_name
 from steplane.integrations.service_errors import sdk_failure
-
-# The Resource's service name where boto3 names the client otherwise.
-BOTO3_NAMES = {
-    "acmpca": "acm-pca",
-    "bedrockruntime": "bedrock-runtime",
-    "cloudwatchlogs": "logs",
-    "cognitoidentityprovider": "cognito-idp",
-    "costexplorer": "ce",
-    "elasticloadbalancingv2": "elbv2",
-    "emrcontainers": "emr-containers",
-    "emrserverless": "emr-serverless",
-    "eventbridge": "events",
-    "iotdata": "iot-data",
-    "rdsdata": "rds-data",
-    "sagemakerruntime": "sagemaker-runtime",
-    "sfn": "stepfunctions",
-}
 
 
 def perform(call: Call, ports: Ports) -> Outcome:
@@ -53,11 +37,11 @@ def perform(call: Call, ports: Ports) -> Outcome:
     target = call.target
     assert isinstance(target, ServiceCall)
     try:
-        client = ports.client(BOTO3_NAMES.get(target.service, target.service))
+        client = ports.client(boto3_name(target.service))
     except Exception as error:  # botocore's UnknownServiceError
         return Failed("States.Runtime", f"aws-sdk:{target.service}: {error}")
     model = client.meta.service_model
-    operation = target.action[:1].upper() + target.action[1:]
+    operation = operation_name(target.action)
     if operation not in model.operation_names:
         return Failed("States.Runtime", f"aws-sdk:{target.service} has no action {target.action!r}")
     shape = model.operation_model(operation)

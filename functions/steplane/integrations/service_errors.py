@@ -83,12 +83,23 @@ def optimised_call(
     return Succeeded(with_metadata(response))
 
 
+def invalid_request(service: str, message: str) -> Failed:
+    """Parameters an optimised integration of ``service`` cannot send: the service's
+    validation error, as it would answer them (catchable, unlike States.Runtime)."""
+    wording = OPTIMISED_WORDING[service]
+    cause = (
+        f"{message} (Service: {wording.sdk_name}; Status Code: 400; Error Code: "
+        "ValidationException; Request ID: ; Proxy: null)"
+    )
+    return Failed(f"{wording.prefix}.{wording.base_exception}", cause)
+
+
 def optimised_failure(service: str, client: Any, error: Exception) -> Failed:
     """A failed call of an optimised integration of ``service``."""
     wording = OPTIMISED_WORDING[service]
     details = _details(error)
     if details is None:
-        return _unanswered(wording.prefix, error)
+        return _unanswered(wording.prefix, error) or invalid_request(service, str(error))
     code, message, status, request_id = details
     name = _modelled_name(client, error, code) or wording.base_exception
     cause = (
@@ -103,7 +114,8 @@ def sdk_failure(service: str, client: Any, error: Exception) -> Failed:
     prefix = sdk_prefix(service)
     details = _details(error)
     if details is None:
-        return _unanswered(prefix, error)
+        unsent = f"{error} (Service: {prefix}, Status Code: 400, Request ID: )"
+        return _unanswered(prefix, error) or Failed(f"{prefix}.{prefix}Exception", unsent)
     code, message, status, request_id = details
     name = _modelled_name(client, error, code) or f"{prefix}Exception"
     cause = f"{message} (Service: {prefix}, Status Code: {status}, Request ID: {request_id})"
@@ -130,8 +142,15 @@ def _details(error: Exception) -> tuple[str, str, int, str] | None:
     return code, message, int(meta.get("HTTPStatusCode") or 400), str(meta.get("RequestId", ""))
 
 
-def _unanswered(prefix: str, error: Exception) -> Failed:
-    return Failed(f"{prefix}.SdkClientException", f"Unable to execute HTTP request: {error}")
+def _unanswered(prefix: str, error: Exception) -> Failed | None:
+    """The SDK could not send the request (a connection, a timeout): a client error a
+    Retry may be meant for. None: it could not even build the request from the
+    parameters (a value of the wrong type), which is the service's validation error."""
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415 - loaded with the client
+
+    if isinstance(error, BotoCoreError):
+        return Failed(f"{prefix}.SdkClientException", f"Unable to execute HTTP request: {error}")
+    return None
 
 
 def _modelled_name(client: Any, error: Exception, code: str) -> str | None:

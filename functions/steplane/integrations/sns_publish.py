@@ -10,9 +10,9 @@ idempotency key and attempt when none is given; a standard topic may deliver a r
 
 from __future__ import annotations
 
-from steplane.integrations.calls import Call, Failed, Outcome, Ports
+from steplane.integrations.calls import Call, Outcome, Ports
 from steplane.integrations.responses import as_text
-from steplane.integrations.service_errors import optimised_call
+from steplane.integrations.service_errors import invalid_request, optimised_call
 from steplane.integrations.sqs_send import deduplication_id
 
 
@@ -20,7 +20,7 @@ def perform(call: Call, ports: Ports) -> Outcome:
     """Publish the message."""
     parameters = call.object_parameters()
     if "Message" not in parameters:
-        return Failed("States.Runtime", "sns:publish needs Message")
+        return invalid_request("sns", "sns:publish needs Message")
     request = {**parameters, "Message": as_text(parameters["Message"])}
     target = str(request.get("TopicArn") or request.get("TargetArn") or "")
     if target.endswith(".fifo"):

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import hashlib
 
-from steplane.integrations.calls import Call, Failed, Outcome, Ports
+from steplane.integrations.calls import Call, Outcome, Ports
 from steplane.integrations.responses import as_text
-from steplane.integrations.service_errors import optimised_call
+from steplane.integrations.service_errors import invalid_request, optimised_call
 
 
 def perform(call: Call, ports: Ports) -> Outcome:
     """Send the message."""
     parameters = call.object_parameters()
     if not isinstance(parameters.get("QueueUrl"), str) or "MessageBody" not in parameters:
-        return Failed("States.Runtime", "sqs:sendMessage needs QueueUrl and MessageBody")
+        return invalid_request("sqs", "The request must contain QueueUrl and MessageBody")
     request = {**parameters, "MessageBody": as_text(parameters["MessageBody"])}
     if str(request["QueueUrl"]).endswith(".fifo"):
         request.setdefault("MessageDeduplicationId", deduplication_id(call))

@@ -51,7 +51,12 @@ _SERVICE = (
 
 def perform(call: Call, ports: Ports) -> Outcome:
     """Start (or find) the child; answer at once, or when it ends."""
-    parameters = call.object_parameters()
+    if not isinstance(call.parameters, dict):
+        return _refused(
+            "ValidationException",
+            "states:startExecution needs Parameters (or Arguments): an object with StateMachineArn",
+        )
+    parameters = call.parameters
     workflow = workflow_of(parameters.get("StateMachineArn"))
     if workflow is None:
         return _invalid_arn(parameters.get("StateMachineArn"))

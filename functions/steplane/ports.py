@@ -219,6 +219,11 @@ class ExecutionStore(Protocol):
         that ``head`` is current; False when it is not (the attempt has closed)."""
         ...
 
+    def claim_call(self, head: Execution, until: datetime, now: datetime) -> bool:
+        """Claim the pending attempt's integration call until ``until`` (False: the head
+        moved on, the callback's call was made, or a live claim is held elsewhere)."""
+        ...
+
     def record_submitted(self, head: Execution) -> bool:
         """Mark the pending attempt's callback call as made (False: the head moved on)."""
         ...

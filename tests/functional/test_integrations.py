@@ -13,6 +13,7 @@ from botocore.client import BaseClient
 from moto.sts.models import sts_backends
 
 from steplane.local import LocalRuntime
+from steplane.service import Engine
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ENRICH = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Enrich"
@@ -641,3 +642,63 @@ def test_a_callback_child_is_not_stopped_when_its_task_times_out() -> None:
         child = rt.store.get_head("Napper:nap")
     assert result.error == "States.Timeout"
     assert child.status == "SUCCEEDED"
+
+
+def test_a_concurrent_copy_of_a_task_makes_no_second_call() -> None:
+    # A copy delivered while the first invocation's call still runs (SQS's at-least-once
+    # delivery, or the sweeper's re-sent dispatch past the task lease) finds the call
+    # claimed and makes none.
+    invocations: list[Any] = []
+    copies: list[dict[str, Any]] = []
+
+    def around(handler: Any) -> Any:
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            bodies = [record["body"] for record in event.get("Records", [])]
+            if any('"kind":"task"' in body for body in bodies) and not invocations:
+                invocations.append((handler, event))
+            return handler(event, context)
+
+        return invoke
+
+    def enrich(event: Any, context: Any) -> Any:
+        handler, task = invocations[0]
+        copies.append(handler(task, None))  # the same task, delivered again meanwhile
+        return {"ok": True}
+
+    with LocalRuntime(around_invocation=around) as rt:
+        rt.register(ENRICH, enrich)
+        result = rt.run_until_complete(rt.start(_task_calling(ENRICH)))
+    assert result.status == "SUCCEEDED"
+    assert len(copies) == 1  # the function ran once: its copy called nothing
+    assert copies[0] == {"batchItemFailures": []}
+
+
+def test_a_result_that_cannot_be_recorded_after_the_call_is_handed_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The call was made: a failure to record its result (a throttled write, a race) must
+    # not redeliver the task (which would call again); TaskComplete records it instead.
+    real = Engine.task_result
+    failures: list[str] = []
+
+    def once_failing(self: Engine, message: Any, delivery: Any) -> Any:
+        if not failures:
+            failures.append(message.task_token)
+            raise RuntimeError("throttled")
+        return real(self, message, delivery)
+
+    monkeypatch.setattr(Engine, "task_result", once_failing)
+    calls: list[Any] = []
+    with LocalRuntime() as rt:
+        rt.register(ENRICH, lambda event, context: calls.append(event) or {"n": len(calls)})
+        result = rt.run_until_complete(rt.start(_task_calling(ENRICH)))
+    assert len(failures) == 1
+    assert calls == [{}]
+    assert result.output == {"n": 1}
+
+
+def _task_calling(function: str) -> dict[str, Any]:
+    return {
+        "StartAt": "Call",
+        "States": {"Call": {"Type": "Task", "Resource": function, "End": True}},
+    }

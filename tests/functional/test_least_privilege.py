@@ -27,6 +27,7 @@ from steplane.local import LocalRuntime
 from steplane.local.cfn import get_att_target
 from steplane.local.http import path_segment
 from steplane.local.template import Resources, Template
+from steplane.service import Engine
 from tests.conftest import ONBOARDING
 from tests.functional.call_recorder import CallRecorder
 from tests.iam_policy import Statement, action_universe, granted, role_statements
@@ -283,6 +284,7 @@ def run() -> Run:
         setup = rt.session.client("sqs")  # the test's own calls: recorded for nobody
         finished = _onboarding(rt, setup) + _itineraries(rt) + _fan_outs(rt)
         granting = _service_calls(rt, setup)
+        _handed_over_result(rt, monkeypatch)
         _callbacks(rt, setup)
         _status_reads(rt, finished[0])
         _status_reads(rt, finished[-2])  # an itinerary: its variables are payload items
@@ -360,6 +362,25 @@ def _service_calls(rt: LocalRuntime, setup: Any) -> dict[str, list[str]]:
         "IntegrationSdkResources": [f"arn:aws:s3:::{DATA_BUCKET}/*"],
         "IntegrationAssumableRoles": [SENDER_ROLE],
     }
+
+
+def _handed_over_result(rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An integration's result IntegrationFunction cannot record (the write failed) goes
+    to TaskResultQueue, for TaskComplete to record."""
+    real, failed = Engine.task_result, []
+
+    def once_failing(self: Engine, message: Any, delivery: Any) -> Any:
+        if not failed:
+            failed.append(message)
+            raise RuntimeError("throttled")
+        return real(self, message, delivery)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Engine, "task_result", once_failing)
+        execution_id = rt.start(ITINERARY, itinerary("lambda"))
+        rt.run_all()
+    assert failed
+    _succeeded(rt, [execution_id])
 
 
 def _callbacks(rt: LocalRuntime, setup: Any) -> None:

@@ -38,6 +38,8 @@ HEAD_SK = "HEAD"
 HEARTBEAT_ATTRIBUTE = "hbt"
 # A .waitForTaskToken integration's call was made for the pending attempt.
 SUBMITTED_ATTRIBUTE = "sub"
+# Until when (epoch seconds) one invocation holds the pending attempt's integration call.
+CLAIM_ATTRIBUTE = "clm"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from steplane.adapters.dynamodb_inputs import DynamoDBChildInputs
 from steplane.adapters.dynamodb_items import (
+    CLAIM_ATTRIBUTE,
     HEAD_SK,
     HEARTBEAT_ATTRIBUTE,
     SUBMITTED_ATTRIBUTE,
@@ -147,6 +148,37 @@ class DynamoDBExecutionStore:
         still current and waits for that attempt (False: it has moved on). Not a
         transition: the token the call carried names this version, and must stay valid."""
         return self._set_on_attempt(head, SUBMITTED_ATTRIBUTE, 1)
+
+    def claim_call(self, head: Execution, until: datetime, now: datetime) -> bool:
+        """Claim the pending attempt's integration call until ``until``: True for the one
+        invocation that may make it now. False: the head moved on, the call of a
+        callback was made, or another invocation holds a live claim (a concurrent copy of
+        the task message, a re-sent dispatch while the call runs). Not a transition."""
+        attempt = head.task_attempt
+        assert attempt is not None, "a call is made for a pending task attempt"
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": execution_pk(head.execution_id), "sk": HEAD_SK}),
+                UpdateExpression="SET #claim = :until",
+                ConditionExpression=(
+                    "v = :v AND nonce = :n AND attribute_not_exists(#sub) "
+                    "AND (attribute_not_exists(#claim) OR #claim < :now)"
+                ),
+                ExpressionAttributeNames={"#claim": CLAIM_ATTRIBUTE, "#sub": SUBMITTED_ATTRIBUTE},
+                ExpressionAttributeValues=to_ddb(
+                    {
+                        ":until": epoch_seconds(until),
+                        ":now": epoch_seconds(now),
+                        ":v": head.version,
+                        ":n": attempt.nonce,
+                    }
+                ),
+            )
+        except ClientError as error:
+            _conditional_failure(error)
+            return False
+        return True
 
     def _set_on_attempt(self, head: Execution, attribute: str, value: object) -> bool:
         """Set ``attribute`` of the head on condition that it is still ``head``'s version

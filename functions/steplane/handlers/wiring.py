@@ -19,6 +19,7 @@ from steplane.adapters.dynamodb_inputs import PUT_THREADS
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.adapters.sqs_bus import BufferedBus, SqsInbox, SqsMessageBus
 from steplane.handlers.sqs_batch import QueueRecord
+from steplane.messages import OutboundMessage, TaskResultMessage
 from steplane.ports import Clock, ObjectStore, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
@@ -79,9 +80,17 @@ class Dependencies:
                 now=self.clock.now,
                 assume=lambda role, name: ClientCache(assumed(session, role, name)).get,
             )
-            self._integrations = IntegrationShell(self.engine, self.store, ports)
+            self._integrations = IntegrationShell(
+                self.engine, self.store, ports, hand_over=self._hand_over
+            )
         shell: IntegrationShell = self._integrations
         return shell
+
+    def _hand_over(self, result: TaskResultMessage) -> None:
+        """Send a result to the TaskResultQueue (the TaskComplete function records it)."""
+        queue = self.routes.task_result_queue_url
+        self.bus.send([OutboundMessage(queue_url=queue, body=result.to_json())])
+        self.bus.flush()
 
     def settle(self, record: QueueRecord) -> None:
         """Acknowledge one record before its batch ends: send what it produced, delete it."""

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from steplane.errors import StatesError
 from steplane.execution import Caller, Execution, ExecutionStatus
+from steplane.handlers.observability import logger
 from steplane.integrations.calls import (
     Call,
     Failed,
@@ -38,7 +40,7 @@ from steplane.service import Delivery, Engine
 from steplane.settings import Settings
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from collections.abc import Callable
 
 
 def perform_call(message: TaskMessage, ports: Ports) -> Outcome:
@@ -53,13 +55,30 @@ def perform_call(message: TaskMessage, ports: Ports) -> Outcome:
     return perform(Call(target, message.input, message), ports)
 
 
-class IntegrationShell:
-    """Performs integration tasks and reports nested executions' ends."""
+# How long one invocation holds an attempt's call: the IntegrationFunction's Timeout
+# (template.yaml, 900 s) and a margin. A claim outlives the invocation that made it, so
+# a copy of the task, or a re-sent dispatch, never calls while the call may still run.
+CLAIM_SECONDS = 905
 
-    def __init__(self, engine: Engine, store: ExecutionStore, ports: Ports) -> None:
+
+class IntegrationShell:
+    """Performs integration tasks and reports nested executions' ends.
+
+    ``hand_over``: sends a result to the TaskResultQueue, for when recording it here
+    fails after the call was made (the call is not made again for that).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: ExecutionStore,
+        ports: Ports,
+        hand_over: Callable[[TaskResultMessage], None],
+    ) -> None:
         self._engine = engine
         self._store = store
         self._ports = ports
+        self._hand_over = hand_over
 
     def perform(self, message: TaskMessage, delivery: Delivery) -> str:
         """Make the call for the attempt ``message`` names, if it is still open."""
@@ -72,6 +91,8 @@ class IntegrationShell:
         if attempt is not None and attempt.submitted:
             return "submitted-before"  # the callback's call was made; it waits for its token
         started = self._ports.now()
+        if not self._store.claim_call(head, started + timedelta(seconds=CLAIM_SECONDS), started):
+            return "claimed"  # another invocation makes (or made) this attempt's call
         outcome = self._call(message)
         if isinstance(outcome, Submitted):
             self._store.record_submitted(head)
@@ -144,7 +165,12 @@ class IntegrationShell:
                 cause=outcome.cause,
                 started_at=started,
             )
-        return self._engine.task_result(result, delivery).value
+        try:
+            return self._engine.task_result(result, delivery).value
+        except Exception:  # the call was made: its result goes the workers' way instead
+            logger.exception("recording an integration's result failed; handing it over")
+            self._hand_over(result)
+            return "handed-over"
 
 
 def _closed(token: str) -> TaskResultMessage:

@@ -57,9 +57,10 @@ def role_statements(role: dict[str, Any], resolve: Callable[[Any], Any]) -> list
         name = str(resolve(arn)).split(":policy/", 1)[1]
         assert name in MANAGED_POLICIES, f"unknown managed policy {name}: model it first"
         statements.extend(MANAGED_POLICIES[name])
-    for policy in props.get("Policies", []):
-        # Resolved whole: a statement under a false Fn::If (AWS::NoValue) is left out.
-        for resolved in _as_list(resolve(policy["PolicyDocument"]["Statement"])):
+    # Resolved whole: a policy or statement under a false Fn::If (AWS::NoValue) is left out.
+    policies = resolve({"Policies": props.get("Policies", [])}).get("Policies", [])
+    for policy in policies:
+        for resolved in _as_list(policy["PolicyDocument"]["Statement"]):
             statements.append(_statement(resolved))
     return statements
 

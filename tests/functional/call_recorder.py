@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from botocore.client import BaseClient
+from moto.sts.models import sts_backends
 
 from steplane.local import LocalRuntime
 from tests.iam_policy import calls_of, queue_arn_of
@@ -26,6 +27,8 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 POLLER_OPERATIONS = frozenset({"ReceiveMessage", "DeleteMessage", "DeleteMessageBatch"})
 # An invocation by no template function: a worker of DefaultTaskQueue, run by the user.
 OUTSIDE_THE_STACK = "(outside the stack)"
+# Calls made with an assumed role are recorded under "role " + its ARN.
+ASSUMED = "role "
 
 
 class InjectedCrashError(RuntimeError):
@@ -101,5 +104,20 @@ class CallRecorder:
             function = self._consumers.get(queue, OUTSIDE_THE_STACK)
         if function == OUTSIDE_THE_STACK:
             return
+        role = _assumed_role(client, account)
+        if role is not None:
+            # Made with a role the function assumed (the integrations' call role, a
+            # Task's Credentials): that role's call, not the function's.
+            function = f"{ASSUMED}{role}"
         service = client.meta.service_model.service_name
         self.calls[function].update(calls_of(service, operation, params, region, account))
+
+
+def _assumed_role(client: Any, account: str) -> str | None:
+    """The role whose temporary credentials ``client`` signs with, if any (moto's STS)."""
+    credentials = getattr(client._request_signer, "_credentials", None)
+    key = getattr(credentials, "access_key", None)
+    for assumed in sts_backends[account]["global"].assumed_roles:
+        if assumed.access_key_id == key:
+            return str(assumed.role_arn)
+    return None

@@ -29,7 +29,7 @@ from steplane.local.http import path_segment
 from steplane.local.template import Resources, Template
 from steplane.service import Engine
 from tests.conftest import ONBOARDING
-from tests.functional.call_recorder import CallRecorder
+from tests.functional.call_recorder import ASSUMED, CallRecorder
 from tests.iam_policy import Statement, action_universe, granted, role_statements
 from tests.sam import translate
 
@@ -508,7 +508,8 @@ def function_ids(cfn: dict[str, Any]) -> list[str]:
 
 
 def test_the_run_reaches_every_function_and_the_careful_batch_path(run, cfn):
-    assert sorted(run.calls) == sorted(function_ids(cfn))
+    functions = sorted(k for k in run.calls if not k.startswith(ASSUMED))
+    assert functions == sorted(function_ids(cfn))
     assert run.crashed == ENGINE_QUEUE_CONSUMERS
     for function_id in ENGINE_QUEUE_CONSUMERS:  # each redelivered batch acknowledged itself
         assert any(a == "sqs:GetQueueUrl" for a, _ in run.calls[function_id]), function_id
@@ -520,6 +521,12 @@ def test_every_aws_call_a_function_makes_is_granted_to_its_role(run, cfn):
         statements = statements_of(cfn, function_id, run.resources)
         calls = run.calls.get(function_id, set())
         denied[function_id] = {c for c in calls if not any(s.allows(*c) for s in statements)}
+    # The integrations' calls, made with the stack's call role: its grants alone.
+    role = run.resources.get_att("IntegrationCallRole", "Arn")
+    statements = role_statements(cfn["Resources"]["IntegrationCallRole"], run.resources.resolve)
+    calls = run.calls.get(f"{ASSUMED}{role}", set())
+    assert calls  # the integrations ran with it
+    denied["IntegrationCallRole"] = {c for c in calls if not any(s.allows(*c) for s in statements)}
     problems = report(denied, stack_arns(run.template, run.resources))
     assert not problems, f"calls the role does not grant:\n{problems}"
 

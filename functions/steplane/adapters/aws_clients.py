@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.config import Config
 
-# A synchronous Invoke waits as long as the function runs (at most 900 s), and is never
-# retried by the SDK: a repeat would run the function again.
-LAMBDA_CONFIG = Config(read_timeout=905, retries={"total_max_attempts": 1})
+# A synchronous Invoke waits as long as the function runs, up to what the invocation
+# (900 s) leaves to record the result: a longer function fails the task
+# (Lambda.SdkClientException) rather than the invocation. Never retried by the SDK: a
+# repeat would run the function again.
+LAMBDA_CONFIG = Config(read_timeout=880, retries={"total_max_attempts": 1})
 # Other calls: the SDK's standard retries for throttling and transient errors, then the
 # error is the task's (its Retry decides).
 SERVICE_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3})
@@ -31,15 +34,42 @@ class ClientCache:
         return client
 
 
-def assumed(session: Any, role_arn: str, session_name: str) -> Any:
-    """A session with ``role_arn``'s temporary credentials (STS AssumeRole)."""
-    import boto3  # noqa: PLC0415 - loaded with the session already
+class RoleClients:
+    """Clients with a role's temporary credentials (STS AssumeRole), assumed on first use
+    and again when they are within ``RENEW`` of their expiry.
 
-    sts = session.client("sts", config=SERVICE_CONFIG)
-    keys = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=keys["AccessKeyId"],
-        aws_secret_access_key=keys["SecretAccessKey"],
-        aws_session_token=keys["SessionToken"],
-        region_name=session.region_name,
-    )
+    Raises (from ``get``): whatever STS raises when the role cannot be assumed.
+    """
+
+    RENEW = timedelta(minutes=5)
+
+    def __init__(self, session: Any, role_arn: str, session_name: str) -> None:
+        self._session = session
+        self._role_arn = role_arn
+        self._session_name = session_name[:64]
+        self._clients: ClientCache | None = None
+        self._expires = datetime.min.replace(tzinfo=UTC)
+
+    def get(self, service: str) -> Any:
+        """The client of ``service`` with the role's credentials."""
+        # Credentials expire in real time, whatever clock the engine runs on.
+        if self._clients is None or datetime.now(UTC) >= self._expires - self.RENEW:
+            self._renew()
+        assert self._clients is not None
+        return self._clients.get(service)
+
+    def _renew(self) -> None:
+        import boto3  # noqa: PLC0415 - loaded with the session already
+
+        sts = self._session.client("sts", config=SERVICE_CONFIG)
+        granted = sts.assume_role(RoleArn=self._role_arn, RoleSessionName=self._session_name)
+        keys = granted["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys["SessionToken"],
+            region_name=self._session.region_name,
+        )
+        self._clients = ClientCache(session)
+        expires = keys["Expiration"]
+        self._expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)

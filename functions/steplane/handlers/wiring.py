@@ -48,6 +48,9 @@ class Dependencies:
     # Lambda's Invoke for the integrations; None: boto3's (the local runtime: the Python
     # functions registered with it).
     lambdas: Any = None
+    # The role the integrations' calls are made with (INTEGRATION_CALL_ROLE_ARN); None:
+    # the function's own credentials.
+    integration_role: str | None = None
     _integrations: Any = None
     # The API resolvers of this container, built once each (their routes and request
     # models are the same for every invocation).
@@ -64,7 +67,7 @@ class Dependencies:
         """The integrations' shell, built (and its modules imported) on first use: only
         the IntegrationFunction needs it."""
         if self._integrations is None:
-            from steplane.adapters.aws_clients import ClientCache, assumed  # noqa: PLC0415
+            from steplane.adapters.aws_clients import ClientCache, RoleClients  # noqa: PLC0415
             from steplane.integrations.calls import Ports  # noqa: PLC0415
             from steplane.integrations.shell import (  # noqa: PLC0415
                 EngineExecutions,
@@ -72,13 +75,23 @@ class Dependencies:
             )
 
             session = self.session or boto3.session.Session()
+            # The calls are made with the stack's call role (only the Integration* grants),
+            # a Task's Credentials' role assumed by the function's own.
+            calls = self.integration_role
+            roles: dict[str, RoleClients] = {}
+
+            def assume(role: str, name: str) -> Callable[[str], Any]:
+                return roles.setdefault(role, RoleClients(session, role, name)).get
+
             ports = Ports(
-                client=ClientCache(session).get,
+                client=RoleClients(session, calls, "steplane-integrations").get
+                if calls
+                else ClientCache(session).get,
                 lambdas=self.lambdas,
                 executions=EngineExecutions(self.engine, self.store, self.settings),
                 settings=self.settings,
                 now=self.clock.now,
-                assume=lambda role, name: ClientCache(assumed(session, role, name)).get,
+                assume=assume,
             )
             self._integrations = IntegrationShell(
                 self.engine, self.store, ports, hand_over=self._hand_over
@@ -119,7 +132,16 @@ def build_dependencies(
         store, bus, routes, clock, new_id, settings=settings, objects=_s3_objects(session)
     )
     return Dependencies(
-        engine, store, bus, clock, SqsInbox(sqs), routes, sqs, session=session, settings=settings
+        engine,
+        store,
+        bus,
+        clock,
+        SqsInbox(sqs),
+        routes,
+        sqs,
+        session=session,
+        settings=settings,
+        integration_role=environ.get("INTEGRATION_CALL_ROLE_ARN") or None,
     )
 
 

@@ -12,7 +12,6 @@ dispatch does not call again.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -90,10 +89,13 @@ class IntegrationShell:
         attempt = head.task_attempt
         if attempt is not None and attempt.submitted:
             return "submitted-before"  # the callback's call was made; it waits for its token
+        ports = self._ports_for(message)
         started = self._ports.now()
+        if isinstance(ports, Failed):
+            return self._record(message.task_token, ports, delivery, started)
         if not self._store.claim_call(head, started + timedelta(seconds=CLAIM_SECONDS), started):
             return "claimed"  # another invocation makes (or made) this attempt's call
-        outcome = self._call(message)
+        outcome = perform_call(message, ports)
         if isinstance(outcome, Submitted):
             self._store.record_submitted(head)
             return "submitted"
@@ -101,19 +103,24 @@ class IntegrationShell:
             return "running"
         return self._record(message.task_token, outcome, delivery, started)
 
-    def _call(self, message: TaskMessage) -> Outcome:
-        """Make the call, with the role the state's Credentials name if it has one."""
-        ports = self._ports
-        if message.role_arn is not None:
-            digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:16]
-            try:
-                ports = ports.as_role(message.role_arn, f"steplane-{digest}-{message.attempt}")
-            except Exception as error:  # STS refused: the task's error, not a retry loop
-                return Failed(
-                    StatesError.PERMISSIONS.value,
-                    f"could not assume the role {message.role_arn} (Credentials): {error}",
-                )
-        return perform_call(message, ports)
+    def _ports_for(self, message: TaskMessage) -> Ports | Failed:
+        """The ports to call with: the role the state's Credentials name, if it has one,
+        assumed now (before the call is claimed). A role STS refuses is the task's error
+        (States.Permissions); STS throttling or an outage is raised, so the message is
+        delivered again."""
+        if message.role_arn is None:
+            return self._ports
+        try:
+            ports = self._ports.as_role(message.role_arn, "steplane-credentials")
+            ports.client("sts")  # assumed on first use: here, so a refusal is seen now
+        except Exception as error:
+            if not _refused(error):
+                raise
+            return Failed(
+                StatesError.PERMISSIONS.value,
+                f"could not assume the role {message.role_arn} (Credentials): {error}",
+            )
+        return ports
 
     def report_child(self, message: CallerMessage, delivery: Delivery) -> str:
         """A nested execution ended: report how to the parent task waiting on it."""
@@ -171,6 +178,16 @@ class IntegrationShell:
             logger.exception("recording an integration's result failed; handing it over")
             self._hand_over(result)
             return "handed-over"
+
+
+def _refused(error: Exception) -> bool:
+    """Whether STS answered with a refusal (not throttling, not a 5xx, not no answer)."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
+    return status < 500 and "Throttl" not in code
 
 
 def _closed(token: str) -> TaskResultMessage:

@@ -127,11 +127,12 @@ def provision(
         resources = _create_table(table, dynamodb_client, resources)
     for queue in _dead_letter_queues_first(template.queues()):
         resources = _create_queue(queue, sqs_client, resources)
-    for role in template.resources_of_type("AWS::IAM::Role"):
+    for role, spec in template.resources_of_type("AWS::IAM::Role").items():
         # Nothing to create locally (moto does not enforce IAM); a role's ARN is still
-        # what the functions' environment names ($$.Execution.RoleArn).
+        # what the functions' environment names ($$.Execution.RoleArn), with its Path.
         name = f"{STACK_NAME}-{role}"
-        arn = f"arn:aws:iam::{account_id}:role/{name}"
+        path = resources.resolve((spec.get("Properties") or {}).get("Path", "/"))
+        arn = f"arn:aws:iam::{account_id}:role{path}{name}"
         resources = resources.with_resource(role, name, {"Arn": arn, "RoleId": name})
     return resources
 

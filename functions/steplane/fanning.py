@@ -326,6 +326,9 @@ class FanOutShell:
             if child.parent is not None and not stoppable(definition, child.parent.state):
                 return False  # EXPRESS: it runs to its end; its result is ignored
             decision_id = f"abort:{message.visit}"
+            # With its input: what the child leaves running (a nested execution a Task of
+            # it waits for) may be named by $$.Execution.Input.
+            child = self._with_input(child, definition)
             decision = decide(
                 definition, child, Abort(), now, self._seed(decision_id), settings=self._settings
             )

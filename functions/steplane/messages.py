@@ -119,6 +119,9 @@ class StopMessage(Wire):
     kind: Literal["stop"] = "stop"
     execution_id: ExecutionId
     cause: str
+    # The parent attempt that started it: an execution of that name started otherwise
+    # (through the API, by another parent) is not stopped.
+    task_token: str
 
 
 def advance_message(body: Any) -> WakeMessage | LanesMessage | AbortMessage | StopMessage:

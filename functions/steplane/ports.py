@@ -206,6 +206,10 @@ class ExecutionStore(Protocol):
         """The head, read strongly consistent, or None."""
         ...
 
+    def pending_attempt(self, execution_id: str) -> tuple[int, str] | None:
+        """``(version, nonce)`` of the task attempt a running execution waits for, or None."""
+        ...
+
     def get_heads(self, execution_ids: Sequence[str]) -> dict[str, Execution]:
         """The heads of those of ``execution_ids`` that exist, read strongly consistent."""
         ...

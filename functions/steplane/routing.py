@@ -110,7 +110,11 @@ class Routes:
                 delay_seconds=min(command.delay_seconds, MAX_QUEUE_DELAY_SECONDS),
             )
         if isinstance(command, StopExecution):
-            stop = StopMessage(execution_id=command.execution_id, cause=command.cause)
+            stop = StopMessage(
+                execution_id=command.execution_id,
+                cause=command.cause,
+                task_token=command.task_token,
+            )
             return OutboundMessage(queue_url=self.advance_queue_url, body=stop.to_json())
         if isinstance(command, NotifyCaller):
             ended = CallerMessage(

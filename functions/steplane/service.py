@@ -308,10 +308,16 @@ class Engine:
         return Outcome.COMMITTED if aborted else Outcome.IGNORED
 
     def stop(self, message: StopMessage, delivery: Delivery) -> Outcome:
-        """Stop a running execution (a nested one its parent left): it ends ABORTED."""
+        """Stop a nested execution its parent left: it ends ABORTED. Only the execution
+        that attempt started: one of that name started otherwise is left alone."""
         head = self._store.get_head(message.execution_id)
-        if head is None or head.status.is_terminal:
-            return Outcome.IGNORED  # never started (its start was not made), or ended
+        if head is None:
+            return Outcome.IGNORED  # never started (the parent left before its call)
+        if head.decision_id != delivery.decision_id:  # else: this stop's own commit
+            if head.status.is_terminal or head.caller is None:
+                return Outcome.IGNORED
+            if head.caller.task_token != message.task_token:
+                return Outcome.IGNORED
         return self._apply(head, Abort(cause=message.cause), delivery)
 
     def step_lanes(self, message: LanesMessage) -> Outcome:
@@ -406,13 +412,10 @@ class Engine:
         return parent.entered_version != place.visit
 
     def _caller_waits(self, caller: Caller) -> bool:
-        """Whether the parent task ``caller`` names still waits (its attempt is open)."""
+        """Whether the parent task ``caller`` names still waits (its attempt is open): a
+        read of three attributes of the parent's head."""
         claim = decode_task_token(caller.task_token)
-        parent = self._store.get_head(claim.execution_id)
-        pending = parent.task_attempt if parent is not None else None
-        if parent is None or pending is None or parent.status.is_terminal:
-            return False
-        return (parent.version, pending.nonce) == (claim.version, claim.nonce)
+        return self._store.pending_attempt(claim.execution_id) == (claim.version, claim.nonce)
 
     def sweep(self, limit: int = 1000, time_left: Callable[[], float] | None = None) -> SweepReport:
         """Re-send what overdue executions imply; keep their items' retention.
@@ -444,6 +447,13 @@ class Engine:
         head = self._store.sweep.keep_items(head, now)
         if head.status.is_terminal or head.sweep_at is None or head.sweep_at > now:
             return False  # the index entry was stale, or only retention was due
+        if head.caller is not None and not self._caller_waits(head.caller):
+            # A nested execution whose parent left it, parked where nothing steps it (a
+            # callback): its stop was lost. It ends here rather than wait for nobody.
+            orphaned = Delivery(decision_id=f"orphan:{head.version}")
+            self._apply(head, Abort(cause=_ORPHANED), orphaned)
+            self._bus.flush()
+            return True
         try:
             definition = self.definition(head.definition_hash)
             self._resend(head, definition, now)

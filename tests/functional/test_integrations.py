@@ -12,8 +12,11 @@ import pytest
 from botocore.client import BaseClient
 from moto.sts.models import sts_backends
 
+from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
+from steplane.adapters.dynamodb_sweep import SWEEP_QUANTUM_SECONDS
 from steplane.local import LocalRuntime
 from steplane.service import Engine
+from steplane.settings import Settings
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ENRICH = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Enrich"
@@ -702,3 +705,165 @@ def _task_calling(function: str) -> dict[str, Any]:
         "StartAt": "Call",
         "States": {"Call": {"Type": "Task", "Resource": function, "End": True}},
     }
+
+
+def test_a_stop_leaves_alone_an_execution_of_that_name_started_otherwise() -> None:
+    # A stop names the attempt that started the child: an execution of the same name
+    # started through the API, or by another parent, is not the abandoned child.
+    parent = {"StartAt": "Run", "States": {"Run": _waiting_on_napper(End=True)}}
+    advance = "AdvanceQueue"
+
+    def stop(rt: LocalRuntime, token: str) -> None:
+        body = {"kind": "stop", "executionId": "Napper:nap", "cause": "?", "taskToken": token}
+        rt.sqs.send_message(QueueUrl=rt.resources.ref(advance), MessageBody=json.dumps(body))
+        rt.advance(5)
+
+    with LocalRuntime() as rt:
+        rt.publish(NAPPER, "Napper")
+        rt.start(parent)
+        rt.advance(5)
+        child = rt.store.get_head("Napper:nap")
+        stop(rt, "another attempt's token")
+        assert rt.store.get_head("Napper:nap").status == "RUNNING"
+        stop(rt, child.caller.task_token)
+        assert rt.store.get_head("Napper:nap").status == "ABORTED"
+
+    with LocalRuntime() as rt:
+        rt.publish(NAPPER, "Napper")
+        assert rt.http("POST", "/executions", {"workflow": "Napper", "name": "nap"})[0] == 201
+        stop(rt, "any token")
+        assert rt.store.get_head("Napper:nap").status == "RUNNING"
+
+
+def test_a_result_whose_commit_went_through_but_was_not_answered_moves_on_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The result's write committed, its answer was lost (nothing it implies was sent):
+    # the shell finds its own commit and sends the next task at once, not at the next
+    # sweep, and never calls again.
+    real, lost = DynamoDBExecutionStore.commit, []
+
+    def answer_lost(self: Any, previous: Any, head: Any, events: Any) -> Any:
+        outcome = real(self, previous, head, events)
+        if not lost and str(head.decision_id).startswith("m:"):
+            lost.append(outcome)
+            raise RuntimeError("the connection dropped before the answer")
+        return outcome
+
+    monkeypatch.setattr(DynamoDBExecutionStore, "commit", answer_lost)
+    definition = {
+        "StartAt": "One",
+        "States": {
+            "One": {"Type": "Task", "Resource": ENRICH, "Next": "Two"},
+            "Two": {"Type": "Task", "Resource": ENRICH, "End": True},
+        },
+    }
+    calls: list[Any] = []
+    with LocalRuntime() as rt:
+        rt.register(ENRICH, lambda event, context: calls.append(event) or {"seen": event})
+        started = rt.clock.now()
+        result = rt.run_until_complete(rt.start(definition, {"n": 1}))
+        took = rt.clock.now() - started
+    assert lost
+    assert len(calls) == 2
+    assert result.output == {"seen": {"seen": {"n": 1}}}
+    assert took < timedelta(seconds=60)
+
+
+class _DiesAfterClaiming(BaseException):
+    """The invocation dies right after it claimed the call, before making it."""
+
+
+def test_a_claim_whose_holder_died_is_taken_up_when_it_runs_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A copy that finds a live claim comes back once it has run out: if its holder died
+    # before calling, the call is made then, not a task lease (here an hour) later.
+    real, claimed, bodies = DynamoDBExecutionStore.claim_call, [], []
+
+    def claim_then_die(self: Any, head: Any, until: Any, now: Any) -> bool:
+        taken = real(self, head, until, now)
+        if not claimed:
+            claimed.append(taken)
+            raise _DiesAfterClaiming
+        return taken
+
+    def around(handler: Any) -> Any:
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            bodies.extend(
+                r["body"] for r in event.get("Records", []) if '"kind":"task"' in r["body"]
+            )
+            try:
+                return handler(event, context)
+            except _DiesAfterClaiming:
+                raise RuntimeError("the invocation died") from None
+
+        return invoke
+
+    monkeypatch.setattr(DynamoDBExecutionStore, "claim_call", claim_then_die)
+    calls: list[Any] = []
+    with LocalRuntime(settings=Settings(task_lease_seconds=3600), around_invocation=around) as rt:
+        rt.register(ENRICH, lambda event, context: calls.append(event) or {"ok": True})
+        started = rt.clock.now()
+        execution = rt.start(_task_calling(ENRICH))
+        rt.advance(1)  # the first delivery claims, then dies
+        # SQS delivers a copy meanwhile: it finds the claim live.
+        rt.sqs.send_message(QueueUrl=rt.resources.ref("IntegrationQueue"), MessageBody=bodies[0])
+        result = rt.run_until_complete(execution)
+        took = rt.clock.now() - started
+    assert claimed == [True]
+    assert calls == [{}]
+    assert result.status == "SUCCEEDED"
+    assert took < timedelta(seconds=1200)  # the claim's 905 s, not the hour's lease
+
+
+def test_a_child_waiting_for_a_callback_whose_stop_was_lost_is_stopped_by_the_sweep() -> None:
+    # Parked on a callback with no timeout, the child takes no step of its own: the
+    # sweeper, which looks at it at its task lease, finds its parent gone and stops it.
+    with LocalRuntime(around_invocation=_losing_stops([])) as rt:
+        queue = rt.session.client("sqs").create_queue(QueueName="asks")["QueueUrl"]
+        rt.publish(_callback_definition(queue), "Napper")
+        run = _waiting_on_napper(TimeoutSeconds=60, End=True)
+        run["Parameters"]["Input"] = {"question": "?"}
+        parent = {"StartAt": "Run", "States": {"Run": run}}
+        result = rt.run_until_complete(rt.start(parent))
+        assert result.error == "States.Timeout"
+        # Its task lease (900 s), rounded up to the sweep index's 300 s quantum, and the
+        # sweeper's next minute.
+        rt.advance(900 + SWEEP_QUANTUM_SECONDS + 60)
+        child = rt.store.get_head("Napper:nap")
+    assert child.status == "ABORTED"
+    assert child.cause == "its parent no longer waits for it (the task that started it was left)"
+
+
+def test_a_branchs_sync_child_named_from_the_execution_input_is_stopped_too() -> None:
+    # Stopping the child means knowing its name: here from $$.Execution.Input, which the
+    # aborted branch reads from its root execution.
+    waiting = _waiting_on_napper(End=True)
+    waiting["Parameters"] = {"StateMachineArn": NAPPER_ARN, "Name.$": "$$.Execution.Input.child"}
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "Wait on it", "States": {"Wait on it": waiting}},
+                    {
+                        "StartAt": "Later",
+                        "States": {
+                            "Later": {"Type": "Wait", "Seconds": 60, "Next": "Fail"},
+                            "Fail": {"Type": "Fail", "Error": "Broken"},
+                        },
+                    },
+                ],
+                "End": True,
+            }
+        },
+    }
+    with LocalRuntime() as rt:
+        rt.publish(NAPPER, "Napper")
+        rt.run_until_complete(rt.start(definition, {"child": "named"}))
+        rt.run_all()
+        child = rt.store.get_head("Napper:named")
+    assert child.status == "ABORTED"
+    assert child.stop_date - child.start_date < timedelta(seconds=120)

@@ -53,8 +53,14 @@ class RoleClients:
     def get(self, service: str) -> Any:
         """The client of ``service`` with the role's credentials."""
         # Credentials expire in real time, whatever clock the engine runs on.
-        if self._clients is None or datetime.now(UTC) >= self._expires - self.RENEW:
-            self._renew()
+        now = datetime.now(UTC)
+        if self._clients is None or now >= self._expires - self.RENEW:
+            try:
+                self._renew()
+            except Exception:
+                if self._clients is None or now >= self._expires:
+                    raise
+                # Early renewal failed (throttled): the current credentials still hold.
         assert self._clients is not None
         return self._clients.get(service)
 

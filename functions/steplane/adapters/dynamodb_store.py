@@ -50,7 +50,7 @@ from steplane.adapters.dynamodb_payloads import (
 from steplane.adapters.dynamodb_sweep import DynamoDBSweep
 from steplane.definition.loader import Definition, canonical_json, load_definition
 from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
-from steplane.execution import Execution
+from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.jsontypes import Json
 from steplane.ports import CommitOutcome, HistoryPage
@@ -94,6 +94,21 @@ class DynamoDBExecutionStore:
         )
         item = response.get("Item")
         return self._head(from_ddb(item)) if item else None
+
+    def pending_attempt(self, execution_id: str) -> tuple[int, str] | None:
+        """``(version, nonce)`` of the task attempt a running execution waits for (None:
+        it has ended, waits for no task, or does not exist): three attributes of its head,
+        read strongly consistent, none of its payloads."""
+        response = self._client.get_item(
+            TableName=self._table,
+            ConsistentRead=True,
+            Key=to_ddb({"pk": execution_pk(execution_id), "sk": HEAD_SK}),
+            ProjectionExpression="v, nonce, st",
+        )
+        item = from_ddb(response.get("Item") or {})
+        if "nonce" not in item or item.get("st") != ExecutionStatus.RUNNING.value:
+            return None
+        return int(item["v"]), str(item["nonce"])
 
     def get_heads(self, execution_ids: Sequence[str]) -> dict[str, Execution]:
         """The heads of ``execution_ids`` that exist, read strongly consistent, 100 to a
@@ -163,7 +178,7 @@ class DynamoDBExecutionStore:
                 UpdateExpression="SET #claim = :until",
                 ConditionExpression=(
                     "v = :v AND nonce = :n AND attribute_not_exists(#sub) "
-                    "AND (attribute_not_exists(#claim) OR #claim < :now)"
+                    "AND (attribute_not_exists(#claim) OR #claim <= :now)"
                 ),
                 ExpressionAttributeNames={"#claim": CLAIM_ATTRIBUTE, "#sub": SUBMITTED_ATTRIBUTE},
                 ExpressionAttributeValues=to_ddb(

@@ -19,7 +19,8 @@ from steplane.adapters.dynamodb_inputs import PUT_THREADS
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.adapters.sqs_bus import BufferedBus, SqsInbox, SqsMessageBus
 from steplane.handlers.sqs_batch import QueueRecord
-from steplane.messages import OutboundMessage, TaskResultMessage
+from steplane.limits import MAX_QUEUE_DELAY_SECONDS
+from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
 from steplane.ports import Clock, ObjectStore, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
@@ -94,7 +95,11 @@ class Dependencies:
                 assume=assume,
             )
             self._integrations = IntegrationShell(
-                self.engine, self.store, ports, hand_over=self._hand_over
+                self.engine,
+                self.store,
+                ports,
+                hand_over=self._hand_over,
+                look_again=self._look_again,
             )
         shell: IntegrationShell = self._integrations
         return shell
@@ -104,6 +109,12 @@ class Dependencies:
         queue = self.routes.task_result_queue_url
         self.bus.send([OutboundMessage(queue_url=queue, body=result.to_json())])
         self.bus.flush()
+
+    def _look_again(self, task: TaskMessage, seconds: int) -> None:
+        """Send a task back to IntegrationQueue in ``seconds`` (SQS caps it at 900)."""
+        delay = min(seconds, MAX_QUEUE_DELAY_SECONDS)
+        queue = self.routes.integration_queue_url
+        self.bus.send([OutboundMessage(queue_url=queue, body=task.to_json(), delay_seconds=delay)])
 
     def settle(self, record: QueueRecord) -> None:
         """Acknowledge one record before its batch ends: send what it produced, delete it."""

@@ -36,9 +36,11 @@ def perform(call: Call, ports: Ports) -> Outcome:
     """Make the API call."""
     target = call.target
     assert isinstance(target, ServiceCall)
+    from botocore.exceptions import UnknownServiceError  # noqa: PLC0415 - with the client
+
     try:
         client = ports.client(boto3_name(target.service))
-    except Exception as error:  # botocore's UnknownServiceError
+    except UnknownServiceError as error:  # refused at load: a definition stored before
         return Failed("States.Runtime", f"aws-sdk:{target.service}: {error}")
     model = client.meta.service_model
     operation = operation_name(target.action)

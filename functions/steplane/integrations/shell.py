@@ -13,6 +13,7 @@ dispatch does not call again.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -55,16 +56,20 @@ def perform_call(message: TaskMessage, ports: Ports) -> Outcome:
 
 
 # How long one invocation holds an attempt's call: the IntegrationFunction's Timeout
-# (template.yaml, 900 s) and a margin. A claim outlives the invocation that made it, so
-# a copy of the task, or a re-sent dispatch, never calls while the call may still run.
-CLAIM_SECONDS = 905
+# (template.yaml, 900 s), counted from the claim, which comes after the invocation began:
+# no copy of the task, nor a re-sent dispatch, calls while the call may still run. It is
+# also SQS's longest delay, so a copy sent back when it found the claim live returns
+# once the claim has run out.
+CLAIM_SECONDS = 900
 
 
 class IntegrationShell:
     """Performs integration tasks and reports nested executions' ends.
 
     ``hand_over``: sends a result to the TaskResultQueue, for when recording it here
-    fails after the call was made (the call is not made again for that).
+    fails after the call was made (the call is not made again for that). ``look_again``:
+    sends the task message back to IntegrationQueue after a delay (seconds, capped by
+    SQS at 900).
     """
 
     def __init__(
@@ -73,11 +78,13 @@ class IntegrationShell:
         store: ExecutionStore,
         ports: Ports,
         hand_over: Callable[[TaskResultMessage], None],
+        look_again: Callable[[TaskMessage, int], None],
     ) -> None:
         self._engine = engine
         self._store = store
         self._ports = ports
         self._hand_over = hand_over
+        self._look_again = look_again
 
     def perform(self, message: TaskMessage, delivery: Delivery) -> str:
         """Make the call for the attempt ``message`` names, if it is still open."""
@@ -94,7 +101,10 @@ class IntegrationShell:
         if isinstance(ports, Failed):
             return self._record(message.task_token, ports, delivery, started)
         if not self._store.claim_call(head, started + timedelta(seconds=CLAIM_SECONDS), started):
-            return "claimed"  # another invocation makes (or made) this attempt's call
+            # Another invocation makes (or made) the call. If it dies before recording, its
+            # claim runs out: this message comes back then, rather than wait for a sweep.
+            self._look_again(message, CLAIM_SECONDS)
+            return "claimed"
         outcome = perform_call(message, ports)
         if isinstance(outcome, Submitted):
             self._store.record_submitted(head)
@@ -104,22 +114,21 @@ class IntegrationShell:
         return self._record(message.task_token, outcome, delivery, started)
 
     def _ports_for(self, message: TaskMessage) -> Ports | Failed:
-        """The ports to call with: the role the state's Credentials name, if it has one,
-        assumed now (before the call is claimed). A role STS refuses is the task's error
-        (States.Permissions); STS throttling or an outage is raised, so the message is
-        delivered again."""
-        if message.role_arn is None:
-            return self._ports
+        """The ports to call with, their role assumed now, before the call is claimed: the
+        stack's call role, or the one the state's Credentials name. A role STS refuses is
+        the task's error (States.Permissions); STS throttling or an outage is raised, so
+        the message is delivered again with no claim held."""
+        role = message.role_arn
         try:
-            ports = self._ports.as_role(message.role_arn, "steplane-credentials")
-            ports.client("sts")  # assumed on first use: here, so a refusal is seen now
+            ports = (
+                self._ports if role is None else self._ports.as_role(role, "steplane-credentials")
+            )
+            ports.client("sts")  # a role is assumed on first use: here, so a refusal shows now
         except Exception as error:
             if not _refused(error):
                 raise
-            return Failed(
-                StatesError.PERMISSIONS.value,
-                f"could not assume the role {message.role_arn} (Credentials): {error}",
-            )
+            named = f"the role {role} (Credentials)" if role else "the integrations' call role"
+            return Failed(StatesError.PERMISSIONS.value, f"could not assume {named}: {error}")
         return ports
 
     def report_child(self, message: CallerMessage, delivery: Delivery) -> str:
@@ -174,9 +183,14 @@ class IntegrationShell:
             )
         try:
             return self._engine.task_result(result, delivery).value
-        except Exception:  # the call was made: its result goes the workers' way instead
-            logger.exception("recording an integration's result failed; handing it over")
-            self._hand_over(result)
+        except Exception:  # the call was made: never call again to record its result
+            logger.exception("recording an integration's result failed")
+            execution_id = decode_task_token(token).execution_id
+            head = self._store.get_head(execution_id)
+            if head is not None and head.decision_id == delivery.decision_id:
+                # It was committed (only its answer was lost): send what it implies.
+                return self._engine.task_result(result, replace(delivery, redelivered=True)).value
+            self._hand_over(result)  # TaskComplete records it
             return "handed-over"
 
 

@@ -106,6 +106,8 @@ class StopExecution:
 
     execution_id: str
     cause: str
+    # The attempt that started it: only an execution started for it is stopped.
+    task_token: str
 
 
 Command = DispatchTask | WakeAt | StepLanes | AbortChildren | NotifyCaller | StopExecution

@@ -466,7 +466,7 @@ class TaskLifecycle:
         if child is None:
             return ()
         cause = f"its parent {execution.execution_id} left the state {name!r} waiting for it"
-        return (StopExecution(child, cause),)
+        return (StopExecution(child, cause, _token(execution)),)
 
     def _time_out(self, name: str, state: TaskState, run: Run) -> Carry:
         """The attempt ran past its TimeoutSeconds (States.Timeout) or went longer than

@@ -186,6 +186,13 @@ class TaskResultMessage(Wire):
     started_at: datetime | None = None
 
 
+class StopRequest(Wire):
+    """``POST /executions/{id}/stop`` (both optional, as StopExecution's)."""
+
+    error: str | None = Field(None, max_length=256)
+    cause: str | None = Field(None, max_length=32768)
+
+
 class TaskFailureBody(Wire):
     """``POST /tasks/{token}/failure``."""
 

@@ -307,6 +307,28 @@ class Engine:
         aborted = self._fan_out.abort(message, self._clock.now())
         return Outcome.COMMITTED if aborted else Outcome.IGNORED
 
+    def stop_execution(
+        self, execution_id: str, error: str | None = None, cause: str | None = None
+    ) -> Execution:
+        """Stop an execution (StopExecution): it ends ABORTED with ``error`` and ``cause``;
+        what it was waiting for (a task's result, a timer) is ignored when it comes, and
+        what it started is stopped (its Parallel's and Map's children, a nested
+        ``.sync`` execution). An execution that has ended is left as it is.
+
+        Raises:
+            ExecutionNotFoundError: no execution has this id.
+            ConcurrentDecisionError: it kept moving under the stop (retryable).
+        """
+        for _ in range(3):  # it may move meanwhile: stop what it is now
+            head = self._require(execution_id)
+            if head.status.is_terminal:
+                return head
+            delivery = Delivery(decision_id=f"stop:{self._new_id()}")
+            outcome = self._apply(head, Abort(error=error, cause=cause), delivery)
+            if outcome is Outcome.COMMITTED:
+                return self._require(execution_id)
+        raise ConcurrentDecisionError(execution_id, head.version)
+
     def stop(self, message: StopMessage, delivery: Delivery) -> Outcome:
         """Stop a nested execution its parent left: it ends ABORTED. Only the execution
         that attempt started: one of that name started otherwise is left alone."""

@@ -289,6 +289,7 @@ def run() -> Run:
         _status_reads(rt, finished[0])
         _status_reads(rt, finished[-2])  # an itinerary: its variables are payload items
         _status_reads(rt, finished[-1])  # the fan-outs
+        _stop(rt)
         _sweeps_of_lost_messages(rt, setup)
         _sweep_of_a_long_runner(rt)
         _dead_letter_api(rt, setup)
@@ -400,6 +401,13 @@ def _status_reads(rt: LocalRuntime, execution_id: str) -> None:
     path = f"/executions/{path_segment(execution_id)}"
     assert rt.http("GET", path)[0] == 200
     assert rt.http("GET", f"{path}/history?maxResults=2")[0] == 200
+
+
+def _stop(rt: LocalRuntime) -> None:
+    """An operator stops an execution parked in a Wait (POST /executions/{id}/stop)."""
+    execution_id = rt.start(ITINERARY, itinerary("wait", "wait"))
+    status, body = rt.http("POST", f"/executions/{path_segment(execution_id)}/stop", {})
+    assert (status, body["status"]) == (200, "ABORTED")
 
 
 def _sweeps_of_lost_messages(rt: LocalRuntime, setup: Any) -> None:

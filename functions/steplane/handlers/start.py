@@ -1,8 +1,10 @@
-"""start: ``POST /executions`` (API Gateway) and the same body as a StartQueue message."""
+"""start: ``POST /executions`` (API Gateway) and the same body as a StartQueue message;
+``POST /executions/{id}/stop`` (StopExecution)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
@@ -11,7 +13,7 @@ from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import QueueRecord, batch_or_request
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.json_input import parse_json
-from steplane.messages import StartRequest, queued_start_name
+from steplane.messages import StartRequest, StopRequest, queued_start_name
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
@@ -48,6 +50,21 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
                 "executionId": head.execution_id,
                 "startDate": head.start_date.isoformat(),
                 "status": head.status.value,
+            },
+        )
+
+    @app.post("/executions/<execution_id>/stop")
+    def stop(execution_id: str) -> Response[Any]:
+        body = app.current_event.body
+        request = StopRequest.model_validate(parse_json(body, "the stop request") if body else {})
+        head = deps.engine.stop_execution(unquote(execution_id), request.error, request.cause)
+        logger.set_correlation_id(head.execution_id)
+        return json_response(
+            200,
+            {
+                "executionId": head.execution_id,
+                "status": head.status.value,
+                "stopDate": head.stop_date.isoformat() if head.stop_date else None,
             },
         )
 

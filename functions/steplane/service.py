@@ -228,15 +228,7 @@ class Engine:
             TaskClosedError: the attempt already completed, failed or timed out.
             PayloadTooLargeError: the result is above the 256 KiB limit.
         """
-        claim = decode_task_token(message.task_token)
-        head = self._require(claim.execution_id)
-        pending = head.task_attempt
-        if head.status.is_terminal or pending is None:
-            raise TaskClosedError(claim.execution_id)
-        if (head.version, pending.nonce) != (claim.version, claim.nonce):
-            raise TaskClosedError(claim.execution_id)
-        if pending.has_timed_out(self._clock.now()):
-            raise TaskClosedError(claim.execution_id)  # timed out; its wake-up is on its way
+        self.open_attempt(message.task_token)
         body = message.to_json()
         if (size := utf8_size(body)) > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError("the task result", size, MAX_PAYLOAD_BYTES)
@@ -254,20 +246,36 @@ class Engine:
             ExecutionNotFoundError: it names no execution.
             TaskClosedError: the attempt already completed, failed or timed out.
         """
+        head = self.open_attempt(task_token)
+        pending = head.task_attempt
+        assert pending is not None  # open_attempt found it open
+        if pending.heartbeat_seconds is None:
+            return
+        beat = self._clock.now() + timedelta(seconds=pending.heartbeat_seconds)
+        if not self._store.record_heartbeat(head, beat):
+            raise TaskClosedError(head.execution_id)  # it moved on meanwhile
+
+    def open_attempt(self, task_token: str) -> Execution:
+        """The head, when the task attempt ``task_token`` names is still open: its
+        execution runs, waits for that very attempt (version and nonce), and the attempt
+        has not timed out.
+
+        Raises:
+            InvalidTaskTokenError: the token does not decode.
+            ExecutionNotFoundError: it names no execution.
+            TaskClosedError: the attempt already completed, failed or timed out (a
+                timed-out attempt's wake-up is on its way).
+        """
         claim = decode_task_token(task_token)
         head = self._require(claim.execution_id)
-        pending, now = head.task_attempt, self._clock.now()
+        pending = head.task_attempt
         if head.status.is_terminal or pending is None:
             raise TaskClosedError(claim.execution_id)
         if (head.version, pending.nonce) != (claim.version, claim.nonce):
             raise TaskClosedError(claim.execution_id)
-        if pending.has_timed_out(now):
-            raise TaskClosedError(claim.execution_id)  # its wake-up is on its way
-        if pending.heartbeat_seconds is None:
-            return
-        beat = now + timedelta(seconds=pending.heartbeat_seconds)
-        if not self._store.record_heartbeat(head, beat):
-            raise TaskClosedError(claim.execution_id)  # it moved on meanwhile
+        if pending.has_timed_out(self._clock.now()):
+            raise TaskClosedError(claim.execution_id)
+        return head
 
     @cached_property
     def _fan_out(self) -> FanOutShell:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from steplane.errors import StatesError
+from steplane.errors import ExecutionNotFoundError, StatesError, TaskClosedError
 from steplane.execution import Caller, Execution, ExecutionStatus
 from steplane.handlers.observability import logger
 from steplane.integrations.calls import (
@@ -144,18 +144,12 @@ class IntegrationShell:
         return self._record(message.task_token, outcome, delivery, None)
 
     def _open(self, token: str) -> Execution | None:
-        claim = decode_task_token(token)
-        head = self._store.get_head(claim.execution_id)
-        if head is None:
+        """The head, when the attempt ``token`` names is still open (see
+        ``Engine.open_attempt``); None when it has closed or names no execution."""
+        try:
+            return self._engine.open_attempt(token)
+        except (ExecutionNotFoundError, TaskClosedError):
             return None
-        pending = head.task_attempt
-        if head.status.is_terminal or pending is None:
-            return None
-        if (head.version, pending.nonce) != (claim.version, claim.nonce):
-            return None
-        if pending.has_timed_out(self._ports.now()):
-            return None
-        return head
 
     def _record(
         self, token: str, outcome: Outcome, delivery: Delivery, started: datetime | None

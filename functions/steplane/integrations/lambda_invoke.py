@@ -30,6 +30,7 @@ from steplane.integrations.calls import Call, Failed, Outcome, Ports, Submitted,
 from steplane.integrations.resources import LambdaFunction, Pattern
 from steplane.integrations.responses import with_metadata
 from steplane.integrations.service_errors import invalid_request, optimised_failure
+from steplane.jsontypes import compact_json
 
 # Invoke's request fields the optimised integration passes on ("LogType" is outside the
 # documented list and accepted by Step Functions).
@@ -102,7 +103,7 @@ def _request(call: Call) -> dict[str, Any] | Failed:
 
 def _payload(value: Any) -> bytes:
     """The event the function gets: the JSON value (a string stays a string)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return compact_json(value).encode()
 
 
 def _client_context(given: Any, task: dict[str, Any]) -> str:

@@ -5,11 +5,10 @@ workflow may branch on ``$.SdkHttpMetadata.HttpStatusCode``), in JSON."""
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime
 from typing import Any
 
-from steplane.jsontypes import Json
+from steplane.jsontypes import Json, compact_json
 from steplane.limits import MAX_PAYLOAD_BYTES
 
 
@@ -97,4 +96,4 @@ def as_text(value: Json) -> str:
     anything else as its JSON ("Optimised integration automatically stringifies")."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return compact_json(value)

@@ -41,7 +41,7 @@ from steplane.integrations.calls import (
 )
 from steplane.integrations.nested import child_name, workflow_of
 from steplane.integrations.resources import Pattern
-from steplane.jsontypes import Json
+from steplane.jsontypes import Json, compact_json
 
 _SERVICE = (
     "(Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; Request ID: {rid}; "
@@ -103,7 +103,7 @@ def describe(child: dict[str, Any], pattern: Pattern) -> dict[str, Any]:
     as_json = pattern is Pattern.SYNC_2
     described: dict[str, Any] = {
         "ExecutionArn": child["executionArn"],
-        "Input": child["input"] if as_json else _text(child["input"]),
+        "Input": child["input"] if as_json else compact_json(child["input"]),
         "InputDetails": {"Included": True},
         "Name": child["name"],
         "StartDate": _millis(child["startDate"]),
@@ -112,7 +112,7 @@ def describe(child: dict[str, Any], pattern: Pattern) -> dict[str, Any]:
     }
     if child["status"] == "SUCCEEDED":
         output = child.get("output")
-        described["Output"] = output if as_json else _text(output)
+        described["Output"] = output if as_json else compact_json(output)
         described["OutputDetails"] = {"Included": True}
     else:
         described.update({"Error": child.get("error"), "Cause": child.get("cause")})
@@ -158,10 +158,6 @@ def _refused(code: str, message: str) -> Failed:
     name = code if code.endswith("Exception") else f"{code}Exception"
     cause = f"{message} {_SERVICE.format(code=code, rid=uuid.uuid4())}"
     return Failed(f"StepFunctions.{name}", cause)
-
-
-def _text(value: Json) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _millis(stamp: str) -> int:

@@ -169,35 +169,33 @@ class DynamoDBExecutionStore:
         invocation that may make it now. False: the head moved on, the call of a
         callback was made, or another invocation holds a live claim (a concurrent copy of
         the task message, a re-sent dispatch while the call runs). Not a transition."""
-        attempt = head.task_attempt
-        assert attempt is not None, "a call is made for a pending task attempt"
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_ddb({"pk": execution_pk(head.execution_id), "sk": HEAD_SK}),
-                UpdateExpression="SET #claim = :until",
-                ConditionExpression=(
-                    "v = :v AND nonce = :n AND attribute_not_exists(#sub) "
-                    "AND (attribute_not_exists(#claim) OR #claim <= :now)"
-                ),
-                ExpressionAttributeNames={"#claim": CLAIM_ATTRIBUTE, "#sub": SUBMITTED_ATTRIBUTE},
-                ExpressionAttributeValues=to_ddb(
-                    {
-                        ":until": epoch_seconds(until),
-                        ":now": epoch_seconds(now),
-                        ":v": head.version,
-                        ":n": attempt.nonce,
-                    }
-                ),
-            )
-        except ClientError as error:
-            _conditional_failure(error)
-            return False
-        return True
+        # Not if the callback's call was made; else only once a claim has run out.
+        also = (
+            "attribute_not_exists(#sub) "
+            "AND (attribute_not_exists(#attribute) OR #attribute <= :now)"
+        )
+        return self._set_on_attempt(
+            head,
+            CLAIM_ATTRIBUTE,
+            epoch_seconds(until),
+            condition=also,
+            names={"#sub": SUBMITTED_ATTRIBUTE},
+            values={":now": epoch_seconds(now)},
+        )
 
-    def _set_on_attempt(self, head: Execution, attribute: str, value: object) -> bool:
+    def _set_on_attempt(
+        self,
+        head: Execution,
+        attribute: str,
+        value: object,
+        *,
+        condition: str = "",
+        names: dict[str, str] | None = None,
+        values: dict[str, object] | None = None,
+    ) -> bool:
         """Set ``attribute`` of the head on condition that it is still ``head``'s version
-        and waits for the same attempt (False otherwise: the attempt has closed)."""
+        and waits for the same attempt, and that ``condition`` holds (False otherwise:
+        the attempt has closed, or the condition does not hold)."""
         attempt = head.task_attempt
         assert attempt is not None, "only a pending task attempt is written to"
         try:
@@ -205,10 +203,11 @@ class DynamoDBExecutionStore:
                 TableName=self._table,
                 Key=to_ddb({"pk": execution_pk(head.execution_id), "sk": HEAD_SK}),
                 UpdateExpression="SET #attribute = :value",
-                ConditionExpression="v = :v AND nonce = :n",
-                ExpressionAttributeNames={"#attribute": attribute},
+                ConditionExpression="v = :v AND nonce = :n"
+                + (f" AND {condition}" if condition else ""),
+                ExpressionAttributeNames={"#attribute": attribute, **(names or {})},
                 ExpressionAttributeValues=to_ddb(
-                    {":value": value, ":v": head.version, ":n": attempt.nonce}
+                    {":value": value, ":v": head.version, ":n": attempt.nonce, **(values or {})}
                 ),
             )
         except ClientError as error:

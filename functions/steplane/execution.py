@@ -238,6 +238,11 @@ class Execution:
     # Storage bookkeeping the core only carries: the execution's items other than the
     # head are kept (DynamoDB TTL) at least until then (steplane.adapters.dynamodb_store).
     children_expire_at: datetime | None = None
+    # What operators find the execution by (the start request's ``businessKey``), if given.
+    business_key: str | None = None
+    # How often it was redriven ($$.Execution.RedriveCount), and when last.
+    redrive_count: int = 0
+    redriven_at: datetime | None = None
     # The execution's input ($$.Execution.Input). Never stored in the head item: the
     # engine loads it from the history only for definitions that read it.
     input: JsonValue | _NotLoaded = field(default=NOT_LOADED, compare=False, repr=False)

@@ -12,6 +12,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from steplane.interpreter.signals import WakePurpose
 from steplane.names import require_execution_id
 
+# The longest business key a start may carry (a DynamoDB index key: small, like a name).
+MAX_BUSINESS_KEY_LENGTH = 256
+
 # An execution id a message names, checked as every key built from it is (steplane.names).
 ExecutionId = Annotated[str, AfterValidator(require_execution_id)]
 
@@ -44,17 +47,21 @@ class StartRequest(Wire):
     workflow: str
     input: Any = Field(default_factory=dict)
     name: str | None = None
+    # What operators search executions by (an order number, a customer id): not unique.
+    business_key: str | None = Field(None, min_length=1, max_length=MAX_BUSINESS_KEY_LENGTH)
 
 
 def queued_start_name(request: StartRequest) -> str:
-    """The name of a queued start that gives none: derived from its workflow and input.
+    """The name of a queued start that gives none: derived from its workflow and input
+    (and its business key, when it has one).
 
     Stable across redeliveries, redrives and duplicate sends of one message, so they start
     one execution. Two messages meant to start the same input twice must carry names.
     """
-    content = json.dumps(
-        [request.workflow, request.input], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    named = [request.workflow, request.input]
+    if request.business_key is not None:
+        named.append(request.business_key)
+    content = json.dumps(named, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "q-" + hashlib.sha256(content.encode()).hexdigest()[:32]
 
 

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from steplane.definition.loader import Definition
-from steplane.execution import Execution
+from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.jsontypes import Json
 from steplane.messages import OutboundMessage
@@ -180,6 +180,48 @@ class ObjectStoreError(Exception):
     key, access denied): the message says which."""
 
 
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list asks for (every field optional; the dates bound the start date:
+    ``started_after`` inclusive, ``started_before`` exclusive)."""
+
+    workflow: str | None = None
+    status: ExecutionStatus | None = None
+    business_key: str | None = None
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of the list, newest first: plain dicts in API shape."""
+
+    executions: list[dict[str, Any]]
+    next_token: str | None
+
+
+class ExecutionListing(Protocol):
+    """The executions list (steplane.adapters.dynamodb_listing)."""
+
+    def query(self, wanted: ListFilter, next_token: str | None, max_results: int) -> ListPage:
+        """Up to ``max_results`` executions matching ``wanted``, newest first."""
+        ...
+
+
+class WorkflowRegistry(Protocol):
+    """Published workflows and their revisions (steplane.adapters.dynamodb_workflows)."""
+
+    def page(
+        self, next_token: str | None, max_results: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of workflows by name, and the next page's token."""
+        ...
+
+    def describe(self, workflow: str) -> dict[str, Any] | None:
+        """A workflow's current definition and its revisions (None: not published)."""
+        ...
+
+
 class ExecutionStore(Protocol):
     """Execution heads, their history, and published definitions."""
 
@@ -191,6 +233,16 @@ class ExecutionStore(Protocol):
     @property
     def lanes(self) -> LaneStore:
         """The lanes of fan-outs."""
+        ...
+
+    @property
+    def workflows(self) -> WorkflowRegistry:
+        """Published workflows."""
+        ...
+
+    @property
+    def listing(self) -> ExecutionListing:
+        """The executions list."""
         ...
 
     @property
@@ -257,8 +309,11 @@ class ExecutionStore(Protocol):
         """A stored definition by content hash."""
         ...
 
-    def publish(self, workflow: str, definition_hash: str) -> None:
-        """Point ``workflow`` at a stored definition; new executions use it."""
+    def publish(
+        self, workflow: str, definition_hash: str, published_at: datetime | None = None
+    ) -> int:
+        """Point ``workflow`` at a stored definition (a new revision, unless it is the
+        current one); the revision."""
         ...
 
     def resolve_workflow(self, workflow: str) -> str | None:

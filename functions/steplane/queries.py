@@ -3,13 +3,14 @@ in API shape."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from steplane.errors import ExecutionNotFoundError, InvalidRequestError
-from steplane.execution import Execution
+from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.names import child_execution_id, require_execution_id
-from steplane.ports import ExecutionStore
+from steplane.ports import ExecutionStore, ListFilter
 
 
 def event_to_api(event: HistoryEvent) -> dict[str, Any]:
@@ -46,6 +47,9 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
         "stopDate": head.stop_date.isoformat() if head.stop_date else None,
         "definitionHash": head.definition_hash,
         "version": head.version,
+        "businessKey": head.business_key,
+        "redriveCount": head.redrive_count,
+        "redriveDate": head.redriven_at.isoformat() if head.redriven_at else None,
         **({"children": counts} if (counts := children_counts(store, head)) else {}),
         **_parent(head),
     }
@@ -185,3 +189,59 @@ def history_page(
     if page.next_token:
         body["nextToken"] = page.next_token
     return body
+
+
+def list_executions(
+    store: ExecutionStore,
+    *,
+    workflow: str | None = None,
+    status: str | None = None,
+    business_key: str | None = None,
+    started_after: str | None = None,
+    started_before: str | None = None,
+    next_token: str | None = None,
+    max_results: int = 100,
+) -> dict[str, Any]:
+    """One page of executions (not a Parallel's or Map's children: their parent lists
+    them), newest first, filtered by any of the arguments, with ``nextToken`` when
+    there may be more. Reads the list indexes, never a Scan.
+
+    Raises:
+        InvalidRequestError: a status that is none of Step Functions', a date that is not
+            ISO 8601, or bounds that exclude everything.
+        InvalidPageTokenError: a token this listing did not give.
+    """
+    wanted = ListFilter(
+        workflow=workflow or None,
+        status=_status(status) if status else None,
+        business_key=business_key or None,
+        started_after=_moment(started_after, "startedAfter") if started_after else None,
+        started_before=_moment(started_before, "startedBefore") if started_before else None,
+    )
+    after, before = wanted.started_after, wanted.started_before
+    if after is not None and before is not None and after >= before:
+        raise InvalidRequestError("startedAfter must be earlier than startedBefore")
+    page = store.listing.query(wanted, next_token, max_results)
+    body: dict[str, Any] = {"executions": page.executions}
+    if page.next_token:
+        body["nextToken"] = page.next_token
+    return body
+
+
+def _status(text: str) -> ExecutionStatus:
+    try:
+        return ExecutionStatus(text.upper())
+    except ValueError:
+        names = ", ".join(status.value for status in ExecutionStatus)
+        raise InvalidRequestError(f"status {text[:40]!r} is none of {names}") from None
+
+
+def _moment(text: str, name: str) -> datetime:
+    """An ISO 8601 moment; one without a zone is UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequestError(
+            f"{name} {text[:40]!r} is not an ISO 8601 date and time (e.g. 2026-12-01T09:30:00Z)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

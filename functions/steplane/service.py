@@ -172,6 +172,7 @@ class Engine:
             start_date=self._clock.now(),
             input=request.input,
             caller=caller,
+            business_key=request.business_key,
         )
         # The input is part of the begin decision's id: two starts of one name with
         # different inputs are different decisions, so the second can never take over the

@@ -401,6 +401,10 @@ def _status_reads(rt: LocalRuntime, execution_id: str) -> None:
     path = f"/executions/{path_segment(execution_id)}"
     assert rt.http("GET", path)[0] == 200
     assert rt.http("GET", f"{path}/history?maxResults=2")[0] == 200
+    # The list, through each of its indexes, and the published workflows.
+    for query in ("", "?status=SUCCEEDED", "?workflow=itinerary", "?businessKey=trip-1"):
+        assert rt.http("GET", f"/executions{query}")[0] == 200
+    assert rt.http("GET", "/workflows")[0] == 200
 
 
 def _stop(rt: LocalRuntime) -> None:

@@ -157,6 +157,9 @@ def head_to_item(
         "sa": epoch_seconds(execution.sweep_at) if execution.sweep_at else None,
         "swn": execution.sweep_count or None,
         "cx": epoch_seconds(execution.children_expire_at) if execution.children_expire_at else None,
+        "bk": execution.business_key,
+        "rdc": execution.redrive_count or None,
+        "rda": _stamp(execution.redriven_at),
         **data_attribute,
         **(bookkeeping or {}),
     }
@@ -195,6 +198,9 @@ def item_to_head(item: dict[str, Any], data: Any, variables: Any = None) -> Exec
         sweep_at=from_epoch(item.get("sa")),
         sweep_count=int(item.get("swn", 0)),
         children_expire_at=from_epoch(item.get("cx")),
+        business_key=item.get("bk"),
+        redrive_count=int(item.get("rdc", 0)),
+        redriven_at=_parse(item.get("rda")),
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -41,6 +41,7 @@ from steplane.adapters.dynamodb_items import (
     unpack_text,
 )
 from steplane.adapters.dynamodb_lanes import DynamoDBLanes
+from steplane.adapters.dynamodb_listing import DynamoDBListing, list_attributes
 from steplane.adapters.dynamodb_payloads import (
     BATCH_GET_KEYS,
     INLINE_DATA_BYTES,
@@ -48,6 +49,7 @@ from steplane.adapters.dynamodb_payloads import (
     Payloads,
 )
 from steplane.adapters.dynamodb_sweep import DynamoDBSweep
+from steplane.adapters.dynamodb_workflows import DynamoDBWorkflows
 from steplane.definition.loader import Definition, canonical_json, load_definition
 from steplane.errors import ConcurrentDecisionError, InvalidPageTokenError
 from steplane.execution import Execution, ExecutionStatus
@@ -76,6 +78,8 @@ class DynamoDBExecutionStore:
         self._table = table_name
         self.sweep = DynamoDBSweep(client, table_name, settings)
         self.lanes = DynamoDBLanes(client, table_name)
+        self.listing = DynamoDBListing(client, table_name)
+        self.workflows = DynamoDBWorkflows(client, table_name)
         self.child_inputs = DynamoDBChildInputs(client, table_name)
         self._payloads = Payloads(client, table_name)
 
@@ -376,31 +380,16 @@ class DynamoDBExecutionStore:
         item = self._payloads.get_immutable({"pk": f"DEF#{definition_hash}", "sk": "DEF"})
         return load_definition(json.loads(item["body"])) if item else None
 
-    def publish(self, workflow: str, definition_hash: str) -> None:
-        """Point the workflow at a definition, conditional on the revision read."""
-        key = {"pk": f"WF#{workflow}", "sk": "WF"}
-        current = self._client.get_item(
-            TableName=self._table, ConsistentRead=True, Key=to_ddb(key)
-        ).get("Item")
-        revision = int(from_ddb(current)["rev"]) if current else 0
-        condition = "rev = :rev" if current else "attribute_not_exists(pk)"
-        values = {":rev": revision} if current else None
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_ddb({**key, "dh": definition_hash, "rev": revision + 1}),
-            ConditionExpression=condition,
-            **({"ExpressionAttributeValues": to_ddb(values)} if values else {}),
-        )
+    def publish(
+        self, workflow: str, definition_hash: str, published_at: datetime | None = None
+    ) -> int:
+        """Point the workflow at a definition (steplane.adapters.dynamodb_workflows); its
+        revision."""
+        return self.workflows.publish(workflow, definition_hash, published_at or datetime.now(UTC))
 
     def resolve_workflow(self, workflow: str) -> str | None:
         """The published definition hash of ``workflow``."""
-        response = self._client.get_item(
-            TableName=self._table,
-            ConsistentRead=True,
-            Key=to_ddb({"pk": f"WF#{workflow}", "sk": "WF"}),
-        )
-        item = response.get("Item")
-        return str(from_ddb(item)["dh"]) if item else None
+        return self.workflows.resolve(workflow)
 
     # -- payloads --------------------------------------------------------------
     def _head_item(self, execution: Execution, expiry: int) -> dict[str, Any]:
@@ -409,7 +398,8 @@ class DynamoDBExecutionStore:
             **self._inline_or_ref(pk, "d", execution.data, INLINE_DATA_BYTES, expiry),
             **self._variables(pk, execution.variables, expiry),
         }
-        return head_to_item(execution, stored, self.sweep.head_attributes(execution))
+        bookkeeping = {**self.sweep.head_attributes(execution), **list_attributes(execution)}
+        return head_to_item(execution, stored, bookkeeping)
 
     def _variables(
         self, pk: str, variables: Mapping[str, Any], expiry: int

@@ -1,5 +1,5 @@
-"""status: ``GET /executions/{id}``, its ``/history`` and its ``/children`` (of a Parallel
-or Map visit), for operators."""
+"""status: ``GET /executions`` (the list), ``/executions/{id}``, its ``/history`` and its
+``/children`` (of a Parallel or Map visit), and the published ``/workflows``, for operators."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.wiring import Dependencies, entrypoint
-from steplane.queries import children_page, describe_execution, history_page
+from steplane.queries import children_page, describe_execution, history_page, list_executions
+from steplane.workflow_queries import describe_workflow, workflow_definition, workflows_page
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
@@ -22,6 +23,28 @@ def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str,
 
 def _api(deps: Dependencies) -> APIGatewayRestResolver:
     app = resolver()
+
+    @app.get("/executions")
+    def executions(  # noqa: PLR0917 - one argument per query parameter
+        workflow: str | None = None,
+        status: str | None = None,
+        business_key: Annotated[str | None, Query(alias="businessKey", max_length=256)] = None,
+        started_after: Annotated[str | None, Query(alias="startedAfter")] = None,
+        started_before: Annotated[str | None, Query(alias="startedBefore")] = None,
+        next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+        max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100,
+    ) -> Response[Any]:
+        page = list_executions(
+            deps.store,
+            workflow=workflow,
+            status=status,
+            business_key=business_key,
+            started_after=started_after,
+            started_before=started_before,
+            next_token=next_token,
+            max_results=max_results,
+        )
+        return json_response(200, page)
 
     @app.get("/executions/<execution_id>")
     def describe(execution_id: str) -> Response[Any]:
@@ -45,6 +68,21 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
     ) -> Response[Any]:
         page = children_page(deps.store, unquote(execution_id), visit, next_token, max_results)
         return json_response(200, page)
+
+    @app.get("/workflows")
+    def workflows(
+        next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+        max_results: Annotated[int, Query(alias="maxResults", ge=1, le=1000)] = 100,
+    ) -> Response[Any]:
+        return json_response(200, workflows_page(deps.store, next_token, max_results))
+
+    @app.get("/workflows/<name>")
+    def workflow(name: str) -> Response[Any]:
+        return json_response(200, describe_workflow(deps.store, unquote(name)))
+
+    @app.get("/workflows/<name>/definition")
+    def definition(name: str, hash: str | None = None) -> Response[Any]:
+        return json_response(200, workflow_definition(deps.store, unquote(name), hash))
 
     return app
 

@@ -201,7 +201,7 @@ class LocalRuntime:
         loaded = load_definition(definition)
         name = check_name(workflow or default_workflow_name(definition, loaded), "workflow name")
         self.store.put_definition(loaded)
-        self.store.publish(name, loaded.hash)
+        self.store.publish(name, loaded.hash, self.clock.now())
         return name
 
     def start(

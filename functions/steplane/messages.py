@@ -200,6 +200,16 @@ class StopRequest(Wire):
     cause: str | None = Field(None, max_length=32768)
 
 
+class RedriveRequest(Wire):
+    """``POST /executions/{id}/redrive``: all optional (none: Step Functions' redrive,
+    from the state that did not succeed, with its input, on the same definition)."""
+
+    from_state: str | None = Field(None, min_length=1, max_length=80)
+    # Any JSON value, null included: given or not is model_fields_set's to say.
+    input: Any = None
+    latest_definition: bool = False
+
+
 class TaskFailureBody(Wire):
     """``POST /tasks/{token}/failure``."""
 

@@ -301,6 +301,10 @@ class ExecutionStore(Protocol):
         """A page of the history up to ``head`` (read by the caller), oldest first."""
         ...
 
+    def events_newest_first(self, head: Execution) -> Iterator[HistoryEvent]:
+        """The execution's events, newest first (read lazily)."""
+        ...
+
     def put_definition(self, definition: Definition) -> None:
         """Store a definition under its content hash (idempotent)."""
         ...

@@ -61,6 +61,7 @@ from steplane.states import stoppable
 
 if TYPE_CHECKING:
     from steplane.fanning import FanOutShell
+    from steplane.redriving import RedriveChoice
 
 # A sweep stops when less than this is left of its invocation (it is scheduled each minute).
 SWEEP_MARGIN_SECONDS = 10.0
@@ -337,6 +338,22 @@ class Engine:
             if outcome is Outcome.COMMITTED:
                 return self._require(execution_id)
         raise ConcurrentDecisionError(execution_id, head.version)
+
+    def redrive_execution(self, execution_id: str, choice: RedriveChoice) -> Execution:
+        """Redrive an execution that ended FAILED, TIMED_OUT or ABORTED
+        (steplane.redriving); its head once redriven."""
+        from steplane.redriving import RedriveShell  # noqa: PLC0415 - operators' path only
+
+        shell = RedriveShell(
+            self._store,
+            self._clock,
+            self._settings,
+            definition=self.definition,
+            seed=self._seed,
+            new_id=self._new_id,
+            send=lambda head, commands: self._send(head, commands, self._clock.now()),
+        )
+        return shell.redrive(execution_id, choice)
 
     def stop(self, message: StopMessage, delivery: Delivery) -> Outcome:
         """Stop a nested execution its parent left: it ends ABORTED. Only the execution

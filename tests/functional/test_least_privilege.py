@@ -408,10 +408,13 @@ def _status_reads(rt: LocalRuntime, execution_id: str) -> None:
 
 
 def _stop(rt: LocalRuntime) -> None:
-    """An operator stops an execution parked in a Wait (POST /executions/{id}/stop)."""
+    """An operator stops an execution parked in a Wait (POST /executions/{id}/stop)..."""
     execution_id = rt.start(ITINERARY, itinerary("wait", "wait"))
     status, body = rt.http("POST", f"/executions/{path_segment(execution_id)}/stop", {})
     assert (status, body["status"]) == (200, "ABORTED")
+    # ... and redrives it (POST /executions/{id}/redrive): it waits again, then goes on.
+    status, body = rt.http("POST", f"/executions/{path_segment(execution_id)}/redrive", {})
+    assert (status, body["status"]) == (200, "RUNNING")
 
 
 def _sweeps_of_lost_messages(rt: LocalRuntime, setup: Any) -> None:

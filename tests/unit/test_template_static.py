@@ -169,7 +169,7 @@ def test_sam_transform_translates_template_offline() -> None:
     # with the caller's credentials (SAM's surprising CALLER_CREDENTIALS default).
     paths = resources["EngineApi"]["Properties"]["Body"]["paths"]
     methods = [m for path in paths.values() for m in path.values()]
-    assert len(methods) == 14  # the children, stop, list and workflows routes, joined
+    assert len(methods) == 15  # the children, stop, list, workflows and redrive routes, joined
     for method in methods:
         assert method["security"] == [{"AWS_IAM": []}]
         assert "credentials" not in method["x-amazon-apigateway-integration"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -367,6 +367,29 @@ class DynamoDBExecutionStore:
                     return HistoryPage(events, None)
             if "LastEvaluatedKey" not in response:
                 return HistoryPage(events, None)
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def events_newest_first(self, head: Execution) -> Iterator[HistoryEvent]:
+        """The execution's events, newest first, read a page of transitions at a time
+        (a redrive looks for the last state entered: usually one or two items back)."""
+        pk = execution_pk(head.execution_id)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": to_ddb(
+                {":pk": pk, ":from": history_sk(1), ":to": history_sk(head.version)}
+            ),
+            "ScanIndexForward": False,
+            "Limit": 10,
+        }
+        while True:
+            response = self._client.query(**query)
+            for raw in response.get("Items", []):
+                events = self._payloads.resolve_events(pk, unpack_text(from_ddb(raw)["ev"]))
+                yield from reversed(events)
+            if "LastEvaluatedKey" not in response:
+                return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- definitions -----------------------------------------------------------

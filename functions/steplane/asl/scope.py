@@ -64,6 +64,8 @@ class ContextFields:
     state_machine_name: str
     task_token: str | None = None
     map_item: MapItem | None = None
+    # When the execution was last redriven (None: never).
+    redrive_time: datetime | None = None
 
 
 class ContextObject:
@@ -95,6 +97,11 @@ class ContextObject:
                 "RoleArn": fields.role_arn,
                 "StartTime": iso_time(fields.start_time),
                 "RedriveCount": fields.redrive_count,
+                **(
+                    {"RedriveTime": iso_time(fields.redrive_time)}
+                    if fields.redrive_time is not None
+                    else {}
+                ),
             },
             "State": {
                 "EnteredTime": iso_time(fields.entered_time),

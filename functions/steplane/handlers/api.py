@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from steplane.errors import SteplaneError
 from steplane.json_input import parse_json
@@ -27,6 +28,8 @@ def resolver() -> APIGatewayRestResolver:
     """
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_body)
     app.exception_handler(RequestValidationError)(_invalid_request)
+    # A body a route validates itself (one that may be empty: stop, redrive).
+    app.exception_handler(ValidationError)(_invalid_request)
     app.exception_handler(SteplaneError)(_engine_error)
     return app
 
@@ -39,7 +42,7 @@ def _engine_error(error: SteplaneError) -> Response[Any]:
     return json_response(error.http_status, {"error": error.api_error, "message": str(error)})
 
 
-def _invalid_request(error: RequestValidationError) -> Response[Any]:
+def _invalid_request(error: RequestValidationError | ValidationError) -> Response[Any]:
     problems = [
         {
             "location": "/".join(str(part) for part in detail.get("loc", ())),

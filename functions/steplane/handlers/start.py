@@ -1,5 +1,5 @@
 """start: ``POST /executions`` (API Gateway) and the same body as a StartQueue message;
-``POST /executions/{id}/stop`` (StopExecution)."""
+``POST /executions/{id}/stop`` (StopExecution) and ``/redrive`` (RedriveExecution)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.sqs_batch import QueueRecord, batch_or_request
 from steplane.handlers.wiring import Dependencies, entrypoint
 from steplane.json_input import parse_json
-from steplane.messages import StartRequest, StopRequest, queued_start_name
+from steplane.messages import RedriveRequest, StartRequest, StopRequest, queued_start_name
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
@@ -65,6 +65,33 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
                 "executionId": head.execution_id,
                 "status": head.status.value,
                 "stopDate": head.stop_date.isoformat() if head.stop_date else None,
+            },
+        )
+
+    @app.post("/executions/<execution_id>/redrive")
+    def redrive(execution_id: str) -> Response[Any]:
+        from steplane.redriving import RedriveChoice  # noqa: PLC0415 - this route only
+
+        body = app.current_event.body
+        request = RedriveRequest.model_validate(
+            parse_json(body, "the redrive request") if body else {}
+        )
+        choice = RedriveChoice(
+            from_state=request.from_state,
+            latest_definition=request.latest_definition,
+            **({"input": request.input} if "input" in request.model_fields_set else {}),
+        )
+        head = deps.engine.redrive_execution(unquote(execution_id), choice)
+        logger.set_correlation_id(head.execution_id)
+        return json_response(
+            200,
+            {
+                "executionId": head.execution_id,
+                "status": head.status.value,
+                "currentState": head.state,
+                "redriveCount": head.redrive_count,
+                "redriveDate": head.redriven_at.isoformat() if head.redriven_at else None,
+                "definitionHash": head.definition_hash,
             },
         )
 

@@ -33,6 +33,7 @@ from steplane.interpreter.signals import (
     Begin,
     FanIn,
     ItemsRead,
+    Redrive,
     Signal,
     TaskResult,
     Wake,
@@ -59,6 +60,9 @@ from steplane.states.lifecycle import (
     Resume,
 )
 
+# What RedriveExecution restarts: "failed, aborted, or timed out executions".
+REDRIVABLE = frozenset({ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.ABORTED})
+
 # A Pass/Choice loop must not spin one invocation forever: after this many states the
 # decision commits and continues from a wake-up message.
 MAX_STATES_PER_DECISION = 250
@@ -74,6 +78,10 @@ def decide(
     settings: Settings = DEFAULT_SETTINGS,
 ) -> Decision:
     """Decide what ``signal`` does to ``execution``. Pure: same arguments, same decision."""
+    if isinstance(signal, Redrive):
+        if execution.status not in REDRIVABLE:
+            return Ignore(f"a {execution.status} execution cannot be redriven")
+        return _redrive(Run(definition, execution, now, seed, settings), signal)
     if execution.status.is_terminal:
         return Ignore(f"execution is already {execution.status}")
     run = Run(definition, execution, now, seed, settings)
@@ -118,11 +126,46 @@ def _begin(run: Run, begin: Begin) -> Transition:
         deadline = run.now + timedelta(seconds=timeout)
         run.execution = replace(run.execution, deadline=deadline)
     run.emit("ExecutionStarted", input=begin.input)
-    transition = _commit(run, _walk(run, run.machine.start_at, begin.input))
+    return _armed(_commit(run, _walk(run, run.machine.start_at, begin.input)))
+
+
+def _armed(transition: Transition) -> Transition:
+    """The transition, with the wake-up of the execution's own timeout if it has one."""
     armed = deadline_wake(transition.execution)
     if armed is None or transition.execution.status.is_terminal:
         return transition
     return replace(transition, commands=(*transition.commands, armed))
+
+
+def _redrive(run: Run, redrive: Redrive) -> Transition:
+    """Run again from ``redrive.state`` (RedriveExecution): the execution is RUNNING once
+    more, with ``RedriveCount`` one up, and its ``ExecutionRedriven`` event.
+
+    The guide: "the state machine level timeout, if defined, is reset to 0" (it counts
+    from the redrive). A nested execution redriven reports to no parent task any more
+    (that task ended with the first run). Retries count afresh: the state is entered
+    anew.
+    """
+    execution = run.execution
+    count = execution.redrive_count + 1
+    timeout = run.definition.machine.timeout_seconds
+    deadline = None
+    if timeout is not None and execution.parent is None:
+        deadline = run.now + timedelta(seconds=timeout)
+    run.execution = replace(
+        execution,
+        status=ExecutionStatus.RUNNING,
+        stop_date=None,
+        error=None,
+        cause=None,
+        data=None,
+        caller=None,
+        deadline=deadline,
+        redrive_count=count,
+        redriven_at=run.now,
+    )
+    run.emit("ExecutionRedriven", redriveCount=count, **redrive.details)
+    return _armed(_commit(run, _walk(run, redrive.state, redrive.input)))
 
 
 def _rearm_deadline(execution: Execution) -> Decision:

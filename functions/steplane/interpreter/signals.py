@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -110,4 +111,16 @@ class Abort:
     cause: str | None = None
 
 
-Signal = Begin | TaskResult | Wake | FanIn | ItemsRead | Abort
+@dataclass(frozen=True)
+class Redrive:
+    """Run an execution that ended FAILED, TIMED_OUT or ABORTED again, from ``state`` with
+    ``input`` (by default the state that did not succeed and the input it was entered
+    with: the shell finds them in the history). ``details``: what the
+    ``ExecutionRedriven`` event records beyond the redrive count (an operator's choices)."""
+
+    state: str
+    input: Json
+    details: Mapping[str, Json] = field(default_factory=dict)
+
+
+Signal = Begin | TaskResult | Wake | FanIn | ItemsRead | Abort | Redrive

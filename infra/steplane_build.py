@@ -1,4 +1,5 @@
-"""steplane's build backend: setuptools, plus the root ``template.yaml`` inside the package.
+"""steplane's build backend: setuptools, plus the root ``template.yaml`` (and the onboarding
+definition the console's demo runs) inside the package.
 
 The local runtime builds its moto tables and queues from the SAM template, and the one
 template lives at the repository root, where SAM deploys it. So that an installed package
@@ -43,8 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = "template.yaml"
 # Where steplane.local.template looks for it in an installed package.
 PACKAGED_TEMPLATE = Path("steplane", "local", TEMPLATE)
+# The onboarding definition `steplane console`'s demo runs (steplane.console.demo).
+ONBOARDING = "statemachines/user_onboarding.json"
+PACKAGED_ONBOARDING = Path("steplane", "examples", "user_onboarding.json")
+# Each root file the package carries, and where.
+PACKAGED = ((TEMPLATE, PACKAGED_TEMPLATE), (ONBOARDING, PACKAGED_ONBOARDING))
 # What an sdist needs beyond the package to build the same wheel again.
-SDIST_EXTRAS = (TEMPLATE, "infra/steplane_build.py")
+SDIST_EXTRAS = (TEMPLATE, ONBOARDING, "infra/steplane_build.py")
 
 
 class BuildPy(build_py):
@@ -58,19 +64,20 @@ class BuildPy(build_py):
             self._copy_template()
 
     def _copy_template(self) -> None:
-        source = ROOT / TEMPLATE
-        if not source.is_file():
-            # Fail the build rather than ship a package whose runtime cannot start.
-            raise FileNotFoundError(f"{source} is missing: the package must carry it")
-        target = Path(self.build_lib) / PACKAGED_TEMPLATE
-        self.mkpath(str(target.parent))
-        self.copy_file(str(source), str(target))
+        for name, packaged in PACKAGED:
+            source = ROOT / name
+            if not source.is_file():
+                # Fail the build rather than ship a package whose runtime cannot start.
+                raise FileNotFoundError(f"{source} is missing: the package must carry it")
+            target = Path(self.build_lib) / packaged
+            self.mkpath(str(target.parent))
+            self.copy_file(str(source), str(target))
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
-        """The built files, the template included, so installers record it."""
+        """The built files, the copied ones included, so installers record them."""
         outputs = list(super().get_outputs(include_bytecode))
         if not self.editable_mode:
-            outputs.append(str(Path(self.build_lib) / PACKAGED_TEMPLATE))
+            outputs += [str(Path(self.build_lib) / packaged) for _, packaged in PACKAGED]
         return outputs
 
 

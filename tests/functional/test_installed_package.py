@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ONBOARDING = ROOT / "statemachines" / "user_onboarding.json"
 # What the build reads: pyproject.toml names README.md, functions/ and infra/'s backend.
-SOURCES = ("pyproject.toml", "README.md", "template.yaml", "infra", "functions")
+SOURCES = ("pyproject.toml", "README.md", "template.yaml", "statemachines", "infra", "functions")
 
 
 def _checked(
@@ -107,6 +107,13 @@ def test_the_packaged_template_is_the_repository_template(installed: Path) -> No
     assert packaged.read_bytes() == (ROOT / "template.yaml").read_bytes()
 
 
+def test_the_package_carries_the_console_and_its_demo_definition(installed: Path) -> None:
+    static = installed / "steplane" / "console" / "static"
+    assert {p.name for p in static.iterdir()} == {"index.html", "app.js", "app.css"}
+    demo = installed / "steplane" / "examples" / "user_onboarding.json"
+    assert demo.read_bytes() == (ROOT / "statemachines" / "user_onboarding.json").read_bytes()
+
+
 def test_the_sdist_carries_the_template_and_the_backend_to_rebuild_the_wheel(
     source: Path, tmp_path: Path
 ) -> None:
@@ -115,4 +122,9 @@ def test_the_sdist_carries_the_template_and_the_backend_to_rebuild_the_wheel(
     name = _checked([sys.executable, "-c", build], cwd=source, env=env).stdout.split()[-1]
     with tarfile.open(tmp_path / name) as archive:
         members = {member.split("/", 1)[1] for member in archive.getnames() if "/" in member}
-    assert {"template.yaml", "infra/steplane_build.py", "pyproject.toml"} <= members
+    assert {
+        "template.yaml",
+        "statemachines/user_onboarding.json",
+        "infra/steplane_build.py",
+        "pyproject.toml",
+    } <= members

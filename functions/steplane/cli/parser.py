@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import steplane
+from steplane.cli.operate_parser import add_operator_commands
 from steplane.cli.publish import publish_command
 from steplane.cli.redrive import redrive_command
 from steplane.cli.run import run_command
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_publish(commands)
     _add_redrive(commands)
+    add_operator_commands(commands)
     return parser
 
 
@@ -106,9 +108,9 @@ def _add_publish(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     publish.add_argument("--profile", help="AWS credentials profile (default: $AWS_PROFILE)")
     publish.add_argument(
         "--stack",
-        help="the stack whose Integration* parameters grant the definition's service calls "
-        "(default: the stack the table belongs to); publish warns about each call they do "
-        "not grant",
+        help="the deployed stack: its table (when --table is not given), and the "
+        "Integration* parameters that grant the definition's service calls (default: the "
+        "stack the table belongs to); publish warns about each call they do not grant",
     )
     publish.set_defaults(command_handler=publish_command)
 

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
+from steplane.cli.api_client import stack_output
 from steplane.cli.arguments import check_name, definition_file, loaded_definition
 from steplane.cli.aws import aws_client
 from steplane.cli.errors import FAILED, CommandError
@@ -17,8 +18,10 @@ from steplane.definition.loader import default_workflow_name
 
 def publish_command(args: argparse.Namespace) -> int:
     """Publish ``args.definition`` under its workflow name in ``args.table``."""
+    if not args.table and args.stack:
+        args.table = stack_output(args, "ExecutionsTableName", "publish")
     if not args.table:
-        raise CommandError("publish needs --table or EXECUTIONS_TABLE_NAME")
+        raise CommandError("publish needs --stack NAME, --table or EXECUTIONS_TABLE_NAME")
     path = definition_file(args.definition)
     loaded = loaded_definition(path)
     if loaded is None:

@@ -127,7 +127,9 @@ function ignoreReported(err) {
 
 /** fetch() returning parsed JSON; any failure is shown in #error-banner and thrown. */
 async function api(path, { method = 'GET', body } = {}) {
-  const init = { method, headers: { Accept: 'application/json' } };
+  // The console server answers only requests carrying this header (no other page can
+  // add it without a CORS preflight, which the server never approves).
+  const init = { method, headers: { Accept: 'application/json', 'X-Steplane-Console': '1' } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

@@ -182,6 +182,18 @@ class Caller:
     pattern: str
 
 
+@dataclass(frozen=True)
+class Consumed:
+    """What the engine's own transitions of an execution consumed so far (its cost): the
+    DynamoDB write units of their history items and heads, the strongly consistent head
+    reads that decided them, and the messages they sent (each one handler invocation).
+    Payload items, fan-out bookkeeping, sweeps and workers' own work are not counted."""
+
+    write_units: int = 0
+    read_units: int = 0
+    messages: int = 0
+
+
 # What a running head waits for: a task attempt, a moment, its children, or nothing (a
 # long Pass/Choice chain that yielded, or an execution that has ended).
 Waiting = TaskAttempt | WaitUntil | FanOut | None
@@ -243,6 +255,8 @@ class Execution:
     # How often it was redriven ($$.Execution.RedriveCount), and when last.
     redrive_count: int = 0
     redriven_at: datetime | None = None
+    # What its transitions consumed so far (steplane.pricing prices it).
+    consumed: Consumed = field(default_factory=Consumed)
     # The execution's input ($$.Execution.Input). Never stored in the head item: the
     # engine loads it from the history only for definitions that read it.
     input: JsonValue | _NotLoaded = field(default=NOT_LOADED, compare=False, repr=False)

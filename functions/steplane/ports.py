@@ -222,6 +222,14 @@ class WorkflowRegistry(Protocol):
         ...
 
 
+class StateStatsStore(Protocol):
+    """Per-state statistics (steplane.adapters.dynamodb_stats)."""
+
+    def read(self, workflow: str, since: datetime, until: datetime) -> list[tuple[str, Any]]:
+        """Every (state, tally) of ``workflow`` in the window's hours."""
+        ...
+
+
 class ExecutionStore(Protocol):
     """Execution heads, their history, and published definitions."""
 
@@ -238,6 +246,11 @@ class ExecutionStore(Protocol):
     @property
     def workflows(self) -> WorkflowRegistry:
         """Published workflows."""
+        ...
+
+    @property
+    def stats(self) -> StateStatsStore:
+        """Per-state statistics."""
         ...
 
     @property

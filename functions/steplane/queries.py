@@ -3,6 +3,7 @@ in API shape."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from steplane.execution import Execution, ExecutionStatus
 from steplane.interpreter.decisions import HistoryEvent
 from steplane.names import child_execution_id, require_execution_id
 from steplane.ports import ExecutionStore, ListFilter
+from steplane.pricing import execution_cost
 
 
 def event_to_api(event: HistoryEvent) -> dict[str, Any]:
@@ -50,6 +52,7 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
         "businessKey": head.business_key,
         "redriveCount": head.redrive_count,
         "redriveDate": head.redriven_at.isoformat() if head.redriven_at else None,
+        "cost": execution_cost(head.consumed, head.transitions),
         **({"children": counts} if (counts := children_counts(store, head)) else {}),
         **_parent(head),
     }
@@ -215,8 +218,8 @@ def list_executions(
         workflow=workflow or None,
         status=_status(status) if status else None,
         business_key=business_key or None,
-        started_after=_moment(started_after, "startedAfter") if started_after else None,
-        started_before=_moment(started_before, "startedBefore") if started_before else None,
+        started_after=parse_moment(started_after, "startedAfter") if started_after else None,
+        started_before=parse_moment(started_before, "startedBefore") if started_before else None,
     )
     after, before = wanted.started_after, wanted.started_before
     if after is not None and before is not None and after >= before:
@@ -236,7 +239,7 @@ def _status(text: str) -> ExecutionStatus:
         raise InvalidRequestError(f"status {text[:40]!r} is none of {names}") from None
 
 
-def _moment(text: str, name: str) -> datetime:
+def parse_moment(text: str, name: str) -> datetime:
     """An ISO 8601 moment; one without a zone is UTC."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -245,3 +248,24 @@ def _moment(text: str, name: str) -> datetime:
             f"{name} {text[:40]!r} is not an ISO 8601 date and time (e.g. 2026-12-01T09:30:00Z)"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def execution_definition(store: ExecutionStore, execution_id: str) -> dict[str, Any]:
+    """The definition an execution runs on (its pinned hash), whatever the workflow's
+    registry holds (a workflow published before revisions were kept has none).
+
+    Raises:
+        ExecutionNotFoundError: no such execution.
+    """
+    head = store.get_head(require_execution_id(execution_id))
+    if head is None:
+        raise ExecutionNotFoundError(execution_id)
+    definition = store.get_definition(head.definition_hash)
+    if definition is None:
+        raise ExecutionNotFoundError(execution_id)
+    return {
+        "executionId": head.execution_id,
+        "workflow": head.workflow,
+        "definitionHash": head.definition_hash,
+        "definition": json.loads(definition.canonical_json()),
+    }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import cast
 
 from steplane.definition.loader import Definition, canonical_json
@@ -44,6 +45,10 @@ class ExecutionNotRedrivableError(SteplaneError):
 
 
 _UNSET = object()
+# Step Functions: an execution can be redriven at most 1,000 times.
+MAX_REDRIVES = 1000
+# A redrive must leave the execution this long before its items' retention ends.
+RETENTION_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class RedriveShell:
         if head is None:
             raise ExecutionNotFoundError(execution_id)
         _check_redrivable(head)
+        self._check_limits(head)
         definition_hash = head.definition_hash
         if choice.latest_definition:
             definition_hash = self.store.resolve_workflow(head.workflow) or ""
@@ -121,6 +127,28 @@ class RedriveShell:
             raise ConcurrentDecisionError(execution_id, head.version, decision_id)
         self.send(committed, decision.commands)
         return committed
+
+    def _check_limits(self, head: Execution) -> None:
+        """Refuse what cannot run again: an execution whose retention is ending (its
+        history items expire with it), one that used all its transitions (it would fail
+        again at once), or one redriven MAX_REDRIVES times (Step Functions' limit)."""
+        retained = timedelta(days=self.settings.retention_days) - RETENTION_MARGIN
+        if head.stop_date is not None and self.clock.now() >= head.stop_date + retained:
+            raise ExecutionNotRedrivableError(
+                f"{head.execution_id!r} ended on {head.stop_date.isoformat()}: its history "
+                f"is kept {self.settings.retention_days} days (RetentionDays) and is about to "
+                "expire; start a new execution"
+            )
+        if head.transitions >= self.settings.max_transitions:
+            raise ExecutionNotRedrivableError(
+                f"{head.execution_id!r} made all its {self.settings.max_transitions} state "
+                "transitions (MaxTransitions): it would fail again at once"
+            )
+        if head.redrive_count >= MAX_REDRIVES:
+            raise ExecutionNotRedrivableError(
+                f"{head.execution_id!r} was redriven {MAX_REDRIVES} times, the most an "
+                "execution may be"
+            )
 
     def _restart_point(
         self, head: Execution, definition: Definition, choice: RedriveChoice

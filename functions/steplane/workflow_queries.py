@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from steplane.errors import WorkflowNotFoundError
+from steplane.errors import InvalidRequestError, WorkflowNotFoundError
 from steplane.ports import ExecutionStore
+from steplane.statistics import standouts, summarise
 
 
 class DefinitionNotFoundError(WorkflowNotFoundError):
@@ -65,4 +67,42 @@ def workflow_definition(
         "name": workflow,
         "definitionHash": wanted,
         "definition": json.loads(definition.canonical_json()),
+    }
+
+
+# The widest window a statistics request may ask for (its hours are read, not history).
+MAX_STATS_WINDOW = timedelta(days=31)
+DEFAULT_STATS_WINDOW = timedelta(hours=24)
+
+
+def workflow_stats(
+    store: ExecutionStore,
+    workflow: str,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Per-state duration percentiles, attempts, retries and failures of ``workflow`` over
+    the hours from ``since`` to ``until`` (default: the last 24 hours), from the per-state
+    aggregates (steplane.statistics): no history is read. ``standouts`` names the slowest
+    and the flakiest state.
+
+    Raises:
+        WorkflowNotFoundError: never published.
+        InvalidRequestError: a window that ends before it starts, or is over 31 days.
+    """
+    describe_workflow(store, workflow)
+    until = until or now
+    since = since or until - DEFAULT_STATS_WINDOW
+    if since >= until:
+        raise InvalidRequestError("since must be earlier than until")
+    if until - since > MAX_STATS_WINDOW:
+        raise InvalidRequestError("the window is over 31 days: narrow since and until")
+    states = summarise(store.stats.read(workflow, since, until))
+    return {
+        "workflow": workflow,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "states": states,
+        "standouts": standouts(states),
     }

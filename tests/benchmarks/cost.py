@@ -121,6 +121,7 @@ from typing import Any
 from steplane.examples.onboarding import register_all
 from steplane.local import LocalRuntime
 from steplane.local.schedules import rate_seconds
+from steplane.pricing import Prices
 from steplane.settings import Settings
 from tests.benchmarks.common import (
     ONBOARDING,
@@ -152,31 +153,6 @@ SWEEP_INDEX = "SweepIndex"
 
 
 # -- prices ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Prices:
-    """List prices in dollars per unit, and the Lambda duration assumptions."""
-
-    memory_mb: int = 128
-    duration_ms: float = 50.0
-    sweep_duration_ms: float = 100.0
-    apigw_request: float = 3.50e-6
-    sqs_request: float = 0.40e-6
-    wcu: float = 0.625e-6
-    rcu: float = 0.125e-6
-    lambda_request: float = 0.20e-6
-    lambda_gb_second: float = 0.0000133334
-    scheduler_invocation: float = 1.00e-6
-    scheduler_free_per_month: int = 14_000_000
-    sfn_transition: float = 25e-6
-    s3_get: float = 0.4e-6  # GET and all other requests: $0.0004 per 1,000
-    s3_put: float = 5.0e-6  # PUT, COPY, POST, LIST: $0.005 per 1,000
-
-    def lambda_duration(self, duration_ms: float | None = None) -> float:
-        """Dollars of compute per invocation at the assumed memory and duration."""
-        ms = self.duration_ms if duration_ms is None else duration_ms
-        return self.memory_mb / 1024 * ms / 1000 * self.lambda_gb_second
-
-
 # -- scenarios ---------------------------------------------------------------------------------
 @dataclass
 class Measured:

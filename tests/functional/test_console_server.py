@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from steplane.cli.api_client import LocalApi
 from steplane.console.demo import Demo
-from steplane.console.server import ConsoleServer
+from steplane.console.server import ConsoleServer, is_loopback
 
 HEADER = {"X-Steplane-Console": "1"}
 
@@ -109,3 +111,52 @@ def test_a_body_too_large_or_not_json_is_refused(server: ConsoleServer) -> None:
     big = b"{" + b" " * 1_100_000 + b"}"
     assert _request(server, "POST", "/api/executions", big, HEADER)[0] == 413
     assert _request(server, "POST", "/api/executions", b"{nope", HEADER)[0] == 400
+
+
+def test_a_refused_request_cannot_smuggle_a_trusted_one_in_its_body(
+    server: ConsoleServer,
+) -> None:
+    """A cross-site "simple" POST whose body is a whole second request: refused, and the
+    connection closes after the answer, so the body is never read as a request."""
+    inner = (
+        b"POST /api/executions HTTP/1.1\r\nHost: localhost\r\nX-Steplane-Console: 1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 44\r\n\r\n"
+        b'{"workflow": "UserOnboardingWorkflow", "a":1}'
+    )
+    host, port = server.server_address[:2]
+    before = _json(server, "GET", "/api/executions")[1]["executions"]
+    with socket.create_connection((str(host), int(port)), timeout=10) as raw:
+        raw.sendall(
+            b"POST /api/executions HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
+            + f"Content-Length: {len(inner)}\r\n\r\n".encode()
+            + inner
+        )
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 403")
+    assert answer.count(b"HTTP/1.1 ") == 1  # one answer, then the connection closed
+    assert _json(server, "GET", "/api/executions")[1]["executions"] == before
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}],
+)
+def test_a_request_from_another_origin_is_refused(
+    server: ConsoleServer, extra: dict[str, str]
+) -> None:
+    status, _, _ = _request(server, "GET", "/api/executions", None, {**HEADER, **extra})
+    assert status == 403
+    host, port = server.server_address[:2]
+    own = {**HEADER, "Origin": f"http://{host}:{port}", "Sec-Fetch-Site": "same-origin"}
+    assert _request(server, "GET", "/api/executions", None, own)[0] == 200
+
+
+def test_the_console_serves_this_machine_only() -> None:
+    with pytest.raises(ValueError, match="not a loopback address"):
+        ConsoleServer(LocalApi.__new__(LocalApi), host="0.0.0.0", port=0)
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("192.168.1.10")

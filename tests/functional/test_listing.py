@@ -6,15 +6,17 @@ never a Scan. Children of a Parallel or Map are not listed (their parent lists t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from botocore.exceptions import ClientError
 
 from steplane.adapters import dynamodb_listing
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
+from steplane.ports import ListFilter
 
 PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 FAIL = {"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "Boom", "Cause": "no"}}}
@@ -255,3 +257,115 @@ def test_partitions_read_to_different_depths_still_page_each_execution_once(
     rt.run_all()
     found = _all_pages(rt, status="SUCCEEDED", workflow="orders", maxResults=3)
     assert [e["executionId"] for e in found] == orders[::-1]
+
+
+def test_an_execution_that_ends_while_the_list_reads_is_listed_once(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a status filter the list reads every status's partitions in turn: one that
+    # ends between the read of RUNNING and of SUCCEEDED is in both reads.
+    inbox = rt.sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    waiting = _start(rt, "slow", input={"queue": inbox})
+    done = _start(rt, "orders")
+    rt.advance(1)
+    table = rt.resources.ref("ExecutionsTable")
+    client = rt.session.client("dynamodb")
+    original = dynamodb_listing.DynamoDBListing._read
+    reads: list[str] = []
+
+    def read_then_end(self: Any, partition: Any, *args: Any) -> Any:
+        found = original(self, partition, *args)
+        reads.append(partition.value)
+        if partition.value.startswith("RUNNING#") and len(reads) == dynamodb_listing.LIST_SHARDS:
+            # The execution ends now: its status key moves to SUCCEEDED.
+            shard = next(
+                item["lst"]["S"].split("#")[1]
+                for item in [
+                    client.get_item(
+                        TableName=table,
+                        Key={"pk": {"S": f"X#{waiting}"}, "sk": {"S": "HEAD"}},
+                    )["Item"]
+                ]
+            )
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": f"X#{waiting}"}, "sk": {"S": "HEAD"}},
+                UpdateExpression="SET st = :s, lst = :l",
+                ExpressionAttributeValues={
+                    ":s": {"S": "SUCCEEDED"},
+                    ":l": {"S": f"SUCCEEDED#{shard}"},
+                },
+            )
+        return found
+
+    monkeypatch.setattr(dynamodb_listing.DynamoDBListing, "_read", read_then_end)
+    listed = [e["executionId"] for e in _list(rt)["executions"]]
+    assert listed == [done, waiting]
+
+
+def test_a_token_from_before_the_start_bound_is_an_empty_page_not_a_dynamodb_error() -> None:
+    # DynamoDB refuses "BETWEEN :low AND :high" with low > high (moto does not): a token
+    # reused after raising startedAfter must end the list instead of reaching it.
+    class StrictClient:
+        def query(self, **request: Any) -> Any:
+            values = request["ExpressionAttributeValues"]
+            if ":low" in values and ":high" in values:
+                assert values[":low"]["S"] <= values[":high"]["S"], "ValidationException"
+            return {"Items": [], "ScannedCount": 0}
+
+    listing = dynamodb_listing.DynamoDBListing(StrictClient(), "table")
+    token = dynamodb_listing._encode_token("2026-01-01T00:00:00.000000Z#w:old")
+    after = ListFilter(started_after=datetime(2026, 6, 1, tzinfo=UTC))
+    page = listing.query(after, token, 10)
+    assert (page.executions, page.next_token) == ([], None)
+
+
+def test_a_workflow_published_before_revisions_were_kept_is_recorded_when_published_again(
+    rt: LocalRuntime,
+) -> None:
+    table = rt.resources.ref("ExecutionsTable")
+    client = rt.session.client("dynamodb")
+    current = rt.http("GET", "/workflows/orders")[1]["definitionHash"]
+    # As an older steplane wrote it: a pointer, no revision, no registry entry.
+    client.put_item(
+        TableName=table,
+        Item={"pk": {"S": "WF#legacy"}, "sk": {"S": "WF"}, "dh": {"S": current}, "rev": {"N": "3"}},
+    )
+    before = [w["name"] for w in rt.http("GET", "/workflows")[1]["workflows"]]
+    execution = _start(rt, "legacy")
+    rt.run_all()
+    # Its executions still show their definition (by their own hash).
+    status, shown = rt.http("GET", f"/executions/{path_segment(execution)}/definition")
+    rt.publish(PASS, "legacy")  # the same definition again
+    after = rt.http("GET", "/workflows/legacy")[1]
+    assert "legacy" not in before
+    assert (status, shown["definitionHash"], shown["definition"]["StartAt"]) == (200, current, "A")
+    assert after["revision"] == 4
+    assert [r["revision"] for r in after["revisions"]] == [4]
+    assert "legacy" in [w["name"] for w in rt.http("GET", "/workflows")[1]["workflows"]]
+    assert rt.http("GET", "/executions/nope%3Anope/definition")[0] == 404
+
+
+def test_a_list_index_not_created_yet_is_named() -> None:
+    # A stack adding the indexes one deploy at a time (ListIndexes=1, 2, 3): a list that
+    # needs one it has not reached says which, and what to deploy.
+    class Unindexed:
+        def query(self, **request: Any) -> Any:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationException",
+                        "Message": "The table does not have the specified index: "
+                        + request["IndexName"],
+                    }
+                },
+                "Query",
+            )
+
+    listing = dynamodb_listing.DynamoDBListing(Unindexed(), "table")
+    with pytest.raises(dynamodb_listing.ListIndexMissingError) as missing:
+        listing.query(ListFilter(business_key="k"), None, 10)
+    assert missing.value.http_status == 503
+    assert "no index ExecutionsByBusinessKey yet: deploy the stack with ListIndexes=3" in str(
+        missing.value
+    )

@@ -25,6 +25,7 @@ import pytest
 
 from steplane.local import LocalRuntime
 from steplane.local.http import path_segment
+from steplane.settings import Settings
 
 FLAKY = "Flaky"
 
@@ -329,3 +330,51 @@ def test_only_an_unsuccessful_top_level_execution_is_redriven() -> None:
     assert "redrive that execution" in answers["child"][1]["message"]
     assert answers["unknown"][0] == 404
     assert malformed[0] == 400
+
+
+def test_a_redrive_is_refused_when_it_could_not_run() -> None:
+    """Refused with ExecutionNotRedrivable, the execution unchanged: its retention is
+    ending (its history items expire with it); it made all its transitions (it would fail
+    again at once); it was redriven 1,000 times (Step Functions' limit)."""
+    looping = {
+        "StartAt": "Again",
+        "States": {"Again": {"Type": "Pass", "Next": "Again"}},
+    }
+    calls = Calls()
+    with LocalRuntime(settings=Settings(retention_days=3, max_transitions=50)) as rt:
+        calls.register(rt)
+        expiring = rt.start(PIPELINE, {})
+        spent = rt.start(looping, {})
+        capped = rt.start(PIPELINE, {}, name="capped")
+        rt.run_all()
+        table = rt.resources.ref("ExecutionsTable")
+        rt.session.client("dynamodb").update_item(
+            TableName=table,
+            Key={"pk": {"S": f"X#{capped}"}, "sk": {"S": "HEAD"}},
+            UpdateExpression="SET rdc = :n",
+            ExpressionAttributeValues={":n": {"N": "1000"}},
+        )
+        answers = {"spent": _redrive(rt, spent), "capped": _redrive(rt, capped)}
+        rt.advance(2 * 86400 + 60)  # past retention less a day
+        answers["expiring"] = _redrive(rt, expiring)
+        heads = {
+            name: rt.store.get_head(i).status
+            for name, i in (("expiring", expiring), ("spent", spent), ("capped", capped))
+        }
+    assert answers["expiring"][0] == 400
+    assert "is about to expire" in answers["expiring"][1]["message"]
+    assert answers["spent"][0] == 400
+    assert "made all its 50 state transitions" in answers["spent"][1]["message"]
+    assert answers["capped"][0] == 400
+    assert "redriven 1000 times" in answers["capped"][1]["message"]
+    assert heads == {"expiring": "FAILED", "spent": "FAILED", "capped": "FAILED"}
+
+
+def test_a_redrive_within_retention_is_accepted() -> None:
+    calls = Calls()
+    with LocalRuntime(settings=Settings(retention_days=3)) as rt:
+        calls.register(rt)
+        execution = rt.start(PIPELINE, {})
+        rt.run_all()
+        rt.advance(86400)  # two days of retention left
+        assert _redrive(rt, execution)[0] == 200

@@ -169,7 +169,7 @@ def test_sam_transform_translates_template_offline() -> None:
     # with the caller's credentials (SAM's surprising CALLER_CREDENTIALS default).
     paths = resources["EngineApi"]["Properties"]["Body"]["paths"]
     methods = [m for path in paths.values() for m in path.values()]
-    assert len(methods) == 15  # the children, stop, list, workflows and redrive routes, joined
+    assert len(methods) == 17  # + the children, stop, list, workflows, redrive, stats, definition
     for method in methods:
         assert method["security"] == [{"AWS_IAM": []}]
         assert "credentials" not in method["x-amazon-apigateway-integration"]

@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from steplane.execution import (
     Caller,
     ChildOf,
+    Consumed,
     Execution,
     ExecutionStatus,
     FanOut,
@@ -160,6 +161,7 @@ def head_to_item(
         "bk": execution.business_key,
         "rdc": execution.redrive_count or None,
         "rda": _stamp(execution.redriven_at),
+        "use": _consumed_attribute(execution.consumed),
         **data_attribute,
         **(bookkeeping or {}),
     }
@@ -201,7 +203,14 @@ def item_to_head(item: dict[str, Any], data: Any, variables: Any = None) -> Exec
         business_key=item.get("bk"),
         redrive_count=int(item.get("rdc", 0)),
         redriven_at=_parse(item.get("rda")),
+        consumed=Consumed(*(int(n) for n in item["use"])) if "use" in item else Consumed(),
     )
+
+
+def _consumed_attribute(consumed: Consumed) -> list[int] | None:
+    """``use`` = [write units, read units, messages] (absent while all are 0)."""
+    counts = [consumed.write_units, consumed.read_units, consumed.messages]
+    return counts if any(counts) else None
 
 
 def events_to_json(events: list[HistoryEvent]) -> str:

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from steplane.adapters.dynamodb_items import from_ddb, to_ddb
-from steplane.errors import InvalidPageTokenError
+from steplane.errors import InvalidPageTokenError, SteplaneError
 from steplane.execution import Execution, ExecutionStatus
 from steplane.ports import ListFilter, ListPage
 
@@ -41,6 +43,20 @@ BY_BUSINESS_KEY = "ExecutionsByBusinessKey"
 # Items one list request evaluates at most per partition: a filter that matches little
 # (a rare status of a busy workflow) returns a shorter page with a token, never a long read.
 MAX_EVALUATED_PER_PARTITION = 1000
+
+
+class ListIndexMissingError(SteplaneError):
+    """The table lacks the list index a query needs: a stack that is adding them one
+    deploy at a time (its ListIndexes parameter) has not reached it yet."""
+
+    http_status = 503
+    api_error = "ListIndexNotReady"
+
+    def __init__(self, index: str) -> None:
+        super().__init__(
+            f"the executions table has no index {index} yet: deploy the stack with "
+            "ListIndexes=3 (one more index per deploy, from 1)"
+        )
 
 
 def list_attributes(execution: Execution) -> dict[str, Any]:
@@ -88,6 +104,8 @@ class DynamoDBListing:
         high = _sortable(wanted.started_before) if wanted.started_before else None
         if before is not None and (high is None or before < high):
             high = before
+        if low is not None and high is not None and low > high:
+            return ListPage([], None)  # a token from before startedAfter: nothing left
         found: list[list[dict[str, Any]]] = []
         # Every partition read down to its stop key holds no other match above it: the
         # page is complete above the highest of those stops.
@@ -104,6 +122,10 @@ class DynamoDBListing:
                 break
             if item["ls"] == before:
                 continue  # BETWEEN is inclusive; the token's own item was on the last page
+            if page and page[-1]["ls"] == item["ls"]:
+                # The same execution read in two status partitions: it ended (or was
+                # redriven) between the two reads. Listed once, as the later read saw it.
+                continue
             page.append(item)
             if len(page) == max_results:
                 break
@@ -129,7 +151,12 @@ class DynamoDBListing:
         while True:
             budget = MAX_EVALUATED_PER_PARTITION - evaluated
             query["Limit"] = min(max(wanted - len(items), 1) * 2, budget)
-            response = self._client.query(**query)
+            try:
+                response = self._client.query(**query)
+            except ClientError as error:
+                if "specified index" not in str(error):
+                    raise
+                raise ListIndexMissingError(partition.index) from error
             items.extend(from_ddb(raw) for raw in response.get("Items", []))
             evaluated += int(response.get("ScannedCount", 0))
             last = response.get("LastEvaluatedKey")

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -48,6 +48,8 @@ from steplane.adapters.dynamodb_payloads import (
     INLINE_VARIABLES_BYTES,
     Payloads,
 )
+from steplane.adapters.dynamodb_sizes import item_size, write_units
+from steplane.adapters.dynamodb_stats import DynamoDBStateStats
 from steplane.adapters.dynamodb_sweep import DynamoDBSweep
 from steplane.adapters.dynamodb_workflows import DynamoDBWorkflows
 from steplane.definition.loader import Definition, canonical_json, load_definition
@@ -80,8 +82,12 @@ class DynamoDBExecutionStore:
         self.lanes = DynamoDBLanes(client, table_name)
         self.listing = DynamoDBListing(client, table_name)
         self.workflows = DynamoDBWorkflows(client, table_name)
+        self.stats = DynamoDBStateStats(client, table_name, timedelta(days=settings.retention_days))
         self.child_inputs = DynamoDBChildInputs(client, table_name)
         self._payloads = Payloads(client, table_name)
+        # Told of each transition committed (the handlers' per-workflow metrics).
+        self.on_commit: Callable[[Execution | None, Execution, Sequence[HistoryEvent]], None] | None
+        self.on_commit = None
 
     def child_expiry(self, parent: Execution) -> int:
         """``expiresAt`` of an item written now for ``parent`` (a lane record): as its
@@ -237,9 +243,11 @@ class DynamoDBExecutionStore:
             "expiresAt": expiry,
             "at": _written_at(execution),
         }
-        head = to_ddb(self._head_item(execution, expiry))
+        head = to_ddb(_with_write_units(self._head_item(execution, expiry), history, execution))
         outcome = self._append_history(previous, execution, history, head)
         if outcome is not None:
+            if outcome is CommitOutcome.COMMITTED:
+                self._committed(previous, execution, events)
             return outcome
         try:
             self._client.put_item(
@@ -250,12 +258,18 @@ class DynamoDBExecutionStore:
             )
         except ClientError as error:
             winner = _conditional_failure(error) or {}
-            if error.response.get("Item") == head:
-                # Our own put, applied once already: botocore retried it after the first
-                # response was lost (a timeout, a 500). The commit is ours: send.
-                return CommitOutcome.COMMITTED
-            return _lost_to(winner.get("did"), winner.get("v"), execution)
+            if error.response.get("Item") != head:
+                return _lost_to(winner.get("did"), winner.get("v"), execution)
+            # Our own put, applied once already: botocore retried it after the first
+            # response was lost (a timeout, a 500). The commit is ours: send.
+        self._committed(previous, execution, events)
         return CommitOutcome.COMMITTED
+
+    def _committed(
+        self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]
+    ) -> None:
+        if self.on_commit is not None:
+            self.on_commit(previous, execution, events)
 
     def _append_history(
         self,
@@ -467,6 +481,16 @@ class DynamoDBExecutionStore:
         if f"{name}ref" in item:
             return json.loads(self._payloads.get(item["pk"], item[f"{name}ref"]))
         return json.loads(unpack_text(item.get(name, absent)))
+
+
+def _with_write_units(
+    head: dict[str, Any], history: dict[str, Any], execution: Execution
+) -> dict[str, Any]:
+    """The head item counting this commit's write units (its history item's and its own)
+    in what the execution consumed (``use``; steplane.execution.Consumed)."""
+    spent = execution.consumed
+    units = write_units(item_size(to_ddb(history))) + write_units(item_size(to_ddb(head)))
+    return {**head, "use": [spent.write_units + units, spent.read_units, spent.messages]}
 
 
 def _head_condition(previous: Execution | None) -> dict[str, Any]:

@@ -49,8 +49,10 @@ class DynamoDBWorkflows:
         """
         key = {"pk": f"WF#{workflow}", "sk": "WF"}
         current = self._get(key)
-        if current is not None and current.get("dh") == definition_hash:
+        if current is not None and current.get("dh") == definition_hash and "at" in current:
             return int(current["rev"])
+        # (A pointer without "at" was published before revisions were kept: publishing
+        # it again, even unchanged, records it as a revision and in the registry.)
         revision = int(current["rev"]) + 1 if current else 1
         at = published_at.isoformat()
         pointer: dict[str, Any] = {

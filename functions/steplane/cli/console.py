@@ -22,6 +22,8 @@ def console_command(args: argparse.Namespace) -> int:
     with _target(args) as (api, what):
         try:
             server = ConsoleServer(api, args.host, args.port)
+        except ValueError as error:
+            raise CommandError(f"console: --host {error}") from error
         except OSError as error:
             message = f"console: cannot listen on {args.host}:{args.port}: {error}"
             raise CommandError(message) from error

@@ -91,7 +91,11 @@ def _add_console(commands: Any) -> None:
         "proxy that signs the console's requests with your AWS credentials.",
     )
     add_target_arguments(console)
-    console.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    console.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to listen on (default 127.0.0.1; only this machine)",
+    )
     console.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any)")
     console.add_argument("--open", action="store_true", help="open it in the default browser")
     console.set_defaults(command_handler=console_command)

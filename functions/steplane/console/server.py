@@ -5,17 +5,22 @@ engine's API (a deployed stack's, signed with the operator's AWS credentials, or
 LocalRuntime's), and draws ``/console/graph/{id}``: the execution's definition laid out
 (steplane.graph) with each state's outcome from its history.
 
-It listens on 127.0.0.1 only, and it signs requests with the operator's credentials, so
-it refuses what another web page in the same browser could send it: a request must carry
-the ``X-Steplane-Console`` header (a page of another origin cannot add one without a CORS
-preflight, which this server never approves), and name this server as its ``Host`` (a
-DNS-rebinding page names its own).
+It listens on a loopback address only (``steplane console`` refuses any other), and it
+signs requests with the operator's credentials, so it refuses what another web page in
+the same browser could send it: a request must carry the ``X-Steplane-Console`` header (a
+page of another origin cannot add one without a CORS preflight, which this server never
+approves), name this server as its ``Host`` (a DNS-rebinding page names its own), and not
+come from another origin (``Origin``, ``Sec-Fetch-Site``). Every request's body is read
+whole before it is answered and every connection closes after one answer, so no body can
+smuggle a second request onto a connection; chunked bodies are refused.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -34,6 +39,16 @@ MAX_BODY_BYTES = 1_048_576  # an edited redrive input is at most 256 KiB
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def static_file(name: str) -> bytes:
     """One of the console's static files, from the installed package."""
     return resources.files("steplane.console").joinpath("static", name).read_bytes()
@@ -45,6 +60,11 @@ class ConsoleServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, api: Api, host: str = "127.0.0.1", port: int = 8765) -> None:
+        if not is_loopback(host):
+            raise ValueError(
+                f"{host!r} is not a loopback address: the console signs with your AWS "
+                "credentials, so it serves this machine only"
+            )
         super().__init__((host, port), _Handler)
         self.api = api
 
@@ -64,6 +84,7 @@ class ConsoleServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: ConsoleServer
     protocol_version = "HTTP/1.1"
+    _body = b""
 
     def do_GET(self) -> None:
         self._route("GET")
@@ -75,6 +96,18 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the console is a local tool, its access log would drown the terminal."""
 
     def _route(self, method: str) -> None:
+        # One request per connection, its body read whole first (see the module docstring).
+        self.close_connection = True
+        if self.headers.get("Transfer-Encoding"):
+            self._json(HTTPStatus.NOT_IMPLEMENTED, _error("Unsupported", "chunked bodies"))
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            for start in range(0, length, 65536):  # drained, so the client reads the answer
+                self.rfile.read(min(65536, length - start))
+            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _error("TooLarge", "body over 1 MiB"))
+            return
+        self._body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         if method == "GET" and path in {"/", "/index.html"}:
             self._static("index.html")
@@ -86,15 +119,23 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith("/api/"):
                 self._forward(method)
             elif method == "GET" and path.startswith("/console/graph/"):
-                self._graph(unquote(path.removeprefix("/console/graph/")))
+                self._graph(lambda: execution_graph(self.server.api, unquote(path[15:])))
+            elif method == "GET" and path.startswith("/console/workflow-graph/"):
+                name, query = unquote(path[24:]), urlsplit(self.path).query
+                self._graph(lambda: workflow_graph(self.server.api, name, query))
             else:
                 self._json(HTTPStatus.NOT_FOUND, _error("NotFound", f"no route {path}"))
         else:
             self._json(HTTPStatus.NOT_FOUND, _error("NotFound", f"no page {path}"))
 
     def _trusted(self) -> bool:
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
-        return self.headers.get(CONSOLE_HEADER) == "1" and host in LOCAL_HOSTS
+        host = self.headers.get("Host") or ""
+        if self.headers.get(CONSOLE_HEADER) != "1" or host.rsplit(":", 1)[0] not in LOCAL_HOSTS:
+            return False
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"http://{host}":
+            return False
+        return self.headers.get("Sec-Fetch-Site") in (None, "same-origin", "none")
 
     def _static(self, name: str) -> None:
         kind = STATIC_TYPES.get(name)
@@ -106,22 +147,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(self, method: str) -> None:
         target = self.path.removeprefix("/api")
         body = None
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _error("TooLarge", "body over 1 MiB"))
-            return
-        if length:
+        if self._body:
             try:
-                body = json.loads(self.rfile.read(length))
+                body = json.loads(self._body)
             except ValueError:
                 self._json(HTTPStatus.BAD_REQUEST, _error("InvalidJson", "the body is not JSON"))
                 return
         status, answer = self._call(method, target, body)
         self._json(status, answer)
 
-    def _graph(self, execution_id: str) -> None:
+    def _graph(self, draw: Callable[[], dict[str, Any]]) -> None:
         try:
-            self._json(HTTPStatus.OK, execution_graph(self.server.api, execution_id))
+            self._json(HTTPStatus.OK, draw())
         except _ApiError as error:
             self._json(error.status, error.body)
 
@@ -165,10 +202,7 @@ def execution_graph(api: Api, execution_id: str) -> dict[str, Any]:
     from steplane.definition.loader import load_definition  # noqa: PLC0415 - graph pages only
     from steplane.graph import layout, outcomes, to_json  # noqa: PLC0415
 
-    described = _get(api, f"/executions/{quote(execution_id, safe='')}")
-    query = urlencode({"hash": described["definitionHash"]})
-    workflow = quote(str(described["workflow"]), safe="")
-    definition = _get(api, f"/workflows/{workflow}/definition?{query}")["definition"]
+    definition = _get(api, f"/executions/{quote(execution_id, safe='')}/definition")["definition"]
     events: list[dict[str, Any]] = []
     page: dict[str, Any] = {"maxResults": 1000}
     while True:
@@ -179,6 +213,25 @@ def execution_graph(api: Api, execution_id: str) -> dict[str, Any]:
             break
         page["nextToken"] = answer["nextToken"]
     return to_json(layout(load_definition(definition)), outcomes(events))
+
+
+def workflow_graph(api: Api, workflow: str, query: str) -> dict[str, Any]:
+    """The workflow's current definition laid out, each state with its statistics over
+    the window ``query`` names (``since``, ``until``), and the standouts marked."""
+    from steplane.definition.loader import load_definition  # noqa: PLC0415 - graph pages only
+    from steplane.graph import layout, to_json  # noqa: PLC0415
+
+    name = quote(workflow, safe="")
+    definition = _get(api, f"/workflows/{name}/definition")["definition"]
+    stats = _get(api, f"/workflows/{name}/stats" + (f"?{query}" if query else ""))
+    drawn = to_json(layout(load_definition(definition)))
+    by_state = {entry["state"]: entry for entry in stats["states"]}
+    for node in drawn["nodes"]:
+        if node["id"] in by_state:
+            node["stats"] = by_state[node["id"]]
+        if node["id"] in stats["standouts"]:
+            node["standout"] = stats["standouts"][node["id"]]
+    return {**drawn, "since": stats["since"], "until": stats["until"]}
 
 
 def _get(api: Api, path: str) -> Any:

@@ -39,7 +39,94 @@ def _tracer() -> HandlerTracer:
     return tracer
 
 
+class WorkflowMetrics:
+    """Per-workflow metrics of the transitions one invocation commits, flushed once at its
+    end (one EMF document per workflow, with a ``workflow`` dimension, and one of the
+    executions' totals, without it): executions
+    started, succeeded, failed, timed out, aborted and redriven; transitions; tasks
+    succeeded and failed, their attempts and their duration (state entered to result).
+    Children of a Parallel or Map count as transitions of their root's workflow only."""
+
+    _ENDS = {
+        "ExecutionStarted": "ExecutionsStarted",
+        "ExecutionSucceeded": "ExecutionsSucceeded",
+        "ExecutionFailed": "ExecutionsFailed",
+        "ExecutionTimedOut": "ExecutionsTimedOut",
+        "ExecutionAborted": "ExecutionsAborted",
+        "ExecutionRedriven": "ExecutionsRedriven",
+        "TaskSucceeded": "TasksSucceeded",
+        "TaskFailed": "TasksFailed",
+        "TaskTimedOut": "TasksTimedOut",
+    }
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], float] = {}
+        self._durations: dict[str, list[float]] = {}
+
+    def observe(self, previous: Any, committed: Any, events: Any) -> None:
+        """Count a committed transition (``previous`` None: the first)."""
+        workflow = str(committed.workflow)
+        before = previous.transitions if previous is not None else 0
+        self._add(workflow, "Transitions", committed.transitions - before)
+        if committed.parent is not None:
+            return  # a branch or item: not an execution operators count
+        for event in events:
+            name = self._ENDS.get(event.type)
+            if name is not None:
+                self._add(workflow, name, 1)
+        attempt = previous.task_attempt if previous is not None else None
+        if attempt is not None and committed.entered_version != previous.entered_version:
+            # The task's state was left: its attempts, and its time since entered.
+            self._add(workflow, "TaskAttempts", attempt.number)
+            if previous.entered_at is not None and committed.updated_at is not None:
+                took = (committed.updated_at - previous.entered_at).total_seconds() * 1000
+                self._durations.setdefault(workflow, []).append(took)
+
+    def _add(self, workflow: str, name: str, value: float) -> None:
+        if value:
+            self._counts[(workflow, name)] = self._counts.get((workflow, name), 0) + value
+
+    def flush(self) -> None:
+        """Emit what was observed (one EMF log line per workflow), then forget it."""
+        from aws_lambda_powertools.metrics import EphemeralMetrics  # noqa: PLC0415
+
+        workflows = {workflow for workflow, _ in self._counts} | set(self._durations)
+        for workflow in sorted(workflows):
+            emf = EphemeralMetrics(namespace="Steplane", service="steplane")
+            emf.add_dimension(name="workflow", value=workflow)
+            for (name_of, name), value in self._counts.items():
+                if name_of == workflow:
+                    emf.add_metric(name=name, unit=MetricUnit.Count, value=value)
+            for took in self._durations.get(workflow, []):
+                emf.add_metric(name="TaskDuration", unit=MetricUnit.Milliseconds, value=took)
+            emf.flush_metrics()
+        self._flush_totals()
+        self.clear()
+
+    def _flush_totals(self) -> None:
+        """The executions' counts of every workflow together (dimension ``service``
+        alone): what the failed-executions alarm watches, whatever the workflow."""
+        from aws_lambda_powertools.metrics import EphemeralMetrics  # noqa: PLC0415
+
+        totals: dict[str, float] = {}
+        for (_, name), value in self._counts.items():
+            if name.startswith("Executions"):
+                totals[name] = totals.get(name, 0) + value
+        if not totals:
+            return
+        emf = EphemeralMetrics(namespace="Steplane", service="steplane")
+        for name, value in sorted(totals.items()):
+            emf.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        emf.flush_metrics()
+
+    def clear(self) -> None:
+        """Forget what was observed (the local runtime: nothing to emit to)."""
+        self._counts.clear()
+        self._durations.clear()
+
+
 logger = Logger(service="steplane")
+workflow_metrics = WorkflowMetrics()
 tracer = _tracer()
 metrics = Metrics(namespace="Steplane", service="steplane")
 

@@ -12,8 +12,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from steplane.handlers.api import json_response, resolver
 from steplane.handlers.observability import logger, metrics, tracer
 from steplane.handlers.wiring import Dependencies, entrypoint
-from steplane.queries import children_page, describe_execution, history_page, list_executions
-from steplane.workflow_queries import describe_workflow, workflow_definition, workflows_page
+from steplane.queries import (
+    children_page,
+    describe_execution,
+    execution_definition,
+    history_page,
+    list_executions,
+    parse_moment,
+)
+from steplane.workflow_queries import (
+    describe_workflow,
+    workflow_definition,
+    workflow_stats,
+    workflows_page,
+)
 
 
 def handle(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
@@ -50,6 +62,10 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
     def describe(execution_id: str) -> Response[Any]:
         return json_response(200, describe_execution(deps.store, unquote(execution_id)))
 
+    @app.get("/executions/<execution_id>/definition")
+    def definition_of(execution_id: str) -> Response[Any]:
+        return json_response(200, execution_definition(deps.store, unquote(execution_id)))
+
     @app.get("/executions/<execution_id>/history")
     def history(
         execution_id: str,
@@ -83,6 +99,15 @@ def _api(deps: Dependencies) -> APIGatewayRestResolver:
     @app.get("/workflows/<name>/definition")
     def definition(name: str, hash: str | None = None) -> Response[Any]:
         return json_response(200, workflow_definition(deps.store, unquote(name), hash))
+
+    @app.get("/workflows/<name>/stats")
+    def stats(name: str, since: str | None = None, until: str | None = None) -> Response[Any]:
+        window = (
+            parse_moment(since, "since") if since else None,
+            parse_moment(until, "until") if until else None,
+        )
+        body = workflow_stats(deps.store, unquote(name), *window, deps.clock.now())
+        return json_response(200, body)
 
     return app
 

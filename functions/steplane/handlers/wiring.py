@@ -18,6 +18,7 @@ from botocore.config import Config
 from steplane.adapters.dynamodb_inputs import PUT_THREADS
 from steplane.adapters.dynamodb_store import DynamoDBExecutionStore
 from steplane.adapters.sqs_bus import BufferedBus, SqsInbox, SqsMessageBus
+from steplane.handlers.observability import logger, workflow_metrics
 from steplane.handlers.sqs_batch import QueueRecord
 from steplane.limits import MAX_QUEUE_DELAY_SECONDS
 from steplane.messages import OutboundMessage, TaskMessage, TaskResultMessage
@@ -25,6 +26,7 @@ from steplane.ports import Clock, ObjectStore, SystemClock
 from steplane.routing import Routes
 from steplane.service import Engine
 from steplane.settings import Settings
+from steplane.statistics import StateStatistics
 
 if TYPE_CHECKING:
     from steplane.integrations.shell import IntegrationShell
@@ -52,6 +54,8 @@ class Dependencies:
     # The role the integrations' calls are made with (INTEGRATION_CALL_ROLE_ARN); None:
     # the function's own credentials.
     integration_role: str | None = None
+    # The per-state statistics of this invocation's commits (flushed at its end).
+    statistics: StateStatistics = field(default_factory=StateStatistics)
     _integrations: Any = None
     # The API resolvers of this container, built once each (their routes and request
     # models are the same for every invocation).
@@ -116,6 +120,18 @@ class Dependencies:
         queue = self.routes.integration_queue_url
         self.bus.send([OutboundMessage(queue_url=queue, body=task.to_json(), delay_seconds=delay)])
 
+    def flush_statistics(self) -> None:
+        """Add this invocation's per-state tallies to the store. Statistics decide
+        nothing: a failure to add them is logged, never a failed invocation (that would
+        redeliver inputs whose commits went through)."""
+        tallies = self.statistics.drain()
+        if not tallies:
+            return
+        try:
+            self.store.stats.add(tallies)
+        except Exception:
+            logger.exception("per-state statistics were not recorded")
+
     def settle(self, record: QueueRecord) -> None:
         """Acknowledge one record before its batch ends: send what it produced, delete it."""
         self.bus.flush()  # send before delete: a record is never gone while its sends are not
@@ -135,6 +151,13 @@ def build_dependencies(
     # A Map Run stores its child inputs on PUT_THREADS threads: one connection each.
     dynamodb = session.client("dynamodb", config=Config(max_pool_connections=PUT_THREADS))
     store = DynamoDBExecutionStore(dynamodb, table, settings)
+    statistics = StateStatistics()
+
+    def committed(previous: Any, execution: Any, events: Any) -> None:
+        workflow_metrics.observe(previous, execution, events)
+        statistics.observe(previous, execution, events)
+
+    store.on_commit = committed
     sqs = session.client("sqs")
     bus = BufferedBus(SqsMessageBus(sqs))
     routes = Routes.from_environment(environ)
@@ -153,6 +176,7 @@ def build_dependencies(
         session=session,
         settings=settings,
         integration_role=environ.get("INTEGRATION_CALL_ROLE_ARN") or None,
+        statistics=statistics,
     )
 
 
@@ -180,6 +204,10 @@ def entrypoint(handle: Handle) -> Callable[[dict[str, Any], Any], dict[str, Any]
         global _cold_start  # noqa: PLW0603 - clients are created once per cold start
         if _cold_start is None:
             _cold_start = build_dependencies(os.environ, SystemClock())
-        return handle(event, context, _cold_start)
+        try:
+            return handle(event, context, _cold_start)
+        finally:
+            _cold_start.flush_statistics()
+            workflow_metrics.flush()
 
     return lambda_handler

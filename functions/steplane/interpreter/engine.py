@@ -412,4 +412,9 @@ def _commit(run: Run, execution: Execution) -> Transition:
         # A nested execution that ended tells its waiting parent task (a hint: the
         # parent's task lease re-sends its call, which finds this end).
         commands = (*commands, NotifyCaller(caller.task_token, caller.pattern))
-    return Transition(committed, tuple(run.events), commands)
+    # The head read that decided it, and what it sends (the store adds its write units).
+    spent = committed.consumed
+    consumed = replace(
+        spent, read_units=spent.read_units + 1, messages=spent.messages + len(commands)
+    )
+    return Transition(replace(committed, consumed=consumed), tuple(run.events), commands)

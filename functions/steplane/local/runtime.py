@@ -27,7 +27,7 @@ from steplane.definition.loader import (
 )
 from steplane.errors import ExecutionNotFoundError
 from steplane.execution import Execution
-from steplane.handlers.observability import metrics
+from steplane.handlers.observability import metrics, workflow_metrics
 from steplane.handlers.wiring import Dependencies, build_dependencies
 from steplane.local.clock import VirtualClock
 from steplane.local.delivery import Subscription, deliver_round, queue_name
@@ -374,9 +374,11 @@ def _bind(
         try:
             return handle(event, context, deps)
         finally:
+            deps.flush_statistics()
             # In Lambda, log_metrics flushes once per invocation; here the metrics would
             # pile up in module state and powertools would print them every 100 values.
             metrics.clear_metrics()
+            workflow_metrics.clear()
 
     return invoke
 

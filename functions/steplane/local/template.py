@@ -24,6 +24,7 @@ from steplane.local.cfn import (
     UnresolvedReferenceError,
     UnsupportedIntrinsicError,
     load_yaml,
+    resolve,
 )
 from steplane.local.provision import Resources, function_environment, provision
 from steplane.local.specs import (
@@ -101,8 +102,28 @@ class Template:
         }
 
     def tables(self) -> list[TableSpec]:
-        """Every ``AWS::DynamoDB::Table``, in template order."""
-        return [parse_table(k, v) for k, v in self.resources_of_type(TABLE).items()]
+        """Every ``AWS::DynamoDB::Table``, in template order, its conditions evaluated with
+        the parameters' defaults (an index a condition leaves out is not there)."""
+        return [
+            parse_table(k, self._conditioned(v)) for k, v in self.resources_of_type(TABLE).items()
+        ]
+
+    def _conditioned(self, fragment: Any) -> Any:
+        """``fragment`` with ``Fn::If`` (and what it needs: parameters' defaults, the
+        template's conditions) evaluated; a reference to a resource is an error."""
+        defaults = self.parameter_defaults()
+        conditions = self.data.get("Conditions") or {}
+
+        def ref(name: str) -> Any:
+            if name not in defaults:
+                raise TemplateError(f"a table property refers to {name!r}, not a parameter")
+            value = defaults[name]
+            return list(value) if isinstance(value, list | tuple) else str(value)
+
+        def get_att(logical_id: str, attribute: str) -> Any:
+            raise TemplateError(f"a table property refers to {logical_id}.{attribute}")
+
+        return resolve(fragment, ref, get_att, conditions.__getitem__)
 
     def queues(self) -> list[QueueSpec]:
         """Every ``AWS::SQS::Queue``, in template order."""

@@ -1,5 +1,6 @@
 // steplane console: a dependency-free single-page front-end for operators.
-// Two hash routes: "#/" (executions list) and "#/executions/{id}" (one execution).
+// Hash routes: "#/" (executions list), "#/executions/{id}" (one execution), "#/workflows"
+// (published workflows) and "#/workflows/{name}" (a workflow's bottlenecks).
 // Every piece of server data is inserted with textContent / attributes, never as HTML.
 'use strict';
 
@@ -9,8 +10,8 @@ const PSEUDO_NODES = new Set(['__start__', '__end__']);
 const DETAIL_POLL_MS = 2000;
 const LIST_REFRESH_MS = 5000;
 const PAGE_SIZE = 50;
-const HISTORY_PAGE = 1000;
-const MAX_HISTORY_PAGES = 200; // guards against a server that keeps returning a token
+const LIST_ALL_PAGE = 1000; // maxResults when every page of a listing is wanted
+const MAX_PAGES = 200; // guards against a server that keeps returning a token
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 // ---------------------------------------------------------------- DOM helpers
@@ -165,8 +166,22 @@ function query(params) {
   return text ? `?${text}` : '';
 }
 
+/** Every item of a paginated listing (body[key] on each page), in server order. */
+async function allPages(path, key) {
+  const items = [];
+  let token = null;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const body = await api(path + query({ nextToken: token, maxResults: LIST_ALL_PAGE }));
+    items.push(...(body[key] || []));
+    token = body.nextToken;
+    if (!token) break;
+  }
+  return items;
+}
+
 const executionPath = (id) => `/api/executions/${encodeURIComponent(id)}`;
 const executionHash = (id) => `#/executions/${encodeURIComponent(id)}`;
+const workflowHash = (name) => `#/workflows/${encodeURIComponent(name)}`;
 
 // ---------------------------------------------------------------- routing
 
@@ -175,6 +190,17 @@ const executionHash = (id) => `#/executions/${encodeURIComponent(id)}`;
 let pageGeneration = 0;
 let pageCleanup = null;
 
+// [hash pattern, render(main, decoded capture)]; anything else shows the executions list.
+const ROUTES = [
+  [/^#\/executions\/(.+)$/, renderDetail],
+  [/^#\/workflows\/?$/, renderWorkflows],
+  [/^#\/workflows\/(.+)$/, renderWorkflow],
+];
+
+function decodePart(part) {
+  try { return decodeURIComponent(part); } catch { return part; /* keep it as typed */ }
+}
+
 function route() {
   if (pageCleanup) pageCleanup();
   pageCleanup = null;
@@ -182,21 +208,30 @@ function route() {
   hideError();
   const main = byId('app');
   main.replaceChildren();
-  const match = (location.hash || '#/').match(/^#\/executions\/(.+)$/);
-  if (match) {
-    let id = match[1];
-    try { id = decodeURIComponent(id); } catch { /* keep it as typed */ }
-    renderDetail(main, id);
-  } else {
-    renderList(main);
+  document.title = 'steplane console';
+  const hash = location.hash || '#/';
+  // The header bar marks the section shown.
+  const section = hash.startsWith('#/workflows') ? 'workflows' : 'executions';
+  for (const link of document.querySelectorAll('.topbar nav a[data-nav]')) {
+    if (link.dataset.nav === section) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
   }
+  for (const [pattern, render] of ROUTES) {
+    const match = hash.match(pattern);
+    if (match) {
+      render(main, decodePart(match[1] ?? ''));
+      return;
+    }
+  }
+  renderList(main);
 }
 
 // ---------------------------------------------------------------- executions list
 
 // Kept across navigation so that going back to the list restores filters and page.
+const NO_FILTERS = { status: '', workflow: '', businessKey: '', startedAfter: '', startedBefore: '' };
 const listState = {
-  filters: { status: '', workflow: '', businessKey: '', startedAfter: '', startedBefore: '' },
+  filters: { ...NO_FILTERS },
   token: null, // token of the page shown (null: first page)
   previous: [], // tokens of the pages before it, for "Previous page"
   nextToken: null,
@@ -269,11 +304,11 @@ function renderList(main) {
 }
 
 async function loadWorkflows(gen) {
-  const body = await api('/api/workflows');
+  const workflows = await allPages('/api/workflows', 'workflows');
   if (gen !== pageGeneration) return;
   const select = byId('filter-workflow');
   const chosen = select.value;
-  const names = [...new Set((body.workflows || []).map((w) => w.name))].sort();
+  const names = [...new Set(workflows.map((w) => w.name))].sort();
   // A workflow chosen before stays selectable even if it is no longer published.
   if (chosen && !names.includes(chosen)) names.push(chosen);
   select.replaceChildren(h('option', { value: '', text: 'any' }),
@@ -329,7 +364,7 @@ function executionRow(e) {
   return h('tr', { 'data-execution-id': e.executionId },
     h('td', {}, h('a', { href: executionHash(e.executionId), title: e.executionId,
       text: e.name || e.executionId })),
-    h('td', { text: e.workflow || '' }),
+    h('td', {}, e.workflow ? workflowLink(e.workflow) : ''),
     h('td', { 'data-testid': 'status' }, badge(e.status)),
     h('td', {}, timeCell(e.startDate)),
     h('td', {}, timeCell(e.stopDate)),
@@ -366,6 +401,14 @@ function onNextPage() {
   listState.previous.push(listState.token);
   listState.token = listState.nextToken;
   reloadPage();
+}
+
+/** Makes the list show the first page of one workflow's executions (for links to "#/"). */
+function showExecutionsOf(workflow) {
+  listState.filters = { ...NO_FILTERS, workflow };
+  listState.token = null;
+  listState.previous = [];
+  listState.nextToken = null;
 }
 
 function onPrevPage() {
@@ -437,17 +480,8 @@ function renderDetail(main, id) {
 }
 
 /** All history pages, in server order. */
-async function loadHistory(id) {
-  const events = [];
-  let token = null;
-  for (let page = 0; page < MAX_HISTORY_PAGES; page += 1) {
-    const body = await api(`${executionPath(id)}/history` +
-      query({ nextToken: token, maxResults: HISTORY_PAGE }));
-    events.push(...(body.events || []));
-    token = body.nextToken;
-    if (!token) break;
-  }
-  return events;
+function loadHistory(id) {
+  return allPages(`${executionPath(id)}/history`, 'events');
 }
 
 /** Loads description, graph and history together; each part renders even if another fails. */
@@ -471,7 +505,7 @@ async function refreshDetail(view) {
   }
   if (graph.status === 'fulfilled') {
     view.graph = graph.value;
-    renderGraph(view);
+    renderGraph(view.graph, (node) => executionNodeLook(view, node));
     fillFromStates(view);
   }
   if (events.status === 'fulfilled') {
@@ -493,7 +527,7 @@ function renderHeader(view) {
   const e = view.execution;
   const facts = [
     fact('Status', badge(e.status, { id: 'execution-status' })),
-    fact('Workflow', e.workflow || ''),
+    fact('Workflow', e.workflow ? workflowLink(e.workflow, { id: 'execution-workflow' }) : ''),
     fact('Execution id', h('code', { text: e.executionId || view.id })),
     fact('Started', timeCell(e.startDate)),
     fact('Stopped', timeCell(e.stopDate)),
@@ -603,20 +637,23 @@ function fillFromStates(view) {
 }
 
 // ---------------------------------------------------------------- graph
+// One drawing for the execution page (outcomes) and the workflow page (statistics): each
+// page passes a look(node) that decorates the state boxes (see drawNode).
 
-function renderGraph(view) {
-  const g = view.graph;
+/** Draws a laid-out graph ({nodes, edges, width, height}) into #graph. */
+function renderGraph(g, look) {
   const width = Math.max(1, Number(g.width) || 1);
   const height = Math.max(1, Number(g.height) || 1);
   // viewBox makes the drawing scale to the container; max-width stops small graphs ballooning.
   const svgRoot = s('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%',
-    preserveAspectRatio: 'xMidYMin meet', role: 'img', 'aria-label': 'Workflow graph',
-    style: `max-width:${width}px` },
+    preserveAspectRatio: 'xMidYMin meet', role: 'img', 'aria-label': 'Workflow graph' },
   s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5,
     markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
   s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))),
   s('g', { class: 'edges' }, (g.edges || []).map(drawEdge)),
-  s('g', { class: 'nodes' }, (g.nodes || []).map((n) => drawNode(view, n))));
+  s('g', { class: 'nodes' }, (g.nodes || []).map((n) => drawNode(n, look(n)))));
+  // Through CSSOM: the page's CSP (style-src 'self') refuses style attributes.
+  svgRoot.style.maxWidth = `${width}px`;
   byId('graph').replaceChildren(svgRoot);
 }
 
@@ -650,47 +687,77 @@ function midpoint(points) {
   return points[0];
 }
 
-/** One state box; x/y are its top-left corner. Clicking it filters the timeline. */
-function drawNode(view, node) {
-  const outcome = node.outcome || 'none';
+/** A node's box: x/y are its top-left corner. */
+function nodeBox(node) {
+  return { x: Number(node.x) || 0, y: Number(node.y) || 0,
+    width: Number(node.width) || 0, height: Number(node.height) || 0 };
+}
+
+function nodeLabel(node) {
+  return String(node.label ?? node.id);
+}
+
+/**
+ * One state box. The page's look decorates it: classes and attrs (added to the <g>), title
+ * (its tooltip), extras (SVG shapes drawn over the box), and selected/onSelect, which make
+ * it a toggle button (never the start and end pseudo-states).
+ */
+function drawNode(node, look = {}) {
   const pseudo = PSEUDO_NODES.has(node.id);
-  const w = Number(node.width) || 0;
-  const hgt = Number(node.height) || 0;
-  const label = String(node.label ?? node.id);
+  const { x, y, width: w, height: hgt } = nodeBox(node);
+  const label = nodeLabel(node);
   // No text measurement in plain SVG: trim long labels to roughly fit the box.
   const maxChars = Math.max(3, Math.floor(w / 7.5));
   const shown = label.length > maxChars ? `${label.slice(0, maxChars - 1)}…` : label;
-  const selected = view.selectedState === node.id;
+  const clickable = !pseudo && typeof look.onSelect === 'function';
   const group = s('g', {
-    class: `node outcome-${outcome}`,
+    class: ['node', ...(look.classes || [])].join(' '),
     'data-state': node.id,
-    'data-outcome': outcome,
+    ...look.attrs,
     'data-type': node.type || '',
-    'aria-pressed': pseudo ? null : String(selected),
-    role: pseudo ? null : 'button',
-    tabindex: pseudo ? null : 0,
+    'aria-pressed': clickable ? String(Boolean(look.selected)) : null,
+    role: clickable ? 'button' : null,
+    tabindex: clickable ? 0 : null,
   },
-  s('title', { text: `${label}${node.type ? ` (${node.type})` : ''}: ${outcome === 'none' ? 'not visited' : outcome}` }),
-  s('rect', { x: node.x, y: node.y, width: w, height: hgt, rx: pseudo ? hgt / 2 : 6,
+  s('title', { text: look.title || label }),
+  s('rect', { class: 'box', x, y, width: w, height: hgt, rx: pseudo ? hgt / 2 : 6,
     ry: pseudo ? hgt / 2 : 6 }),
-  s('text', { x: Number(node.x) + w / 2, y: Number(node.y) + hgt / 2, 'text-anchor': 'middle',
-    'dominant-baseline': 'central', text: shown }));
-  if (!pseudo) {
-    const toggle = () => selectState(view, node.id);
-    group.addEventListener('click', toggle);
+  s('text', { x: x + w / 2, y: y + hgt / 2, 'text-anchor': 'middle',
+    'dominant-baseline': 'central', text: shown }),
+  look.extras || []);
+  if (clickable) {
+    group.addEventListener('click', look.onSelect);
     group.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); }
+      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); look.onSelect(); }
     });
   }
   return group;
 }
 
+/** Marks the selected state's box as pressed (null: none). */
+function markSelectedNode(state) {
+  for (const node of byId('graph').querySelectorAll('g.node[role=button]')) {
+    node.setAttribute('aria-pressed', String(node.dataset.state === state));
+  }
+}
+
+/** Execution page: the box coloured by the state's outcome; clicking it filters the timeline. */
+function executionNodeLook(view, node) {
+  const outcome = node.outcome || 'none';
+  const type = node.type ? ` (${node.type})` : '';
+  return {
+    classes: [`outcome-${outcome}`],
+    attrs: { 'data-outcome': outcome },
+    title: `${nodeLabel(node)}${type}: ${outcome === 'none' ? 'not visited' : outcome}`,
+    selected: view.selectedState === node.id,
+    onSelect: () => selectState(view, node.id),
+  };
+}
+
 /** Clicking the selected node again clears the filter. */
 function selectState(view, state) {
   view.selectedState = view.selectedState === state ? null : state;
-  for (const node of byId('graph').querySelectorAll('g.node[role=button]')) {
-    node.setAttribute('aria-pressed', String(node.dataset.state === view.selectedState));
-  }
+  markSelectedNode(view.selectedState);
   renderTimeline(view);
 }
 
@@ -751,6 +818,286 @@ function eventDetailRow(event) {
     h('h3', { text: k }), h('pre', { class: 'wrap', text: pretty(event[k]) })));
   return h('tr', { class: 'event-detail', 'data-detail-for': event.id },
     h('td', { colspan: 5 }, blocks.length ? blocks : h('p', { class: 'muted', text: 'No details.' })));
+}
+
+// ---------------------------------------------------------------- workflows list
+
+function workflowLink(name, attrs = {}) {
+  return h('a', { href: workflowHash(name), title: `Bottlenecks of ${name}`, ...attrs, text: name });
+}
+
+function renderWorkflows(main) {
+  document.title = 'Workflows · steplane console';
+  main.append(
+    h('h1', { text: 'Workflows' }),
+    h('div', { class: 'toolbar' },
+      h('span', { id: 'workflows-status', class: 'muted', text: 'Loading…' })),
+    h('div', { class: 'table-wrap' },
+      h('table', { id: 'workflows-table', class: 'grid' },
+        h('thead', {}, h('tr', {},
+          ['Name', 'Revision', 'Published', 'Definition', 'Executions']
+            .map((c) => h('th', { scope: 'col', text: c })))),
+        h('tbody', {}))));
+  const gen = pageGeneration;
+  allPages('/api/workflows', 'workflows').then((workflows) => {
+    if (gen !== pageGeneration) return;
+    const sorted = [...workflows].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    byId('workflows-table').tBodies[0].replaceChildren(...(sorted.length
+      ? sorted.map(workflowRow)
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, text: 'No published workflows.' }))]));
+    byId('workflows-status').textContent =
+      `${sorted.length} workflow${sorted.length === 1 ? '' : 's'}`;
+  }).catch((err) => {
+    if (gen === pageGeneration) byId('workflows-status').textContent = '';
+    ignoreReported(err);
+  });
+}
+
+function workflowRow(w) {
+  const hash = String(w.definitionHash || '');
+  return h('tr', { 'data-workflow': w.name },
+    h('td', {}, workflowLink(w.name)),
+    h('td', { text: w.revision ?? '' }),
+    h('td', {}, timeCell(w.publishedAt)),
+    h('td', {}, hash ? h('code', { title: hash, text: hash.slice(0, 12) }) : ''),
+    h('td', {}, h('a', { href: '#/', text: 'list', title: `Executions of ${w.name}`,
+      onclick: () => showExecutionsOf(w.name) })));
+}
+
+// ---------------------------------------------------------------- workflow bottlenecks
+
+// [select value, label, length in ms]; the choice is kept across pages.
+const STATS_WINDOWS = [
+  ['1h', 'last hour', 3600e3],
+  ['24h', 'last 24 hours', 24 * 3600e3],
+  ['7d', 'last 7 days', 7 * 24 * 3600e3],
+  ['30d', 'last 30 days', 30 * 24 * 3600e3],
+];
+const STANDOUT_KINDS = ['slow', 'flaky']; // drawing order: slow ring inside, flaky outside
+let statsWindow = '24h';
+
+// [stats field, header]; the table sorts on the field.
+const STATS_COLUMNS = [
+  ['state', 'State'], ['visits', 'Visits'], ['attempts', 'Attempts'], ['retries', 'Retries'],
+  ['failures', 'Failures'], ['p50Ms', 'p50'], ['p90Ms', 'p90'], ['p99Ms', 'p99'],
+  ['meanMs', 'Mean'], ['maxMs', 'Max'],
+];
+
+/** "350 ms", "1.2 ms" below a second, "1.2 s" above; "–" when there is no figure. */
+function formatMs(ms) {
+  if (ms == null || ms === '' || !Number.isFinite(Number(ms))) return '–';
+  const n = Number(ms);
+  if (n >= 999.5) {
+    const seconds = n / 1000;
+    return `${seconds >= 100 ? Math.round(seconds) : Number(seconds.toFixed(1))} s`;
+  }
+  return `${n < 10 ? Number(n.toFixed(1)) : Math.round(n)} ms`;
+}
+
+function formatRate(rate) {
+  if (rate == null || !Number.isFinite(Number(rate))) return '–';
+  return `${Number((Number(rate) * 100).toFixed(1))}%`;
+}
+
+function plural(n, one, many = `${one}s`) {
+  return `${n ?? 0} ${n === 1 ? one : many}`;
+}
+
+/** The known standout kinds a node carries ("slow flaky" is both), in drawing order. */
+function standoutKinds(node) {
+  const words = String(node.standout || '').split(/\s+/);
+  return STANDOUT_KINDS.filter((kind) => words.includes(kind));
+}
+
+function renderWorkflow(main, name) {
+  document.title = `${name} · steplane console`;
+  const page = { name, gen: pageGeneration, graph: null, selectedState: null, sort: null, seq: 0 };
+  const windowSelect = selectOf('stats-window', STATS_WINDOWS.map(([v, label]) => [v, label]),
+    statsWindow);
+  windowSelect.addEventListener('change', () => {
+    statsWindow = windowSelect.value;
+    loadWorkflowStats(page);
+  });
+  main.append(
+    h('p', { class: 'crumbs' }, h('a', { href: '#/workflows', text: '← Workflows' })),
+    h('section', { class: 'card' },
+      h('h1', { id: 'workflow-name', text: name }),
+      h('div', { class: 'filters' },
+        labelled('stats-window', 'Window', windowSelect),
+        h('div', { class: 'field' },
+          h('button', { id: 'stats-refresh', type: 'button', text: 'Refresh',
+            onclick: () => loadWorkflowStats(page) }))),
+      h('p', { id: 'stats-range', class: 'muted' }),
+      h('p', {}, h('a', { id: 'workflow-executions', href: '#/', text: 'Executions of this workflow →',
+        onclick: () => showExecutionsOf(name) }))),
+    h('section', { class: 'card' },
+      h('div', { class: 'section-head' }, h('h2', { text: 'Bottlenecks' }),
+        h('span', { class: 'muted legend' },
+          h('span', { class: 'standout-tag tag-slow', text: 'slow' }), ' highest p90 · ',
+          h('span', { class: 'standout-tag tag-flaky', text: 'flaky' }),
+          ' most failures and retries per visit · grey: no visits')),
+      h('div', { id: 'graph', class: 'graph' }, h('p', { class: 'muted', text: 'Loading…' }))),
+    h('section', { class: 'card' },
+      h('h2', { text: 'States' }),
+      h('div', { class: 'table-wrap' },
+        h('table', { id: 'stats-table', class: 'grid' },
+          h('thead', {}, h('tr', {})),
+          h('tbody', {})))));
+  renderStatsHead(page);
+  loadWorkflowStats(page);
+}
+
+/** Fetches the graph over the chosen window (ending now); only the newest answer renders. */
+async function loadWorkflowStats(page) {
+  hideError();
+  const seq = ++page.seq;
+  const span = (STATS_WINDOWS.find(([v]) => v === statsWindow) || STATS_WINDOWS[1])[2];
+  const until = new Date();
+  const since = new Date(until.getTime() - span);
+  const refresh = byId('stats-refresh');
+  refresh.disabled = true;
+  try {
+    const graph = await api(`/console/workflow-graph/${encodeURIComponent(page.name)}` +
+      query({ since: since.toISOString(), until: until.toISOString() }));
+    if (page.gen !== pageGeneration || seq !== page.seq) return;
+    page.graph = graph;
+    byId('stats-range').replaceChildren('From ', timeCell(graph.since), ' to ',
+      timeCell(graph.until));
+    renderGraph(graph, (node) => workflowNodeLook(page, node));
+    renderStatsBody(page);
+  } catch (err) {
+    if (page.gen === pageGeneration && seq === page.seq && !page.graph) {
+      byId('graph').replaceChildren(h('p', { class: 'muted', text: 'No graph.' }));
+      byId('stats-table').tBodies[0].replaceChildren();
+    }
+    ignoreReported(err);
+  } finally {
+    if (seq === page.seq) refresh.disabled = false;
+  }
+}
+
+/** Workflow page: greyed without visits, standouts ringed and badged, figures as tooltip. */
+function workflowNodeLook(page, node) {
+  const pseudo = PSEUDO_NODES.has(node.id);
+  const kinds = standoutKinds(node);
+  let state = null;
+  if (!pseudo) state = node.stats ? 'has-stats' : 'no-stats';
+  return {
+    classes: [state, ...kinds.map((kind) => `standout-${kind}`)].filter(Boolean),
+    attrs: { 'data-standout': node.standout || null },
+    title: statsTitle(node),
+    extras: standoutMarks(node, kinds),
+    selected: page.selectedState === node.id,
+    onSelect: node.stats ? () => selectStatsState(page, node.id, true) : null,
+  };
+}
+
+function statsTitle(node) {
+  const name = `${nodeLabel(node)}${node.type ? ` (${node.type})` : ''}`;
+  const st = node.stats;
+  if (PSEUDO_NODES.has(node.id)) return name;
+  if (!st) return `${name}: no visits in this window`;
+  return [
+    `${name}${node.standout ? ` · ${node.standout}` : ''}`,
+    `p50 / p90 / p99: ${formatMs(st.p50Ms)} / ${formatMs(st.p90Ms)} / ${formatMs(st.p99Ms)}`,
+    `${plural(st.visits, 'visit')}, ${plural(st.retries, 'retry', 'retries')}, ` +
+      `${plural(st.failures, 'failure')} (${formatRate(st.failureRate)})`,
+  ].join('\n');
+}
+
+/** A thick ring around the box per standout kind, and a badge per kind on its top edge. */
+function standoutMarks(node, kinds) {
+  const { x, y, width, height } = nodeBox(node);
+  const rings = kinds.map((kind, i) => {
+    const gap = 3 + 5 * i;
+    return s('rect', { class: `standout-ring ring-${kind}`, x: x - gap, y: y - gap,
+      width: width + 2 * gap, height: height + 2 * gap, rx: 6 + gap, ry: 6 + gap });
+  });
+  let right = x + width + 4; // badges right-aligned on the top-right corner
+  const badges = [...kinds].reverse().map((kind) => {
+    const badgeWidth = kind.length * 6 + 10;
+    right -= badgeWidth;
+    const left = right;
+    right -= 3;
+    return s('g', { class: `node-badge badge-${kind}` },
+      s('rect', { x: left, y: y - 7, width: badgeWidth, height: 14, rx: 7, ry: 7 }),
+      s('text', { x: left + badgeWidth / 2, y, 'text-anchor': 'middle',
+        'dominant-baseline': 'central', text: kind }));
+  });
+  return [...rings, ...badges];
+}
+
+function renderStatsHead(page) {
+  const sort = page.sort;
+  byId('stats-table').tHead.rows[0].replaceChildren(...STATS_COLUMNS.map(([key, label]) => {
+    const sorted = sort && sort.key === key;
+    let ariaSort = 'none';
+    if (sorted) ariaSort = sort.descending ? 'descending' : 'ascending';
+    return h('th', { scope: 'col', class: key === 'state' ? null : 'num', 'aria-sort': ariaSort },
+      h('button', { type: 'button', class: 'sort', 'data-sort': key,
+        title: `Sort by ${label}`, onclick: () => sortStats(page, key) },
+      label, sorted ? (sort.descending ? ' ▾' : ' ▴') : ''));
+  }));
+}
+
+/** A new column sorts figures largest first (names A–Z); the same column again reverses. */
+function sortStats(page, key) {
+  const same = page.sort && page.sort.key === key;
+  page.sort = { key, descending: same ? !page.sort.descending : key !== 'state' };
+  renderStatsHead(page);
+  if (page.graph) renderStatsBody(page);
+}
+
+/** The visited states, in graph order unless sorted; absent figures sort last. */
+function statsNodes(page) {
+  const nodes = (page.graph.nodes || []).filter((n) => n.stats && !PSEUDO_NODES.has(n.id));
+  if (!page.sort) return nodes;
+  const { key, descending } = page.sort;
+  const value = (n) => (key === 'state' ? String(n.stats.state ?? n.id) : n.stats[key]);
+  return [...nodes].sort((a, b) => {
+    const va = value(a);
+    const vb = value(b);
+    if (va == null || vb == null) return (va == null) - (vb == null);
+    const order = key === 'state' ? va.localeCompare(vb) : Number(va) - Number(vb);
+    return descending ? -order : order;
+  });
+}
+
+function renderStatsBody(page) {
+  const nodes = statsNodes(page);
+  byId('stats-table').tBodies[0].replaceChildren(...(nodes.length
+    ? nodes.map((n) => statsRow(page, n))
+    : [h('tr', { class: 'empty' },
+      h('td', { colspan: STATS_COLUMNS.length, text: 'No visits in this window' }))]));
+}
+
+function statsRow(page, node) {
+  const st = node.stats;
+  const kinds = standoutKinds(node);
+  const classes = [kinds.length ? 'standout' : null, ...kinds.map((k) => `standout-${k}`),
+    page.selectedState === node.id ? 'selected' : null].filter(Boolean);
+  const ms = (value) => h('td', { class: 'num', title: value == null ? null : `${value} ms`,
+    text: formatMs(value) });
+  return h('tr', { 'data-state': node.id, 'data-standout': node.standout || null,
+    class: classes.length ? classes.join(' ') : null,
+    onclick: () => selectStatsState(page, node.id, false) },
+  h('td', {}, String(st.state ?? node.id),
+    kinds.map((kind) => [' ', h('span', { class: `standout-tag tag-${kind}`, text: kind })])),
+  h('td', { class: 'num', text: st.visits ?? '–' }),
+  h('td', { class: 'num', text: st.attempts ?? '–' }),
+  h('td', { class: 'num', text: st.retries ?? '–' }),
+  h('td', { class: 'num', text: `${st.failures ?? '–'} (${formatRate(st.failureRate)})` }),
+  ms(st.p50Ms), ms(st.p90Ms), ms(st.p99Ms), ms(st.meanMs), ms(st.maxMs));
+}
+
+/** Selecting a state (on the graph or in the table) highlights both; again clears it. */
+function selectStatsState(page, state, fromGraph) {
+  page.selectedState = page.selectedState === state ? null : state;
+  markSelectedNode(page.selectedState);
+  for (const row of byId('stats-table').tBodies[0].rows) {
+    row.classList.toggle('selected', row.dataset.state === page.selectedState);
+    if (fromGraph && row.dataset.state === page.selectedState) row.scrollIntoView({ block: 'nearest' });
+  }
 }
 
 // ---------------------------------------------------------------- start

@@ -12,14 +12,15 @@ there a missing browser fails them instead (.ci/run installs chromium).
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from steplane.console.demo import Demo
-from steplane.console.server import ConsoleServer
 
 CHROMIUM = os.environ.get("STEPLANE_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("STEPLANE_REQUIRE_BROWSER") == "1"
@@ -39,19 +40,28 @@ def _missing() -> str | None:
 
 @pytest.fixture(scope="module", name="console")
 def _console() -> Iterator[str]:
+    """``steplane console`` itself, in its own process, as a newcomer runs it (the demo)."""
     problem = _missing()
     if problem is not None:
         if REQUIRED:
             pytest.fail(f"STEPLANE_REQUIRE_BROWSER=1 but {problem}")
         pytest.skip(problem)
-    with Demo() as demo:
-        server = ConsoleServer(demo.api, port=0)
-        server.start()
+    command = [sys.executable, "-m", "steplane.cli", "console", "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # "steplane console (demo: ...): http://...  (Ctrl-C ...)"
+        found = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        if found is None:
+            process.kill()
+            pytest.fail(f"steplane console did not start: {line!r} {process.communicate()[1]!r}")
+        yield found.group(0)
+    finally:
+        process.send_signal(signal.SIGINT)
         try:
-            yield server.url
-        finally:
-            server.shutdown()
-            server.server_close()
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @pytest.fixture(name="page")
@@ -132,3 +142,21 @@ def test_the_list_filters_by_business_key_and_shows_a_caught_error(page: Any) ->
     expect(page.locator("#graph svg g.node[data-state='SendErrorNotification']")).to_have_attribute(
         "data-outcome", "succeeded"
     )
+
+
+def test_a_workflow_s_bottlenecks_stand_out_on_its_graph(page: Any) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    # From the list: the workflows page, then the onboarding workflow's bottlenecks.
+    page.click("#nav-workflows")
+    row = page.locator("#workflows-table tr[data-workflow='UserOnboardingWorkflow']")
+    expect(row).to_have_count(1)
+    row.locator("a").first.click()
+    expect(page.locator("#workflow-name")).to_have_text("UserOnboardingWorkflow")
+    # ProvisionResources failed twice before it succeeded for one customer: the flaky one.
+    provision = page.locator("#graph svg g.node[data-state='ProvisionResources']")
+    expect(provision).to_have_attribute("data-standout", re.compile("flaky"))
+    stats = page.locator("#stats-table tr[data-state='ProvisionResources']")
+    # Three visits: every onboarding but the one whose user was never created.
+    expect(stats.locator("td").nth(1)).to_have_text("3")
+    expect(page.locator("#stats-table tr[data-state='SendWelcomeEmail']")).to_have_count(1)

@@ -43,7 +43,18 @@ from score import outcomes  # noqa: E402
 def run_one(name: str, tests: list[str]) -> int:
     """pytest's exit code for ``tests`` with mutant ``name`` switched on (1: killed)."""
     environment = dict(os.environ, MUTANT_UNDER_TEST=name, PYTHONPATH=str(STAGE / "mutants/src"))
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        *tests,
+    ]
     try:
         done = subprocess.run(
             command, cwd=ROOT, env=environment, capture_output=True, timeout=600, check=False

@@ -47,7 +47,8 @@ class ExecutionNotRedrivableError(SteplaneError):
 _UNSET = object()
 # Step Functions: an execution can be redriven at most 1,000 times.
 MAX_REDRIVES = 1000
-# A redrive must leave the execution this long before its items' retention ends.
+# A redrive must leave the execution this long before its items' retention ends (half the
+# retention when that is shorter than two days).
 RETENTION_MARGIN = timedelta(days=1)
 
 
@@ -132,7 +133,8 @@ class RedriveShell:
         """Refuse what cannot run again: an execution whose retention is ending (its
         history items expire with it), one that used all its transitions (it would fail
         again at once), or one redriven MAX_REDRIVES times (Step Functions' limit)."""
-        retained = timedelta(days=self.settings.retention_days) - RETENTION_MARGIN
+        retention = timedelta(days=self.settings.retention_days)
+        retained = retention - min(RETENTION_MARGIN, retention / 2)
         if head.stop_date is not None and self.clock.now() >= head.stop_date + retained:
             raise ExecutionNotRedrivableError(
                 f"{head.execution_id!r} ended on {head.stop_date.isoformat()}: its history "

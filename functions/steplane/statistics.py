@@ -10,8 +10,9 @@ buckets per doubling, so a percentile is known within about 19%): p50, p90 and p
 any window of hours are read back from the sums of the buckets.
 
 These are statistics, not the truth: an invocation that dies after its commits and
-before its flush loses its tallies (never counts one twice: a duplicate commit is not
-a commit). Nothing decides anything on them.
+before its flush loses its tallies; a duplicate delivery is never counted (it commits
+nothing), though an ADD botocore retries after a lost response is. Nothing decides
+anything on them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from steplane.execution import Execution, ExecutionStatus
@@ -110,7 +111,7 @@ def _rounded(value: float | None) -> float | None:
 
 def hour_of(moment: datetime) -> str:
     """The hour a visit is tallied in (UTC, ``YYYY-MM-DDTHH``)."""
-    return moment.strftime("%Y-%m-%dT%H")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
 class StateStatistics:

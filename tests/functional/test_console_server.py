@@ -111,6 +111,12 @@ def test_a_body_too_large_or_not_json_is_refused(server: ConsoleServer) -> None:
     big = b"{" + b" " * 1_100_000 + b"}"
     assert _request(server, "POST", "/api/executions", big, HEADER)[0] == 413
     assert _request(server, "POST", "/api/executions", b"{nope", HEADER)[0] == 400
+    host, port = server.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=10) as raw:
+        raw.sendall(
+            b"POST /api/executions HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n"
+        )
+        assert raw.recv(65536).startswith(b"HTTP/1.1 400")
 
 
 def test_a_refused_request_cannot_smuggle_a_trusted_one_in_its_body(

@@ -370,6 +370,16 @@ def test_a_redrive_is_refused_when_it_could_not_run() -> None:
     assert heads == {"expiring": "FAILED", "spent": "FAILED", "capped": "FAILED"}
 
 
+def test_a_one_day_retention_still_lets_a_fresh_failure_be_redriven() -> None:
+    calls = Calls()
+    with LocalRuntime(settings=Settings(retention_days=1)) as rt:
+        calls.register(rt)
+        execution = rt.start(PIPELINE, {})
+        rt.run_all()
+        rt.advance(3600)
+        assert _redrive(rt, execution)[0] == 200
+
+
 def test_a_redrive_within_retention_is_accepted() -> None:
     calls = Calls()
     with LocalRuntime(settings=Settings(retention_days=3)) as rt:

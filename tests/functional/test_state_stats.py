@@ -4,7 +4,7 @@ history is read (steplane.statistics, steplane.adapters.dynamodb_stats)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -103,9 +103,19 @@ def test_the_window_selects_the_hours() -> None:
                 until=(first + timedelta(minutes=30)).isoformat(),
             )
         )
+        # The same window written in another time zone: the same hours (kept in UTC).
+        elsewhere = timezone(timedelta(hours=5, minutes=30))
+        early_elsewhere = _by_state(
+            _stats(
+                rt,
+                since=(first - timedelta(hours=1)).astimezone(elsewhere).isoformat(),
+                until=(first + timedelta(minutes=30)).astimezone(elsewhere).isoformat(),
+            )
+        )
     assert everything["Store"]["visits"] == 2
     assert recent["Store"]["visits"] == 1
     assert early["Store"]["visits"] == 1
+    assert early_elsewhere == early
 
 
 @pytest.mark.parametrize(

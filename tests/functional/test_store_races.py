@@ -376,3 +376,18 @@ def test_a_wait_head_reads_back_with_its_end(store: DynamoDBExecutionStore) -> N
     head = store.get_head("W:race")
     assert head is not None
     assert head.waiting == WaitUntil(T0 + timedelta(hours=1))
+
+
+def test_a_failing_commit_observer_never_undoes_or_fails_the_commit(
+    store: DynamoDBExecutionStore,
+) -> None:
+    # Metrics and statistics observe commits and decide nothing: one that raises must not
+    # make a committed transition look failed (its sends would be lost: a redelivered
+    # copy finds a DUPLICATE and sends nothing).
+    def broken(*_: object) -> None:
+        raise RuntimeError("observer down")
+
+    store.on_commit = broken
+    head = _head(1, "d", state="Work")
+    assert store.commit(None, head, _events("d")) is CommitOutcome.COMMITTED
+    assert store.get_head("W:race") is not None

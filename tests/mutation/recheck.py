@@ -51,8 +51,8 @@ def run_one(name: str, tests: list[str]) -> int:
         "-q",
         "-p",
         "no:cacheprovider",
-        "-p",
-        "no:xdist",
+        "-n",
+        "0",
         *tests,
     ]
     try:

@@ -52,12 +52,13 @@ def test_a_workflow_s_transitions_and_ends_are_counted_with_its_dimension(
         entered_at=T0,
         waiting=TaskAttempt(number=3, retry_counts=(2,), nonce="n"),
     )
+    # As the engine ends an execution in a task: the state, and its entered version, stay.
     ended = replace(
         waiting,
         version=3,
         transitions=5,
         status=ExecutionStatus.FAILED,
-        entered_version=3,
+        waiting=None,
         updated_at=T0 + timedelta(seconds=2),
     )
     metrics.observe(waiting, ended, [_event("TaskFailed"), _event("ExecutionFailed")])

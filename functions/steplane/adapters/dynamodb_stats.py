@@ -9,7 +9,8 @@ table's TTL, ``retention_days`` after their hour.
 
 Adding is the one unconditional write of the engine, on purpose: these are counters that
 decide nothing, and a tally is added only for a commit that went through (never for a
-duplicate), so at worst a crash between a commit and the flush loses a few visits.
+duplicate), so at worst a crash between a commit and the flush loses a few visits, and
+an ADD botocore retries after a lost response counts its visits twice.
 """
 
 from __future__ import annotations

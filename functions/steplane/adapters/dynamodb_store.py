@@ -17,6 +17,7 @@ input dead-lettered there cannot block the execution).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,8 @@ from steplane.interpreter.decisions import HistoryEvent
 from steplane.jsontypes import Json
 from steplane.ports import CommitOutcome, HistoryPage
 from steplane.settings import DEFAULT_SETTINGS, Settings
+
+_log = logging.getLogger(__name__)
 
 # A history item whose head never followed is an orphan once this old: Lambda stops any
 # invocation after 900 s, so its writer can no longer put the head it was about to put.
@@ -268,8 +271,12 @@ class DynamoDBExecutionStore:
     def _committed(
         self, previous: Execution | None, execution: Execution, events: Sequence[HistoryEvent]
     ) -> None:
-        if self.on_commit is not None:
+        if self.on_commit is None:
+            return
+        try:
             self.on_commit(previous, execution, events)
+        except Exception:
+            _log.exception("a commit's observer failed (metrics or statistics lost)")
 
     def _append_history(
         self,

@@ -101,9 +101,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding"):
             self._json(HTTPStatus.NOT_IMPLEMENTED, _error("Unsupported", "chunked bodies"))
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._json(HTTPStatus.BAD_REQUEST, _error("BadRequest", "a bad Content-Length"))
+            return
         if length > MAX_BODY_BYTES:
-            for start in range(0, length, 65536):  # drained, so the client reads the answer
+            # Drained (up to 16 MiB), so the client reads the answer rather than a reset.
+            for start in range(0, min(length, 16 * MAX_BODY_BYTES), 65536):
                 self.rfile.read(min(65536, length - start))
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _error("TooLarge", "body over 1 MiB"))
             return

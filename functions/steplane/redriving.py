@@ -187,6 +187,11 @@ class RedriveShell:
     def _last_entered(self, head: Execution, state: str | None) -> tuple[str, Json] | None:
         """The last state entered (``state``'s last entry when named), with its input."""
         for event in self.store.events_newest_first(head):
+            pending = event.details.get("pendingState")
+            if isinstance(pending, str) and (state is None or pending == state):
+                # Stopped between two parts of a long Pass/Choice chain: the state it was
+                # about to enter (steplane.interpreter.engine._pending).
+                return pending, event.details.get("pendingInput")
             if not event.type.endswith("StateEntered") or event.state is None:
                 continue
             if state is None or event.state == state:

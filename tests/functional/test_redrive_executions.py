@@ -35,9 +35,16 @@ def _redrive(rt: LocalRuntime, execution_id: str, body: Any = None) -> tuple[int
 
 
 def _events(rt: LocalRuntime, execution_id: str) -> list[dict[str, Any]]:
-    status, body = rt.http("GET", f"/executions/{path_segment(execution_id)}/history")
-    assert status == 200
-    return body["events"]  # type: ignore[no-any-return]
+    """Every event of the execution, following the history's pages."""
+    events: list[dict[str, Any]] = []
+    query = "?maxResults=1000"
+    while True:
+        status, body = rt.http("GET", f"/executions/{path_segment(execution_id)}/history{query}")
+        assert status == 200
+        events += body["events"]
+        if "nextToken" not in body:
+            return events
+        query = f"?maxResults=1000&nextToken={body['nextToken']}"
 
 
 PIPELINE = {
@@ -388,3 +395,41 @@ def test_a_redrive_within_retention_is_accepted() -> None:
         rt.run_all()
         rt.advance(86400)  # two days of retention left
         assert _redrive(rt, execution)[0] == 200
+
+
+def test_a_stop_between_two_parts_of_a_long_chain_redrives_from_the_state_it_was_to_enter() -> None:
+    """A Pass/Choice chain longer than one invocation runs (250 states) commits and goes
+    on from a wake-up, naming the next state without entering it. Stopped there, the
+    execution records that state and its input; a redrive restarts from it, not from the
+    state before it (which had succeeded: running it again would count twice)."""
+    counting = {
+        "StartAt": "Step",
+        "States": {
+            "Step": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                "Next": "Check",
+            },
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericLessThan": 400, "Next": "Step"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    with LocalRuntime() as rt:
+        execution = rt.start(counting, {"n": 0})  # its first invocation yields
+        assert rt.store.get_head(execution).waiting is None
+        rt.http("POST", f"/executions/{path_segment(execution)}/stop", {})
+        status, body = _redrive(rt, execution)
+        result = rt.run_until_complete(execution)
+        events = _events(rt, execution)
+    aborted = next(e for e in events if e["type"] == "ExecutionAborted")
+    redriven = next(i for i, e in enumerate(events) if e["type"] == "ExecutionRedriven")
+    first = events[redriven + 1]
+    last_entered_before = [e for e in events[:redriven] if e["type"].endswith("StateEntered")][-1]
+    assert status == 200, body
+    assert (first["state"], first["input"]) == (aborted["pendingState"], aborted["pendingInput"])
+    assert first["state"] != last_entered_before["state"]
+    assert (result.status, result.output) == ("SUCCEEDED", {"n": 400})

@@ -350,14 +350,24 @@ def _end_timed_out(run: Run, deadline: datetime) -> Execution:
         )
     error = StatesError.TIMEOUT.value
     _stop_children(run)
-    run.emit("ExecutionTimedOut", error=error, cause=cause)
+    run.emit("ExecutionTimedOut", error=error, cause=cause, **_pending(run.execution))
     return _ended(run, ExecutionStatus.TIMED_OUT, error=error, cause=cause)
 
 
 def _end_aborted(run: Run, abort: Abort) -> Execution:
     _stop_children(run)
-    run.emit("ExecutionAborted", error=abort.error, cause=abort.cause)
+    run.emit("ExecutionAborted", error=abort.error, cause=abort.cause, **_pending(run.execution))
     return _ended(run, ExecutionStatus.ABORTED, error=abort.error, cause=abort.cause)
+
+
+def _pending(execution: Execution) -> dict[str, Json]:
+    """For a head stopped between two parts of a long Pass/Choice chain (it yielded: the
+    next state is named but not entered yet), that state and its input, which its end
+    event records: a redrive restarts there (steplane.redriving), not at the state
+    before it, which had succeeded."""
+    if execution.waiting is not None or execution.state is None:
+        return {}
+    return {"pendingState": execution.state, "pendingInput": execution.data}
 
 
 def _end_failed(run: Run, failure: Fail) -> Execution:

@@ -30,9 +30,7 @@ def event_to_api(event: HistoryEvent) -> dict[str, Any]:
 
 def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, Any]:
     """Status, current state, input, output, error, cause, start and stop dates."""
-    head = store.get_head(require_execution_id(execution_id))
-    if head is None:
-        raise ExecutionNotFoundError(execution_id)
+    head = _head_of(store, execution_id)
     first = store.history(head, None, 1).events
     started = first[0].details.get("input") if first else None
     return {
@@ -56,6 +54,18 @@ def describe_execution(store: ExecutionStore, execution_id: str) -> dict[str, An
         **({"children": counts} if (counts := children_counts(store, head)) else {}),
         **_parent(head),
     }
+
+
+def _head_of(store: ExecutionStore, execution_id: str) -> Execution:
+    """The head an operator's request names.
+
+    Raises:
+        ExecutionNotFoundError: no such execution.
+    """
+    head = store.get_head(require_execution_id(execution_id))
+    if head is None:
+        raise ExecutionNotFoundError(execution_id)
+    return head
 
 
 def children_counts(store: ExecutionStore, head: Execution) -> dict[str, Any] | None:
@@ -131,9 +141,7 @@ def children_page(
         InvalidRequestError: no visit to list (not parked on children, none given), or a
             token that is not a child index.
     """
-    head = store.get_head(require_execution_id(execution_id))
-    if head is None:
-        raise ExecutionNotFoundError(execution_id)
+    head = _head_of(store, execution_id)
     fan = head.fan_out
     if visit is None:
         if fan is None:
@@ -184,9 +192,7 @@ def history_page(
     store: ExecutionStore, execution_id: str, next_token: str | None, max_results: int
 ) -> dict[str, Any]:
     """One page of history events, with ``nextToken`` when there are more."""
-    head = store.get_head(require_execution_id(execution_id))
-    if head is None:
-        raise ExecutionNotFoundError(execution_id)
+    head = _head_of(store, execution_id)
     page = store.history(head, next_token, max_results)
     body: dict[str, Any] = {"events": [event_to_api(e) for e in page.events]}
     if page.next_token:
@@ -257,9 +263,7 @@ def execution_definition(store: ExecutionStore, execution_id: str) -> dict[str, 
     Raises:
         ExecutionNotFoundError: no such execution.
     """
-    head = store.get_head(require_execution_id(execution_id))
-    if head is None:
-        raise ExecutionNotFoundError(execution_id)
+    head = _head_of(store, execution_id)
     definition = store.get_definition(head.definition_hash)
     if definition is None:
         raise ExecutionNotFoundError(execution_id)

@@ -109,6 +109,13 @@ def _rounded(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
+def leaves_state(previous: Execution, committed: Execution) -> bool:
+    """Whether the transition from ``previous`` to ``committed`` leaves the state
+    ``previous`` was in: it ends the execution, or enters a state anew (a retry in the
+    same visit keeps its entered version)."""
+    return committed.status.is_terminal or committed.entered_version != previous.entered_version
+
+
 def hour_of(moment: datetime) -> str:
     """The hour a visit is tallied in (UTC, ``YYYY-MM-DDTHH``)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
@@ -129,8 +136,7 @@ class StateStatistics:
             return
         if previous.status.is_terminal or previous.waiting is None:
             return
-        left = committed.status.is_terminal or committed.entered_version != previous.entered_version
-        if not left or committed.updated_at is None:
+        if not leaves_state(previous, committed) or committed.updated_at is None:
             return
         state = previous.state
         milliseconds = (committed.updated_at - previous.entered_at).total_seconds() * 1000

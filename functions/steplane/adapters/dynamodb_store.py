@@ -361,54 +361,52 @@ class DynamoDBExecutionStore:
         version, skip = _parse_page_token(next_token) if next_token else (1, 0)
         pk = execution_pk(head.execution_id)
         events: list[HistoryEvent] = []
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "ConsistentRead": True,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
-            "ExpressionAttributeValues": to_ddb(
-                {":pk": pk, ":from": history_sk(version), ":to": history_sk(head.version)}
-            ),
-        }
-        while True:
-            response = self._client.query(**query)
-            for raw in response.get("Items", []):
-                item = from_ddb(raw)
-                item_events = self._payloads.resolve_events(pk, unpack_text(item["ev"]))
-                item_version = int(item["sk"][2:])
-                offset = skip if item_version == version else 0
-                room = max_events - len(events)
-                taken = item_events[offset : offset + room]
-                events.extend(taken)
-                if len(events) >= max_events:
-                    rest = offset + len(taken)
-                    if rest < len(item_events):
-                        return HistoryPage(events, f"{item_version}.{rest}")
-                    if item_version < head.version:
-                        return HistoryPage(events, f"{item_version + 1}.0")
-                    return HistoryPage(events, None)
-            if "LastEvaluatedKey" not in response:
+        for item in self._history_items(head, version):
+            item_events = self._payloads.resolve_events(pk, unpack_text(item["ev"]))
+            item_version = int(item["sk"][2:])
+            offset = skip if item_version == version else 0
+            room = max_events - len(events)
+            taken = item_events[offset : offset + room]
+            events.extend(taken)
+            if len(events) >= max_events:
+                rest = offset + len(taken)
+                if rest < len(item_events):
+                    return HistoryPage(events, f"{item_version}.{rest}")
+                if item_version < head.version:
+                    return HistoryPage(events, f"{item_version + 1}.0")
                 return HistoryPage(events, None)
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return HistoryPage(events, None)
 
     def events_newest_first(self, head: Execution) -> Iterator[HistoryEvent]:
-        """The execution's events, newest first, read a page of transitions at a time
-        (a redrive looks for the last state entered: usually one or two items back)."""
+        """The execution's events, newest first, read ten transitions at a time (a
+        redrive looks for the last state entered: usually one or two items back)."""
         pk = execution_pk(head.execution_id)
+        for item in self._history_items(head, 1, newest_first=True, page=10):
+            yield from reversed(self._payloads.resolve_events(pk, unpack_text(item["ev"])))
+
+    def _history_items(
+        self, head: Execution, first: int, *, newest_first: bool = False, page: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The history items of versions ``first`` to the head's (orphans past the head
+        are never read), read strongly consistent, ``page`` to a Query."""
         query: dict[str, Any] = {
             "TableName": self._table,
             "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
             "ExpressionAttributeValues": to_ddb(
-                {":pk": pk, ":from": history_sk(1), ":to": history_sk(head.version)}
+                {
+                    ":pk": execution_pk(head.execution_id),
+                    ":from": history_sk(first),
+                    ":to": history_sk(head.version),
+                }
             ),
-            "ScanIndexForward": False,
-            "Limit": 10,
+            "ScanIndexForward": not newest_first,
+            **({"Limit": page} if page else {}),
         }
         while True:
             response = self._client.query(**query)
             for raw in response.get("Items", []):
-                events = self._payloads.resolve_events(pk, unpack_text(from_ddb(raw)["ev"]))
-                yield from reversed(events)
+                yield from_ddb(raw)
             if "LastEvaluatedKey" not in response:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -11,6 +11,7 @@ import os
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
@@ -179,14 +180,20 @@ def expect(answer: tuple[int, Any], command: str) -> Any:
 
 
 def every_page(api: Api, path: str, key: str, command: str) -> list[Any]:
-    """Every item under ``key`` of a paged listing at ``path`` (1,000 to a request),
-    following ``nextToken`` to the end."""
+    """Every item under ``key`` of a paged listing at ``path``: a one-line CommandError
+    for an answer that is not a 2xx."""
+    return every_item(lambda page: expect(api.call("GET", page), command), path, key)
+
+
+def every_item(get: Callable[[str], Any], path: str, key: str) -> list[Any]:
+    """Every item under ``key`` of the paged listing at ``path`` (1,000 to a request),
+    following ``nextToken`` to the end; ``get`` answers one page's body."""
     from urllib.parse import urlencode  # noqa: PLC0415
 
     items: list[Any] = []
     query: dict[str, Any] = {"maxResults": 1000}
     while True:
-        page = expect(api.call("GET", f"{path}?{urlencode(query)}"), command)
+        page = get(f"{path}?{urlencode(query)}")
         items += page[key]
         if "nextToken" not in page:
             return items

@@ -25,9 +25,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from steplane.cli.api_client import CONSOLE_HEADER, Api
+from steplane.cli.api_client import CONSOLE_HEADER, Api, every_item
 from steplane.cli.errors import CommandError
 
 STATIC_TYPES = {
@@ -210,15 +210,8 @@ def execution_graph(api: Api, execution_id: str) -> dict[str, Any]:
     from steplane.graph import layout, outcomes, to_json  # noqa: PLC0415
 
     definition = _get(api, f"/executions/{quote(execution_id, safe='')}/definition")["definition"]
-    events: list[dict[str, Any]] = []
-    page: dict[str, Any] = {"maxResults": 1000}
-    while True:
-        history_path = f"/executions/{quote(execution_id, safe='')}/history?{urlencode(page)}"
-        answer = _get(api, history_path)
-        events += answer["events"]
-        if "nextToken" not in answer:
-            break
-        page["nextToken"] = answer["nextToken"]
+    history = f"/executions/{quote(execution_id, safe='')}/history"
+    events = every_item(lambda page: _get(api, page), history, "events")
     return to_json(layout(load_definition(definition)), outcomes(events))
 
 

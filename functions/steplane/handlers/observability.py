@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from steplane.errors import SteplaneError
+from steplane.statistics import leaves_state
 
 
 class HandlerTracer(Protocol):
@@ -75,9 +76,7 @@ class WorkflowMetrics:
             if name is not None:
                 self._add(workflow, name, 1)
         attempt = previous.task_attempt if previous is not None else None
-        if attempt is not None and (
-            committed.status.is_terminal or committed.entered_version != previous.entered_version
-        ):
+        if attempt is not None and leaves_state(previous, committed):
             # The task's state was left: its attempts, and its time since entered.
             self._add(workflow, "TaskAttempts", attempt.number)
             if previous.entered_at is not None and committed.updated_at is not None:

@@ -91,7 +91,8 @@ def workflow_stats(
         WorkflowNotFoundError: never published.
         InvalidRequestError: a window that ends before it starts, or is over 31 days.
     """
-    describe_workflow(store, workflow)
+    if store.resolve_workflow(workflow) is None:  # one read, not its revisions
+        raise WorkflowNotFoundError(workflow)
     until = until or now
     since = since or until - DEFAULT_STATS_WINDOW
     if since >= until:
